@@ -1,0 +1,136 @@
+"""Salesdesk: a self-hosted sales-collaboration desk."""
+
+import os
+from importlib import import_module
+from importlib.util import find_spec
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from flask import Flask, flash, redirect, request, url_for
+from flask_babel import gettext as _
+
+from .config import load_config
+from .extensions import babel, csrf, db, htmx, login_manager, migrate
+from .web import flashes_to_toasts, is_htmx, safe_next_url
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Each feature is a sub-package exposing a blueprint `bp`; optional `demo.seed()`
+# and a `translations/` catalog. Order matters for demo data (users come first).
+FEATURES = ("auth", "admin", "workbench")
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; "
+    "object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'"
+)
+
+
+def create_app(config_overrides=None):
+    instance_path = os.environ.get("SALESDESK_INSTANCE_PATH") or ROOT / "instance"
+    app = Flask(
+        __name__,
+        instance_path=str(Path(instance_path).resolve()),
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    load_config(app, config_overrides)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_response_hooks(app)
+    register_commands(app)
+    return app
+
+
+def feature_modules(submodule=None):
+    """The feature packages (or one submodule of each, where it exists), in order."""
+    for name in FEATURES:
+        module_name = f"{__name__}.{name}" + (f".{submodule}" if submodule else "")
+        if submodule is None or find_spec(module_name) is not None:
+            yield import_module(module_name)
+
+
+def translation_directories():
+    package = Path(__file__).resolve().parent
+    candidates = [package / "translations"] + [package / name / "translations" for name in FEATURES]
+    return ";".join(str(path) for path in candidates if path.is_dir())
+
+
+def register_extensions(app):
+    from .auth.services import load_user_session
+    from .database import render_migration_item
+    from .i18n import select_locale, select_timezone
+
+    db.init_app(app)
+    migrate.init_app(
+        app,
+        db,
+        directory=str(ROOT / "migrations"),
+        render_as_batch=True,
+        compare_type=True,
+        render_item=render_migration_item,
+    )
+    csrf.init_app(app)
+    htmx.init_app(app)
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = translation_directories()
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+
+    login_manager.init_app(app)
+    login_manager.session_protection = "basic"
+    login_manager.user_loader(load_user_session)
+    login_manager.unauthorized_handler(_send_to_login)
+
+
+def _send_to_login():
+    if is_htmx():
+        # The htmx request is a fragment; bring the whole page back after login.
+        current = urlsplit(request.headers.get("HX-Current-URL", ""))
+        path = current.path + (f"?{current.query}" if current.query else "")
+        next_path = safe_next_url(path, None) if current.netloc == request.host else None
+        return "", 401, {"HX-Redirect": url_for("auth.login", next=next_path)}
+    next_path = request.full_path.rstrip("?") if request.method == "GET" else None
+    if next_path and next_path != url_for("workbench.home"):
+        flash(_("Please log in to continue."), "info")
+    return redirect(url_for("auth.login", next=next_path))
+
+
+def register_blueprints(app):
+    for module in feature_modules():
+        app.register_blueprint(module.bp)
+
+
+def register_errorhandlers(app):
+    from .errors import register_errorhandlers as register
+
+    register(app)
+
+
+def register_response_hooks(app):
+    app.after_request(flashes_to_toasts)
+
+    from .i18n import html_lang
+
+    app.jinja_env.globals["html_lang"] = html_lang
+
+    @app.after_request
+    def security_headers(response):
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        headers.setdefault("X-Frame-Options", "DENY")
+        if app.config.get("HTTPS"):
+            headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        if request.endpoint != "static" and "Cache-Control" not in headers:
+            # Customer data must not linger in shared or back-button caches.
+            headers["Cache-Control"] = "no-store"
+        return response
+
+
+def register_commands(app):
+    from .cli import salesdesk
+
+    # Importing a feature's cli module adds its commands to the group.
+    list(feature_modules("cli"))
+    app.cli.add_command(salesdesk)

@@ -1,0 +1,56 @@
+from zoneinfo import available_timezones
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, Length, Optional
+
+from ..auth.models import LANGUAGES, ROLE_LABELS, Role
+from ..auth.services import MIN_PASSWORD_LENGTH
+from ..forms import choices
+
+
+def _team_choices(teams):
+    return choices([(0, _l("— no team —"))] + [(team.id, team.name) for team in teams])
+
+
+class UserForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
+    display_name = StringField(_l("Name"), validators=[DataRequired(), Length(max=64)])
+    role = SelectField(
+        _l("Role"),
+        choices=choices((role.value, label) for role, label in ROLE_LABELS.items()),
+        default=Role.REP.value,
+    )
+    team_id = SelectField(_l("Team"), coerce=int)
+    locale = SelectField(_l("Language"), choices=choices(LANGUAGES.items()))
+    password = PasswordField(
+        _l("New password"),
+        validators=[Optional(), Length(min=MIN_PASSWORD_LENGTH, max=256)],
+        description=_l(
+            "At least %(n)s characters. Leave empty to keep the current password.", n=MIN_PASSWORD_LENGTH
+        ),
+    )
+
+    def __init__(self, *args, teams=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.team_id.choices = _team_choices(teams)
+
+
+class NewUserForm(UserForm):
+    password = PasswordField(
+        _l("Initial password"),
+        validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=256)],
+        description=_l(
+            "At least %(n)s characters. Tell it to the user, who can change it.", n=MIN_PASSWORD_LENGTH
+        ),
+    )
+
+
+class TeamForm(FlaskForm):
+    name = StringField(_l("Team name"), validators=[DataRequired(), Length(max=64)])
+    timezone = SelectField(_l("Time zone"), default="Asia/Shanghai")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.timezone.choices = sorted(available_timezones())

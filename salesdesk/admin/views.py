@@ -1,0 +1,176 @@
+from flask import flash, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import joinedload
+
+from ..audit import ACTION_LABELS, AuditEvent
+from ..auth import services as accounts
+from ..auth.models import ROLE_LABELS, Team, User
+from ..errors import DomainError
+from ..extensions import db
+from ..web import add_form_error, form_status, render, see_other
+from . import bp
+from .forms import NewUserForm, TeamForm, UserForm
+
+
+def _teams():
+    return db.session.scalars(select(Team).order_by(Team.name)).all()
+
+
+@bp.route("/users")
+def users():
+    filters = {
+        "q": request.args.get("q", "").strip()[:100],
+        "role": request.args.get("role", ""),
+        "team": request.args.get("team", type=int),
+        "status": request.args.get("status", "active"),
+    }
+    query = (
+        select(User)
+        .outerjoin(Team)
+        .options(joinedload(User.team))
+        .order_by(User.active.desc(), Team.name, User.role, User.display_name)
+    )
+    if filters["q"]:
+        pattern = f"%{filters['q']}%"
+        query = query.where(or_(User.display_name.ilike(pattern), User.email.ilike(pattern)))
+    if filters["role"] in ROLE_LABELS:
+        query = query.where(User.role == filters["role"])
+    if filters["team"]:
+        query = query.where(User.team_id == filters["team"])
+    if filters["status"] in ("active", "inactive"):
+        query = query.where(User.active.is_(filters["status"] == "active"))
+    page = db.paginate(query, per_page=50, max_per_page=50)
+    return render(
+        "admin/users.html",
+        "admin/_user_rows.html",
+        page=page,
+        filters=filters,
+        teams=_teams(),
+        roles=ROLE_LABELS,
+    )
+
+
+def _user_form_result(form, save, template, **context):
+    if form.validate_on_submit():
+        team = db.session.get(Team, form.team_id.data) if form.team_id.data else None
+        try:
+            user = save(team)
+        except DomainError as error:
+            add_form_error(form, error)
+        else:
+            flash(_("Saved %(name)s.", name=user.display_name), "success")
+            return see_other(url_for("admin.users"))
+    return render(template, form=form, **context, status=form_status(form))
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+def new_user():
+    form = NewUserForm(teams=_teams())
+
+    def save(team):
+        return accounts.create_user(
+            email=form.email.data,
+            display_name=form.display_name.data,
+            role=form.role.data,
+            team=team,
+            password=form.password.data,
+            locale=form.locale.data,
+            actor=current_user,
+        )
+
+    return _user_form_result(form, save, "admin/user_form.html", user=None)
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+def edit_user(user_id):
+    user = db.get_or_404(User, user_id)
+    form = UserForm(obj=user, teams=_teams())
+    if request.method == "GET":
+        form.team_id.data = user.team_id or 0
+
+    def save(team):
+        accounts.update_user(
+            user,
+            actor=current_user,
+            email=form.email.data,
+            display_name=form.display_name.data,
+            role=form.role.data,
+            team=team,
+            locale=form.locale.data,
+        )
+        if form.password.data:
+            accounts.reset_password(user, actor=current_user, password=form.password.data)
+        return user
+
+    return _user_form_result(form, save, "admin/user_form.html", user=user)
+
+
+@bp.route("/users/<int:user_id>/deactivate", methods=["POST"])
+def deactivate_user(user_id):
+    user = db.get_or_404(User, user_id)
+    accounts.deactivate_user(user, actor=current_user)
+    flash(_("%(name)s can no longer log in.", name=user.display_name), "success")
+    return see_other(url_for("admin.edit_user", user_id=user.id))
+
+
+@bp.route("/users/<int:user_id>/reactivate", methods=["POST"])
+def reactivate_user(user_id):
+    user = db.get_or_404(User, user_id)
+    accounts.reactivate_user(user, actor=current_user)
+    flash(_("%(name)s can log in again.", name=user.display_name), "success")
+    return see_other(url_for("admin.edit_user", user_id=user.id))
+
+
+@bp.route("/teams", methods=["GET", "POST"])
+def teams():
+    form = TeamForm()
+    if form.validate_on_submit():
+        try:
+            accounts.create_team(name=form.name.data, timezone=form.timezone.data, actor=current_user)
+        except DomainError as error:
+            add_form_error(form, error)
+        else:
+            flash(_("Team %(name)s created.", name=form.name.data.strip()), "success")
+            return see_other(url_for("admin.teams"))
+    member_counts = dict(db.session.execute(select(User.team_id, func.count()).group_by(User.team_id)).all())
+    return render(
+        "admin/teams.html", form=form, teams=_teams(), member_counts=member_counts, status=form_status(form)
+    )
+
+
+@bp.route("/teams/<int:team_id>", methods=["GET", "POST"])
+def edit_team(team_id):
+    team = db.get_or_404(Team, team_id)
+    form = TeamForm(obj=team)
+    if form.validate_on_submit():
+        try:
+            accounts.update_team(team, name=form.name.data, timezone=form.timezone.data, actor=current_user)
+        except DomainError as error:
+            add_form_error(form, error)
+        else:
+            flash(_("Saved team %(name)s.", name=team.name), "success")
+            return see_other(url_for("admin.teams"))
+    return render("admin/team_form.html", form=form, team=team, status=form_status(form))
+
+
+@bp.route("/audit")
+def audit_log():
+    filters = {
+        "action": request.args.get("action", ""),
+        "actor": request.args.get("actor", type=int),
+    }
+    query = select(AuditEvent).options(joinedload(AuditEvent.actor)).order_by(AuditEvent.id.desc())
+    if filters["action"] in ACTION_LABELS:
+        query = query.where(AuditEvent.action == filters["action"])
+    if filters["actor"]:
+        query = query.where(AuditEvent.actor_id == filters["actor"])
+    page = db.paginate(query, per_page=50, max_per_page=50)
+    return render(
+        "admin/audit.html",
+        "admin/_audit_rows.html",
+        page=page,
+        filters=filters,
+        actions=ACTION_LABELS,
+    )

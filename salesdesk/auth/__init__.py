@@ -1,0 +1,56 @@
+"""Logging in and out, the own account, and the access checks every view relies on."""
+
+from functools import wraps
+
+from flask import Blueprint, abort, current_app, request
+from flask_babel import get_locale
+from flask_login import current_user
+
+from .forms import LanguageForm
+
+bp = Blueprint("auth", __name__)
+
+
+def public(view):
+    """Mark a view as reachable without logging in; every other view requires it."""
+    view.is_public = True
+    return view
+
+
+def roles_required(*roles):
+    """Refuse (403) anyone whose role is not listed."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+@bp.before_app_request
+def require_login():
+    view = current_app.view_functions.get(request.endpoint)
+    if view is None or request.endpoint == "static" or getattr(view, "is_public", False):
+        return None
+    if not current_user.is_authenticated:
+        return current_app.login_manager.unauthorized()
+    return None
+
+
+@bp.app_context_processor
+def language_switcher():
+    def language_form():
+        form = LanguageForm(formdata=None)
+        form.locale.data = str(get_locale())
+        form.next.data = request.full_path.rstrip("?")
+        return form
+
+    return {"language_form": language_form}
+
+
+from . import views  # noqa: E402,F401  (routes register on bp)

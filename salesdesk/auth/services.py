@@ -1,0 +1,249 @@
+"""Accounts: logging in (with throttling), passwords, and managing users and teams."""
+
+import math
+from datetime import timedelta
+from functools import cache
+from zoneinfo import available_timezones
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import delete, func, select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .. import audit, clock
+from ..database import write_transaction
+from ..errors import DomainError, Forbidden, TooManyRequests
+from ..extensions import db
+from .models import LANGUAGES, LoginFailure, Role, Team, User, normalize_email
+
+MIN_PASSWORD_LENGTH = 8
+
+
+@cache
+def _dummy_hash(method):
+    # Checked against when the account does not exist, so that a wrong e-mail
+    # costs the same time as a wrong password.
+    return generate_password_hash("not-a-real-password", method)
+
+
+def authenticate(email, password, ip=None):
+    """Return the user for a correct login, or raise with what the login page shows.
+
+    Failures are counted per account in the database, so the limit holds across
+    every app process.
+    """
+    email = normalize_email(email)
+    config = current_app.config
+    now = clock.now()
+    window = timedelta(minutes=config["LOGIN_FAILURE_WINDOW_MINUTES"])
+    limit = config["LOGIN_MAX_FAILURES"]
+    with write_transaction() as session:
+        recent = session.scalars(
+            select(LoginFailure.at)
+            .where(LoginFailure.email == email, LoginFailure.at > now - window)
+            .order_by(LoginFailure.at.desc())
+            .limit(limit)
+        ).all()
+        if len(recent) >= limit:
+            audit.record("login.throttled", email=email)
+            retry_at = recent[-1] + window
+        else:
+            retry_at = None
+            user = session.scalar(select(User).where(User.email == email))
+            if user is None:
+                check_password_hash(_dummy_hash(config["PASSWORD_HASH_METHOD"]), password)
+                valid = False
+            else:
+                valid = user.check_password(password)
+            if valid and user.active:
+                session.execute(delete(LoginFailure).where(LoginFailure.email == email))
+                user.last_login_at = now
+                audit.record("login.success", actor=user, subject=user)
+                return user
+            session.add(LoginFailure(email=email, at=now, ip=ip))
+            audit.record(
+                "login.failure",
+                actor=user,
+                email=email,
+                reason="inactive" if valid else "password",
+            )
+    if retry_at is not None:
+        minutes = max(1, math.ceil((retry_at - now).total_seconds() / 60))
+        raise TooManyRequests(
+            _(
+                "Too many failed logins for this account. Try again in %(minutes)s minutes.",
+                minutes=minutes,
+            )
+        )
+    if valid:
+        raise DomainError(_("This account has been deactivated. Ask an administrator."))
+    raise DomainError(_("Wrong e-mail address or password."))
+
+
+def _check_password_strength(password):
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise DomainError(
+            _("The password needs at least %(n)s characters.", n=MIN_PASSWORD_LENGTH),
+            field="password",
+        )
+
+
+def record_logout(user):
+    with write_transaction():
+        audit.record("logout", actor=user, subject=user)
+
+
+def change_password(user, current_password, new_password):
+    if not user.check_password(current_password):
+        raise DomainError(_("The current password is not correct."), field="current_password")
+    _check_password_strength(new_password)
+    with write_transaction():
+        user.set_password(new_password)
+        user.session_version += 1
+        audit.record("password.changed", actor=user, subject=user)
+
+
+def set_language(user, locale):
+    if locale not in LANGUAGES:
+        raise DomainError(_("Unknown language."))
+    with write_transaction():
+        user.locale = locale
+
+
+def get_or_create_team(name, actor=None):
+    name = (name or "").strip()
+    if not name:
+        raise DomainError(_("A team needs a name."), field="name")
+    with write_transaction() as session:
+        team = session.scalar(select(Team).where(Team.name == name))
+        if team is None:
+            team = Team(name=name)
+            session.add(team)
+            audit.record("team.created", actor=actor, subject=team, name=name)
+    return team
+
+
+def _check_team_fields(session, name, timezone, except_team=None):
+    if timezone not in available_timezones():
+        raise DomainError(_("Unknown time zone."), field="timezone")
+    query = select(Team.id).where(Team.name == name)
+    if except_team is not None:
+        query = query.where(Team.id != except_team.id)
+    if session.scalar(query) is not None:
+        raise DomainError(_("A team with this name already exists."), field="name")
+
+
+def create_team(*, name, timezone, actor):
+    name = name.strip()
+    with write_transaction() as session:
+        _check_team_fields(session, name, timezone)
+        team = Team(name=name, timezone=timezone)
+        session.add(team)
+        audit.record("team.created", actor=actor, subject=team, name=name)
+    return team
+
+
+def update_team(team, *, name, timezone, actor):
+    name = name.strip()
+    with write_transaction() as session:
+        _check_team_fields(session, name, timezone, except_team=team)
+        changes = {
+            key: [old, new]
+            for key, old, new in (("name", team.name, name), ("timezone", team.timezone, timezone))
+            if old != new
+        }
+        team.name, team.timezone = name, timezone
+        if changes:
+            audit.record("team.updated", actor=actor, subject=team, changes=changes)
+
+
+def _email_taken(session, email, except_user=None):
+    query = select(User.id).where(User.email == normalize_email(email))
+    if except_user is not None:
+        query = query.where(User.id != except_user.id)
+    return session.scalar(query) is not None
+
+
+def _check_team_for_role(role, team):
+    if Role(role) != Role.ADMIN and team is None:
+        raise DomainError(_("Everyone but administrators belongs to a team."), field="team")
+
+
+def create_user(*, email, display_name, role, password, team=None, locale="zh_Hans_CN", actor=None):
+    role = Role(role)
+    _check_team_for_role(role, team)
+    _check_password_strength(password)
+    with write_transaction() as session:
+        if _email_taken(session, email):
+            raise DomainError(_("A user with this e-mail address already exists."), field="email")
+        user = User(
+            email=email,
+            display_name=display_name.strip(),
+            role=role,
+            team=team,
+            locale=locale,
+        )
+        user.set_password(password)
+        session.add(user)
+        audit.record("user.created", actor=actor, subject=user, email=user.email, role=role)
+    return user
+
+
+def _active_admin_count(session):
+    return session.scalar(select(func.count()).where(User.role == Role.ADMIN, User.active.is_(True)))
+
+
+def update_user(user, *, actor, email, display_name, role, team, locale):
+    role = Role(role)
+    _check_team_for_role(role, team)
+    with write_transaction() as session:
+        if _email_taken(session, email, except_user=user):
+            raise DomainError(_("A user with this e-mail address already exists."), field="email")
+        if user.role == Role.ADMIN and role != Role.ADMIN and _active_admin_count(session) <= 1:
+            raise DomainError(_("The last administrator cannot lose the role."), field="role")
+        before = {"email": user.email, "role": user.role, "team_id": user.team_id, "name": user.display_name}
+        user.email = email
+        user.display_name = display_name.strip()
+        user.role = role
+        user.team = team
+        user.locale = locale
+        after = {"email": user.email, "role": user.role, "team_id": user.team_id, "name": user.display_name}
+        changes = {key: [before[key], after[key]] for key in before if before[key] != after[key]}
+        if changes:
+            audit.record("user.updated", actor=actor, subject=user, changes=changes)
+
+
+def reset_password(user, *, actor, password):
+    _check_password_strength(password)
+    with write_transaction():
+        user.set_password(password)
+        user.session_version += 1
+        audit.record("user.updated", actor=actor, subject=user, changes={"password": "reset"})
+
+
+def deactivate_user(user, *, actor):
+    if user.id == actor.id:
+        raise Forbidden(_("You cannot deactivate yourself."))
+    with write_transaction() as session:
+        if user.role == Role.ADMIN and _active_admin_count(session) <= 1:
+            raise DomainError(_("The last administrator cannot be deactivated."))
+        user.active = False
+        user.session_version += 1
+        audit.record("user.deactivated", actor=actor, subject=user)
+
+
+def reactivate_user(user, *, actor):
+    with write_transaction():
+        user.active = True
+        audit.record("user.reactivated", actor=actor, subject=user)
+
+
+def load_user_session(session_id):
+    """Flask-Login's loader: an active user whose session version still matches."""
+    user_id, _sep, version = (session_id or "").partition(".")
+    if not (user_id.isdigit() and version.isdigit()):
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.active or user.session_version != int(version):
+        return None
+    return user

@@ -1,0 +1,86 @@
+"""`flask --app app salesdesk …` commands. Features add theirs to the same group."""
+
+import click
+from flask.cli import with_appcontext
+from flask_migrate import upgrade
+from sqlalchemy import select
+
+from .auth import services as accounts
+from .auth.models import Role, User
+from .errors import DomainError
+from .extensions import db
+
+
+@click.group()
+def salesdesk():
+    """Salesdesk administration."""
+
+
+@salesdesk.command("init")
+@click.option("--admin-email", help="E-mail of the first administrator.")
+@click.option("--admin-password", help="Password of the first administrator.")
+@with_appcontext
+def init(admin_email, admin_password):
+    """Apply migrations and create the first administrator. Safe to run twice."""
+    upgrade()
+    has_admin = db.session.scalar(select(User.id).where(User.role == Role.ADMIN).limit(1))
+    if has_admin and not admin_email:
+        click.echo("Database is up to date; an administrator exists already.")
+        return
+    admin_email = admin_email or click.prompt("Administrator e-mail")
+    if db.session.scalar(select(User.id).where(User.email == admin_email.strip().lower())):
+        click.echo(f"{admin_email} exists already; nothing to create.")
+        return
+    admin_password = admin_password or click.prompt(
+        "Administrator password", hide_input=True, confirmation_prompt=True
+    )
+    _create_user(email=admin_email, display_name="管理员", role=Role.ADMIN, password=admin_password)
+    click.echo(f"Created administrator {admin_email}.")
+
+
+@salesdesk.command("create-user")
+@click.option("--email", required=True)
+@click.option("--password", required=True)
+@click.option("--role", required=True, type=click.Choice([role.value for role in Role]))
+@click.option("--team", "team_name", help="Team name; created when it does not exist.")
+@click.option("--name", "display_name", help="Display name (default: the part before @).")
+@with_appcontext
+def create_user(email, password, role, team_name, display_name):
+    """Create a user (and the team, when it does not exist yet)."""
+    team = None
+    if team_name:
+        team = _or_exit(accounts.get_or_create_team, team_name)
+    user = _create_user(
+        email=email,
+        display_name=display_name or email.split("@")[0],
+        role=role,
+        password=password,
+        team=team,
+    )
+    click.echo(f"Created {user.role} {user.email}" + (f" in {team.name}" if team else "") + ".")
+
+
+@salesdesk.command("demo")
+@with_appcontext
+def demo():
+    """Load the demo company and its data (only what is missing) and print the logins."""
+    from . import feature_modules
+    from .auth.demo import DEMO_PASSWORD, logins
+
+    upgrade()
+    for module in feature_modules("demo"):
+        module.seed()
+    click.echo(f"\nDemo logins (password for all: {DEMO_PASSWORD}):")
+    for email, name, role, team in logins():
+        click.echo(f"  {email:<32} {name:<6} {role:<8} {team}")
+
+
+def _create_user(**fields):
+    return _or_exit(accounts.create_user, **fields)
+
+
+def _or_exit(service, *args, **kwargs):
+    try:
+        return service(*args, **kwargs)
+    except DomainError as error:
+        raise click.ClickException(error.message) from error

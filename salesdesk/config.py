@@ -1,0 +1,94 @@
+"""Configuration: built-in defaults, then instance/config.py, then the environment."""
+
+import os
+import secrets
+from pathlib import Path
+
+MEGABYTE = 1024 * 1024
+
+
+class Defaults:
+    # Rendering and sessions
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_NAME = "salesdesk_session"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_NAME = "salesdesk_remember"
+    # A page left open for hours must still post: the token lives as long as the session.
+    WTF_CSRF_TIME_LIMIT = None
+    WTF_CSRF_HEADERS = ["X-CSRFToken"]
+
+    # Uploads (imports) beyond this are refused with 413 before they are read.
+    MAX_CONTENT_LENGTH = 20 * MEGABYTE
+    # Plain forms are small; the limit keeps a forged 10 MB field from being parsed.
+    MAX_FORM_MEMORY_SIZE = 2 * MEGABYTE
+
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+
+    BABEL_DEFAULT_LOCALE = "zh_Hans_CN"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+
+    PASSWORD_HASH_METHOD = "scrypt"
+
+    # Login throttling: refused after this many failures for one account in the window.
+    LOGIN_MAX_FAILURES = 5
+    LOGIN_FAILURE_WINDOW_MINUTES = 15
+
+    PAGE_SIZE = 50
+
+
+def load_config(app, overrides=None):
+    """Fill app.config in the documented order; later sources win."""
+    app.config.from_object(Defaults)
+    app.config.from_pyfile("config.py", silent=True)
+
+    instance = Path(app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+
+    env = os.environ
+    if env.get("SALESDESK_DATABASE_URL"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = env["SALESDESK_DATABASE_URL"]
+    if env.get("SALESDESK_SECRET_KEY"):
+        app.config["SECRET_KEY"] = env["SALESDESK_SECRET_KEY"]
+    if env.get("SALESDESK_HTTPS") == "1":
+        app.config["HTTPS"] = True
+
+    app.config.update(overrides or {})
+
+    app.config.setdefault("SQLALCHEMY_DATABASE_URI", f"sqlite:///{instance / 'salesdesk.db'}")
+    app.config["SQLALCHEMY_DATABASE_URI"] = _with_psycopg3(app.config["SQLALCHEMY_DATABASE_URI"])
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret_key(instance / "secret_key")
+    if app.config.get("HTTPS"):
+        app.config["SESSION_COOKIE_SECURE"] = True
+        app.config["REMEMBER_COOKIE_SECURE"] = True
+        app.config["PREFERRED_URL_SCHEME"] = "https"
+
+
+def _with_psycopg3(url):
+    """postgres:// and postgresql:// URLs use psycopg 3, the driver we ship."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _instance_secret_key(path):
+    """Read the key generated on first start, creating it (mode 0600) if missing.
+
+    The key is written to a private temporary file and hard-linked into place, so
+    several workers starting at once agree on one complete key.
+    """
+    if not path.exists():
+        tmp = path.with_name(f".{path.name}.{os.getpid()}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32))
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    return path.read_text().strip()

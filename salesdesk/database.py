@@ -1,0 +1,96 @@
+"""Database plumbing shared by every feature: column types, connection set-up and
+the write transaction that service functions run in."""
+
+from contextlib import contextmanager
+from datetime import UTC
+
+from sqlalchemy import DateTime, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.types import TypeDecorator
+
+from .extensions import db
+
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+
+class UTCDateTime(TypeDecorator):
+    """An aware UTC datetime in Python on every database.
+
+    SQLite keeps no zone, so values go in as naive UTC and come back marked UTC;
+    naive values are refused rather than guessed at.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value if dialect.name == "postgresql" else value.replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def render_migration_item(type_, obj, _autogen_context):
+    """Migrations spell UTCDateTime as the plain column type it stores, so they do
+    not depend on application code."""
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
+@event.listens_for(Engine, "connect")
+def _configure_sqlite(dbapi_connection, _record):
+    if type(dbapi_connection).__module__ != "sqlite3":
+        return
+    # We emit BEGIN ourselves (below) so that writers can ask for BEGIN IMMEDIATE.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _begin_sqlite(conn):
+    if conn.dialect.name != "sqlite":
+        return
+    # A deferred transaction that reads and then writes fails at once with
+    # "database is locked" when another writer committed in between; taking the
+    # write lock up front makes writers queue on busy_timeout instead.
+    immediate = conn.get_execution_options().get("write_transaction")
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+@contextmanager
+def write_transaction():
+    """Run a service's writes as one transaction: commit at the end, roll back on error.
+
+    Nested use joins the outer transaction. Whatever the caller read before is
+    rolled back first (reads only, by convention), so the write starts from a fresh
+    snapshot holding the write lock on SQLite.
+    """
+    session = db.session()
+    if session.info.get("write_transaction"):
+        yield session
+        return
+    if session.in_transaction():
+        session.rollback()
+    session.connection(execution_options={"write_transaction": True})
+    session.info["write_transaction"] = True
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.info["write_transaction"] = False

@@ -1,0 +1,103 @@
+"""Domain errors raised by services, and the HTTP error pages."""
+
+from flask import render_template
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from .extensions import db
+from .web import is_htmx, toast_trigger
+
+
+class DomainError(Exception):
+    """A rule refused an operation. `message` is shown to the user as it is."""
+
+    status = 400
+
+    def __init__(self, message, field=None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class NotFound(DomainError):
+    status = 404
+
+
+class Forbidden(DomainError):
+    status = 403
+
+
+class Conflict(DomainError):
+    """The object changed or is taken; the user should look again."""
+
+    status = 409
+
+
+class TooManyRequests(DomainError):
+    status = 429
+
+
+ERROR_TITLES = {
+    400: _l("Bad request"),
+    403: _l("Not allowed"),
+    404: _l("Not found"),
+    405: _l("Method not allowed"),
+    409: _l("Conflict"),
+    413: _l("File too large"),
+    422: _l("Invalid input"),
+    429: _l("Too many requests"),
+    500: _l("Something went wrong"),
+    503: _l("Service unavailable"),
+}
+
+ERROR_EXPLANATIONS = {
+    400: _l("The request could not be understood. Check what you entered and try again."),
+    403: _l("You do not have permission to do this."),
+    404: _l("This page or record does not exist, or it was deleted."),
+    405: _l("This address does not accept that kind of request."),
+    413: _l("The upload is larger than the allowed size."),
+    429: _l("Too many attempts. Please wait and try again."),
+    500: _l("An unexpected error occurred. It has been logged; please try again."),
+    503: _l("The service is temporarily unavailable. Please try again shortly."),
+}
+
+
+def error_response(status, message=None):
+    """The error page, or for htmx a small fragment plus a toast."""
+    title = ERROR_TITLES.get(status, ERROR_TITLES[400])
+    message = message or ERROR_EXPLANATIONS.get(status, ERROR_EXPLANATIONS[400])
+    if is_htmx():
+        body = render_template("errors/_error.html", status=status, title=title, message=message)
+        headers = {"HX-Trigger": toast_trigger(str(message), "error")}
+        return body, status, headers
+    return render_template("errors/error.html", status=status, title=title, message=message), status
+
+
+def register_errorhandlers(app):
+    @app.errorhandler(DomainError)
+    def domain_error(error):
+        db.session.rollback()
+        return error_response(error.status, error.message)
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        return error_response(
+            400, _("Your session expired or the form is out of date. Reload the page and try again.")
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(error):
+        if error.code == 413:
+            limit = app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
+            return error_response(413, _("The upload is larger than %(limit)s MB.", limit=limit))
+        if error.code is None or error.code < 400:
+            return error
+        return error_response(error.code, None)
+
+    @app.errorhandler(InternalServerError)
+    def server_error(_error):
+        # Flask has logged the traceback; the session may hold a failed transaction.
+        db.session.rollback()
+        return error_response(500)

@@ -1,0 +1,30 @@
+"""Which language and time zone a request is rendered in."""
+
+from flask import current_app, has_request_context, session
+from flask_babel import get_locale
+from flask_login import current_user
+
+from .auth.models import LANGUAGES
+
+
+def select_locale():
+    """The user's choice; before login, the one picked on the login page; else Chinese."""
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
+    if current_user and current_user.is_authenticated:
+        return current_user.locale
+    chosen = session.get("locale")
+    return chosen if chosen in LANGUAGES else current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def select_timezone():
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_TIMEZONE"]
+    if current_user and current_user.is_authenticated:
+        return current_user.timezone
+    return current_app.config["BABEL_DEFAULT_TIMEZONE"]
+
+
+def html_lang():
+    """The BCP 47 tag for <html lang>: zh-Hans-CN or en."""
+    return str(get_locale()).replace("_", "-")

@@ -1,0 +1,70 @@
+"""Request and response helpers for htmx, behind one module so the library can be swapped."""
+
+import json
+from urllib.parse import urlsplit
+
+from flask import get_flashed_messages, make_response, redirect, render_template, request
+from htmx_flask import make_response as htmx_response
+
+
+def is_htmx():
+    """True for an htmx request that wants a fragment (not a boosted navigation)."""
+    htmx = getattr(request, "htmx", None)
+    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
+
+
+def render(template, fragment=None, status=200, **context):
+    """Render the full page, or just its fragment when htmx asked for it."""
+    chosen = fragment if fragment and is_htmx() else template
+    response = make_response(render_template(chosen, **context), status)
+    response.vary.add("HX-Request")
+    return response
+
+
+def see_other(url):
+    """After a successful POST: 303 for the browser, a full navigation for htmx."""
+    if is_htmx():
+        return htmx_response("", 204, redirect=url)
+    return redirect(url, 303)
+
+
+def toast_trigger(message, level="info", existing=None):
+    """An HX-Trigger header value that shows toasts; JSON escapes keep it ASCII."""
+    events = json.loads(existing) if existing else {}
+    toasts = events.get("toast") or []
+    toasts.append({"message": message, "level": level})
+    events["toast"] = toasts
+    return json.dumps(events, ensure_ascii=True)
+
+
+def flashes_to_toasts(response):
+    """Deliver flashed messages of an htmx exchange as toasts instead of on the next page."""
+    if not is_htmx() or "HX-Redirect" in response.headers or response.status_code >= 300:
+        return response
+    for level, message in get_flashed_messages(with_categories=True):
+        response.headers["HX-Trigger"] = toast_trigger(message, level, response.headers.get("HX-Trigger"))
+    return response
+
+
+def safe_next_url(target, fallback):
+    """Only a path inside this app: no scheme, no host, no protocol-relative //."""
+    if not target:
+        return fallback
+    target = target.replace("\\", "/").strip()
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return fallback
+    if any(ord(ch) < 32 for ch in target):
+        return fallback
+    return target
+
+
+def add_form_error(form, error):
+    """Show a service's DomainError on the field it names, or on the whole form."""
+    field = getattr(form, error.field, None) if error.field else None
+    (field.errors if field is not None else form.form_errors).append(error.message)
+
+
+def form_status(form):
+    """422 for a form shown again with errors, so htmx and tests can tell."""
+    return 422 if form.errors else 200

@@ -1,0 +1,69 @@
+// Salesdesk's own behaviour: CSRF for htmx, toasts, confirmations. Everything
+// here enhances pages that already work without JavaScript.
+(function () {
+  "use strict";
+
+  function csrfToken() {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.content : "";
+  }
+
+  // Every htmx request carries the token in a header (htmx 2 puts DELETE
+  // parameters in the URL, where a form field would not be seen).
+  document.addEventListener("htmx:configRequest", function (event) {
+    event.detail.headers["X-CSRFToken"] = csrfToken();
+  });
+
+  function showToast(message, level) {
+    var region = document.getElementById("toasts");
+    if (!region || !message) return;
+    var toast = document.createElement("div");
+    toast.className = "toast toast-" + (level || "info");
+    toast.setAttribute("role", level === "error" ? "alert" : "status");
+    var text = document.createElement("span");
+    text.textContent = message;
+    var close = document.createElement("button");
+    close.type = "button";
+    close.setAttribute("aria-label", region.dataset.closeLabel || "×");
+    close.textContent = "×";
+    close.addEventListener("click", function () { toast.remove(); });
+    toast.append(text, close);
+    region.append(toast);
+    setTimeout(function () { toast.remove(); }, level === "error" ? 9000 : 5000);
+  }
+
+  // Server messages arrive as HX-Trigger: {"toast": [{message, level}, ...]}.
+  document.addEventListener("toast", function (event) {
+    var detail = event.detail || {};
+    var toasts = Array.isArray(detail.value) ? detail.value : [detail];
+    toasts.forEach(function (t) { showToast(t.message, t.level); });
+  });
+
+  // Texts come translated from the page (data-* on the toast region).
+  document.addEventListener("htmx:sendError", function () {
+    var region = document.getElementById("toasts");
+    showToast(region && region.dataset.networkError, "error");
+  });
+
+  // <form data-confirm="…"> asks before submitting, with or without htmx.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (form.dataset && form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+    }
+  }, true);
+
+  // Close an open <details class="menu"> when clicking elsewhere or pressing Escape.
+  function closeMenus(except) {
+    document.querySelectorAll("details.menu[open]").forEach(function (menu) {
+      if (menu !== except) menu.removeAttribute("open");
+    });
+  }
+  document.addEventListener("click", function (event) {
+    closeMenus(event.target.closest && event.target.closest("details.menu"));
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape") closeMenus(null);
+  });
+})();

@@ -1,0 +1,202 @@
+"""Shared fixtures: an app on a throw-away database (SQLite always, PostgreSQL too when
+SALESDESK_TEST_DATABASE_URL is set), logged-in clients per role, htmx helpers, a live
+server and a Playwright browser on Debian's Chromium."""
+
+import os
+import secrets
+import shutil
+import threading
+from types import SimpleNamespace
+
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import create_engine, make_url, text
+from werkzeug.serving import make_server
+
+from salesdesk import clock, create_app
+from salesdesk.auth import services as accounts
+from salesdesk.auth.models import Role
+from salesdesk.extensions import db
+
+from .helpers import Client, app_config, make_user
+
+POSTGRES_URL = os.environ.get("SALESDESK_TEST_DATABASE_URL")
+BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
+CHROMIUM = "/usr/bin/chromium"
+
+
+def _migrate(database_url):
+    app = create_app(app_config(database_url))
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_instance(tmp_path_factory):
+    """Keep tests away from the developer's instance/ (config, secret key, database)."""
+    path = tmp_path_factory.mktemp("instance")
+    os.environ["SALESDESK_INSTANCE_PATH"] = str(path)
+    yield path
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory, _isolated_instance):
+    """A migrated SQLite file; each test works on its own copy."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    _migrate(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_database(_isolated_instance):
+    """A migrated PostgreSQL database for this test run (one per xdist worker)."""
+    base = make_url(POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://", 1))
+    name = f"salesdesk_test_{os.getpid()}_{secrets.token_hex(3)}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    url = base.set(database=name).render_as_string(hide_password=False)
+    try:
+        _migrate(url)
+        yield url
+    finally:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+def _empty_postgres(app):
+    tables = ", ".join(f'"{table.name}"' for table in db.metadata.sorted_tables)
+    with app.app_context():
+        db.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        db.session.commit()
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request, tmp_path):
+    if request.param == "sqlite":
+        path = tmp_path / "salesdesk.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
+    return request.getfixturevalue("postgres_database")
+
+
+@pytest.fixture
+def app(database_url):
+    app = create_app(app_config(database_url))
+    app.test_client_class = Client
+    if database_url.startswith("postgresql"):
+        _empty_postgres(app)
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def make_app(database_url):
+    """make_app(**config) -> another app on the test's database (a second worker, say)."""
+    created = []
+
+    def factory(**overrides):
+        other = create_app({**app_config(database_url), **overrides})
+        other.test_client_class = Client
+        created.append(other)
+        return other
+
+    yield factory
+    for other in created:
+        with other.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _real_clock():
+    yield
+    clock.set_now(None)
+
+
+@pytest.fixture
+def frozen_clock():
+    """Set the app's clock: frozen_clock(datetime(..., tzinfo=UTC))."""
+    return clock.set_now
+
+
+@pytest.fixture
+def world(app):
+    """Two teams with everyone a test needs. Team A: manager, two reps, support;
+    team B: manager, rep; and an administrator."""
+    team_a = accounts.get_or_create_team("华东大区")
+    team_b = accounts.get_or_create_team("华南大区")
+    return SimpleNamespace(
+        team_a=team_a,
+        team_b=team_b,
+        admin=make_user("admin@test.example", Role.ADMIN, name="管理员"),
+        manager_a=make_user("manager.a@test.example", Role.MANAGER, team_a, "王经理"),
+        rep_a=make_user("rep.a@test.example", Role.REP, team_a, "张三"),
+        rep_a2=make_user("rep.a2@test.example", Role.REP, team_a, "李四"),
+        support_a=make_user("support.a@test.example", Role.SUPPORT, team_a, "赵支持"),
+        manager_b=make_user("manager.b@test.example", Role.MANAGER, team_b, "黄经理"),
+        rep_b=make_user("rep.b@test.example", Role.REP, team_b, "王五"),
+    )
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def client_as(app):
+    """client_as(user) -> a fresh client logged in as that user."""
+    return lambda user: app.test_client().login_as(user)
+
+
+# ---- live server and browser --------------------------------------------------------
+
+
+@pytest.fixture
+def live_server(app):
+    """The app served over HTTP on a free port, in a thread."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"browser tests need Chromium at {CHROMIUM} (Debian: apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-background-networking",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+            ],
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(base_url=live_server, viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    # Script errors fail the test; a test that expects an error response clears them.
+    page.reported_errors = []
+    page.on("pageerror", lambda error: page.reported_errors.append(str(error)))
+    page.on("console", lambda message: message.type == "error" and page.reported_errors.append(message.text))
+    yield page
+    errors = page.reported_errors
+    context.close()
+    assert not errors, f"the page reported errors: {errors}"

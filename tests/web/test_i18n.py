@@ -1,0 +1,34 @@
+"""Chinese by default; English for users who choose it (and on the login page)."""
+
+
+def test_anonymous_visitor_switches_the_login_page_to_english(client):
+    response = client.post("/language", data={"locale": "en", "next": "/login"})
+    assert response.status_code == 303 and response.headers["Location"] == "/login"
+    html = client.get("/login").get_data(as_text=True)
+    assert '<html lang="en">' in html and "<h1>Log in</h1>" in html
+
+
+def test_user_preference_is_stored_and_used(client_as, world):
+    rep = client_as(world.rep_a)
+    assert "你的工作台" in rep.get("/").get_data(as_text=True)
+    rep.post("/language", data={"locale": "en", "next": "/"})
+    assert world.rep_a.locale == "en"
+    html = rep.get("/").get_data(as_text=True)
+    assert "Your workbench" in html and "Log out" in html
+
+
+def test_unknown_language_is_refused(client_as, world):
+    rep = client_as(world.rep_a)
+    assert rep.post("/language", data={"locale": "fr"}).status_code == 400
+    assert world.rep_a.locale == "zh_Hans_CN"
+
+
+def test_language_switch_does_not_redirect_outside(client):
+    response = client.post("/language", data={"locale": "en", "next": "https://evil.example/"})
+    assert response.headers["Location"] == "/"
+
+
+def test_messages_from_services_are_translated(client, world):
+    client.post("/language", data={"locale": "en"})
+    response = client.post("/login", data={"email": "rep.a@test.example", "password": "wrong-password"})
+    assert "Wrong e-mail address or password." in response.get_data(as_text=True)
