@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from flask import Flask, flash, redirect, request, url_for
 from flask_babel import gettext as _
 
+from . import audit, notifications  # noqa: F401  (tables shared by every feature)
 from .config import load_config
 from .extensions import babel, csrf, db, htmx, login_manager, migrate
 from .web import flashes_to_toasts, is_htmx, safe_next_url
@@ -17,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # Each feature is a sub-package exposing a blueprint `bp`; optional `demo.seed()`
 # and a `translations/` catalog. Order matters for demo data (users come first).
-FEATURES = ("auth", "admin", "workbench")
+FEATURES = ("auth", "admin", "ledger", "workbench")
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; "

@@ -3,8 +3,9 @@ the write transaction that service functions run in."""
 
 from contextlib import contextmanager
 from datetime import UTC
+from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import DateTime, event
+from sqlalchemy import BigInteger, DateTime, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.types import TypeDecorator
 
@@ -37,11 +38,32 @@ class UTCDateTime(TypeDecorator):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+class Money(TypeDecorator):
+    """An exact CNY amount: Decimal in Python, integer fen in the database, so sums
+    stay exact on SQLite too."""
+
+    impl = BigInteger
+    cache_ok = True
+    CENT = Decimal("0.01")
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        return int((Decimal(value) * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return (Decimal(int(value)) / 100).quantize(self.CENT)
+
+
 def render_migration_item(type_, obj, _autogen_context):
     """Migrations spell UTCDateTime as the plain column type it stores, so they do
     not depend on application code."""
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
+    if type_ == "type" and isinstance(obj, Money):
+        return "sa.BigInteger()"
     return False
 
 
