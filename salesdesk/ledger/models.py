@@ -56,7 +56,7 @@ CHANNEL_LABELS = {
     "phone": _l("Phone"),
     "wechat": _l("WeChat"),
     "visit": _l("Visit"),
-    "email": _l("E-mail"),
+    "email": _l("Mail"),
     "meeting": _l("Meeting"),
 }
 KIND_LABELS = {"company": _l("Company"), "person": _l("Person")}

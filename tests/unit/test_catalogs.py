@@ -63,3 +63,18 @@ def test_every_string_has_a_chinese_translation(name, directory, sources):
     }
     missing = sorted(sources() - translated)
     assert not missing, f"untranslated in the {name} catalog (run `make messages` and translate): {missing}"
+
+
+def test_a_string_means_the_same_in_every_catalog():
+    # Flask-Babel merges the catalogs: a string translated two ways would show the
+    # wrong one somewhere. Give such strings different English instead.
+    seen = {}
+    clashes = []
+    for name, directory, _sources in CATALOGS:
+        for message in catalog(directory):
+            if message.id and message.string:
+                key = message.id if isinstance(message.id, str) else message.id[0]
+                other = seen.setdefault(key, (name, message.string))
+                if other[1] != message.string:
+                    clashes.append((key, other, (name, message.string)))
+    assert not clashes, clashes
