@@ -1,0 +1,13 @@
+"""Events one feature announces and others react to, so features never import each
+other. Receivers run synchronously inside the sender's write transaction: whatever
+they write commits or rolls back with the change that caused it."""
+
+from blinker import Namespace
+
+_signals = Namespace()
+
+# sender: the Customer that just became won; kwargs: actor (User or None)
+customer_won = _signals.signal("customer-won")
+
+# sender: the knowledge-base article; kwargs: voter (User), helpful (bool), previous (bool or None)
+article_voted = _signals.signal("article-voted")
