@@ -110,9 +110,10 @@ def register_errorhandlers(app):
 def register_response_hooks(app):
     app.after_request(flashes_to_toasts)
 
-    from .i18n import html_lang
+    from .i18n import html_lang, money
 
     app.jinja_env.globals["html_lang"] = html_lang
+    app.jinja_env.filters["money"] = money
 
     @app.after_request
     def security_headers(response):

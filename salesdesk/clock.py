@@ -1,6 +1,7 @@
 """The one source of "now". Tests set it; nothing else calls datetime.now()."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 _frozen: datetime | None = None
 
@@ -16,3 +17,15 @@ def set_now(moment: datetime | None) -> None:
         raise ValueError("the clock takes aware datetimes")
     global _frozen
     _frozen = moment.astimezone(UTC) if moment else None
+
+
+def today(timezone_name) -> date:
+    """Today's date where the user is (a team's time zone)."""
+    return now().astimezone(ZoneInfo(timezone_name)).date()
+
+
+def from_local(moment: datetime, timezone_name) -> datetime:
+    """A wall-clock time entered in a team's time zone, as an aware UTC datetime."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo(timezone_name))
+    return moment.astimezone(UTC)

@@ -19,8 +19,9 @@ class Defaults:
     WTF_CSRF_TIME_LIMIT = None
     WTF_CSRF_HEADERS = ["X-CSRFToken"]
 
-    # Uploads (imports) beyond this are refused with 413 before they are read.
-    MAX_CONTENT_LENGTH = 20 * MEGABYTE
+    # Import files beyond this are refused with 413 (the request limit below leaves
+    # room for the form around the file).
+    UPLOAD_LIMIT_MB = 20
     # Plain forms are small; the limit keeps a forged 10 MB field from being parsed.
     MAX_FORM_MEMORY_SIZE = 2 * MEGABYTE
 
@@ -36,6 +37,9 @@ class Defaults:
     LOGIN_FAILURE_WINDOW_MINUTES = 15
 
     PAGE_SIZE = 50
+
+    # Customer names this similar (0..1, rapidfuzz ratio) to an existing one warn.
+    DUPLICATE_SIMILARITY = 0.85
 
 
 def load_config(app, overrides=None):
@@ -55,6 +59,8 @@ def load_config(app, overrides=None):
         app.config["HTTPS"] = True
 
     app.config.update(overrides or {})
+    if app.config.get("MAX_CONTENT_LENGTH") is None:
+        app.config["MAX_CONTENT_LENGTH"] = (app.config["UPLOAD_LIMIT_MB"] + 1) * MEGABYTE
 
     app.config.setdefault("SQLALCHEMY_DATABASE_URI", f"sqlite:///{instance / 'salesdesk.db'}")
     app.config["SQLALCHEMY_DATABASE_URI"] = _with_psycopg3(app.config["SQLALCHEMY_DATABASE_URI"])

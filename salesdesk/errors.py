@@ -90,7 +90,7 @@ def register_errorhandlers(app):
     @app.errorhandler(HTTPException)
     def http_error(error):
         if error.code == 413:
-            limit = app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
+            limit = app.config["UPLOAD_LIMIT_MB"]
             return error_response(413, _("The upload is larger than %(limit)s MB.", limit=limit))
         if error.code is None or error.code < 400:
             return error

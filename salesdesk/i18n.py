@@ -1,5 +1,6 @@
 """Which language and time zone a request is rendered in."""
 
+from babel.numbers import format_currency
 from flask import current_app, has_request_context, session
 from flask_babel import get_locale
 from flask_login import current_user
@@ -28,3 +29,10 @@ def select_timezone():
 def html_lang():
     """The BCP 47 tag for <html lang>: zh-Hans-CN or en."""
     return str(get_locale()).replace("_", "-")
+
+
+def money(amount):
+    """An exact CNY amount for display: ¥1,234,567.00."""
+    if amount is None:
+        return "—"
+    return format_currency(amount, "CNY", locale=get_locale())

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("ledger", __name__)
 
-from . import models, views  # noqa: E402,F401
+from . import models, transfer_views, views  # noqa: E402,F401

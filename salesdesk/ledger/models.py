@@ -60,6 +60,26 @@ CHANNEL_LABELS = {
     "meeting": _l("Meeting"),
 }
 KIND_LABELS = {"company": _l("Company"), "person": _l("Person")}
+OWNERSHIP_REASONS = {
+    "create": _l("created it"),
+    "import": _l("imported it"),
+    "claim": _l("claimed it from the pool"),
+    "release": _l("released it to the pool"),
+    "reclaim_no_follow_up": _l("returned to the pool: no follow-up in time"),
+    "reclaim_no_deal": _l("returned to the pool: not won in time"),
+    "assign": _l("assigned it"),
+    "transfer": _l("transferred it"),
+    "arbitration": _l("decided a collision report"),
+    "user_deactivated": _l("handed over from a deactivated user"),
+}
+COLLABORATOR_ACTIONS = {
+    "added": _l("added %(user)s as collaborator"),
+    "requested": _l("asked to collaborate"),
+    "approved": _l("accepted %(user)s as collaborator"),
+    "declined": _l("declined the request of %(user)s"),
+    "removed": _l("removed collaborator %(user)s"),
+    "left": _l("stopped collaborating"),
+}
 
 
 def _in(column, values):
@@ -119,6 +139,8 @@ class Customer(db.Model):
     search_tokens: Mapped[str] = mapped_column(Text, default="")
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     deleted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Bumped by every edit of the customer's own fields; an edit made against an
+    # older version is refused (optimistic locking).
     version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -132,8 +154,6 @@ class Customer(db.Model):
         back_populates="customer", order_by="Contact.id", cascade="all, delete-orphan"
     )
     tags: Mapped[list["CustomerTag"]] = relationship(order_by="CustomerTag.tag", cascade="all, delete-orphan")
-
-    __mapper_args__ = {"version_id_col": version}
 
     def __repr__(self):
         return f"<Customer {self.id} {self.name}>"
@@ -264,6 +284,10 @@ class CollaboratorEvent(db.Model):
     user = relationship("User", foreign_keys=[user_id])
     actor = relationship("User", foreign_keys=[actor_id])
 
+    @property
+    def description(self):
+        return str(COLLABORATOR_ACTIONS[self.action]) % {"user": self.user.display_name}
+
 
 class StageChange(db.Model):
     __tablename__ = "stage_changes"
@@ -305,6 +329,10 @@ class OwnershipChange(db.Model):
     from_user = relationship("User", foreign_keys=[from_user_id])
     to_user = relationship("User", foreign_keys=[to_user_id])
     actor = relationship("User", foreign_keys=[actor_id])
+
+    @property
+    def reason_label(self):
+        return OWNERSHIP_REASONS.get(self.reason, self.reason)
 
 
 class ImportJob(db.Model):

@@ -1,1 +1,404 @@
-from . import bp  # noqa: F401
+from flask import abort, flash, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from .. import clock
+from ..auth import roles_required
+from ..auth.models import Role, Team, User
+from ..errors import DomainError
+from ..extensions import db
+from ..forms import choices
+from ..web import add_form_error, form_status, is_htmx, render, see_other
+from . import access, bp, queries, services
+from .forms import (
+    INDUSTRIES,
+    CollaborationRequestForm,
+    CollaboratorForm,
+    ContactForm,
+    EditCustomerForm,
+    FollowUpForm,
+    NewCustomerForm,
+    StageForm,
+)
+from .models import GRADES, SOURCE_LABELS, STAGE_LABELS, Customer
+from .services import DuplicateFound, StaleEdit
+
+
+def _list_context(filters):
+    page = queries.list_customers(current_user, filters)
+    owners = db.session.scalars(
+        select(User)
+        .where(User.active.is_(True), User.role.in_([Role.REP, Role.MANAGER]))
+        .order_by(User.team_id, User.display_name)
+    ).all()
+    teams = db.session.scalars(select(Team).order_by(Team.name)).all()
+    return {
+        "page": page,
+        "filters": filters,
+        "stages": STAGE_LABELS,
+        "grades": GRADES,
+        "sources": SOURCE_LABELS,
+        "owners": owners,
+        "teams": teams,
+        "provinces": services.keys.PROVINCES,
+        "today": clock.today(current_user.timezone),
+        "contact_views": access.contact_views,
+    }
+
+
+@bp.route("/customers")
+def index():
+    filters = queries.Filters.from_args(request.args)
+    return render("ledger/index.html", "ledger/_results.html", **_list_context(filters))
+
+
+# ---- create, with the duplicate check ------------------------------------------------
+
+
+def _new_form():
+    form = NewCustomerForm()
+    owners = services.owner_choices(current_user)
+    form.owner_id.choices = choices(
+        [(0, _("Public pool"))] + [(user.id, user.display_name) for user in owners]
+    )
+    if request.method == "GET" and current_user.role in (Role.MANAGER, Role.ADMIN):
+        form.owner_id.data = current_user.id if current_user.role == Role.MANAGER else 0
+    return form
+
+
+@bp.route("/customers/new", methods=["GET", "POST"])
+def new():
+    form = _new_form()
+    report = None
+    if form.validate_on_submit():
+        try:
+            customer = services.create_customer(
+                current_user,
+                form.customer_input(form.contact_input()),
+                owner_id=form.owner_id.data if current_user.role in (Role.MANAGER, Role.ADMIN) else None,
+                confirm_similar=form.confirm_similar.data,
+            )
+        except DuplicateFound as duplicate:
+            report = duplicate.report
+            if duplicate.blocking:
+                services.record_blocked_duplicate(current_user, report)
+            form.form_errors.append(duplicate.message)
+        except DomainError as error:
+            add_form_error(form, error)
+        else:
+            flash(_("Customer %(name)s created.", name=customer.name), "success")
+            return see_other(url_for("ledger.show", customer_id=customer.id))
+    status = 409 if report and report.blocking else form_status(form)
+    return render("ledger/new.html", form=form, report=report, industries=INDUSTRIES, status=status)
+
+
+@bp.route("/customers/duplicates", methods=["POST"])
+def check_duplicates():
+    """The live duplicate check while typing (htmx): what the form would refuse or warn about."""
+    form = NewCustomerForm()
+    report = services.duplicates_while_typing(form.customer_input(form.contact_input()))
+    return render("ledger/_duplicates.html", report=report, live=True)
+
+
+# ---- one customer --------------------------------------------------------------------
+
+
+def _customer_context(customer, **forms):
+    visible = access.can_see_details(current_user, customer)
+    context = {
+        "customer": customer,
+        "visible": visible,
+        "contacts": access.contact_views(customer, visible),
+        "can_edit": access.can_edit(current_user, customer),
+        "can_follow_up": access.can_log_follow_up(current_user, customer),
+        "can_delete": access.can_delete(current_user, customer),
+        "can_manage_collaborators": access.can_manage_collaborators(current_user, customer),
+        "collaborators": services.collaborators_of(customer),
+        "timeline": services.timeline(customer) if visible else [],
+        "stage_form": forms.get("stage_form") or _stage_form(customer),
+        "follow_up_form": forms.get("follow_up_form") or FollowUpForm(formdata=None),
+        "request_form": CollaborationRequestForm(formdata=None),
+        "today": clock.today(current_user.timezone),
+        "stages": STAGE_LABELS,
+    }
+    if context["can_manage_collaborators"]:
+        form = CollaboratorForm(formdata=None)
+        form.user_id.choices = choices(
+            (user.id, f"{user.display_name} · {user.team.name if user.team else user.role_label}")
+            for user in services.collaborator_candidates(customer)
+        )
+        context["collaborator_form"] = form
+    return context
+
+
+def _stage_form(customer):
+    form = StageForm(formdata=None)
+    form.stage.data, form.version.data = customer.stage, customer.version
+    return form
+
+
+@bp.route("/customers/<int:customer_id>")
+def show(customer_id):
+    customer = access.get_customer_for(current_user, customer_id)
+    return render("ledger/show.html", **_customer_context(customer))
+
+
+@bp.route("/customers/<int:customer_id>/edit", methods=["GET", "POST"])
+def edit(customer_id):
+    customer = access.get_customer_for(current_user, customer_id, "edit")
+    form = EditCustomerForm(obj=customer)
+    if request.method == "GET":
+        form.tags.data = ", ".join(customer.tag_names)
+        form.version.data = customer.version
+    report = None
+    stale = False
+    if form.validate_on_submit():
+        try:
+            services.update_customer(
+                current_user,
+                customer.id,
+                form.version.data,
+                form.customer_input(),
+                confirm_similar=form.confirm_similar.data,
+            )
+        except StaleEdit as error:
+            # Show the current values; keep what the user typed beside them.
+            stale = _typed_values(form)
+            db.session.refresh(error.customer)
+            form = EditCustomerForm(formdata=None, obj=error.customer)
+            form.tags.data = ", ".join(error.customer.tag_names)
+            form.version.data = error.customer.version
+            form.form_errors.append(error.message)
+        except DuplicateFound as duplicate:
+            report = duplicate.report
+            form.form_errors.append(duplicate.message)
+        except DomainError as error:
+            add_form_error(form, error)
+        else:
+            flash(_("Saved."), "success")
+            return see_other(url_for("ledger.show", customer_id=customer.id))
+    status = 409 if stale or (report and report.blocking) else form_status(form)
+    return render(
+        "ledger/edit.html",
+        "ledger/_edit_form.html",
+        customer=customer,
+        form=form,
+        report=report,
+        stale=stale,
+        industries=INDUSTRIES,
+        status=status,
+    )
+
+
+def _typed_values(form):
+    labels = {}
+    for field in form:
+        if field.name in ("csrf_token", "version", "confirm_similar"):
+            continue
+        value = field.data
+        if value not in (None, ""):
+            labels[str(field.label.text)] = value
+    return labels
+
+
+@bp.route("/customers/<int:customer_id>/stage", methods=["POST"])
+def change_stage(customer_id):
+    form = StageForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        customer = services.change_stage(current_user, customer_id, form.stage.data, form.version.data)
+    except StaleEdit:
+        flash(_("Someone else changed this customer in the meantime; check the stage again."), "error")
+    else:
+        flash(_("Stage is now %(stage)s.", stage=customer.stage_label), "success")
+    return see_other(url_for("ledger.show", customer_id=customer_id))
+
+
+@bp.route("/customers/<int:customer_id>/follow-ups", methods=["POST"])
+def log_follow_up(customer_id):
+    customer = access.get_customer_for(current_user, customer_id, "follow_up")
+    form = FollowUpForm()
+    if form.validate_on_submit():
+        try:
+            services.log_follow_up(
+                current_user,
+                customer.id,
+                channel=form.channel.data,
+                content=form.content.data,
+                occurred_at=clock.from_local(form.occurred_at.data, current_user.timezone)
+                if form.occurred_at.data
+                else None,
+                next_step=form.next_step.data or "",
+                next_follow_up_on=form.next_follow_up_on.data,
+            )
+        except DomainError as error:
+            add_form_error(form, error)
+        else:
+            flash(_("Follow-up saved."), "success")
+            if not is_htmx():
+                return see_other(url_for("ledger.show", customer_id=customer.id) + "#timeline")
+            db.session.expire_all()
+            form = FollowUpForm(formdata=None)
+    customer = access.get_customer_for(current_user, customer_id)
+    return render(
+        "ledger/show.html",
+        "ledger/_activity.html",
+        status=form_status(form),
+        **_customer_context(customer, follow_up_form=form),
+    )
+
+
+# ---- contacts ------------------------------------------------------------------------
+
+
+def _contact_form_page(customer, form, contact_id=None):
+    return render(
+        "ledger/contact_form.html",
+        customer=customer,
+        form=form,
+        contact_id=contact_id,
+        status=form_status(form),
+    )
+
+
+@bp.route("/customers/<int:customer_id>/contacts/new", methods=["GET", "POST"])
+def new_contact(customer_id):
+    customer = access.get_customer_for(current_user, customer_id, "edit")
+    form = ContactForm()
+    if form.validate_on_submit():
+        try:
+            services.add_contact(current_user, customer.id, form.contact_input())
+        except DuplicateFound as duplicate:
+            form.form_errors.append(
+                _(
+                    "This phone number or e-mail belongs to %(name)s already.",
+                    name=duplicate.report.blocking[0].customer.name,
+                )
+            )
+        except DomainError as error:
+            add_form_error(form, _contact_field_error(error))
+        else:
+            flash(_("Contact added."), "success")
+            return see_other(url_for("ledger.show", customer_id=customer.id))
+    return _contact_form_page(customer, form)
+
+
+@bp.route("/customers/<int:customer_id>/contacts/<int:contact_id>/edit", methods=["GET", "POST"])
+def edit_contact(customer_id, contact_id):
+    customer = access.get_customer_for(current_user, customer_id, "edit")
+    contact = next((c for c in customer.contacts if c.id == contact_id), None)
+    if contact is None:
+        abort(404)
+    form = ContactForm(obj=contact)
+    if request.method == "GET":
+        numbers = [phone.number for phone in contact.phones] + ["", ""]
+        form.phone.data, form.phone2.data = numbers[0], numbers[1]
+    if form.validate_on_submit():
+        try:
+            services.update_contact(current_user, customer.id, contact.id, form.contact_input())
+        except DuplicateFound as duplicate:
+            form.form_errors.append(
+                _(
+                    "This phone number or e-mail belongs to %(name)s already.",
+                    name=duplicate.report.blocking[0].customer.name,
+                )
+            )
+        except DomainError as error:
+            add_form_error(form, _contact_field_error(error))
+        else:
+            flash(_("Contact saved."), "success")
+            return see_other(url_for("ledger.show", customer_id=customer.id))
+    return _contact_form_page(customer, form, contact.id)
+
+
+def _contact_field_error(error):
+    """Service field names (contacts-0-phones) -> this form's fields."""
+    if error.field and error.field.startswith("contacts-"):
+        error.field = {"phones": "phone"}.get(error.field.rsplit("-", 1)[-1], error.field.rsplit("-", 1)[-1])
+    return error
+
+
+@bp.route("/customers/<int:customer_id>/contacts/<int:contact_id>/delete", methods=["POST"])
+def delete_contact(customer_id, contact_id):
+    services.delete_contact(current_user, customer_id, contact_id)
+    flash(_("Contact deleted."), "success")
+    return see_other(url_for("ledger.show", customer_id=customer_id))
+
+
+# ---- collaborators -------------------------------------------------------------------
+
+
+@bp.route("/customers/<int:customer_id>/collaborators", methods=["POST"])
+def add_collaborator(customer_id):
+    customer = access.get_customer_for(current_user, customer_id, "collaborators")
+    form = CollaboratorForm()
+    form.user_id.choices = choices(
+        (user.id, user.display_name) for user in services.collaborator_candidates(customer)
+    )
+    if not form.validate_on_submit():
+        raise DomainError(_("Choose a colleague from the list."))
+    services.add_collaborator(current_user, customer.id, form.user_id.data)
+    flash(_("Collaborator added."), "success")
+    return see_other(url_for("ledger.show", customer_id=customer.id) + "#collaborators")
+
+
+@bp.route("/customers/<int:customer_id>/collaborators/request", methods=["POST"])
+def request_collaboration(customer_id):
+    form = CollaborationRequestForm()
+    if not form.validate_on_submit():
+        raise DomainError(_("The message is too long."))
+    services.request_collaboration(current_user, customer_id, form.message.data or "")
+    flash(_("Your request was sent to the owner."), "success")
+    return see_other(url_for("ledger.show", customer_id=customer_id))
+
+
+@bp.route(
+    "/customers/<int:customer_id>/collaborators/<int:user_id>/<any(approve, decline):answer>",
+    methods=["POST"],
+)
+def answer_collaboration(customer_id, user_id, answer):
+    services.answer_collaboration(current_user, customer_id, user_id, approve=answer == "approve")
+    flash(_("Request accepted.") if answer == "approve" else _("Request declined."), "success")
+    return see_other(url_for("ledger.show", customer_id=customer_id) + "#collaborators")
+
+
+@bp.route("/customers/<int:customer_id>/collaborators/<int:user_id>/remove", methods=["POST"])
+def remove_collaborator(customer_id, user_id):
+    services.remove_collaborator(current_user, customer_id, user_id)
+    flash(_("Collaborator removed."), "success")
+    return see_other(url_for("ledger.show", customer_id=customer_id) + "#collaborators")
+
+
+# ---- trash ---------------------------------------------------------------------------
+
+
+@bp.route("/customers/<int:customer_id>/delete", methods=["POST"])
+def delete(customer_id):
+    customer = services.delete_customer(current_user, customer_id)
+    flash(
+        _("%(name)s was moved to the trash. An administrator can restore it.", name=customer.name), "success"
+    )
+    return see_other(url_for("ledger.index"))
+
+
+@bp.route("/customers/trash")
+@roles_required(Role.ADMIN)
+def trash():
+    customers = db.session.scalars(
+        select(Customer)
+        .where(Customer.deleted_at.is_not(None))
+        .order_by(Customer.deleted_at.desc())
+        .limit(500)
+    ).all()
+    deleted_by = dict(db.session.execute(select(User.id, User.display_name)).all())
+    return render("ledger/trash.html", customers=customers, deleted_by=deleted_by)
+
+
+@bp.route("/customers/<int:customer_id>/restore", methods=["POST"])
+@roles_required(Role.ADMIN)
+def restore(customer_id):
+    customer = services.restore_customer(current_user, customer_id)
+    flash(_("%(name)s is back in the ledger.", name=customer.name), "success")
+    return see_other(url_for("ledger.show", customer_id=customer.id))

@@ -1,0 +1,178 @@
+"""Who may see and do what with a customer: decided here and nowhere else.
+
+Everyone sees that a customer exists, its owner, stage and last follow-up date (that
+is what prevents collisions). Contact details (phone, e-mail, WeChat), notes and the
+timeline are for the owner, active collaborators, managers of the owner's team,
+support and administrators; others see contact details masked. Pool customers are
+masked until claimed, except for support and administrators.
+"""
+
+from dataclasses import dataclass
+
+from flask_babel import gettext as _
+from sqlalchemy import and_, or_, select, true
+
+from ..auth.models import Role, User
+from ..errors import Forbidden, NotFound
+from ..extensions import db
+from .models import Collaborator, CollaboratorStatus, Customer
+
+
+def _active_collaborator_ids(user):
+    return select(Collaborator.customer_id).where(
+        Collaborator.user_id == user.id, Collaborator.status == CollaboratorStatus.ACTIVE
+    )
+
+
+def _team_member_ids(team_id):
+    return select(User.id).where(User.team_id == team_id)
+
+
+def details_visible_clause(user):
+    """SQL condition on Customer: rows whose contact details `user` may see."""
+    if user.role in (Role.ADMIN, Role.SUPPORT):
+        return true()
+    mine = or_(Customer.owner_id == user.id, Customer.id.in_(_active_collaborator_ids(user)))
+    if user.role == Role.MANAGER and user.team_id is not None:
+        return or_(
+            mine, and_(Customer.owner_id.is_not(None), Customer.owner_id.in_(_team_member_ids(user.team_id)))
+        )
+    return mine
+
+
+def details_visible_ids(user, customer_ids):
+    """The ids among `customer_ids` whose details `user` may see (one query)."""
+    if not customer_ids:
+        return set()
+    query = select(Customer.id).where(Customer.id.in_(list(customer_ids)), details_visible_clause(user))
+    return set(db.session.scalars(query))
+
+
+def is_collaborator(user, customer):
+    return (
+        db.session.scalar(
+            select(Collaborator.id).where(
+                Collaborator.customer_id == customer.id,
+                Collaborator.user_id == user.id,
+                Collaborator.status == CollaboratorStatus.ACTIVE,
+            )
+        )
+        is not None
+    )
+
+
+def manages_owner(user, customer):
+    """A manager of the owner's team (pool customers have no such manager)."""
+    return (
+        user.role == Role.MANAGER
+        and customer.owner is not None
+        and user.team_id is not None
+        and customer.owner.team_id == user.team_id
+    )
+
+
+def can_see_details(user, customer):
+    return customer.id in details_visible_ids(user, [customer.id])
+
+
+def can_edit(user, customer):
+    """Change fields, stage and contacts: the owner, the owner's manager, admins; for a
+    pool customer, managers of its team and admins."""
+    if user.role == Role.ADMIN:
+        return True
+    if customer.owner_id is None:
+        return user.role == Role.MANAGER and customer.team_id == user.team_id
+    return customer.owner_id == user.id or manages_owner(user, customer)
+
+
+def can_log_follow_up(user, customer):
+    """The owner, active collaborators (support included), the owner's manager, admins."""
+    return can_edit(user, customer) or (customer.owner_id is not None and is_collaborator(user, customer))
+
+
+def can_delete(user, customer):
+    """Move to the trash: the owner's manager (or the pool team's) and admins."""
+    return user.role == Role.ADMIN or (user.role == Role.MANAGER and can_edit(user, customer))
+
+
+def can_manage_collaborators(user, customer):
+    return customer.owner_id is not None and (
+        customer.owner_id == user.id or manages_owner(user, customer) or user.role == Role.ADMIN
+    )
+
+
+ACTIONS = {
+    "view": lambda user, customer: True,
+    "details": can_see_details,
+    "edit": can_edit,
+    "follow_up": can_log_follow_up,
+    "delete": can_delete,
+    "collaborators": can_manage_collaborators,
+}
+
+
+def get_customer_for(user, customer_id, action="view", *, include_deleted=False):
+    """The customer, if `user` may do `action` with it; else NotFound or Forbidden."""
+    customer = db.session.get(Customer, customer_id)
+    if customer is None or (customer.deleted_at is not None and not include_deleted):
+        raise NotFound(_("This customer does not exist or was deleted."))
+    if include_deleted and user.role != Role.ADMIN and customer.deleted_at is not None:
+        raise NotFound(_("This customer does not exist or was deleted."))
+    if not ACTIONS[action](user, customer):
+        raise Forbidden(_("You may not do this with this customer."))
+    return customer
+
+
+@dataclass
+class ContactView:
+    """A contact as one viewer may see it: details masked unless allowed."""
+
+    id: int
+    name: str
+    title: str
+    phones: list
+    email: str
+    wechat: str
+    masked: bool
+
+
+def contact_views(customer, visible):
+    """The customer's contacts for display or export; `visible` comes from
+    details_visible_ids, so pages, fragments, search results and exports mask alike."""
+    views = []
+    for contact in customer.contacts:
+        numbers = [phone.number for phone in contact.phones]
+        views.append(
+            ContactView(
+                id=contact.id,
+                name=contact.name,
+                title=contact.title,
+                phones=numbers if visible else [mask_phone(number) for number in numbers],
+                email=(contact.email or "")
+                if visible
+                else (mask_email(contact.email) if contact.email else ""),
+                wechat=contact.wechat if visible else mask_text(contact.wechat),
+                masked=not visible,
+            )
+        )
+    return views
+
+
+def mask_phone(number):
+    """138****5678: the first three and last four digits stay."""
+    digits = "".join(ch for ch in number or "" if ch.isdigit())
+    if len(digits) <= 7:
+        return "*" * len(digits)
+    return digits[:3] + "****" + digits[-4:]
+
+
+def mask_email(email):
+    """z***@example.com"""
+    local, at, domain = (email or "").partition("@")
+    if not at:
+        return "***"
+    return (local[:1] or "") + "***@" + domain
+
+
+def mask_text(value):
+    return (value[:1] + "***") if value else ""

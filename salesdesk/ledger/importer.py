@@ -1,0 +1,640 @@
+"""Import from CSV (UTF-8, UTF-8 with BOM, GBK) and XLSX: read, map columns, dry-run
+every row, then write all accepted rows in one transaction or none.
+
+Preview and commit run in a background thread of the process that received the
+request; the job row carries status and progress for the page that polls it.
+"""
+
+import codecs
+import csv
+import io
+import re
+import threading
+import unicodedata
+import uuid
+import zipfile
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from .. import audit, clock
+from ..auth.models import Role, User
+from ..database import write_transaction
+from ..errors import DomainError, NotFound
+from ..extensions import db
+from . import keys, services
+from .models import Contact, ContactPhone, Customer, ImportJob, ImportRow, Stage
+
+audit.register_actions({"customer.imported": _l("Customers imported")})
+
+# Target field -> header spellings we recognise (compared after normalize_header).
+FIELDS = {
+    "name": (
+        _l("Customer name"),
+        [
+            "客户名称",
+            "公司名称",
+            "企业名称",
+            "单位名称",
+            "客户",
+            "公司",
+            "名称",
+            "name",
+            "company",
+            "customer",
+            "companyname",
+            "customername",
+        ],
+    ),
+    "credit_code": (
+        _l("Unified social credit code"),
+        ["统一社会信用代码", "社会信用代码", "信用代码", "creditcode", "uscc"],
+    ),
+    "industry": (_l("Industry"), ["行业", "所属行业", "industry"]),
+    "region": (
+        _l("Region (province and city)"),
+        ["地区", "区域", "所在地区", "省市", "所在地", "region", "location"],
+    ),
+    "province": (_l("Province"), ["省份", "省", "province"]),
+    "city": (_l("City"), ["城市", "市", "city"]),
+    "source": (_l("Source"), ["来源", "客户来源", "线索来源", "source"]),
+    "grade": (_l("Grade"), ["等级", "客户等级", "级别", "grade", "level"]),
+    "stage": (_l("Stage"), ["阶段", "销售阶段", "跟进阶段", "状态", "stage", "status"]),
+    "expected_amount": (
+        _l("Expected amount (CNY)"),
+        ["预计金额", "预计成交金额", "商机金额", "金额", "amount", "expectedamount", "dealsize"],
+    ),
+    "tags": (_l("Tags"), ["标签", "tags", "tag"]),
+    "notes": (_l("Notes"), ["备注", "说明", "notes", "note", "remark", "remarks"]),
+    "next_follow_up_on": (
+        _l("Next follow-up"),
+        ["下次跟进", "下次跟进日期", "下次跟进时间", "下次联系时间", "nextfollowup"],
+    ),
+    "owner": (
+        _l("Owner"),
+        ["负责人", "销售", "业务员", "归属人", "跟进人", "客户经理", "owner", "salesrep", "rep"],
+    ),
+    "contact_name": (_l("Contact name"), ["联系人", "联系人姓名", "姓名", "contact", "contactname"]),
+    "contact_title": (_l("Title"), ["职位", "职务", "title", "position", "jobtitle"]),
+    "phone": (
+        _l("Phone"),
+        [
+            "手机",
+            "电话",
+            "手机号",
+            "手机号码",
+            "联系电话",
+            "电话号码",
+            "mobile",
+            "phone",
+            "tel",
+            "telephone",
+            "cellphone",
+        ],
+    ),
+    "phone2": (_l("Second phone"), ["座机", "固定电话", "电话2", "备用电话", "landline", "phone2"]),
+    "email": (_l("E-mail"), ["邮箱", "电子邮件", "电子邮箱", "邮件", "email", "mail"]),
+    "wechat": (_l("WeChat ID"), ["微信", "微信号", "wechat", "weixin"]),
+}
+REQUIRED = ("name",)
+STATUS_LABELS = {
+    "new": _l("New"),
+    "existing": _l("Already in the ledger"),
+    "repeated": _l("Repeats an earlier row"),
+    "invalid": _l("Invalid"),
+}
+SOURCE_WORDS = {
+    "官网": "website",
+    "网站": "website",
+    "展会": "exhibition",
+    "转介绍": "referral",
+    "介绍": "referral",
+    "电话开发": "cold_call",
+    "陌拜": "cold_call",
+    "广告": "advertising",
+    "其他": "other",
+}
+STAGE_WORDS = {
+    "线索": "lead",
+    "初步接触": "contacted",
+    "接触": "contacted",
+    "需求确认": "qualified",
+    "方案报价": "quoted",
+    "报价": "quoted",
+    "商务谈判": "negotiating",
+    "谈判": "negotiating",
+    "赢单": "won",
+    "成交": "won",
+    "输单": "lost",
+    "丢单": "lost",
+}
+MAX_ROWS = 50_000
+PROGRESS_EVERY = 250
+STALE_AFTER = timedelta(minutes=2)
+
+
+class ImportError_(DomainError):
+    """The file cannot be read (encoding, format, empty)."""
+
+
+def normalize_header(text):
+    text = unicodedata.normalize("NFKC", str(text or "")).lower()
+    return re.sub(r"[\s_\-:：*()（）/]", "", text)
+
+
+def guess_mapping(headers):
+    """{field: column index} for the headers we recognise; each column used once."""
+    normalized = [normalize_header(h) for h in headers]
+    mapping = {}
+    for exact in (True, False):
+        for field, (_label, spellings) in FIELDS.items():
+            if field in mapping:
+                continue
+            for index, header in enumerate(normalized):
+                if index in mapping.values() or not header:
+                    continue
+                if header in spellings if exact else any(s in header for s in spellings if len(s) > 1):
+                    mapping[field] = index
+                    break
+    return mapping
+
+
+# ---- reading files -------------------------------------------------------------------
+
+
+def _decode(data):
+    if data.startswith(codecs.BOM_UTF8):
+        return data[len(codecs.BOM_UTF8) :].decode("utf-8")
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise ImportError_(
+        _("The file's text encoding is not UTF-8 or GBK. Save it again as UTF-8 CSV or .xlsx.")
+    )
+
+
+def _cell(value):
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))  # phone numbers typed into Excel become floats
+    return str(value).strip()
+
+
+def read_rows(path):
+    """All rows of the file as lists of strings (first row: headers)."""
+    path = Path(path)
+    data = path.read_bytes()
+    if not data.strip():
+        raise ImportError_(_("The file is empty."))
+    if data[:4] == b"PK\x03\x04":
+        rows = _read_xlsx(data)
+    elif data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        raise ImportError_(_("This is an old Excel file (.xls). Save it as .xlsx or CSV and upload again."))
+    else:
+        rows = _read_csv(data)
+    rows = [row for row in rows if any(cell for cell in row)]
+    if len(rows) < 2:
+        raise ImportError_(_("The file has no data rows under its header row."))
+    if len(rows) - 1 > MAX_ROWS:
+        raise ImportError_(
+            _("The file has more than %(n)s rows; split it into smaller files.", n=f"{MAX_ROWS:,}")
+        )
+    return rows
+
+
+def _read_csv(data):
+    text = _decode(data)
+    if "\x00" in text:
+        raise ImportError_(_("This does not look like a CSV or Excel file."))
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    try:
+        return [[_cell(cell) for cell in row] for row in csv.reader(io.StringIO(text), dialect)]
+    except csv.Error as error:
+        raise ImportError_(_("The CSV file is malformed (%(error)s).", error=str(error))) from None
+
+
+def _read_xlsx(data):
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as error:
+        raise ImportError_(
+            _("The Excel file is damaged or not an .xlsx file (%(error)s).", error=type(error).__name__)
+        ) from None
+    try:
+        sheet = workbook.worksheets[0]
+        rows = []
+        for row in sheet.iter_rows(values_only=True):
+            rows.append([_cell(value) for value in row])
+            if len(rows) > MAX_ROWS + 1:
+                break
+        return rows
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as error:
+        raise ImportError_(_("The Excel file is damaged (%(error)s).", error=type(error).__name__)) from None
+    finally:
+        workbook.close()
+
+
+# ---- jobs ----------------------------------------------------------------------------
+
+
+def import_folder():
+    folder = Path(current_app.instance_path) / "imports"
+    folder.mkdir(exist_ok=True)
+    return folder
+
+
+def start_job(user, filename, stream):
+    """Store the upload, read its header row and guess the mapping."""
+    if user.role == Role.SUPPORT:
+        raise DomainError(_("Sales support does not import customers."))
+    limit = current_app.config["UPLOAD_LIMIT_MB"] * 1024 * 1024
+    data = stream.read(limit + 1)
+    if len(data) > limit:
+        raise RequestEntityTooLarge()
+    stored = import_folder() / f"{uuid.uuid4().hex}{Path(filename).suffix.lower()[:6]}"
+    stored.write_bytes(data)
+    try:
+        rows = read_rows(stored)
+    except ImportError_:
+        stored.unlink(missing_ok=True)
+        raise
+    headers = [h or f"#{i + 1}" for i, h in enumerate(rows[0])]
+    with write_transaction() as session:
+        job = ImportJob(
+            user_id=user.id,
+            filename=Path(filename).name[:255] or "upload",
+            stored_as=stored.name,
+            headers=headers,
+            mapping=guess_mapping(headers),
+            total_rows=len(rows) - 1,
+            created_at=clock.now(),
+        )
+        session.add(job)
+    return job
+
+
+def get_job_for(user, job_id):
+    job = db.session.get(ImportJob, job_id)
+    if job is None or (job.user_id != user.id and user.role != Role.ADMIN):
+        raise NotFound(_("This import does not exist."))
+    return job
+
+
+def is_stale(job):
+    """A job left 'running' by a process that died (a restart, a crash)."""
+    return job.status in ("previewing", "committing") and (
+        job.heartbeat_at is None or clock.now() - job.heartbeat_at > STALE_AFTER
+    )
+
+
+def set_mapping(user, job_id, mapping):
+    with write_transaction():
+        job = get_job_for(user, job_id)
+        if job.status not in ("uploaded", "previewed", "failed") and not is_stale(job):
+            raise DomainError(_("This import is already running."))
+        clean = {}
+        for field, index in mapping.items():
+            if field in FIELDS and isinstance(index, int) and 0 <= index < len(job.headers):
+                if index in clean.values():
+                    raise DomainError(_("Each column can be used for one field only."))
+                clean[field] = index
+        missing = [str(FIELDS[f][0]) for f in REQUIRED if f not in clean]
+        if missing:
+            raise DomainError(_("Choose the column for: %(fields)s.", fields=", ".join(missing)))
+        job.mapping = clean
+        job.status = "previewing"
+        job.processed_rows = 0
+        job.counts = {}
+        job.error = ""
+        job.heartbeat_at = clock.now()
+        db.session.execute(ImportRow.__table__.delete().where(ImportRow.job_id == job.id))
+    return job
+
+
+def run_in_background(target, job_id, locale):
+    app = current_app._get_current_object()
+
+    def work():
+        with app.app_context(), app.test_request_context(), force_locale(locale):
+            try:
+                target(job_id)
+            except Exception as error:  # noqa: BLE001 - any failure must end the job visibly
+                db.session.rollback()
+                _fail(job_id, error)
+                app.logger.exception("import job %s failed", job_id)
+            finally:
+                db.session.remove()
+
+    thread = threading.Thread(target=work, name=f"import-{job_id}", daemon=True)
+    thread.start()
+    return thread
+
+
+def _fail(job_id, error):
+    message = (
+        error.message
+        if isinstance(error, DomainError)
+        else _("The import failed unexpectedly; nothing was written.")
+    )
+    with write_transaction() as session:
+        job = session.get(ImportJob, job_id)
+        job.status, job.error = "failed", str(message)
+
+
+def _progress(job_id, processed, status=None):
+    with write_transaction() as session:
+        job = session.get(ImportJob, job_id)
+        job.processed_rows, job.heartbeat_at = processed, clock.now()
+        if status:
+            job.status = status
+
+
+# ---- dry run -------------------------------------------------------------------------
+
+
+def _value(row, mapping, field):
+    index = mapping.get(field)
+    return row[index].strip() if index is not None and index < len(row) else ""
+
+
+def _split_region(text):
+    text = re.sub(r"[\s/,，\-]+", " ", text).strip()
+    for province in sorted(keys.PROVINCES, key=len, reverse=True):
+        for prefix in (province + "省", province + "市", province + "自治区", province):
+            if text.startswith(prefix):
+                return province, text[len(prefix) :].strip().removesuffix("市")
+    return "", text.removesuffix("市")
+
+
+def _code(text, words, allowed, field, label):
+    if not text:
+        return None
+    lowered = text.strip().lower()
+    if lowered in allowed:
+        return lowered
+    for word, code in words.items():
+        if word in text:
+            return code
+    raise DomainError(_("Unknown %(field)s: %(value)s", field=label, value=text), field=field)
+
+
+def _date(text):
+    if not text:
+        return None
+    text = (
+        text.strip()
+        .replace("/", "-")
+        .replace(".", "-")
+        .replace("年", "-")
+        .replace("月", "-")
+        .replace("日", "")
+    )
+    try:
+        return date.fromisoformat("-".join(part.zfill(2) for part in text.split(" ")[0].split("-")))
+    except ValueError:
+        raise DomainError(
+            _("Not a date: %(value)s (use 2026-03-31)", value=text), field="next_follow_up_on"
+        ) from None
+
+
+def row_input(row, mapping):
+    """A CustomerInput (and the owner's name or e-mail) from one row."""
+    region = _value(row, mapping, "region")
+    province, city = _split_region(region) if region else ("", "")
+    grade = _value(row, mapping, "grade").upper().rstrip("级类")
+    contact_fields = [_value(row, mapping, f) for f in ("contact_name", "phone", "phone2", "email", "wechat")]
+    contacts = []
+    if any(contact_fields):
+        name, phone, phone2, email, wechat = contact_fields
+        contacts.append(
+            services.ContactInput(
+                name=name or _("Contact"),
+                title=_value(row, mapping, "contact_title"),
+                phones=[p for p in re.split(r"[;；,，/、]", phone) + [phone2] if p.strip()],
+                email=email,
+                wechat=wechat,
+            )
+        )
+    data = services.CustomerInput(
+        name=_value(row, mapping, "name"),
+        credit_code=_value(row, mapping, "credit_code"),
+        industry=_value(row, mapping, "industry"),
+        province=_value(row, mapping, "province") or province,
+        city=_value(row, mapping, "city") or city,
+        source=_code(
+            _value(row, mapping, "source"), SOURCE_WORDS, services.SOURCE_LABELS, "source", _("source")
+        )
+        or "other",
+        grade=grade or "C",
+        stage=_code(_value(row, mapping, "stage"), STAGE_WORDS, [s.value for s in Stage], "stage", _("stage"))
+        or Stage.LEAD,
+        expected_amount=_value(row, mapping, "expected_amount") or "0",
+        tags=[_value(row, mapping, "tags")],
+        next_follow_up_on=_date(_value(row, mapping, "next_follow_up_on")),
+        notes=_value(row, mapping, "notes"),
+        contacts=contacts,
+    )
+    return data, _value(row, mapping, "owner")
+
+
+def _owners_by_name(user):
+    """Whom an importer may name as owner: display name or e-mail -> User."""
+    query = select(User).where(User.active.is_(True), User.role.in_([Role.REP, Role.MANAGER]))
+    if user.role != Role.ADMIN:
+        query = query.where(User.team_id == user.team_id)
+    found = {}
+    for owner in db.session.scalars(query):
+        found[owner.display_name] = owner
+        found[owner.email] = owner
+    return found
+
+
+@dataclass
+class Verdict:
+    row_number: int
+    status: str  # new, existing, repeated, invalid
+    prepared: services.Prepared | None = None
+    owner: User | None = None
+    message: str = ""
+    duplicate_of: int | None = None
+    earlier_row: int | None = None
+
+
+def classify(user, rows, mapping, on_progress=None):
+    """Dry-run every data row and return one Verdict per row.
+
+    Exact duplicate keys are looked up for the whole file at once, so ten thousand
+    rows cost a handful of queries rather than tens of thousands.
+    """
+    owners = _owners_by_name(user)
+    verdicts = []
+    for number, row in enumerate(rows[1:], start=2):
+        try:
+            data, owner_name = row_input(row, mapping)
+            prepared = services.prepare(data)
+            owner = owners.get(owner_name) or owners.get(owner_name.lower()) if owner_name else None
+            if owner_name and owner is None:
+                raise DomainError(
+                    _(
+                        "Unknown owner %(name)s (not an active rep or manager you may assign to).",
+                        name=owner_name,
+                    )
+                )
+            verdicts.append(Verdict(number, "new", prepared, owner))
+        except DomainError as error:
+            verdicts.append(Verdict(number, "invalid", message=error.message))
+        if on_progress and number % PROGRESS_EVERY == 0:
+            on_progress(number // 2)
+    existing = _existing_keys([v.prepared for v in verdicts if v.prepared is not None])
+    seen = {}
+    for verdict in verdicts:
+        if verdict.prepared is None:
+            continue
+        row_keys = _row_keys(verdict.prepared)
+        verdict.duplicate_of = next((existing[k] for k in row_keys if k in existing), None)
+        verdict.earlier_row = (
+            None if verdict.duplicate_of else next((seen[k] for k in row_keys if k in seen), None)
+        )
+        if verdict.duplicate_of:
+            verdict.status = "existing"
+        elif verdict.earlier_row:
+            verdict.status = "repeated"
+        else:
+            for key in row_keys:
+                seen[key] = verdict.row_number
+    return verdicts
+
+
+def _row_keys(prepared):
+    return (
+        ([("name", prepared.name_key)] if prepared.name_key else [])
+        + ([("credit_code", prepared.credit_code)] if prepared.credit_code else [])
+        + [("phone", key) for key in prepared.phone_keys]
+        + [("email", key) for key in prepared.email_keys]
+    )
+
+
+def _existing_keys(prepared_list, chunk=500):
+    """{(kind, key): customer id} for every key of the file already in the ledger."""
+    wanted = {"name": set(), "credit_code": set(), "phone": set(), "email": set()}
+    for prepared in prepared_list:
+        for kind, key in _row_keys(prepared):
+            wanted[kind].add(key)
+    lookups = {
+        "name": (Customer.name_key, select(Customer.name_key, Customer.id)),
+        "credit_code": (Customer.credit_code, select(Customer.credit_code, Customer.id)),
+        "phone": (ContactPhone.key, select(ContactPhone.key, Contact.customer_id).join(Contact)),
+        "email": (Contact.email_key, select(Contact.email_key, Contact.customer_id)),
+    }
+    found = {}
+    for kind, values in wanted.items():
+        column, query = lookups[kind]
+        values = sorted(values)
+        for start in range(0, len(values), chunk):
+            for key, customer_id in db.session.execute(
+                query.where(column.in_(values[start : start + chunk]))
+            ):
+                found[(kind, key)] = customer_id
+    return found
+
+
+def preview(job_id):
+    """Background step 1: classify every row and store the verdicts."""
+    job = db.session.get(ImportJob, job_id)
+    user = db.session.get(User, job.user_id)
+    rows = read_rows(import_folder() / job.stored_as)
+    verdicts = classify(user, rows, job.mapping, on_progress=lambda n: _progress(job_id, n))
+    counts = dict.fromkeys(STATUS_LABELS, 0)
+    for start in range(0, len(verdicts), 1000):
+        with write_transaction() as session:
+            for verdict in verdicts[start : start + 1000]:
+                counts[verdict.status] += 1
+                name = (
+                    verdict.prepared.fields["name"]
+                    if verdict.prepared
+                    else _value(rows[verdict.row_number - 1], job.mapping, "name")
+                )
+                session.add(
+                    ImportRow(
+                        job_id=job_id,
+                        row_number=verdict.row_number,
+                        status=verdict.status,
+                        values={"name": name[:200]},
+                        message=verdict.message[:500],
+                        duplicate_of_id=verdict.duplicate_of,
+                        duplicate_of_row=verdict.earlier_row,
+                    )
+                )
+            job = session.get(ImportJob, job_id)
+            job.processed_rows = (job.total_rows + min(job.total_rows, start + 1000)) // 2
+            job.heartbeat_at = clock.now()
+    with write_transaction() as session:
+        job = session.get(ImportJob, job_id)
+        job.counts, job.status, job.processed_rows = counts, "previewed", job.total_rows
+
+
+# ---- commit --------------------------------------------------------------------------
+
+
+def start_commit(user, job_id):
+    with write_transaction():
+        job = get_job_for(user, job_id)
+        if job.status != "previewed":
+            raise DomainError(_("Preview the file first."))
+        if not job.counts.get("new"):
+            raise DomainError(_("There is no new customer to import."))
+        job.status, job.processed_rows, job.heartbeat_at = "committing", 0, clock.now()
+    return job
+
+
+def commit(job_id):
+    """Background step 2: all new rows in one transaction, or nothing.
+
+    The file is classified again (the ledger may have changed since the preview);
+    the expensive preparation happens before the write transaction so the database
+    is locked only for the inserts.
+    """
+    job = db.session.get(ImportJob, job_id)
+    user = db.session.get(User, job.user_id)
+    rows = read_rows(import_folder() / job.stored_as)
+    verdicts = classify(user, rows, job.mapping, on_progress=lambda n: _progress(job_id, n))
+    accepted = [verdict for verdict in verdicts if verdict.status == "new"]
+    if len(accepted) != job.counts.get("new"):
+        raise DomainError(
+            _(
+                "The ledger changed since the preview (%(now)s new rows instead of %(then)s). "
+                "Check the preview again.",
+                now=len(accepted),
+                then=job.counts.get("new"),
+            )
+        )
+    default_owner = user if user.role == Role.REP else None
+    items = [(verdict.prepared, verdict.owner or default_owner) for verdict in accepted]
+    services.index_names([prepared for prepared, _owner in items])
+    _progress(job_id, job.total_rows * 3 // 4)
+    now = clock.now()
+    with write_transaction() as session:
+        services.insert_customers(user, items, now, reason="import")
+        job = session.get(ImportJob, job_id)
+        job.status, job.processed_rows, job.committed_at = "done", job.total_rows, now
+        audit.record("customer.imported", actor=user, subject=job, rows=len(items), filename=job.filename)
+    (import_folder() / job.stored_as).unlink(missing_ok=True)

@@ -1,0 +1,192 @@
+"""The customer list: filters from the query string, sorting, and pages that stay fast
+deep into 100,000 rows (ids are paged on an index, rows loaded for one page only)."""
+
+from dataclasses import dataclass
+from math import ceil
+
+from flask import current_app
+from sqlalchemy import case, func, or_, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from .. import clock
+from ..auth.models import User
+from ..extensions import db
+from . import access, search
+from .models import GRADES, SOURCE_LABELS, Contact, Customer, CustomerTag, Stage
+
+STAGE_RANK = case({stage.value: rank for rank, stage in enumerate(Stage)}, value=Customer.stage)
+
+SORTS = {
+    "updated": Customer.updated_at,
+    "created": Customer.created_at,
+    "name": Customer.sort_name,
+    "stage": STAGE_RANK,
+    "grade": Customer.grade,
+    "amount": Customer.expected_amount,
+    "next_follow_up": Customer.next_follow_up_on,
+    "last_follow_up": Customer.last_follow_up_at,
+    "region": Customer.province,
+}
+DEFAULT_SORT = ("updated", "desc")
+FOLLOW_UP_FILTERS = ("due", "overdue", "due_or_overdue")
+MAX_PAGE = 100_000
+
+
+def _int(value):
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    return number if 0 < number < 2**31 else None
+
+
+@dataclass
+class Filters:
+    """What the list shows, parsed leniently from the URL: unknown values are ignored,
+    so a bookmarked or hand-edited URL never errors."""
+
+    q: str = ""
+    stage: str = ""
+    owner: str = ""  # "me", "pool" or a user id
+    team: int | None = None
+    grade: str = ""
+    tag: str = ""
+    province: str = ""
+    source: str = ""
+    follow_up: str = ""
+    sort: str = DEFAULT_SORT[0]
+    direction: str = DEFAULT_SORT[1]
+    page: int = 1
+
+    @classmethod
+    def from_args(cls, args):
+        sort = args.get("sort", DEFAULT_SORT[0])
+        owner = args.get("owner", "")
+        return cls(
+            q=args.get("q", "").strip()[:100],
+            stage=args.get("stage", "") if args.get("stage") in [*Stage, "open"] else "",
+            owner=owner if owner in ("me", "pool") or _int(owner) else "",
+            team=_int(args.get("team")),
+            grade=args.get("grade", "") if args.get("grade") in GRADES else "",
+            tag=args.get("tag", "").strip()[:30],
+            province=args.get("province", "").strip()[:20],
+            source=args.get("source", "") if args.get("source") in SOURCE_LABELS else "",
+            follow_up=args.get("follow_up", "") if args.get("follow_up") in FOLLOW_UP_FILTERS else "",
+            sort=sort if sort in SORTS else DEFAULT_SORT[0],
+            direction="asc" if args.get("direction") == "asc" else "desc",
+            page=min(_int(args.get("page")) or 1, MAX_PAGE),
+        )
+
+    def args(self, **changes):
+        """Query-string arguments for a link to this list with some changes."""
+        values = {
+            "q": self.q,
+            "stage": self.stage,
+            "owner": self.owner,
+            "team": self.team,
+            "grade": self.grade,
+            "tag": self.tag,
+            "province": self.province,
+            "source": self.source,
+            "follow_up": self.follow_up,
+            "sort": self.sort,
+            "direction": self.direction,
+            "page": self.page,
+        }
+        values.update(changes)
+        defaults = {"sort": DEFAULT_SORT[0], "direction": DEFAULT_SORT[1], "page": 1}
+        return {
+            key: value
+            for key, value in values.items()
+            if value not in ("", None) and defaults.get(key) != value
+        }
+
+
+@dataclass
+class Page:
+    items: list
+    total: int
+    page: int
+    per_page: int
+    visible_ids: set
+
+    @property
+    def pages(self):
+        return max(1, ceil(self.total / self.per_page))
+
+
+def conditions(user, filters):
+    """The WHERE clauses for `filters` as `user` sees the ledger."""
+    where = [Customer.deleted_at.is_(None)]
+    if filters.q:
+        matches = []
+        name = search.name_match(Customer.id, filters.q)
+        if name is not None:
+            matches.append(name)
+        fragment = search.contact_fragment(filters.q)
+        if fragment:
+            # Only contacts the user may see can be found: hidden digits stay hidden.
+            matches.append(
+                Customer.id.in_(search.contact_customer_ids(fragment)) & access.details_visible_clause(user)
+            )
+        where.append(or_(*matches) if matches else Customer.id.is_(None))
+    if filters.stage == "open":
+        where.append(Customer.stage.in_([s.value for s in Stage if not s.is_closed]))
+    elif filters.stage:
+        where.append(Customer.stage == filters.stage)
+    if filters.owner == "me":
+        where.append(Customer.owner_id == user.id)
+    elif filters.owner == "pool":
+        where.append(Customer.owner_id.is_(None))
+    elif filters.owner:
+        where.append(Customer.owner_id == int(filters.owner))
+    if filters.team:
+        where.append(Customer.team_id == filters.team)
+    if filters.grade:
+        where.append(Customer.grade == filters.grade)
+    if filters.tag:
+        where.append(Customer.id.in_(select(CustomerTag.customer_id).where(CustomerTag.tag == filters.tag)))
+    if filters.province:
+        where.append(Customer.province == filters.province)
+    if filters.source:
+        where.append(Customer.source == filters.source)
+    if filters.follow_up:
+        today = clock.today(user.timezone)
+        due = {
+            "due": Customer.next_follow_up_on == today,
+            "overdue": Customer.next_follow_up_on < today,
+            "due_or_overdue": Customer.next_follow_up_on <= today,
+        }[filters.follow_up]
+        where.append(due)
+    return where
+
+
+def list_customers(user, filters, per_page=None):
+    per_page = per_page or current_app.config["PAGE_SIZE"]
+    where = conditions(user, filters)
+    column = SORTS[filters.sort]
+    order = [column.asc() if filters.direction == "asc" else column.desc()]
+    order.append(Customer.id.asc() if filters.direction == "asc" else Customer.id.desc())
+    total = db.session.scalar(select(func.count()).select_from(Customer).where(*where))
+    page = min(filters.page, max(1, ceil(total / per_page)))
+    ids = db.session.scalars(
+        select(Customer.id).where(*where).order_by(*order).limit(per_page).offset((page - 1) * per_page)
+    ).all()
+    return Page(load_for_display(ids), total, page, per_page, access.details_visible_ids(user, ids))
+
+
+def load_for_display(ids):
+    """Customers by id, in that order, with what list rows show."""
+    if not ids:
+        return []
+    rows = db.session.scalars(
+        select(Customer)
+        .where(Customer.id.in_(ids))
+        .options(
+            joinedload(Customer.owner).joinedload(User.team),
+            selectinload(Customer.tags),
+            selectinload(Customer.contacts).selectinload(Contact.phones),
+        )
+    ).unique()
+    by_id = {customer.id: customer for customer in rows}
+    return [by_id[customer_id] for customer_id in ids if customer_id in by_id]

@@ -1,0 +1,134 @@
+"""Customer search: the tokens we index and the queries we run against them.
+
+Names are indexed as tokens the database can match exactly and fast: Chinese
+character bigrams (a phrase of bigrams finds any substring of two or more
+characters) and single characters, Latin words, and pinyin and pinyin initials from
+every syllable on (so `tengfei`, `feikeji` and `tfkj` all find 深圳腾飞科技). SQLite keeps
+them in an FTS5 table, PostgreSQL in a GIN-indexed tsvector; both see the same tokens.
+Contact details (phone digits, e-mail, WeChat id) are matched as substrings through a
+trigram index, and only where the searching user may see them.
+"""
+
+import re
+from functools import cache
+
+from sqlalchemy import literal_column, select, text
+
+from ..extensions import db
+from .keys import phone_key, simplify
+
+CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
+LATIN_WORD = re.compile(r"[a-z0-9]+")
+MAX_PINYIN_TOKEN = 40
+MIN_CONTACT_QUERY = 3
+
+
+@cache
+def _pypinyin():
+    # pypinyin's dictionaries cost memory: load them only in processes that need them.
+    import pypinyin
+
+    return pypinyin
+
+
+def pinyin(text, initials=False):
+    """Pinyin syllables (or their first letters) of the Chinese in `text`."""
+    module = _pypinyin()
+    style = module.Style.FIRST_LETTER if initials else module.Style.NORMAL
+    return [syllable for syllable in module.lazy_pinyin(text, style=style) if syllable.isascii()]
+
+
+def sort_key(name):
+    """Pinyin spelling, so lists sort as Chinese readers expect (阿里 before 百度)."""
+    return "".join(pinyin(simplify(name)))[:400]
+
+
+def name_tokens(name):
+    """The space-separated tokens indexed for a customer name."""
+    normalised = simplify(name)
+    tokens = []
+    runs = CJK_RUN.findall(normalised)
+    for run in runs:
+        tokens += [run[i : i + 2] for i in range(len(run) - 1)]
+    for run in runs:
+        tokens += list(run)
+    tokens += LATIN_WORD.findall(normalised)
+    if runs:
+        chinese = "".join(runs)
+        for parts in (pinyin(chinese), pinyin(chinese, initials=True)):
+            tokens += ["".join(parts[i:])[:MAX_PINYIN_TOKEN] for i in range(len(parts))]
+    return " ".join(dict.fromkeys(tokens))
+
+
+def contact_search_text(phone_keys, email, wechat):
+    return " ".join([*phone_keys, (email or "").lower(), (wechat or "").lower()]).strip()
+
+
+def _terms(query):
+    """(phrases of CJK tokens, Latin prefixes) for a user's query."""
+    normalised = simplify(query)
+    phrases = []
+    for run in CJK_RUN.findall(normalised):
+        phrases.append([run[i : i + 2] for i in range(len(run) - 1)] if len(run) > 1 else [run])
+    prefixes = LATIN_WORD.findall(normalised)
+    return phrases, prefixes
+
+
+def _fts5_expression(phrases, prefixes):
+    parts = ['"' + " ".join(tokens) + '"' for tokens in phrases]
+    parts += [f'"{prefix}"*' for prefix in prefixes]
+    return " AND ".join(parts)
+
+
+def _tsquery_expression(phrases, prefixes):
+    parts = ["(" + " <-> ".join(f"'{token}'" for token in tokens) + ")" for tokens in phrases]
+    parts += [f"'{prefix}':*" for prefix in prefixes]
+    return " & ".join(parts)
+
+
+def name_match(customer_id_column, query):
+    """A condition on customers.id: the name matches every word of the query. None
+    when the query has nothing to search for."""
+    phrases, prefixes = _terms(query)
+    if not phrases and not prefixes:
+        return None
+    if db.engine.dialect.name == "sqlite":
+        matching = text("SELECT rowid FROM customer_search WHERE customer_search MATCH :expression")
+        return customer_id_column.in_(
+            matching.bindparams(expression=_fts5_expression(phrases, prefixes)).columns(
+                literal_column("rowid")
+            )
+        )
+    return text(
+        "to_tsvector('simple', customers.search_tokens) @@ to_tsquery('simple', :tsquery)"
+    ).bindparams(tsquery=_tsquery_expression(phrases, prefixes))
+
+
+def contact_fragment(query):
+    """The piece of a query to look for in contact details, or None. Phone numbers are
+    compared as digits, so 138-0013 finds 13800138000."""
+    stripped = query.strip().lower()
+    if re.fullmatch(r"[\d\s\-+()（）]+", stripped):
+        digits = re.sub(r"\D", "", stripped)
+        if len(digits) < 4:
+            return None
+        return phone_key(digits) if len(digits) >= 12 else digits
+    if len(stripped) < MIN_CONTACT_QUERY or " " in stripped:
+        return None
+    return stripped
+
+
+def contact_customer_ids(fragment):
+    """customers.id of contacts whose phone, e-mail or WeChat contains `fragment`."""
+    from .models import Contact
+
+    pattern = "%" + fragment.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    if db.engine.dialect.name == "sqlite":
+        # LIKE on the FTS5 trigram table uses its index.
+        contact_ids = (
+            text("SELECT rowid FROM contact_search WHERE search_text LIKE :pattern ESCAPE '\\'")
+            .bindparams(pattern=pattern)
+            .columns(literal_column("rowid"))
+        )
+        return select(Contact.customer_id).where(Contact.id.in_(contact_ids))
+    return select(Contact.customer_id).where(Contact.search_text.like(pattern, escape="\\"))

@@ -1,0 +1,114 @@
+"""Import and export pages."""
+
+from flask import Response, request, send_file, stream_with_context, url_for
+from flask_babel import get_locale
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from .. import clock
+from ..errors import DomainError
+from ..extensions import db
+from ..web import form_status, render, see_other
+from . import bp, exporter, importer, queries
+from .forms import UploadForm
+from .models import ImportRow
+
+ROWS_PER_PAGE = 100
+
+
+@bp.route("/customers/import", methods=["GET", "POST"])
+def import_upload():
+    form = UploadForm()
+    if form.validate_on_submit():
+        upload = form.file.data
+        try:
+            job = importer.start_job(current_user, upload.filename or "upload", upload.stream)
+        except DomainError as error:
+            form.file.errors.append(error.message)
+        else:
+            return see_other(url_for("ledger.import_mapping", job_id=job.id))
+    return render("ledger/import_upload.html", form=form, fields=importer.FIELDS, status=form_status(form))
+
+
+@bp.route("/customers/import/<int:job_id>/mapping", methods=["GET", "POST"])
+def import_mapping(job_id):
+    job = importer.get_job_for(current_user, job_id)
+    error = None
+    if request.method == "POST":
+        mapping = {}
+        for field in importer.FIELDS:
+            value = request.form.get(f"map-{field}", "")
+            if value.isdigit():
+                mapping[field] = int(value)
+        try:
+            importer.set_mapping(current_user, job.id, mapping)
+        except DomainError as failure:
+            error = failure.message
+        else:
+            importer.run_in_background(importer.preview, job.id, str(get_locale()))
+            return see_other(url_for("ledger.import_job", job_id=job.id))
+    samples = importer.read_rows(importer.import_folder() / job.stored_as)[1:4]
+    return render(
+        "ledger/import_mapping.html",
+        job=job,
+        fields=importer.FIELDS,
+        required=importer.REQUIRED,
+        samples=samples,
+        error=error,
+        status=422 if error else 200,
+    )
+
+
+@bp.route("/customers/import/<int:job_id>")
+def import_job(job_id):
+    job = importer.get_job_for(current_user, job_id)
+    status_filter = request.args.get("status", "")
+    rows = page = None
+    if job.status == "previewed":
+        page_number = max(1, min(request.args.get("page", 1, type=int), 10_000))
+        query = select(ImportRow).where(ImportRow.job_id == job.id)
+        if status_filter in importer.STATUS_LABELS:
+            query = query.where(ImportRow.status == status_filter)
+        total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+        rows = db.session.scalars(
+            query.order_by(ImportRow.row_number)
+            .limit(ROWS_PER_PAGE)
+            .offset((page_number - 1) * ROWS_PER_PAGE)
+        ).all()
+        page = {"number": page_number, "pages": max(1, -(-total // ROWS_PER_PAGE)), "total": total}
+    return render(
+        "ledger/import_job.html",
+        "ledger/_import_status.html",
+        job=job,
+        rows=rows,
+        page=page,
+        status_filter=status_filter,
+        labels=importer.STATUS_LABELS,
+        stale=importer.is_stale(job),
+    )
+
+
+@bp.route("/customers/import/<int:job_id>/commit", methods=["POST"])
+def import_commit(job_id):
+    job = importer.start_commit(current_user, job_id)
+    importer.run_in_background(importer.commit, job.id, str(get_locale()))
+    return see_other(url_for("ledger.import_job", job_id=job.id))
+
+
+@bp.route("/customers/export.<any(csv, xlsx):fmt>")
+def export(fmt):
+    filters = queries.Filters.from_args(request.args)
+    ids = exporter.matching_ids(current_user, filters)
+    exporter.record_export(current_user, filters, len(ids), fmt)
+    stamp = clock.now().strftime("%Y%m%d-%H%M")
+    name = f"customers-{stamp}.{fmt}"
+    if fmt == "csv":
+        response = Response(stream_with_context(exporter.csv_chunks(current_user, ids)), mimetype="text/csv")
+        response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+    return send_file(
+        exporter.xlsx_file(current_user, ids),
+        as_attachment=True,
+        download_name=name,
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
