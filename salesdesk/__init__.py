@@ -60,7 +60,7 @@ def translation_directories():
 
 def register_extensions(app):
     from .auth.services import load_user_session
-    from .database import render_migration_item
+    from .database import include_in_migrations, render_migration_item
     from .i18n import select_locale, select_timezone
 
     db.init_app(app)
@@ -71,6 +71,7 @@ def register_extensions(app):
         render_as_batch=True,
         compare_type=True,
         render_item=render_migration_item,
+        include_name=include_in_migrations,
     )
     csrf.init_app(app)
     htmx.init_app(app)

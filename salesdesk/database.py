@@ -67,6 +67,18 @@ def render_migration_item(type_, obj, _autogen_context):
     return False
 
 
+FULL_TEXT_SUFFIXES = ("", "_data", "_idx", "_docsize", "_config", "_content")
+
+
+def include_in_migrations(name, type_, parent_names):
+    """Keep the search structures that migrations write by hand out of autogenerate's
+    comparison: SQLite FTS5 tables named `*_search` (and their shadow tables) and
+    PostgreSQL indexes named `ix_*_search`."""
+    if type_ in ("table", "index") and name:
+        return not any(name.endswith("_search" + suffix) for suffix in FULL_TEXT_SUFFIXES)
+    return True
+
+
 @event.listens_for(Engine, "connect")
 def _configure_sqlite(dbapi_connection, _record):
     if type(dbapi_connection).__module__ != "sqlite3":
