@@ -6,7 +6,7 @@ from importlib.util import find_spec
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from flask import Flask, flash, redirect, request, url_for
+from flask import Flask, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 
 from . import audit, notifications  # noqa: F401  (tables shared by every feature)
@@ -110,6 +110,13 @@ def register_errorhandlers(app):
 
 def register_response_hooks(app):
     app.after_request(flashes_to_toasts)
+
+    @app.before_request
+    def refuse_nul_bytes():
+        # No text field takes a NUL; PostgreSQL would refuse it deep inside a query.
+        values = [*request.args.values(), *(request.form.values() if request.form else [])]
+        if any("\x00" in value for value in values):
+            abort(400)
 
     from .i18n import html_lang, money
 

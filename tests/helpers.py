@@ -1,7 +1,9 @@
 """Helpers for tests: the app configuration, a CSRF-aware client, user factories."""
 
+import re
 import secrets
 
+import httpx
 from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
 
@@ -40,6 +42,8 @@ class Client(FlaskClient):
                 kwargs["data"] = data
         # Each request gets its own app context (and database session), as in
         # production, instead of sharing the one the test holds.
+        # Buffered: a streamed response would keep its request context pushed.
+        kwargs.setdefault("buffered", True)
         with self.application.app_context():
             response = super().open(*args, headers=headers, **kwargs)
         # The test's own session then reads afresh, seeing what the request wrote.
@@ -72,3 +76,30 @@ def browser_login(page, email, password=PASSWORD):
     page.fill("#password", password)
     page.click("form[action='/login'] button[type=submit]")
     page.wait_for_url(lambda url: "/login" not in url)
+
+
+class LiveClient:
+    """A browser-like HTTP client for the live server: logs in through the form and
+    sends the CSRF token that the page embeds. For real concurrent requests."""
+
+    def __init__(self, base_url, email, password=PASSWORD):
+        self.http = httpx.Client(base_url=base_url, follow_redirects=False, timeout=30)
+        page = self.http.get("/login")
+        response = self.http.post(
+            "/login", data={"email": email, "password": password, "csrf_token": self._token(page)}
+        )
+        assert response.status_code == 303, response.text
+        self.token = self._token(self.http.get("/"))
+
+    @staticmethod
+    def _token(page):
+        return re.search(r'name="csrf-token" content="([^"]+)"', page.text).group(1)
+
+    def post(self, url, data=None, **kwargs):
+        return self.http.post(url, data={**(data or {}), "csrf_token": self.token}, **kwargs)
+
+    def get(self, url, **kwargs):
+        return self.http.get(url, **kwargs)
+
+    def close(self):
+        self.http.close()

@@ -136,6 +136,8 @@ STAGE_WORDS = {
     "丢单": "lost",
 }
 MAX_ROWS = 50_000
+# The thread working on each job in this process (tests wait on them).
+THREADS = {}
 PROGRESS_EVERY = 250
 STALE_AFTER = timedelta(minutes=2)
 
@@ -198,7 +200,7 @@ def read_rows(path):
     """All rows of the file as lists of strings (first row: headers)."""
     path = Path(path)
     data = path.read_bytes()
-    if not data.strip():
+    if not data.removeprefix(codecs.BOM_UTF8).strip():
         raise ImportError_(_("The file is empty."))
     if data[:4] == b"PK\x03\x04":
         rows = _read_xlsx(data)
@@ -345,6 +347,7 @@ def run_in_background(target, job_id, locale):
                 db.session.remove()
 
     thread = threading.Thread(target=work, name=f"import-{job_id}", daemon=True)
+    THREADS[job_id] = thread
     thread.start()
     return thread
 

@@ -106,7 +106,7 @@ def _strip_suffixes(text):
     while changed:
         changed = False
         for suffix in CHINESE_SUFFIXES:
-            if text.endswith(suffix) and len(text) > len(suffix):
+            if text.endswith(suffix):
                 text, changed = text[: -len(suffix)], True
                 break
     return text
@@ -173,7 +173,8 @@ def phone_key(number):
     elif digits.startswith("86") and len(digits) >= 12:
         national = digits[2:]
     if national is not None:
-        digits = national if national.startswith(("1", "0")) else "0" + national
+        mobile = len(national) == 11 and national.startswith("1")
+        digits = national if mobile or national.startswith("0") else "0" + national
     if not PHONE_MIN_DIGITS <= len(digits) <= PHONE_MAX_DIGITS:
         return None
     return digits

@@ -125,7 +125,7 @@ def test_user_list_filters_and_htmx_fragment(client_as, world):
 
 def test_user_list_survives_garbage_filters(client_as, world):
     response = client_as(world.admin).get("/admin/users?team=abc&role=%00&status=x&page=-3&q=" + "x" * 5000)
-    assert response.status_code in (200, 404)
+    assert response.status_code in (200, 400, 404)
 
 
 def test_teams_are_created_and_renamed(client_as, world):

@@ -1,0 +1,48 @@
+"""Search tokens and the queries built from what a user types."""
+
+from salesdesk.ledger.search import (
+    _fts5_expression,
+    _terms,
+    _tsquery_expression,
+    contact_fragment,
+    name_tokens,
+    sort_key,
+)
+
+
+def test_name_tokens_cover_bigrams_pinyin_and_initials():
+    tokens = name_tokens("深圳市腾飞科技有限公司").split()
+    assert {"腾飞", "飞科", "科技"} <= set(tokens)
+    assert {"tengfeikejiyouxiangongsi", "feikejiyouxiangongsi"} <= set(tokens)
+    assert {"szstfkjyxgs", "tfkjyxgs", "kjyxgs"} <= set(tokens)
+
+
+def test_traditional_and_full_width_names_index_like_simplified():
+    assert name_tokens("騰飛科技") == name_tokens("腾飞科技")
+    assert "abc" in name_tokens("ＡＢＣ科技").split()
+
+
+def test_queries():
+    assert _terms("腾飞科 TFKJ") == ([["腾飞", "飞科"]], ["tfkj"])
+    assert _terms("腾") == ([["腾"]], [])
+    phrases, prefixes = _terms("華為 huawei")
+    assert _fts5_expression(phrases, prefixes) == '"华为" AND "huawei"*'
+    assert _tsquery_expression(phrases, prefixes) == "('华为') & 'huawei':*"
+
+
+def test_punctuation_cannot_break_out_of_the_query():
+    assert _terms('"; DROP TABLE customers; --') == ([], ["drop", "table", "customers"])
+    assert _terms("* OR NEAR(a b)") == ([], ["or", "near", "a", "b"])
+
+
+def test_contact_fragments():
+    assert contact_fragment("138-0013") == "1380013"
+    assert contact_fragment("+86 138 0013 8000") == "13800138000"
+    assert contact_fragment("123") is None
+    assert contact_fragment("wang@") == "wang@"
+    assert contact_fragment("ab") is None
+
+
+def test_sort_key_is_pinyin():
+    assert sort_key("阿里巴巴") < sort_key("百度") < sort_key("腾讯")
+    assert sort_key("Apple") == "apple"
