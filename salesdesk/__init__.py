@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from flask import Flask, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 
-from . import audit, notifications  # noqa: F401  (tables shared by every feature)
+from . import audit, jobs, notifications  # noqa: F401  (tables shared by every feature)
 from .config import load_config
 from .extensions import babel, csrf, db, htmx, login_manager, migrate
 from .web import flashes_to_toasts, is_htmx, safe_next_url
@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # Each feature is a sub-package exposing a blueprint `bp`; optional `demo.seed()`
 # and a `translations/` catalog. Order matters for demo data (users come first).
-FEATURES = ("auth", "admin", "ledger", "workbench")
+FEATURES = ("auth", "admin", "ledger", "rules", "workbench")
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; "
@@ -110,6 +110,7 @@ def register_errorhandlers(app):
 
 def register_response_hooks(app):
     app.after_request(flashes_to_toasts)
+    app.after_request(jobs.start_due_jobs)
 
     @app.before_request
     def refuse_nul_bytes():
@@ -118,9 +119,11 @@ def register_response_hooks(app):
         if any("\x00" in value for value in values):
             abort(400)
 
+    from . import settings
     from .i18n import html_lang, money
 
     app.jinja_env.globals["html_lang"] = html_lang
+    app.jinja_env.globals["rule_settings"] = settings.current
     app.jinja_env.filters["money"] = money
 
     @app.after_request

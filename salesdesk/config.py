@@ -38,8 +38,9 @@ class Defaults:
 
     PAGE_SIZE = 50
 
-    # Customer names this similar (0..1, rapidfuzz ratio) to an existing one warn.
-    DUPLICATE_SIMILARITY = 0.85
+    # Reclaim, reminders and month close run by themselves in the course of requests
+    # (at most once a minute across processes). Turn off when cron runs them instead.
+    RUN_PERIODIC_JOBS_IN_REQUESTS = True
 
 
 def load_config(app, overrides=None):

@@ -10,7 +10,8 @@ from . import clock
 from .database import UTCDateTime
 from .extensions import db
 
-# kind -> lazy message with %(name)s placeholders filled from the notification's params.
+# kind -> lazy message with %(name)s placeholders filled from the notification's
+# params, or a function of the params for messages that translate codes or dates.
 KINDS = {}
 
 
@@ -36,7 +37,9 @@ class Notification(db.Model):
     @property
     def message(self):
         template = KINDS.get(self.kind)
-        return str(template) % self.params if template is not None else self.kind
+        if template is None:
+            return self.kind
+        return template(self.params) if callable(template) else str(template) % self.params
 
 
 def notify(user, kind, *, link=None, dedupe_key=None, **params):

@@ -11,3 +11,14 @@ customer_won = _signals.signal("customer-won")
 
 # sender: the knowledge-base article; kwargs: voter (User), helpful (bool), previous (bool or None)
 article_voted = _signals.signal("article-voted")
+
+# sender: the Customer whose owner, stage, grade or last follow-up changed (the rules
+# recompute when it returns to the pool)
+customer_changed = _signals.signal("customer-changed")
+
+# sender: the acting User; kwargs: customers (new, without owner) that want their
+# team's assignment strategy (round robin, territory…)
+customers_need_owner = _signals.signal("customers-need-owner")
+
+# sender: the User being deactivated; kwargs: actor, successor (User or None: the pool)
+user_deactivated = _signals.signal("user-deactivated")

@@ -20,6 +20,8 @@ def app_config(database_url):
         "SECRET_KEY": "test-secret-key",
         # Hashing with scrypt would make every test user cost ~50 ms.
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        # Background jobs only where a test starts them.
+        "RUN_PERIODIC_JOBS_IN_REQUESTS": False,
     }
 
 

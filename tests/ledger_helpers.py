@@ -36,7 +36,7 @@ def new_customer_form(**overrides):
         "tags": "重点客户, 华东",
         "next_follow_up_on": "",
         "notes": "",
-        "owner_id": "0",
+        "owner_id": "pool",
         "contact_name": "陈经理",
         "contact_title": "采购经理",
         "contact_phone": "13911112222",

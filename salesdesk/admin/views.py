@@ -104,13 +104,23 @@ def edit_user(user_id):
             accounts.reset_password(user, actor=current_user, password=form.password.data)
         return user
 
-    return _user_form_result(form, save, "admin/user_form.html", user=user)
+    successors = db.session.scalars(
+        select(User)
+        .outerjoin(Team)
+        .where(User.active.is_(True), User.id != user.id, User.role.in_(["rep", "manager"]))
+        .order_by(Team.name, User.display_name)
+    ).all()
+    return _user_form_result(form, save, "admin/user_form.html", user=user, successors=successors)
 
 
 @bp.route("/users/<int:user_id>/deactivate", methods=["POST"])
 def deactivate_user(user_id):
     user = db.get_or_404(User, user_id)
-    accounts.deactivate_user(user, actor=current_user)
+    successor_id = request.form.get("successor_id", type=int)
+    successor = db.session.get(User, successor_id) if successor_id else None
+    if successor_id and successor is None:
+        raise DomainError(_("The successor must be another active rep or manager."))
+    accounts.deactivate_user(user, actor=current_user, successor=successor)
     flash(_("%(name)s can no longer log in.", name=user.display_name), "success")
     return see_other(url_for("admin.edit_user", user_id=user.id))
 

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .. import audit, clock
+from .. import audit, clock, signals
 from ..database import write_transaction
 from ..errors import DomainError, Forbidden, TooManyRequests
 from ..extensions import db
@@ -221,15 +221,24 @@ def reset_password(user, *, actor, password):
         audit.record("user.updated", actor=actor, subject=user, changes={"password": "reset"})
 
 
-def deactivate_user(user, *, actor):
+def deactivate_user(user, *, actor, successor=None):
+    """Deactivate, and hand the user's customers to `successor` (None: the pool) in the
+    same transaction, so nothing is left with an inactive owner."""
     if user.id == actor.id:
         raise Forbidden(_("You cannot deactivate yourself."))
+    if successor is not None and (
+        successor.id == user.id or not successor.active or successor.role not in (Role.REP, Role.MANAGER)
+    ):
+        raise DomainError(_("The successor must be another active rep or manager."), field="successor_id")
     with write_transaction() as session:
         if user.role == Role.ADMIN and _active_admin_count(session) <= 1:
             raise DomainError(_("The last administrator cannot be deactivated."))
         user.active = False
         user.session_version += 1
-        audit.record("user.deactivated", actor=actor, subject=user)
+        signals.user_deactivated.send(user, actor=actor, successor=successor)
+        audit.record(
+            "user.deactivated", actor=actor, subject=user, successor=successor.id if successor else None
+        )
 
 
 def reactivate_user(user, *, actor):

@@ -89,7 +89,7 @@ class CustomerFieldsForm(FlaskForm):
 
 
 class NewCustomerForm(CustomerFieldsForm):
-    owner_id = SelectField(_l("Owner"), coerce=int, default=0)
+    owner_id = SelectField(_l("Owner"), default="auto")
     contact_name = StringField(_l("Contact name"), validators=[Length(max=50)])
     contact_title = StringField(_l("Title"), validators=[Length(max=50)])
     contact_phone = StringField(_l("Phone"), validators=[Length(max=40)], render_kw={"inputmode": "tel"})

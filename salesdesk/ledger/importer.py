@@ -630,7 +630,9 @@ def commit(job_id):
                 then=job.counts.get("new"),
             )
         )
-    default_owner = user if user.role == Role.REP else None
+    # Reps import for themselves; managers' and admins' rows without an owner follow
+    # the team's assignment strategy.
+    default_owner = user if user.role == Role.REP else services.AUTO
     items = [(verdict.prepared, verdict.owner or default_owner) for verdict in accepted]
     services.index_names([prepared for prepared, _owner in items])
     _progress(job_id, job.total_rows * 3 // 4)

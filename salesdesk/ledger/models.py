@@ -109,6 +109,7 @@ class Customer(db.Model):
         Index("ix_customers_last_follow_up", "last_follow_up_at", "id"),
         Index("ix_customers_amount", "expected_amount", "id"),
         Index("ix_customers_deleted", "deleted_at"),
+        Index("ix_customers_reclaim", "reclaim_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -129,6 +130,13 @@ class Customer(db.Model):
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
     owned_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the customer returns to the pool unless followed up or won, and which
+    # rule will fire (kept up to date by the rules; None in the pool and once won).
+    reclaim_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reclaim_rule: Mapped[str | None] = mapped_column(String(24))
+    extension_days: Mapped[int] = mapped_column(default=0)
+    # The reclaim date the owner was last warned about (warn once per date).
+    reclaim_warned_for: Mapped[datetime | None] = mapped_column(UTCDateTime)
     next_follow_up_on: Mapped[date | None] = mapped_column(Date)
     last_follow_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     notes: Mapped[str] = mapped_column(Text, default="")

@@ -2,13 +2,14 @@
 deep into 100,000 rows (ids are paged on an index, rows loaded for one page only)."""
 
 from dataclasses import dataclass
+from datetime import timedelta
 from math import ceil
 
 from flask import current_app
 from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from .. import clock
+from .. import clock, settings
 from ..auth.models import User
 from ..extensions import db
 from . import access, search
@@ -26,6 +27,7 @@ SORTS = {
     "next_follow_up": Customer.next_follow_up_on,
     "last_follow_up": Customer.last_follow_up_at,
     "region": Customer.province,
+    "reclaim": Customer.reclaim_at,
 }
 DEFAULT_SORT = ("updated", "desc")
 FOLLOW_UP_FILTERS = ("due", "overdue", "due_or_overdue")
@@ -54,6 +56,7 @@ class Filters:
     province: str = ""
     source: str = ""
     follow_up: str = ""
+    reclaim_soon: bool = False
     sort: str = DEFAULT_SORT[0]
     direction: str = DEFAULT_SORT[1]
     page: int = 1
@@ -72,6 +75,7 @@ class Filters:
             province=args.get("province", "").strip()[:20],
             source=args.get("source", "") if args.get("source") in SOURCE_LABELS else "",
             follow_up=args.get("follow_up", "") if args.get("follow_up") in FOLLOW_UP_FILTERS else "",
+            reclaim_soon=args.get("reclaim") == "soon",
             sort=sort if sort in SORTS else DEFAULT_SORT[0],
             direction="asc" if args.get("direction") == "asc" else "desc",
             page=min(_int(args.get("page")) or 1, MAX_PAGE),
@@ -158,6 +162,10 @@ def conditions(user, filters):
             "due_or_overdue": Customer.next_follow_up_on <= today,
         }[filters.follow_up]
         where.append(due)
+    if filters.reclaim_soon:
+        # Within the warning window (or already due, awaiting the next reclaim run).
+        horizon = clock.now() + timedelta(days=settings.current().warning_days)
+        where.append(Customer.reclaim_at <= horizon)
     return where
 
 

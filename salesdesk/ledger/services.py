@@ -6,13 +6,12 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from email_validator import EmailNotValidError, validate_email
-from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from .. import audit, clock, signals
+from .. import audit, clock, settings, signals
 from ..auth.models import Role, User
 from ..database import write_transaction
 from ..errors import Conflict, DomainError, Forbidden
@@ -280,7 +279,7 @@ def check_duplicates(
     """The one duplicate check, used by the form (live and on submit), edits and imports.
 
     Exact matches on any key block; a similar name (rapidfuzz ratio at or above the
-    DUPLICATE_SIMILARITY setting) only warns. Trashed customers block too.
+    similarity setting) only warns. Trashed customers block too.
     """
     session = db.session
     found = {}
@@ -308,7 +307,7 @@ def check_duplicates(
     blocking = list(found.values())
     similar = []
     if with_similar and name_key:
-        threshold = current_app.config["DUPLICATE_SIMILARITY"]
+        threshold = settings.current().similarity_percent / 100
         for customer_id, similarity in name_index().similar(name_key, threshold, exclude_id=exclude_id):
             if customer_id not in found:
                 customer = session.get(Customer, customer_id)
@@ -410,15 +409,21 @@ def record_owner_change(customer, new_owner, reason, actor, note="", at=None):
         )
     )
     customer.owner_id = new_owner.id if new_owner else None
+    customer.owner = new_owner
     customer.owned_since = at if new_owner else None
+    customer.extension_days = 0
     if new_owner is not None and new_owner.team_id is not None:
         customer.team_id = new_owner.team_id
+    signals.customer_changed.send(customer)
 
 
 def _initial_owner(actor, owner_id):
-    """Reps own what they create; managers and admins choose (None: the pool)."""
+    """Reps own what they create; managers and admins choose someone, the pool (None)
+    or their team's assignment strategy (AUTO)."""
     if actor.role in (Role.REP, Role.SUPPORT):
         return actor if actor.role == Role.REP else None
+    if owner_id == AUTO:
+        return AUTO
     if not owner_id:
         return None
     owner = db.session.get(User, owner_id)
@@ -435,10 +440,14 @@ def _raise_if_duplicate(prepared, confirm_similar, exclude_id=None):
         raise DuplicateFound(report)
 
 
+AUTO = "auto"  # as owner: let the team's assignment strategy choose
+
+
 def insert_customers(actor, items, now, reason="create"):
-    """Insert [(prepared, owner or None)] with contacts, tags, first stage and owner
-    history, in the caller's transaction. Rows are flushed together, so a big import
-    costs a few batched statements per table."""
+    """Insert [(prepared, owner)] with contacts, tags, first stage and owner history, in
+    the caller's transaction. The owner is a User, None for the pool, or AUTO for the
+    team's assignment strategy. Rows are flushed together, so a big import costs a few
+    batched statements per table."""
     session = db.session
     customers = []
     for prepared, owner in items:
@@ -543,6 +552,8 @@ def update_customer(actor, customer_id, expected_version, data, *, confirm_simil
             }
             if prepared.tags != before["tags"]:
                 changes["tags"] = [before["tags"], prepared.tags]
+            if "grade" in changes:
+                signals.customer_changed.send(customer)
             audit.record("customer.updated", actor=actor, subject=customer, changes=changes)
     except IntegrityError:
         report = _duplicates_of(prepared, exclude_id=customer_id, with_similar=False)
@@ -561,6 +572,7 @@ def _set_stage(customer, stage, actor, now):
         )
     )
     customer.stage = stage
+    signals.customer_changed.send(customer)
     if stage == Stage.WON:
         # Recognition and others react inside this transaction.
         signals.customer_won.send(customer, actor=actor)
@@ -614,6 +626,7 @@ def log_follow_up(
             # The follow-up that was due is done.
             customer.next_follow_up_on = None
         customer.updated_at = now
+        signals.customer_changed.send(customer)
     return follow_up
 
 

@@ -25,7 +25,8 @@ from .models import GRADES, SOURCE_LABELS, STAGE_LABELS, Customer
 from .services import DuplicateFound, StaleEdit
 
 
-def _list_context(filters):
+def list_context(filters, **extra):
+    """What the customer list templates need (the pool page uses them too)."""
     page = queries.list_customers(current_user, filters)
     owners = db.session.scalars(
         select(User)
@@ -43,14 +44,16 @@ def _list_context(filters):
         "teams": teams,
         "provinces": services.keys.PROVINCES,
         "today": clock.today(current_user.timezone),
+        "now": clock.now(),
         "contact_views": access.contact_views,
+        **extra,
     }
 
 
 @bp.route("/customers")
 def index():
     filters = queries.Filters.from_args(request.args)
-    return render("ledger/index.html", "ledger/_results.html", **_list_context(filters))
+    return render("ledger/index.html", "ledger/_results.html", **list_context(filters))
 
 
 # ---- create, with the duplicate check ------------------------------------------------
@@ -60,11 +63,18 @@ def _new_form():
     form = NewCustomerForm()
     owners = services.owner_choices(current_user)
     form.owner_id.choices = choices(
-        [(0, _("Public pool"))] + [(user.id, user.display_name) for user in owners]
+        [(services.AUTO, _("By the team's assignment rule")), ("pool", _("Public pool"))]
+        + [(str(user.id), user.display_name) for user in owners]
     )
-    if request.method == "GET" and current_user.role in (Role.MANAGER, Role.ADMIN):
-        form.owner_id.data = current_user.id if current_user.role == Role.MANAGER else 0
     return form
+
+
+def _chosen_owner(form):
+    """The owner field as the service takes it: AUTO, None (the pool) or a user id."""
+    if current_user.role not in (Role.MANAGER, Role.ADMIN):
+        return None
+    value = form.owner_id.data or ""
+    return services.AUTO if value == services.AUTO else (int(value) if value.isdigit() else None)
 
 
 @bp.route("/customers/new", methods=["GET", "POST"])
@@ -76,7 +86,7 @@ def new():
             customer = services.create_customer(
                 current_user,
                 form.customer_input(form.contact_input()),
-                owner_id=form.owner_id.data if current_user.role in (Role.MANAGER, Role.ADMIN) else None,
+                owner_id=_chosen_owner(form),
                 confirm_similar=form.confirm_similar.data,
             )
         except DuplicateFound as duplicate:

@@ -5,7 +5,6 @@ from . import bp
 
 # Pillars whose issue has not landed yet: nav entries lead to a "coming soon" page.
 COMING_SOON = {
-    "pool": _l("Public pool"),
     "kb": _l("Knowledge base"),
     "leaderboard": _l("Leaderboard"),
 }
@@ -16,6 +15,6 @@ def home():
     return render("workbench/home.html")
 
 
-@bp.route("/<any(pool, kb, leaderboard):section>")
+@bp.route("/<any(kb, leaderboard):section>")
 def coming_soon(section):
     return render("workbench/coming_soon.html", title=COMING_SOON[section])

@@ -1,0 +1,88 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import IntegerField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from ..forms import choices
+from ..ledger.models import GRADES
+from .models import DECISION_LABELS, STRATEGY_LABELS
+from .services import MAX_EXTENSION_DAYS, SETTING_RANGES
+
+
+def _number(label, name, description=None):
+    low, high = SETTING_RANGES[name]
+    return IntegerField(label, validators=[InputRequired(), NumberRange(low, high)], description=description)
+
+
+class SettingsForm(FlaskForm):
+    max_active_per_rep = _number(_l("Active customers a rep may hold"), "max_active_per_rep")
+    claims_per_day = _number(_l("Claims per rep per day"), "claims_per_day")
+    follow_up_days = _number(_l("Days without follow-up before reclaim"), "follow_up_days")
+    deal_days = _number(_l("Days without a win before reclaim"), "deal_days")
+    warning_days = _number(_l("Warn the owner this many days before"), "warning_days")
+    cooldown_days = _number(
+        _l("Cooldown: days before a rep may claim back what they gave up"), "cooldown_days"
+    )
+    similarity_percent = _number(
+        _l("Similar-name warning from (percent)"),
+        "similarity_percent",
+        _l("Company names at least this similar to an existing one warn on creation."),
+    )
+
+
+def add_grade_fields():
+    """Per-grade overrides: grade_A_follow_up_days, grade_A_deal_days, …"""
+    for grade in GRADES:
+        for kind, label in (("follow_up_days", _l("follow-up days")), ("deal_days", _l("days to win"))):
+            setattr(
+                SettingsForm,
+                f"grade_{grade}_{kind}",
+                IntegerField(f"{grade} · {label}", validators=[Optional(), NumberRange(1, 3650)]),
+            )
+
+
+add_grade_fields()
+
+
+class StrategyForm(FlaskForm):
+    strategy = SelectField(
+        _l("New leads"), choices=choices((s.value, label) for s, label in STRATEGY_LABELS.items())
+    )
+
+
+class ReasonForm(FlaskForm):
+    reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=500)])
+
+
+class ExtensionForm(FlaskForm):
+    days = IntegerField(
+        _l("Days"), default=7, validators=[InputRequired(), NumberRange(1, MAX_EXTENSION_DAYS)]
+    )
+    reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=500)])
+
+
+class ExtensionDecisionForm(FlaskForm):
+    days = IntegerField(_l("Days to grant"), validators=[Optional(), NumberRange(1, MAX_EXTENSION_DAYS)])
+    note = StringField(_l("Note"), validators=[Length(max=500)])
+
+
+class CollisionForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Why this customer is yours"),
+        validators=[DataRequired(), Length(max=2000)],
+        description=_l("When and how you were in touch, with whom, what was agreed."),
+    )
+
+
+class DecisionForm(FlaskForm):
+    decision = RadioField(
+        _l("Decision"),
+        choices=choices((d.value, label) for d, label in DECISION_LABELS.items()),
+        validators=[InputRequired()],
+    )
+    note = TextAreaField(_l("Reason for the decision"), validators=[DataRequired(), Length(max=2000)])
+
+
+class AssignForm(FlaskForm):
+    user_id = SelectField(_l("Assign to"), coerce=int)
+    reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=500)])

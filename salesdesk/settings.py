@@ -1,0 +1,71 @@
+"""The company's rule settings (公海, reclaim, limits, duplicate check): one row, read
+by the ledger and the rules, changed on the rules' admin page."""
+
+from datetime import datetime
+
+from flask import g, has_app_context
+from sqlalchemy import JSON, CheckConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from . import clock
+from .database import UTCDateTime
+from .extensions import db
+
+# Defaults from the product specification; every one is an admin setting.
+DEFAULTS = {
+    "max_active_per_rep": 200,
+    "claims_per_day": 20,
+    "follow_up_days": 15,
+    "deal_days": 90,
+    "warning_days": 3,
+    "cooldown_days": 30,
+    "similarity_percent": 85,
+}
+
+
+class RuleSettings(db.Model):
+    """One row: the company's rule settings."""
+
+    __tablename__ = "rule_settings"
+    __table_args__ = (
+        CheckConstraint("max_active_per_rep > 0 AND claims_per_day > 0", name="limits_positive"),
+        CheckConstraint(
+            "follow_up_days > 0 AND deal_days > 0 AND warning_days >= 0", name="periods_positive"
+        ),
+        CheckConstraint("similarity_percent BETWEEN 50 AND 100", name="similarity_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    max_active_per_rep: Mapped[int] = mapped_column(default=DEFAULTS["max_active_per_rep"])
+    claims_per_day: Mapped[int] = mapped_column(default=DEFAULTS["claims_per_day"])
+    follow_up_days: Mapped[int] = mapped_column(default=DEFAULTS["follow_up_days"])
+    deal_days: Mapped[int] = mapped_column(default=DEFAULTS["deal_days"])
+    warning_days: Mapped[int] = mapped_column(default=DEFAULTS["warning_days"])
+    cooldown_days: Mapped[int] = mapped_column(default=DEFAULTS["cooldown_days"])
+    similarity_percent: Mapped[int] = mapped_column(default=DEFAULTS["similarity_percent"])
+    # {"A": {"follow_up_days": 30, "deal_days": 180}, ...}: grades that differ.
+    grade_periods: Mapped[dict] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+    def periods_for(self, grade):
+        """(days without follow-up, days without a win) for a customer of this grade."""
+        override = (self.grade_periods or {}).get(grade) or {}
+        return (
+            int(override.get("follow_up_days") or self.follow_up_days),
+            int(override.get("deal_days") or self.deal_days),
+        )
+
+
+def current():
+    """The settings (defaults until an admin saves), read once per request."""
+    cached = g.get("rule_settings") if has_app_context() else None
+    if cached is None:
+        cached = db.session.get(RuleSettings, 1) or RuleSettings(id=1, grade_periods={}, **DEFAULTS)
+        if has_app_context():
+            g.rule_settings = cached
+    return cached
+
+
+def forget():
+    """After a change: the next read loads the new values."""
+    g.pop("rule_settings", None)
