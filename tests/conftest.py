@@ -5,9 +5,16 @@ server and a Playwright browser on Debian's Chromium."""
 import os
 import secrets
 import shutil
+import signal
+import socket
+import subprocess
+import sys
 import threading
+import time
+from pathlib import Path
 from types import SimpleNamespace
 
+import httpx
 import pytest
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, make_url, text
@@ -23,6 +30,7 @@ from .helpers import Client, app_config, make_user
 POSTGRES_URL = os.environ.get("SALESDESK_TEST_DATABASE_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
 CHROMIUM = "/usr/bin/chromium"
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def _migrate(database_url):
@@ -165,6 +173,60 @@ def live_server(app):
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     thread.join()
+
+
+@pytest.fixture
+def gunicorn_server(database_url, tmp_path):
+    """The app under gunicorn with 4 worker processes on the test's database: for
+    concurrency tests that need real processes, not threads."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "SALESDESK_DATABASE_URL": database_url,
+        "SALESDESK_SECRET_KEY": "test-secret-key",
+        "SALESDESK_INSTANCE_PATH": str(tmp_path / "gunicorn-instance"),
+    }
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--workers",
+            "4",
+            "--preload",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--timeout",
+            "60",
+            "--log-level",
+            "warning",
+            "app:app",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(url + "/login", timeout=1)
+            break
+        except httpx.TransportError:
+            if process.poll() is not None:
+                raise RuntimeError(process.stdout.read().decode()) from None
+            time.sleep(0.2)
+    yield url
+    process.send_signal(signal.SIGQUIT)  # quick shutdown
+    output = process.communicate(timeout=30)[0].decode()
+    assert "Traceback" not in output, output
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="session")

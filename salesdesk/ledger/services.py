@@ -456,7 +456,7 @@ def insert_customers(actor, items, now, reason="create"):
             created_by_id=actor.id,
             updated_at=now,
             updated_by_id=actor.id,
-            team_id=owner.team_id if owner else actor.team_id,
+            team_id=owner.team_id if isinstance(owner, User) else actor.team_id,
         )
         _apply_fields(customer, prepared)
         customer.tags = [CustomerTag(tag=tag) for tag in prepared.tags]
@@ -471,8 +471,13 @@ def insert_customers(actor, items, now, reason="create"):
                 customer_id=customer.id, from_stage=None, to_stage=customer.stage, actor_id=actor.id, at=now
             )
         )
-        if owner is not None:
+        if isinstance(owner, User):
             record_owner_change(customer, owner, reason, actor, at=now)
+    wanting = [
+        customer for customer, (_prepared, owner) in zip(customers, items, strict=True) if owner == AUTO
+    ]
+    if wanting:
+        signals.customers_need_owner.send(actor, customers=wanting)
     return customers
 
 

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from .. import clock, settings
 from ..auth import roles_required
 from ..auth.models import Role, Team, User
-from ..errors import DomainError
+from ..errors import Conflict, DomainError
 from ..extensions import db
 from ..forms import choices
 from ..ledger import access, queries
@@ -135,6 +135,8 @@ def collision(report_id):
         or (current_user.role == Role.MANAGER and report.team_id == current_user.team_id)
     )
     if request.method == "POST":
+        if report.status != "open":
+            raise Conflict(_("This report has been decided already."))
         if not can_decide:
             abort(403)
         if form.validate_on_submit():
