@@ -24,6 +24,7 @@ from salesdesk import clock, create_app
 from salesdesk.auth import services as accounts
 from salesdesk.auth.models import Role
 from salesdesk.extensions import db
+from salesdesk.ledger.similar import forget_name_indexes
 
 from .helpers import Client, app_config, make_user
 
@@ -75,6 +76,7 @@ def postgres_database(_isolated_instance):
 
 
 def _empty_postgres(app):
+    forget_name_indexes()  # process-local caches of the previous test's rows
     tables = ", ".join(f'"{table.name}"' for table in db.metadata.sorted_tables)
     with app.app_context():
         db.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))

@@ -76,13 +76,12 @@ def can_see_details(user, customer):
 
 
 def can_edit(user, customer):
-    """Change fields, stage and contacts: the owner, the owner's manager, admins; for a
-    pool customer, managers of its team and admins."""
+    """Change fields, stage and contacts: the owner, the owner's manager, admins. Pool
+    customers only by admins: editing shows the details a pool keeps masked (managers
+    assign pool customers instead)."""
     if user.role == Role.ADMIN:
         return True
-    if customer.owner_id is None:
-        return user.role == Role.MANAGER and customer.team_id == user.team_id
-    return customer.owner_id == user.id or manages_owner(user, customer)
+    return customer.owner_id is not None and (customer.owner_id == user.id or manages_owner(user, customer))
 
 
 def can_log_follow_up(user, customer):
@@ -91,7 +90,7 @@ def can_log_follow_up(user, customer):
 
 
 def can_delete(user, customer):
-    """Move to the trash: the owner's manager (or the pool team's) and admins."""
+    """Move to the trash: the owner's manager and admins."""
     return user.role == Role.ADMIN or (user.role == Role.MANAGER and can_edit(user, customer))
 
 

@@ -17,11 +17,10 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from flask import current_app
 from rapidfuzz import fuzz, process
 from sqlalchemy import select
 
-from .. import clock
+from .. import clock, settings
 from ..auth.demo import DOMAIN, TEAMS
 from ..auth.models import User
 from ..database import write_transaction
@@ -1895,7 +1894,7 @@ def seed():
     staff = _staff()
     if staff is None:
         return
-    planner = Planner(staff, clock.now(), current_app.config["DUPLICATE_SIMILARITY"])
+    planner = Planner(staff, clock.now(), settings.current().similarity_percent / 100)
     events = planner.plan()
     try:
         with write_transaction():

@@ -6,7 +6,7 @@ from datetime import timedelta
 from math import ceil
 
 from flask import current_app
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import case, func, select, union
 from sqlalchemy.orm import joinedload, selectinload
 
 from .. import clock, settings
@@ -123,17 +123,24 @@ def conditions(user, filters):
     """The WHERE clauses for `filters` as `user` sees the ledger."""
     where = [Customer.deleted_at.is_(None)]
     if filters.q:
+        # Two id sets joined with UNION, not OR: each keeps its own index.
         matches = []
-        name = search.name_match(Customer.id, filters.q)
-        if name is not None:
-            matches.append(name)
+        names = search.name_matches(filters.q)
+        if names is not None:
+            matches.append(names)
         fragment = search.contact_fragment(filters.q)
         if fragment:
             # Only contacts the user may see can be found: hidden digits stay hidden.
             matches.append(
-                Customer.id.in_(search.contact_customer_ids(fragment)) & access.details_visible_clause(user)
+                select(Customer.id).where(
+                    Customer.id.in_(search.contact_customer_ids(fragment)),
+                    access.details_visible_clause(user),
+                )
             )
-        where.append(or_(*matches) if matches else Customer.id.is_(None))
+        if not matches:
+            where.append(Customer.id.is_(None))
+        else:
+            where.append(Customer.id.in_(union(*matches) if len(matches) > 1 else matches[0]))
     if filters.stage == "open":
         where.append(Customer.stage.in_([s.value for s in Stage if not s.is_closed]))
     elif filters.stage:

@@ -54,8 +54,10 @@ def name_tokens(name):
         tokens += list(run)
     tokens += LATIN_WORD.findall(normalised)
     if runs:
-        chinese = "".join(runs)
-        for parts in (pinyin(chinese), pinyin(chinese, initials=True)):
+        # Each run separately: joined across brackets, 重庆 would be read zhòng.
+        full = [syllable for run in runs for syllable in pinyin(run)]
+        letters = [letter for run in runs for letter in pinyin(run, initials=True)]
+        for parts in (full, letters):
             tokens += ["".join(parts[i:])[:MAX_PINYIN_TOKEN] for i in range(len(parts))]
     return " ".join(dict.fromkeys(tokens))
 
@@ -86,28 +88,30 @@ def _tsquery_expression(phrases, prefixes):
     return " & ".join(parts)
 
 
-def name_match(customer_id_column, query):
-    """A condition on customers.id: the name matches every word of the query. None
-    when the query has nothing to search for."""
+def name_matches(query):
+    """SELECT of the ids of customers whose name matches every word of the query, or
+    None when the query has nothing to search for."""
+    from .models import Customer
+
     phrases, prefixes = _terms(query)
     if not phrases and not prefixes:
         return None
     if db.engine.dialect.name == "sqlite":
-        matching = text("SELECT rowid FROM customer_search WHERE customer_search MATCH :expression")
-        return customer_id_column.in_(
-            matching.bindparams(expression=_fts5_expression(phrases, prefixes)).columns(
-                literal_column("rowid")
-            )
+        rowids = text("SELECT rowid FROM customer_search WHERE customer_search MATCH :expression")
+        rowids = rowids.bindparams(expression=_fts5_expression(phrases, prefixes)).columns(
+            literal_column("rowid")
         )
-    return text(
-        "to_tsvector('simple', customers.search_tokens) @@ to_tsquery('simple', :tsquery)"
-    ).bindparams(tsquery=_tsquery_expression(phrases, prefixes))
+        return select(Customer.id).where(Customer.id.in_(rowids))
+    condition = text("to_tsvector('simple', customers.search_tokens) @@ to_tsquery('simple', :tsquery)")
+    return select(Customer.id).where(condition.bindparams(tsquery=_tsquery_expression(phrases, prefixes)))
 
 
 def contact_fragment(query):
     """The piece of a query to look for in contact details, or None. Phone numbers are
     compared as digits, so 138-0013 finds 13800138000."""
     stripped = query.strip().lower()
+    if CJK_RUN.search(stripped):
+        return None  # phone numbers, e-mails and WeChat ids hold no Chinese
     if re.fullmatch(r"[\d\s\-+()（）]+", stripped):
         digits = re.sub(r"\D", "", stripped)
         if len(digits) < 4:

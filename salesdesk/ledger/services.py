@@ -4,6 +4,7 @@ contacts, stages, follow-ups, collaborators, the trash. No HTTP here."""
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
@@ -535,9 +536,9 @@ def update_customer(actor, customer_id, expected_version, data, *, confirm_simil
     prepared = prepare(data)
     now = clock.now()
     try:
-        with write_transaction() as session:
+        with write_transaction():
             customer = access.get_customer_for(actor, customer_id, "edit")
-            session.refresh(customer, with_for_update=True)
+            _lock(customer)
             if customer.version != expected_version:
                 raise StaleEdit(customer)
             _raise_if_duplicate(prepared, confirm_similar, exclude_id=customer.id)
@@ -568,6 +569,13 @@ def update_customer(actor, customer_id, expected_version, data, *, confirm_simil
     return customer
 
 
+def _lock(customer):
+    """Reload the customer under a row lock (PostgreSQL; SQLite's write lock is held
+    already). Pending changes are flushed first so a nested caller loses none."""
+    db.session.flush()
+    db.session.refresh(customer, with_for_update=True)
+
+
 def _set_stage(customer, stage, actor, now):
     if stage == customer.stage:
         return
@@ -586,9 +594,9 @@ def _set_stage(customer, stage, actor, now):
 def change_stage(actor, customer_id, stage, expected_version):
     stage = _choice(stage, [s.value for s in Stage], "stage")
     now = clock.now()
-    with write_transaction() as session:
+    with write_transaction():
         customer = access.get_customer_for(actor, customer_id, "edit")
-        session.refresh(customer, with_for_update=True)
+        _lock(customer)
         if customer.version != expected_version:
             raise StaleEdit(customer)
         _set_stage(customer, stage, actor, now)
@@ -607,11 +615,12 @@ def log_follow_up(
     occurred_at = occurred_at or now
     if occurred_at > now:
         raise DomainError(_("A follow-up cannot be in the future."), field="occurred_at")
-    if next_follow_up_on is not None and next_follow_up_on < occurred_at.date():
+    local_day = occurred_at.astimezone(ZoneInfo(actor.timezone)).date()
+    if next_follow_up_on is not None and next_follow_up_on < local_day:
         raise DomainError(_("The next follow-up date cannot be before this one."), field="next_follow_up_on")
     with write_transaction() as session:
         customer = access.get_customer_for(actor, customer_id, "follow_up")
-        session.refresh(customer, with_for_update=True)
+        _lock(customer)
         follow_up = FollowUp(
             customer_id=customer.id,
             author_id=actor.id,
@@ -627,7 +636,7 @@ def log_follow_up(
             customer.last_follow_up_at = occurred_at
         if next_follow_up_on is not None:
             customer.next_follow_up_on = next_follow_up_on
-        elif customer.next_follow_up_on is not None and customer.next_follow_up_on <= occurred_at.date():
+        elif customer.next_follow_up_on is not None and customer.next_follow_up_on <= local_day:
             # The follow-up that was due is done.
             customer.next_follow_up_on = None
         customer.updated_at = now
