@@ -1,0 +1,228 @@
+"""Chinese-aware full-text search, the same on SQLite and PostgreSQL.
+
+Neither database splits Chinese into words: SQLite's unicode61 tokenizer and
+PostgreSQL's `simple` parser both make a whole run of Chinese one token. So the app
+segments the text itself with rjieba (the Rust port of jieba) in search mode, which
+also emits the short words inside long ones (报价单 -> 报价, 价单, 报价单), and stores
+the words separated by spaces. SQLite indexes them in an FTS5 unicode61 table, and
+PostgreSQL with a GIN index on to_tsvector('simple', …); both then see exactly the
+tokens the app made, so both find the same articles. A query is segmented in precise
+mode, and every word must match (title or body). Ranking is deliberately simple and
+identical on both: articles whose title has every word first, then the most recently
+updated. One-character words are often part of longer ones (税 in 增值税), so a query
+with one falls back to a substring scan of titles and text.
+"""
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from markupsafe import Markup, escape
+from sqlalchemy import text
+
+from ..extensions import db
+
+# Letters and digits of any script; everything else separates words.
+WORD = re.compile(r"[^\W_]+")
+# Function words dropped from queries of several words (kept when alone).
+STOP_WORDS = frozenset(
+    [
+        "的",
+        "了",
+        "是",
+        "和",
+        "与",
+        "及",
+        "或",
+        "在",
+        "吗",
+        "呢",
+        "吧",
+        "啊",
+        "把",
+        "被",
+        "对",
+        "也",
+        "就",
+        "都",
+        "怎么",
+        "如何",
+        "什么",
+        "怎样",
+        "the",
+        "a",
+        "an",
+        "of",
+        "to",
+        "and",
+        "or",
+    ]
+)
+MAX_QUERY_CHARS = 100
+MAX_TERMS = 8
+SNIPPET_CHARS = 120
+
+
+def _segmenter():
+    # Imported on first use: the dictionary costs memory and ~0.1 s to load, and
+    # processes that never search (migrations, CLI) should not pay for it.
+    import rjieba
+
+    return rjieba
+
+
+def normalize(value):
+    """Full-width to half-width (NFKC) and lower case, as both index and query see it."""
+    return unicodedata.normalize("NFKC", value or "").lower()
+
+
+def _words(tokens):
+    for token in tokens:
+        yield from WORD.findall(token)
+
+
+def index_words(value):
+    """The space-separated words stored for the index: search mode, each once."""
+    segmented = _segmenter().cut_for_search(normalize(value))
+    return " ".join(dict.fromkeys(_words(segmented)))
+
+
+@dataclass(frozen=True)
+class Query:
+    terms: tuple  # words every match must contain
+    prefix: bool  # the last word may be the start of a longer (Latin) word, as typed
+    substring: bool  # a one-character word: scan text instead of the index
+
+    def __bool__(self):
+        return bool(self.terms)
+
+
+def parse_query(raw):
+    value = normalize((raw or "")[:MAX_QUERY_CHARS]).strip()
+    terms = list(dict.fromkeys(_words(_segmenter().cut(value)))) if value else []
+    if len(terms) > 1:
+        terms = [term for term in terms if term not in STOP_WORDS] or terms
+    terms = terms[:MAX_TERMS]
+    substring = any(len(term) == 1 for term in terms)
+    last = terms[-1] if terms else ""
+    prefix = (
+        not substring
+        and len(last) >= 2
+        and last.isascii()
+        and value.endswith(last)  # not when the user already typed past the word
+    )
+    return Query(tuple(terms), prefix, substring)
+
+
+def _fts5_expression(query, column=None):
+    phrases = [f'"{term}"' for term in query.terms]
+    if query.prefix:
+        phrases[-1] += "*"
+    expression = " ".join(phrases)
+    return f"{column} : ({expression})" if column else expression
+
+
+def _tsquery(query):
+    parts = list(query.terms)
+    if query.prefix:
+        parts[-1] += ":*"
+    return " & ".join(parts)
+
+
+def _visibility(include_drafts):
+    return "" if include_drafts else "AND a.status = 'published'"
+
+
+def find(query, *, include_drafts, limit, offset=0):
+    """(ids in rank order, whether each matched in the title, total) for a parsed query."""
+    if not query:
+        return [], {}, 0
+    if query.substring:
+        return _find_substring(query, include_drafts, limit, offset)
+    dialect = db.session.get_bind().dialect.name
+    params = {"limit": limit, "offset": offset}
+    if dialect == "sqlite":
+        sql = f"""
+            SELECT a.id, a.id IN (SELECT rowid FROM kb_search WHERE kb_search MATCH :title_q) AS title_hit,
+                   count(*) OVER () AS total
+            FROM kb_search JOIN kb_articles a ON a.id = kb_search.rowid
+            WHERE kb_search MATCH :q {_visibility(include_drafts)}
+            ORDER BY title_hit DESC, a.updated_at DESC, a.id DESC
+            LIMIT :limit OFFSET :offset"""
+        params |= {"q": _fts5_expression(query), "title_q": _fts5_expression(query, "search_title")}
+    else:
+        # The WHERE expression is the indexed one (see migrations), so the GIN index serves it.
+        sql = f"""
+            SELECT a.id, to_tsvector('simple', a.search_title) @@ q.q AS title_hit, count(*) OVER () AS total
+            FROM kb_articles a, to_tsquery('simple', :q) AS q(q)
+            WHERE to_tsvector('simple', a.search_title || ' ' || a.search_body) @@ q.q
+                  {_visibility(include_drafts)}
+            ORDER BY title_hit DESC, a.updated_at DESC, a.id DESC
+            LIMIT :limit OFFSET :offset"""
+        params |= {"q": _tsquery(query)}
+    return _collect(db.session.execute(text(sql), params).all())
+
+
+def _find_substring(query, include_drafts, limit, offset):
+    title_all, anywhere = [], []
+    params = {"limit": limit, "offset": offset}
+    for number, term in enumerate(query.terms):
+        # Terms hold letters and digits only (no LIKE wildcards); lower() matches the
+        # lower-cased term for Latin text on both databases.
+        params[f"t{number}"] = f"%{term}%"
+        title_all.append(f"lower(a.title) LIKE :t{number}")
+        anywhere.append(f"(lower(a.title) LIKE :t{number} OR lower(a.plain_text) LIKE :t{number})")
+    sql = f"""
+        SELECT a.id, CASE WHEN {" AND ".join(title_all)} THEN 1 ELSE 0 END AS title_hit,
+               count(*) OVER () AS total
+        FROM kb_articles a
+        WHERE {" AND ".join(anywhere)} {_visibility(include_drafts)}
+        ORDER BY title_hit DESC, a.updated_at DESC, a.id DESC
+        LIMIT :limit OFFSET :offset"""
+    return _collect(db.session.execute(text(sql), params).all())
+
+
+def _collect(rows):
+    ids = [row[0] for row in rows]
+    title_hits = {row[0]: bool(row[1]) for row in rows}
+    total = rows[0][2] if rows else 0
+    return ids, title_hits, total
+
+
+def _pattern(query):
+    terms = sorted(query.terms, key=len, reverse=True)
+    return re.compile("|".join(re.escape(term) for term in terms), re.IGNORECASE)
+
+
+def highlight(value, query):
+    """The text, escaped, with every query word wrapped in <mark>."""
+    if not query or not value:
+        return escape(value or "")
+    pattern = _pattern(query)
+    out, last = [], 0
+    folded = normalize(value)
+    # NFKC may change lengths (full-width letters stay one character, ligatures do
+    # not); highlight on the original only where positions agree.
+    if len(folded) != len(value):
+        return escape(value)
+    for match in pattern.finditer(folded):
+        out.append(escape(value[last : match.start()]))
+        out.append(Markup("<mark>") + escape(value[match.start() : match.end()]) + Markup("</mark>"))
+        last = match.end()
+    out.append(escape(value[last:]))
+    return Markup("").join(out)
+
+
+def snippet(value, query, length=SNIPPET_CHARS):
+    """A window of the text around the first match, highlighted."""
+    value = value or ""
+    start = 0
+    if query:
+        match = _pattern(query).search(normalize(value)) if len(normalize(value)) == len(value) else None
+        if match:
+            start = max(0, match.start() - length // 4)
+    end = min(len(value), start + length)
+    piece = value[start:end]
+    prefix = "…" if start > 0 else ""
+    suffix = "…" if end < len(value) else ""
+    return Markup(prefix) + highlight(piece, query) + Markup(suffix)
