@@ -1,6 +1,9 @@
-"""Knowledge-base helpers for tests: articles written through the services."""
+"""Knowledge-base helpers for tests: articles written through the services.
+Test modules take the fixtures with `from tests.kb_fixtures import *`."""
 
 import pytest
+
+__all__ = ["article", "draft", "edit", "write"]
 
 from salesdesk.kb import services
 
@@ -27,7 +30,8 @@ def edit(article, editor, *, title=None, body=None, **fields):
 
 @pytest.fixture
 def article(world):
-    return write(world.manager_a, "报价单填写规范", "报价单必须写明有效期和付款方式。\n\n折扣超过 10% 需经理审批。")
+    body = "报价单必须写明有效期和付款方式。\n\n折扣超过 10% 需经理审批。"
+    return write(world.manager_a, "报价单填写规范", body)
 
 
 @pytest.fixture

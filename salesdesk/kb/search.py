@@ -98,7 +98,8 @@ class Query:
 
 
 def parse_query(raw):
-    value = normalize((raw or "")[:MAX_QUERY_CHARS]).strip()
+    typed = normalize((raw or "")[:MAX_QUERY_CHARS])
+    value = typed.strip()
     terms = list(dict.fromkeys(_words(_segmenter().cut(value)))) if value else []
     if len(terms) > 1:
         terms = [term for term in terms if term not in STOP_WORDS] or terms
@@ -109,7 +110,7 @@ def parse_query(raw):
         not substring
         and len(last) >= 2
         and last.isascii()
-        and value.endswith(last)  # not when the user already typed past the word
+        and typed.endswith(last)  # not once the user typed past the word
     )
     return Query(tuple(terms), prefix, substring)
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.kb_fixtures import article, draft  # noqa: F401
+from tests.kb_fixtures import *  # noqa: F403
 
 PAGES = [
     "/kb/",
