@@ -998,7 +998,13 @@ def assign_path(path, *, user_id, due_on, actor):
             select(Assignment).where(Assignment.path_id == path.id, Assignment.user_id == user.id)
         )
         if assignment is None:
-            assignment = Assignment(path_id=path.id, user_id=user.id, created_at=clock.now())
+            assignment = Assignment(
+                path_id=path.id,
+                user_id=user.id,
+                assigned_by_id=actor.id,
+                due_on=due_on,
+                created_at=clock.now(),
+            )
             session.add(assignment)
         assignment.assigned_by_id = actor.id
         assignment.due_on = due_on

@@ -26,6 +26,7 @@ from .forms import (
 from .models import EDITOR_ROLES, STATUS_LABELS, Article, Assignment, Category, Status
 
 editors_only = roles_required(*EDITOR_ROLES)
+MAX_ID = 2**31 - 1
 PAGE_SIZE = 20
 STALE_MONTH_CHOICES = (3, 6, 12, 24)
 
@@ -33,6 +34,19 @@ STALE_MONTH_CHOICES = (3, 6, 12, 24)
 @bp.app_template_global()
 def kb_markdown(source):
     return markdown.render(source)
+
+
+@bp.url_value_preprocessor
+def refuse_huge_ids(_endpoint, values):
+    """An id beyond any column's range is simply not there (and must not reach SQLite,
+    which cannot even bind it)."""
+    if any(isinstance(value, int) and not 0 < value <= MAX_ID for value in (values or {}).values()):
+        abort(404)
+
+
+def _int_arg(name, default=None, lowest=1, highest=MAX_ID):
+    value = request.args.get(name, type=int)
+    return value if value is not None and lowest <= value <= highest else default
 
 
 @bp.context_processor
@@ -50,7 +64,7 @@ def kb_context():
 @bp.route("/")
 def index():
     filters = {
-        "category": request.args.get("category", type=int),
+        "category": _int_arg("category"),
         "tag": request.args.get("tag", "").strip()[:30],
         "status": request.args.get("status", ""),
         "sort": request.args.get("sort", "recent"),
@@ -62,7 +76,9 @@ def index():
         status=filters["status"],
         sort=filters["sort"],
     )
-    page = db.paginate(query, per_page=PAGE_SIZE, max_per_page=PAGE_SIZE)
+    page = db.paginate(
+        query, page=_int_arg("page", 1, highest=10_000), per_page=PAGE_SIZE, max_per_page=PAGE_SIZE
+    )
     category = db.session.get(Category, filters["category"]) if filters["category"] else None
     return render(
         "kb/index.html",
@@ -160,8 +176,8 @@ def edit(article_id):
         _fill_meta(form, article)
         form.base_version.data = article.version
         form.note.data = ""
-        if request.args.get("proposal", type=int):
-            proposal = services.get_proposal_for(current_user, request.args.get("proposal", type=int))
+        if _int_arg("proposal"):
+            proposal = services.get_proposal_for(current_user, _int_arg("proposal"))
             if proposal.article_id != article.id or not proposal.is_pending:
                 abort(404)
             form.title.data, form.body.data = proposal.title, proposal.body
@@ -204,7 +220,9 @@ def _stale_context(error, form):
     """What the second editor sees: the message, and the saved text against theirs.
     Their text stays in the form; saving again is now a deliberate choice."""
     current = error.current
+    # IntegerField renders what was posted (raw_data), so both must change.
     form.base_version.data = current.number
+    form.base_version.raw_data = [str(current.number)]
     return {
         "message": error.message,
         "current": current,
@@ -245,8 +263,8 @@ def history(article_id):
 @editors_only
 def compare(article_id):
     article = services.get_article_for(current_user, article_id, "history")
-    new_number = request.args.get("to", type=int) or article.version
-    old_number = request.args.get("from", type=int) or max(1, new_number - 1)
+    new_number = _int_arg("to") or article.version
+    old_number = _int_arg("from") or max(1, new_number - 1)
     if old_number > new_number:
         old_number, new_number = new_number, old_number
     old, new = services.get_revision(article, old_number), services.get_revision(article, new_number)
@@ -414,7 +432,7 @@ def mark_read(article_id):
 @bp.route("/search")
 def search():
     raw = request.args.get("q", "")
-    page = request.args.get("page", 1, type=int)
+    page = _int_arg("page", 1, highest=1000)
     live = request.args.get("live") == "1" and is_htmx()
     per_page = services.LIVE_RESULTS if live else services.SEARCH_PAGE_SIZE
     results = services.search_articles(current_user, raw, page=page, per_page=per_page)
