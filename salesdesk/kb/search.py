@@ -143,10 +143,12 @@ def find(query, *, include_drafts, limit, offset=0):
     dialect = db.session.get_bind().dialect.name
     params = {"limit": limit, "offset": offset}
     if dialect == "sqlite":
+        # CROSS JOIN keeps the full-text match as the outer loop: otherwise SQLite may
+        # walk the articles by status and re-run the match for each one.
         sql = f"""
             SELECT a.id, a.id IN (SELECT rowid FROM kb_search WHERE kb_search MATCH :title_q) AS title_hit,
                    count(*) OVER () AS total
-            FROM kb_search JOIN kb_articles a ON a.id = kb_search.rowid
+            FROM kb_search CROSS JOIN kb_articles a ON a.id = kb_search.rowid
             WHERE kb_search MATCH :q {_visibility(include_drafts)}
             ORDER BY title_hit DESC, a.updated_at DESC, a.id DESC
             LIMIT :limit OFFSET :offset"""

@@ -11,7 +11,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select, update
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import defer, joinedload, selectinload
 
 from .. import audit, clock, signals
 from ..auth.models import Role, User
@@ -681,7 +681,15 @@ def search_articles(user, raw_query, *, page=1, per_page=SEARCH_PAGE_SIZE):
     articles = {
         article.id: article
         for article in db.session.scalars(
-            select(Article).where(Article.id.in_(ids)).options(joinedload(Article.category))
+            select(Article)
+            .where(Article.id.in_(ids))
+            .options(
+                joinedload(Article.category),
+                # The results need the plain text for snippets, not the source or the index words.
+                defer(Article.body),
+                defer(Article.search_title),
+                defer(Article.search_body),
+            )
         )
     }
     hits = [
