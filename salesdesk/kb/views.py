@@ -31,11 +31,6 @@ PAGE_SIZE = 20
 STALE_MONTH_CHOICES = (3, 6, 12, 24)
 
 
-@bp.app_template_global()
-def kb_markdown(source):
-    return markdown.render(source)
-
-
 @bp.url_value_preprocessor
 def refuse_huge_ids(_endpoint, values):
     """An id beyond any column's range is simply not there (and must not reach SQLite,
