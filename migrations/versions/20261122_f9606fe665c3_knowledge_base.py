@@ -7,6 +7,7 @@ Create Date: 2026-11-22 14:38:50.105996
 """
 from alembic import op
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 # Hand-written below the generated part: article search (an FTS5 unicode61 table over
 # the app-segmented words on SQLite; a GIN index on to_tsvector('simple', …) on
@@ -34,13 +35,22 @@ SQLITE_SEARCH_DROP = [
     "DROP TRIGGER kb_search_insert", "DROP TRIGGER kb_search_delete",
     "DROP TRIGGER kb_search_update", "DROP TABLE kb_search",
 ]
-# The queries in salesdesk/kb/search.py repeat these expressions exactly, so the planner uses them.
+# A stored tsvector (filled by a trigger), not an expression index: the planner
+# underrates to_tsvector() and would parse the words of thousands of rows per query.
+# The title query in salesdesk/kb/search.py repeats the title index's expression.
 POSTGRES_SEARCH = [
-    "CREATE INDEX ix_kb_articles_search ON kb_articles "
-    "USING gin (to_tsvector('simple', search_title || ' ' || search_body))",
+    "CREATE FUNCTION kb_articles_search_vector() RETURNS trigger LANGUAGE plpgsql AS $$ "
+    "BEGIN NEW.search_vector := to_tsvector('simple', NEW.search_title || ' ' || NEW.search_body); "
+    "RETURN NEW; END $$",
+    "CREATE TRIGGER kb_articles_search_vector BEFORE INSERT OR UPDATE OF search_title, search_body "
+    "ON kb_articles FOR EACH ROW EXECUTE FUNCTION kb_articles_search_vector()",
+    "CREATE INDEX ix_kb_articles_search ON kb_articles USING gin (search_vector)",
     "CREATE INDEX ix_kb_articles_search_title ON kb_articles USING gin (to_tsvector('simple', search_title))",
 ]
-POSTGRES_SEARCH_DROP = ["DROP INDEX ix_kb_articles_search", "DROP INDEX ix_kb_articles_search_title"]
+POSTGRES_SEARCH_DROP = [
+    "DROP INDEX ix_kb_articles_search", "DROP INDEX ix_kb_articles_search_title",
+    "DROP TRIGGER kb_articles_search_vector ON kb_articles", "DROP FUNCTION kb_articles_search_vector()",
+]
 
 SQLITE_APPEND_ONLY = [
     "CREATE TRIGGER kb_revisions_no_update BEFORE UPDATE ON kb_revisions BEGIN "
@@ -104,6 +114,7 @@ def upgrade():
     sa.Column('plain_text', sa.Text(), nullable=False),
     sa.Column('search_title', sa.Text(), nullable=False),
     sa.Column('search_body', sa.Text(), nullable=False),
+    sa.Column('search_vector', postgresql.TSVECTOR().with_variant(sa.Text(), 'sqlite'), nullable=True),
     sa.CheckConstraint("status IN ('draft', 'published')", name=op.f('ck_kb_articles_status_known')),
     sa.ForeignKeyConstraint(['author_id'], ['users.id'], name=op.f('fk_kb_articles_author_id_users')),
     sa.ForeignKeyConstraint(['category_id'], ['kb_categories.id'], name=op.f('fk_kb_articles_category_id_kb_categories')),

@@ -6,6 +6,7 @@ from enum import StrEnum
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .. import clock
@@ -100,6 +101,12 @@ class Article(db.Model):
     # SQLite and a GIN tsvector index on PostgreSQL (see migrations).
     search_title: Mapped[str] = mapped_column(Text, default="")
     search_body: Mapped[str] = mapped_column(Text, default="")
+    # PostgreSQL: the same words as a stored tsvector, kept up to date by a trigger and
+    # GIN-indexed (see migrations); checking a stored vector is cheap where parsing the
+    # text for every candidate row is not. Unused (NULL) on SQLite. Never loaded.
+    search_vector: Mapped[str | None] = mapped_column(
+        TSVECTOR().with_variant(Text(), "sqlite"), deferred=True
+    )
     category_id: Mapped[int | None] = mapped_column(ForeignKey("kb_categories.id"))
     status: Mapped[str] = mapped_column(String(16), default=Status.DRAFT)
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
