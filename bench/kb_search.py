@@ -207,7 +207,7 @@ def report(label, timings, cpu, per_query):
         print(f"  {query:<16} {total:>5} hits  median {statistics.median(values):6.1f} ms")
 
 
-def run(database_url, count, rounds):
+def run(database_url, count, rounds, keep=False):
     from flask_migrate import upgrade
 
     from salesdesk import create_app
@@ -244,7 +244,9 @@ def run(database_url, count, rounds):
             db.session.remove()
             db.engine.dispose()
     finally:
-        if cleanup:
+        if cleanup and keep:
+            print(f"kept the scratch database {cleanup[1]}")
+        elif cleanup:
             admin, name = cleanup
             with admin.connect() as connection:
                 connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -289,11 +291,12 @@ def main():
     parser.add_argument("--articles", type=int, default=5000)
     parser.add_argument("--rounds", type=int, default=20, help="times each query is run")
     parser.add_argument("--segmenters", action="store_true", help="compare rjieba and jieba instead")
+    parser.add_argument("--keep", action="store_true", help="keep the scratch PostgreSQL database")
     args = parser.parse_args()
     if args.segmenters:
         segmenters()
     else:
-        run(args.database_url, args.articles, args.rounds)
+        run(args.database_url, args.articles, args.rounds, args.keep)
     print(f"\npeak RSS of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
 
 

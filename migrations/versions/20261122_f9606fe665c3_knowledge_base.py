@@ -40,10 +40,13 @@ SQLITE_SEARCH_DROP = [
 # The title query in salesdesk/kb/search.py repeats the title index's expression.
 POSTGRES_SEARCH = [
     "CREATE FUNCTION kb_articles_search_vector() RETURNS trigger LANGUAGE plpgsql AS $$ "
-    "BEGIN NEW.search_vector := to_tsvector('simple', NEW.search_title || ' ' || NEW.search_body); "
+    "BEGIN NEW.search_vector := strip(to_tsvector('simple', NEW.search_title || ' ' || NEW.search_body)); "
     "RETURN NEW; END $$",
     "CREATE TRIGGER kb_articles_search_vector BEFORE INSERT OR UPDATE OF search_title, search_body "
     "ON kb_articles FOR EACH ROW EXECUTE FUNCTION kb_articles_search_vector()",
+    # Without positions (strip) and never compressed (PLAIN): a match check is a lookup
+    # in an inline array, not a decompression.
+    "ALTER TABLE kb_articles ALTER COLUMN search_vector SET STORAGE PLAIN",
     "CREATE INDEX ix_kb_articles_search ON kb_articles USING gin (search_vector)",
     "CREATE INDEX ix_kb_articles_search_title ON kb_articles USING gin (to_tsvector('simple', search_title))",
 ]

@@ -659,8 +659,17 @@ class SearchResults:
     per_page: int
 
     @property
+    def more(self):
+        """More matches than were counted (the total shown is then a lower bound)."""
+        return self.total > search.MAX_COUNT
+
+    @property
+    def shown_total(self):
+        return min(self.total, search.MAX_COUNT)
+
+    @property
     def pages(self):
-        return max(1, -(-self.total // self.per_page))
+        return max(1, -(-self.shown_total // self.per_page))
 
     @property
     def has_next(self):

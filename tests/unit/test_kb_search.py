@@ -128,3 +128,12 @@ def test_query_parsing():
     assert search.parse_query("税").substring
     assert search.parse_query("x" * 500).terms == ("x" * 100,)
     assert len(search.parse_query(" ".join(f"词{n}" for n in range(20))).terms) == search.MAX_TERMS
+
+
+def test_counting_stops_past_the_cap(world, monkeypatch):
+    monkeypatch.setattr(search, "MAX_COUNT", 3)
+    for n in range(5):
+        write(world.admin, f"回款第{n}条", "内容")
+    results = services.search_articles(world.rep_a, "回款", per_page=2)
+    assert results.total == 4 and results.more and results.shown_total == 3 and results.pages == 2
+    assert len(services.search_articles(world.rep_a, "回款", per_page=2, page=3).hits) == 1  # still reachable
