@@ -214,3 +214,12 @@ def test_restoring_the_current_text_is_refused(world, article):
     edit(article, world.manager_a, body="第二版")
     with pytest.raises(DomainError):
         services.restore_revision(article, 2, actor=world.manager_a, base_version=2)
+
+
+def test_a_very_long_article_is_saved_and_found(world):
+    # Thousands of distinct words: the index entry must not hit a page-size limit.
+    words = [f"词{n}号" for n in range(6000)]
+    body = "，".join(words) + "。" + "回款" * 10
+    article = write(world.admin, "超长文章", body[: services.MAX_BODY_CHARS])
+    assert [hit.article for hit in services.search_articles(world.rep_a, "回款").hits] == [article]
+    assert services.search_articles(world.rep_a, "5999").total == 1
