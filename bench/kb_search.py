@@ -190,6 +190,25 @@ def measure(user, queries, rounds):
     return timings, cpu, per_query
 
 
+def baseline(count):
+    """What the machine adds whatever the query: a search makes four round trips
+    (three counts and lists, then loading the page's articles), timed here as four
+    `SELECT 1`. On a busy machine this is most of the wall time."""
+    from salesdesk.extensions import db
+
+    timings = []
+    for _ in range(count):
+        started = time.perf_counter()
+        for _ in range(4):
+            db.session.execute(db.text("SELECT 1")).scalar()
+        timings.append((time.perf_counter() - started) * 1000)
+        db.session.rollback()
+    print(
+        f"\nbaseline, four SELECT 1: p50 {percentile(timings, 50):.1f} ms  p95 {percentile(timings, 95):.1f} ms"
+    )
+    print(f"load average: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+
+
 def percentile(values, p):
     values = sorted(values)
     return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))]
@@ -238,6 +257,7 @@ def run(database_url, count, rounds, keep=False):
             if database_url.startswith("postgresql"):
                 db.session.execute(db.text("ANALYZE"))
                 db.session.commit()
+            baseline(rounds * len(QUERIES))
             report("rep (published only)", *measure(rep, QUERIES, rounds))
             report("editor (drafts too)", *measure(editor, QUERIES, max(1, rounds // 2)))
             report("one-character fallback (substring scan)", *measure(rep, ONE_CHAR, max(1, rounds // 2)))
