@@ -73,9 +73,11 @@ FULL_TEXT_SUFFIXES = ("", "_data", "_idx", "_docsize", "_config", "_content")
 def include_in_migrations(name, type_, parent_names):
     """Keep the search structures that migrations write by hand out of autogenerate's
     comparison: SQLite FTS5 tables named `*_search` (and their shadow tables) and
-    PostgreSQL indexes named `ix_*_search`."""
-    if type_ in ("table", "index") and name:
+    PostgreSQL search indexes (`ix_*_search*`)."""
+    if type_ == "table" and name:
         return not any(name.endswith("_search" + suffix) for suffix in FULL_TEXT_SUFFIXES)
+    if type_ == "index" and name:
+        return "_search" not in name
     return True
 
 

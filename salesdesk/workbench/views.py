@@ -5,7 +5,6 @@ from . import bp
 
 # Pillars whose issue has not landed yet: nav entries lead to a "coming soon" page.
 COMING_SOON = {
-    "kb": _l("Knowledge base"),
     "leaderboard": _l("Leaderboard"),
 }
 
@@ -15,6 +14,6 @@ def home():
     return render("workbench/home.html")
 
 
-@bp.route("/<any(kb, leaderboard):section>")
+@bp.route("/<any(leaderboard):section>")
 def coming_soon(section):
     return render("workbench/coming_soon.html", title=COMING_SOON[section])

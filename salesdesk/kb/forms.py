@@ -1,0 +1,132 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import HiddenInput
+
+from ..forms import choices
+from ..ledger.models import STAGE_LABELS
+from .services import MAX_BODY_CHARS
+
+MAX_ID = 2**31 - 1
+
+
+def _hidden_int():
+    return IntegerField(widget=HiddenInput(), validators=[InputRequired(), NumberRange(min=1, max=MAX_ID)])
+
+
+def category_choices(tree, empty_label):
+    pairs = [(0, empty_label)]
+    for category in tree:
+        pairs.append((category.id, category.name))
+        pairs.extend((child.id, f"{category.name} / {child.name}") for child in category.children)
+    return choices(pairs)
+
+
+class ArticleForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    body = TextAreaField(
+        _l("Text"),
+        validators=[DataRequired(), Length(max=MAX_BODY_CHARS)],
+        description=_l(
+            "Markdown: # heading, **bold**, - list, 1. numbered list, [link](https://…), "
+            "![image](https://…), tables with |. HTML is shown as text."
+        ),
+    )
+    category_id = SelectField(_l("Category"), coerce=int, default=0)
+    tags = StringField(
+        _l("Tags"), validators=[Length(max=400)], description=_l("Separate tags with spaces or commas.")
+    )
+    stages = SelectMultipleField(
+        _l("Playbook for the stages"),
+        choices=choices((stage.value, label) for stage, label in STAGE_LABELS.items()),
+        description=_l("The customer page shows this article to whoever works a customer in these stages."),
+    )
+    note = StringField(
+        _l("Change note"),
+        validators=[Length(max=200)],
+        description=_l("What changed and why, for the history."),
+    )
+    major = BooleanField(_l("Major change: readers who confirmed this article must read it again"))
+
+    def __init__(self, *args, tree=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.category_id.choices = category_choices(tree, _l("— no category —"))
+
+
+class EditArticleForm(ArticleForm):
+    base_version = _hidden_int()
+    proposal_id = IntegerField(widget=HiddenInput(), validators=[Optional(), NumberRange(min=1, max=MAX_ID)])
+
+
+class ProposalForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    body = TextAreaField(_l("Text"), validators=[DataRequired(), Length(max=MAX_BODY_CHARS)])
+    note = StringField(
+        _l("What did you change, and why?"),
+        validators=[Length(max=200)],
+        description=_l("An editor reads this before accepting your edit."),
+    )
+    base_version = _hidden_int()
+
+
+class DeclineForm(FlaskForm):
+    reason = StringField(_l("Reason (optional)"), validators=[Length(max=300)])
+
+
+class RestoreForm(FlaskForm):
+    note = StringField(_l("Change note"), validators=[Length(max=200)])
+    major = BooleanField(_l("Major change"))
+    base_version = _hidden_int()
+
+
+class VoteForm(FlaskForm):
+    helpful = SelectField(choices=choices([("yes", _l("Helpful")), ("no", _l("Not helpful"))]))
+    comment = TextAreaField(
+        _l("Comment (optional)"),
+        validators=[Length(max=500)],
+        description=_l("What was missing or wrong? Editors read every comment."),
+    )
+
+
+class ReadForm(FlaskForm):
+    version = _hidden_int()
+
+
+class CategoryForm(FlaskForm):
+    name = StringField(_l("Category name"), validators=[DataRequired(), Length(max=40)])
+    parent_id = SelectField(_l("Parent category"), coerce=int, default=0)
+
+    def __init__(self, *args, tree=(), exclude=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        pairs = [(0, _l("— top level —"))] + [(c.id, c.name) for c in tree if c.id != exclude]
+        self.parent_id.choices = choices(pairs)
+
+
+class PathForm(FlaskForm):
+    name = StringField(_l("Path name"), validators=[DataRequired(), Length(max=80)])
+    description = TextAreaField(_l("Description"), validators=[Length(max=500)])
+
+
+class PathItemForm(FlaskForm):
+    article_id = SelectField(_l("Add an article"), coerce=int)
+
+
+class AssignForm(FlaskForm):
+    user_id = SelectField(_l("Reader"), coerce=int)
+    due_on = DateField(_l("Due date"), validators=[InputRequired()])
+
+    def __init__(self, *args, users=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user_id.choices = choices(
+            (user.id, f"{user.display_name}" + (f" · {user.team.name}" if user.team else ""))
+            for user in users
+        )
