@@ -56,7 +56,7 @@ messages: $(BIN)/.run-deps
 	    -o salesdesk/$$f/translations/messages.pot salesdesk/$$f $$(test -d templates/$$f && echo templates/$$f); \
 	done
 	@for dir in $(CATALOGS); do \
-	  $(PYBABEL) -q update --init-missing --no-fuzzy-matching --ignore-obsolete --no-wrap \
+	  $(PYBABEL) -q update --init-missing --no-fuzzy-matching --ignore-obsolete --no-wrap --ignore-pot-creation-date \
 	    -l zh_Hans_CN -i $$dir/messages.pot -d $$dir; \
 	done
 

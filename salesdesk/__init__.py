@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from . import audit, jobs, notifications  # noqa: F401  (tables shared by every feature)
 from .config import load_config
 from .extensions import babel, csrf, db, htmx, login_manager, migrate
-from .web import flashes_to_toasts, is_htmx, safe_next_url
+from .web import BoundedIntegerConverter, flashes_to_toasts, is_htmx, safe_next_url
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -36,6 +36,7 @@ def create_app(config_overrides=None):
         static_folder=str(ROOT / "static"),
     )
     load_config(app, config_overrides)
+    app.url_map.converters["int"] = BoundedIntegerConverter
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)

@@ -1,5 +1,6 @@
 """The one source of "now". Tests set it; nothing else calls datetime.now()."""
 
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
@@ -17,6 +18,18 @@ def set_now(moment: datetime | None) -> None:
         raise ValueError("the clock takes aware datetimes")
     global _frozen
     _frozen = moment.astimezone(UTC) if moment else None
+
+
+@contextmanager
+def at(moment: datetime):
+    """Run the block as if it were `moment` (demo data with a history), then return
+    to whatever the clock was."""
+    previous = _frozen
+    set_now(moment)
+    try:
+        yield
+    finally:
+        set_now(previous)
 
 
 def today(timezone_name) -> date:

@@ -4,6 +4,7 @@ from flask import render_template
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from .extensions import db
@@ -95,6 +96,13 @@ def register_errorhandlers(app):
         if error.code is None or error.code < 400:
             return error
         return error_response(error.code, None)
+
+    @app.errorhandler(OverflowError)
+    @app.errorhandler(DataError)
+    def value_out_of_range(_error):
+        # A forged huge number (a page, an id in a form) the database cannot take.
+        db.session.rollback()
+        return error_response(400, _("A number in the request is out of range."))
 
     @app.errorhandler(InternalServerError)
     def server_error(_error):

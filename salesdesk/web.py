@@ -5,6 +5,7 @@ from urllib.parse import urlsplit
 
 from flask import get_flashed_messages, make_response, redirect, render_template, request
 from htmx_flask import make_response as htmx_response
+from werkzeug.routing import IntegerConverter
 
 
 def is_htmx():
@@ -68,3 +69,12 @@ def add_form_error(form, error):
 def form_status(form):
     """422 for a form shown again with errors, so htmx and tests can tell."""
     return 422 if form.errors else 200
+
+
+class BoundedIntegerConverter(IntegerConverter):
+    """<int:…> in URLs, at most a 32-bit id: /customers/99999999999999999999 is a 404,
+    not a number the database driver cannot take."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)

@@ -3,7 +3,6 @@ one pending proposal and the onboarding path 新人第一周 assigned to the new
 of each team. Runs after the auth demo; does nothing when the categories exist."""
 
 import random
-from contextlib import contextmanager
 from datetime import timedelta
 
 from sqlalchemy import select, update
@@ -15,18 +14,6 @@ from ..extensions import db
 from . import services
 from .demo_content import ARTICLES, EDITS, PATH_DESCRIPTION, PATH_NAME, PATH_TITLES, VOTE_COMMENTS
 from .models import Article, Category
-
-
-@contextmanager
-def _at(moment):
-    """Write as if at `moment`, so the demo has a history (services take the time
-    from the clock only)."""
-    previous = clock._frozen
-    clock.set_now(moment)
-    try:
-        yield
-    finally:
-        clock.set_now(previous)
 
 
 def _user(login):
@@ -51,14 +38,14 @@ def seed():
     articles = {}
     total = sum(len(items) for items in ARTICLES.values())
     position = 0
-    with _at(now - timedelta(days=320)):
+    with clock.at(now - timedelta(days=320)):
         categories = {name: services.create_category(name=name, actor=admin) for name in ARTICLES}
     for category_name, items in ARTICLES.items():
         for title, tags, stages, body in items:
             # Spread from ten months ago to three weeks ago: some are due for upkeep.
             days_ago = 300 - round(280 * position / total)
             author = editors[position % len(editors)]
-            with _at(now - timedelta(days=days_ago, hours=rng.randint(1, 8))):
+            with clock.at(now - timedelta(days=days_ago, hours=rng.randint(1, 8))):
                 articles[title] = services.create_article(
                     author=author,
                     title=title,
@@ -70,7 +57,7 @@ def seed():
                     publish=True,
                 )
             position += 1
-    with _at(now - timedelta(days=15)):
+    with clock.at(now - timedelta(days=15)):
         services.create_article(
             author=editors[0],
             title="2027 年新版价格体系（草稿）",
@@ -87,16 +74,16 @@ def seed():
 
     # The onboarding path, assigned a few days ago; the newest rep of 华东 has started.
     managers = {staff["reps"][-1][0]: _user(staff["manager"][0]) for staff in teams}
-    with _at(now - timedelta(days=3)):
+    with clock.at(now - timedelta(days=3)):
         path = services.create_path(name=PATH_NAME, description=PATH_DESCRIPTION, actor=managers["chen.jing"])
         for title in PATH_TITLES:
             services.add_to_path(path, articles[title].id, actor=managers["chen.jing"])
         for login, manager in managers.items():
             due = services.local_today(manager) + timedelta(days=4 if login != "he.lei" else -1)
-            with _at(now - timedelta(days=3 if login != "he.lei" else 9)):
+            with clock.at(now - timedelta(days=3 if login != "he.lei" else 9)):
                 services.assign_path(path, user_id=_user(login).id, due_on=due, actor=manager)
     newest = _user("chen.jing")
-    with _at(now - timedelta(days=2)):
+    with clock.at(now - timedelta(days=2)):
         for title in PATH_TITLES[:3] + ["报价单填写规范"]:
             services.acknowledge(articles[title], user=newest, version=articles[title].version)
 
@@ -104,7 +91,7 @@ def seed():
     for number, (title, (old, new), note, major) in enumerate(EDITS):
         article = articles[title]
         editor = editors[(number + 2) % len(editors)]
-        with _at(now - timedelta(days=1, hours=len(EDITS) - number)):
+        with clock.at(now - timedelta(days=1, hours=len(EDITS) - number)):
             services.save_article(
                 article,
                 editor=editor,
@@ -120,7 +107,7 @@ def seed():
 
     # A rep's proposal waiting for an editor.
     target = articles["客户说“太贵了”怎么回应"]
-    with _at(now - timedelta(hours=5)):
+    with clock.at(now - timedelta(hours=5)):
         services.propose_edit(
             target,
             proposer=_user("li.na"),
@@ -138,5 +125,5 @@ def _votes(articles, voters, rng, now):
         for voter in rng.sample(voters, rng.randint(0, 6)):
             helpful = rng.random() > (0.6 if title in weak else 0.15)
             comment = rng.choice(VOTE_COMMENTS[helpful]) if rng.random() < 0.3 else ""
-            with _at(now - timedelta(days=rng.randint(2, 20))):
+            with clock.at(now - timedelta(days=rng.randint(2, 20))):
                 services.vote(articles[title], user=voter, helpful=helpful, comment=comment)

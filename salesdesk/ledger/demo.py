@@ -1463,7 +1463,8 @@ class Planner:
             if count == 2:
                 days.insert(0, days[0] - timedelta(days=self.rng.randint(2, 6)))
             created = max(days[0] - timedelta(days=self.rng.randint(0, 2)), today - timedelta(days=oldest))
-            days = [day for day in days if day >= created]
+            # Nothing before the customer existed (the rep may have joined days ago).
+            days = sorted({max(day, created) for day in days})
             at = self.moment(team, created)
             self.add(story, at, "create", owner, owner)
             self.work(

@@ -91,7 +91,7 @@ class CustomerFieldsForm(FlaskForm):
 class NewCustomerForm(CustomerFieldsForm):
     owner_id = SelectField(_l("Owner"), default="auto")
     contact_name = StringField(_l("Contact name"), validators=[Length(max=50)])
-    contact_title = StringField(_l("Title"), validators=[Length(max=50)])
+    contact_title = StringField(_l("Job title"), validators=[Length(max=50)])
     contact_phone = StringField(_l("Phone"), validators=[Length(max=40)], render_kw={"inputmode": "tel"})
     contact_phone2 = StringField(
         _l("Second phone"), validators=[Length(max=40)], render_kw={"inputmode": "tel"}
@@ -140,7 +140,7 @@ class FollowUpForm(FlaskForm):
 
 class ContactForm(FlaskForm):
     name = StringField(_l("Contact name"), validators=[DataRequired(), Length(max=50)])
-    title = StringField(_l("Title"), validators=[Length(max=50)])
+    title = StringField(_l("Job title"), validators=[Length(max=50)])
     phone = StringField(_l("Phone"), validators=[Length(max=40)], render_kw={"inputmode": "tel"})
     phone2 = StringField(_l("Second phone"), validators=[Length(max=40)], render_kw={"inputmode": "tel"})
     email = StringField(_l("E-mail"), validators=[Length(max=254)], render_kw={"inputmode": "email"})

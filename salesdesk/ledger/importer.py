@@ -82,7 +82,7 @@ FIELDS = {
         ["负责人", "销售", "业务员", "归属人", "跟进人", "客户经理", "owner", "salesrep", "rep"],
     ),
     "contact_name": (_l("Contact name"), ["联系人", "联系人姓名", "姓名", "contact", "contactname"]),
-    "contact_title": (_l("Title"), ["职位", "职务", "title", "position", "jobtitle"]),
+    "contact_title": (_l("Job title"), ["职位", "职务", "title", "position", "jobtitle"]),
     "phone": (
         _l("Phone"),
         [

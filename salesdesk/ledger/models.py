@@ -171,8 +171,12 @@ class Customer(db.Model):
         return self.owner_id is None
 
     @property
+    def stage_enum(self):
+        return Stage(self.stage)
+
+    @property
     def stage_label(self):
-        return Stage(self.stage).label
+        return self.stage_enum.label
 
     @property
     def source_label(self):

@@ -182,7 +182,7 @@ def prepare_contact(contact, index=0):
             ) from None
     return {
         "name": name,
-        "title": _text(contact.title, 50, prefix + "title", _("Title")),
+        "title": _text(contact.title, 50, prefix + "title", _("Job title")),
         "phones": phones,
         "email": email or None,
         "email_key": keys.email_key(email),

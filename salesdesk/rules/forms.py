@@ -63,7 +63,7 @@ class ExtensionForm(FlaskForm):
 
 class ExtensionDecisionForm(FlaskForm):
     days = IntegerField(_l("Days to grant"), validators=[Optional(), NumberRange(1, MAX_EXTENSION_DAYS)])
-    note = StringField(_l("Note"), validators=[Length(max=500)])
+    note = StringField(_l("Remark"), validators=[Length(max=500)])
 
 
 class CollisionForm(FlaskForm):

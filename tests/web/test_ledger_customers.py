@@ -529,3 +529,17 @@ def test_trash_and_restore(client_as, world, customer):
         select(AuditEvent.action).where(AuditEvent.subject_type == "customers")
     ).all()
     assert {"customer.deleted", "customer.restored"} <= set(actions)
+
+
+def test_the_customer_page_shows_the_playbooks_of_its_stage(client_as, world, customer):
+    from tests.kb_fixtures import write
+
+    write(world.manager_a, "方案报价阶段怎么做", "先确认预算，再发报价单。", stages=["quoted"])
+    write(world.manager_a, "线索阶段的第一通电话", "介绍自己，确认需求。", stages=["lead"])
+    write(world.support_a, "线索阶段草稿", "还没写完。", stages=["lead"], publish=False)
+    rep = client_as(world.rep_a)
+    html = html_of(rep.get(f"/customers/{customer.id}"))
+    assert "线索阶段的第一通电话" in html and "方案报价阶段怎么做" not in html
+    assert "线索阶段草稿" not in html  # drafts only for editors
+    rep.post(f"/customers/{customer.id}/stage", data={"stage": "quoted", "version": customer.version})
+    assert "方案报价阶段怎么做" in html_of(rep.get(f"/customers/{customer.id}"))

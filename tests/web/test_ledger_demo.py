@@ -142,3 +142,24 @@ def test_a_city_in_parentheses_is_read_on_its_own():
     # 进出口（重庆） must not be read as 进出口重庆 (…kǒu zhòng qìng): users type cq or chongqing.
     tokens = search.name_tokens("渝海进出口（重庆）有限公司").split()
     assert "cqyxgs" in tokens and "chongqingyouxiangongsi" in tokens
+
+
+def test_the_demo_plan_works_whatever_the_day_and_hour(app):
+    """The demo is planned back from 'now' (users joined N days before it): it must plan
+    at any hour of any weekday, weekends, holidays and midnight in Shanghai included."""
+    import dataclasses
+
+    from salesdesk.auth import demo as auth_demo
+
+    real_now = clock.now()
+    auth_demo.seed()
+    staff = demo._staff()
+    start = datetime(2026, 9, 28, 0, 0, tzinfo=UTC)  # the week before 国庆
+    for step in range(40):
+        moment = start + timedelta(hours=7 * step + step % 3)
+        shift = moment - real_now  # as if the company had been set up relative to this moment
+        moved = [
+            dataclasses.replace(team, joined={user: day + shift for user, day in team.joined.items()})
+            for team in staff
+        ]
+        assert demo.Planner(moved, moment, 0.85).plan(), moment
