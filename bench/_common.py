@@ -115,6 +115,11 @@ def machine():
     return f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}"
 
 
+def load():
+    """The 1, 5 and 15 minute load averages: other work on the machine skews timings."""
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
 def peak_rss_mb():
     """Peak resident set size of this process (VmHWM), in MB."""
     try:

@@ -79,17 +79,21 @@ def examples(db, rng):
 
 
 def time_calls(db, calls, warmup, runs):
-    samples = []
+    samples, cpu = [], []
     for i in range(warmup + runs):
         call = calls[i % len(calls)]
         db.session.remove()
+        cpu_started = time.process_time()
         started = time.perf_counter()
         report = call()
         elapsed = (time.perf_counter() - started) * 1000
         if i >= warmup:
             samples.append(elapsed)
+            cpu.append((time.process_time() - cpu_started) * 1000)
     db.session.remove()
-    return summary(samples), report
+    result = summary(samples)
+    result["cpu_p50"], result["cpu_p95"] = summary(cpu)["p50"], summary(cpu)["p95"]
+    return result, report
 
 
 def main(argv=None):
@@ -107,6 +111,7 @@ def main(argv=None):
     from salesdesk.ledger.services import check_duplicates
 
     print(f"Duplicate check on {backend(url)} — {_common.machine()} — {datetime.now():%Y-%m-%d %H:%M}")
+    print(f"load average before: {_common.load()}")
     results = {}
     with app.app_context(), app.test_request_context():
         ex = examples(db, rng)
@@ -176,7 +181,8 @@ def main(argv=None):
             samples.append(elapsed)
     results["live check endpoint POST /customers/duplicates"] = summary(samples)
 
-    header = f"{'scenario':<52} {'n':>4} {'p50':>7} {'p95':>7} {'max':>7}  found (blocking, similar)"
+    header = f"{'scenario':<52} {'n':>4} {'p50':>7} {'p95':>7} {'max':>7} {'cpu p50':>8} {'cpu p95':>8}"
+    header += "  found (blocking, similar)"
     print(header)
     print("-" * len(header))
     for label, result in results.items():
@@ -188,8 +194,10 @@ def main(argv=None):
         found = checks.get(label, "")
         print(
             f"{label:<52} {result['n']:>4} {result['p50']:7.2f} {result['p95']:7.2f} "
-            f"{result['max']:7.2f}  {found}{flag}"
+            f"{result['max']:7.2f} {result.get('cpu_p50', 0):8.2f} {result.get('cpu_p95', 0):8.2f}"
+            f"  {found}{flag}"
         )
+    print(f"load average after: {_common.load()}")
     out = _common.ROOT / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)
     (out / f"dedupe-{backend(url)}.json").write_text(

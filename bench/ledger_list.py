@@ -159,17 +159,21 @@ def run_scenario(client, timer, url, htmx, warmup, runs):
             raise SystemExit(f"{url}: HTTP {response.status_code}")
         found = re.search(r'results-summary">\s*<span>([^<]*)</span>', response.get_data(as_text=True))
         summary_text = found.group(1) if found else "?"
-    samples, sql_ms, sql_counts = [], [], []
+    samples, cpu, sql_ms, sql_counts = [], [], [], []
     for _ in range(runs):
         timer.reset()
+        cpu_started = time.process_time()
         started = time.perf_counter()
         response = client.get(url, headers=headers)
         elapsed = time.perf_counter() - started
+        cpu.append((time.process_time() - cpu_started) * 1000)
         assert response.status_code == 200
         samples.append(elapsed * 1000)
         sql_ms.append(timer.seconds * 1000)
         sql_counts.append(timer.count)
     result = summary(samples)
+    result["cpu_p50"] = summary(cpu)["p50"]
+    result["cpu_p95"] = summary(cpu)["p95"]
     result["sql_p50"] = sorted(sql_ms)[len(sql_ms) // 2]
     result["statements"] = max(sql_counts)
     result["bytes"] = len(response.get_data())
@@ -183,8 +187,8 @@ def explain(app, db, timer, client, url, htmx):
     timer.capture = True
     client.get(url, headers={"HX-Request": "true"} if htmx else {})
     timer.capture = False
-    engine = db.engine
     with app.app_context():
+        engine = db.engine
         raw = engine.raw_connection()
         try:
             for statement, parameters in timer.statements:
@@ -241,6 +245,7 @@ def main(argv=None):
         db.session.rollback()
     print(f"List page on {backend(url)} — {_common.machine()} — {datetime.now():%Y-%m-%d %H:%M}")
     print(f"examples: {examples}")
+    print(f"load average before: {_common.load()}")
 
     if args.explain or args.profile:
         name = args.explain or args.profile
@@ -259,7 +264,8 @@ def main(argv=None):
         return
 
     results = defaultdict(dict)
-    header = f"{'scenario':<40} {'viewer':<8} {'p50':>7} {'p95':>7} {'max':>7} {'sql p50':>8} {'stmts':>5}"
+    header = f"{'scenario':<40} {'viewer':<8} {'p50':>7} {'p95':>7} {'max':>7} {'cpu p50':>8} {'cpu p95':>8}"
+    header += f" {'sql p50':>8} {'stmts':>5}"
     header += "  matches"
     print(header)
     print("-" * len(header))
@@ -277,9 +283,11 @@ def main(argv=None):
                 flag = "  MISSES 50 ms"
             print(
                 f"{label:<40} {role:<8} {result['p50']:7.1f} {result['p95']:7.1f} {result['max']:7.1f} "
-                f"{result['sql_p50']:8.1f} {result['statements']:5d}  {result['matches']}{flag}",
+                f"{result['cpu_p50']:8.1f} {result['cpu_p95']:8.1f} {result['sql_p50']:8.1f} "
+                f"{result['statements']:5d}  {result['matches']}{flag}",
                 flush=True,
             )
+    print(f"load average after: {_common.load()}")
     out = Path(_common.ROOT / "bench" / "results")
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"list-{backend(url)}.json"
