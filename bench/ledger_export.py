@@ -114,6 +114,7 @@ def main(argv=None):
     print(
         f"Export on {backend(url)} — {_common.machine()} — {datetime.now():%Y-%m-%d %H:%M} — as {args.email}"
     )
+    print(f"load average before: {_common.load()}")
     results = {}
     for fmt in args.formats.split(","):
         completed = subprocess.run(
