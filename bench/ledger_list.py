@@ -196,6 +196,14 @@ def explain(app, db, timer, client, url, htmx):
                 print(statement.strip())
                 print("params:", parameters)
                 cursor = raw.cursor()
+                if statement.strip().upper().startswith("SELECT"):
+                    timings = []
+                    for _ in range(3):
+                        started = time.perf_counter()
+                        cursor.execute(statement, parameters)
+                        rows = len(cursor.fetchall())
+                        timings.append((time.perf_counter() - started) * 1000)
+                    print(f"time: {min(timings):.1f} ms (best of 3), {rows} rows")
                 if engine.dialect.name == "sqlite":
                     cursor.execute("EXPLAIN QUERY PLAN " + statement, parameters)
                     for row in cursor.fetchall():
@@ -226,7 +234,8 @@ def main(argv=None):
     parser.add_argument("--database-url", default=_common.DEFAULT_SQLITE)
     parser.add_argument("--runs", type=int, default=50)
     parser.add_argument("--warmup", type=int, default=5)
-    parser.add_argument("--only", help="run scenarios whose name contains this")
+    parser.add_argument("--only", help="run scenarios whose name contains one of these (comma-separated)")
+    parser.add_argument("--tag", default="", help="suffix for the results file name")
     parser.add_argument("--role", choices=["manager", "rep"], help="one viewer only")
     parser.add_argument("--explain", metavar="NAME", help="print the query plans of this scenario and stop")
     parser.add_argument(
@@ -270,7 +279,7 @@ def main(argv=None):
     print(header)
     print("-" * len(header))
     for label, path, htmx in listed:
-        if args.only and args.only not in label:
+        if args.only and not any(part in label for part in args.only.split(",")):
             continue
         for role, client in clients.items():
             if args.role and role != args.role:
@@ -290,7 +299,7 @@ def main(argv=None):
     print(f"load average after: {_common.load()}")
     out = Path(_common.ROOT / "bench" / "results")
     out.mkdir(parents=True, exist_ok=True)
-    path = out / f"list-{backend(url)}.json"
+    path = out / f"list-{backend(url)}{args.tag}.json"
     path.write_text(
         json.dumps(
             {
