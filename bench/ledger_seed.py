@@ -263,6 +263,17 @@ def unique_names(count, rng, processes):
 # ---- database set-up --------------------------------------------------------------------
 
 
+def search_index_statements():
+    """The PostgreSQL search indexes exactly as the ledger migration creates them."""
+    import importlib.util
+
+    [path] = (_common.ROOT / "migrations" / "versions").glob("*_customer_ledger_*.py")
+    spec = importlib.util.spec_from_file_location("ledger_migration", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return [statement for statement in module.POSTGRES_SEARCH if statement.startswith("CREATE INDEX")]
+
+
 def prepare_database(url, reset):
     from sqlalchemy import create_engine, make_url
 
@@ -655,9 +666,14 @@ def main(argv=None):
 
     with app.app_context():
         engine = db.engine
+        postgres_search = search_index_statements() if engine.dialect.name == "postgresql" else []
         with engine.begin() as connection:
             if engine.dialect.name == "sqlite":
                 connection.exec_driver_sql("PRAGMA cache_size=-200000")
+            # PostgreSQL: the search indexes are built once after the load (the migration's
+            # own statements), rather than maintained row by row.
+            for statement in postgres_search:
+                connection.exec_driver_sql(f"DROP INDEX {statement.split()[2]}")
             writer = Writer(connection)
             tables = {
                 "customers": Customer.__table__,
@@ -693,6 +709,12 @@ def main(argv=None):
             writer.flush()
         watch.lap("generate and insert rows")
         print("    rows: " + ", ".join(f"{table} {count:,}" for table, count in writer.counts.items()))
+        if postgres_search:
+            with engine.begin() as connection:
+                connection.exec_driver_sql("SET maintenance_work_mem = '256MB'")
+                for statement in postgres_search:
+                    connection.exec_driver_sql(statement)
+            watch.lap("build search indexes (GIN tsvector, trigram)")
 
         with engine.connect() as connection:
             if engine.dialect.name == "postgresql":
