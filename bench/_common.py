@@ -1,0 +1,133 @@
+"""Shared plumbing for the ledger benchmarks: an app on the benchmark database, a
+logged-in test client, timing and percentiles. Run the scripts from the repository
+root as modules (`.venv/bin/python -m bench.ledger_list …`)."""
+
+import math
+import os
+import platform
+import statistics
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "bench" / "data"
+DEFAULT_SQLITE = f"sqlite:///{DATA / 'ledger.db'}"
+
+# The importer stores uploads under the instance folder: keep them in bench/data.
+os.environ.setdefault("SALESDESK_INSTANCE_PATH", str(DATA / "instance"))
+
+BENCH_CONFIG = {
+    "TESTING": True,
+    "SECRET_KEY": "bench-secret-key",
+    # Users are created by the seeder; their password hash speed is irrelevant here.
+    "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+}
+MANAGER_EMAIL = "manager1@bench.example"
+REP_EMAIL = "rep01@bench.example"
+ADMIN_EMAIL = "admin@bench.example"
+
+
+def normalise_url(url):
+    """postgresql:// → psycopg 3 (as the app does); relative SQLite paths made absolute."""
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
+        path = Path(url[len("sqlite:///") :])
+        url = f"sqlite:///{path.resolve()}"
+    return url
+
+
+def backend(url):
+    return "sqlite" if url.startswith("sqlite") else "postgresql"
+
+
+def bench_app(database_url, **overrides):
+    from salesdesk import create_app
+
+    DATA.mkdir(parents=True, exist_ok=True)
+    (DATA / "instance").mkdir(exist_ok=True)
+    return create_app({**BENCH_CONFIG, "SQLALCHEMY_DATABASE_URI": normalise_url(database_url), **overrides})
+
+
+def user_by_email(email):
+    from sqlalchemy import select
+
+    from salesdesk.auth.models import User
+    from salesdesk.extensions import db
+
+    user = db.session.scalar(select(User).where(User.email == email))
+    if user is None:
+        raise SystemExit(f"{email} not found: seed the database first (bench/ledger_seed.py).")
+    return user
+
+
+def logged_in_client(app, user):
+    """A test client whose session cookie says `user` is logged in (as
+    tests/helpers.py: Client.login_as does)."""
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["_user_id"] = user.get_id()
+        session["_fresh"] = True
+    return client
+
+
+def percentile(values, fraction):
+    """Nearest-rank percentile (p95 of 50 samples is the 48th smallest)."""
+    ordered = sorted(values)
+    rank = max(1, math.ceil(fraction * len(ordered)))
+    return ordered[rank - 1]
+
+
+def summary(samples_ms):
+    return {
+        "n": len(samples_ms),
+        "p50": statistics.median(samples_ms),
+        "p95": percentile(samples_ms, 0.95),
+        "max": max(samples_ms),
+        "mean": statistics.fmean(samples_ms),
+    }
+
+
+class Stopwatch:
+    """Prints the time of each stage and the total."""
+
+    def __init__(self):
+        self.start = self.last = time.perf_counter()
+        self.stages = {}
+
+    def lap(self, label):
+        now = time.perf_counter()
+        self.stages[label] = now - self.last
+        print(f"  {label:<38} {now - self.last:8.1f} s", flush=True)
+        self.last = now
+
+    def total(self):
+        return time.perf_counter() - self.start
+
+
+def machine():
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}"
+
+
+def load():
+    """The 1, 5 and 15 minute load averages: other work on the machine skews timings."""
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+def peak_rss_mb():
+    """Peak resident set size of this process (VmHWM), in MB."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
