@@ -240,7 +240,7 @@ def random_company(rng):
 def name_columns(name):
     from salesdesk.ledger import keys, search
 
-    return name, keys.company_key(name), search.sort_key(name), search.name_tokens(name)
+    return (name, keys.company_key(name), *search.index_values(name))
 
 
 def unique_names(count, rng, processes):

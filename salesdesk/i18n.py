@@ -1,6 +1,8 @@
 """Which language and time zone a request is rendered in."""
 
-from babel.numbers import format_currency
+from functools import cache
+
+from babel import Locale
 from flask import current_app, has_request_context, session
 from flask_babel import get_locale
 from flask_login import current_user
@@ -35,4 +37,12 @@ def money(amount):
     """An exact CNY amount for display: ¥1,234,567.00."""
     if amount is None:
         return "—"
-    return format_currency(amount, "CNY", locale=get_locale())
+    locale, pattern = _currency_format(str(get_locale()))
+    return pattern.apply(amount, locale, currency="CNY", currency_digits=True)
+
+
+@cache
+def _currency_format(locale_name):
+    # Lists show one amount per row: parse the locale's pattern once, not per row.
+    locale = Locale.parse(locale_name)
+    return locale, locale.currency_formats["standard"]

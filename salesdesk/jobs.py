@@ -97,3 +97,11 @@ def start_due_jobs(response):
     for name in due:
         _start(app, name)
     return response
+
+
+@periodic("sqlite-optimize", interval=timedelta(hours=6))
+def optimize_sqlite():
+    """Keep SQLite's planner statistics current (PostgreSQL's autovacuum does this)."""
+    if db.engine.dialect.name == "sqlite":
+        with db.engine.connect() as connection:
+            connection.exec_driver_sql("PRAGMA optimize")

@@ -5,7 +5,9 @@ import csv
 import io
 import tempfile
 from decimal import Decimal
+from types import SimpleNamespace
 
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -104,17 +106,27 @@ def record_export(user, filters, count, fmt):
 
 
 def csv_chunks(user, ids):
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    buffer.write("\ufeff")
-    writer.writerow(_headers())
-    for number, row in enumerate(rows(user, ids), start=1):
-        writer.writerow([str(value) for value in row])
-        if number % CHUNK == 0:
+    """The CSV, a chunk at a time. It runs after the view has returned, so it keeps
+    only plain facts about the user and their language (no ORM object, no lookup of
+    the logged-in user)."""
+    viewer = SimpleNamespace(id=user.id, role=user.role, team_id=user.team_id)
+    locale = str(get_locale())
+
+    def generate():
+        with force_locale(locale):
+            buffer = io.StringIO()
+            writer = csv.writer(buffer)
+            buffer.write("\ufeff")
+            writer.writerow(_headers())
+            for number, row in enumerate(rows(viewer, ids), start=1):
+                writer.writerow([str(value) for value in row])
+                if number % CHUNK == 0:
+                    yield buffer.getvalue().encode("utf-8")
+                    buffer.seek(0)
+                    buffer.truncate()
             yield buffer.getvalue().encode("utf-8")
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue().encode("utf-8")
+
+    return generate()
 
 
 def xlsx_file(user, ids):

@@ -21,7 +21,7 @@ from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import select, text
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from .. import audit, clock
@@ -561,27 +561,34 @@ def _existing_keys(prepared_list, chunk=500):
 
 
 def preview(job_id):
-    """Background step 1: classify every row and store the verdicts."""
+    """Background step 1: classify every row and store the verdicts, with each new
+    row's prepared values (names indexed too), so the commit does no work twice."""
     job = db.session.get(ImportJob, job_id)
     user = db.session.get(User, job.user_id)
     rows = read_rows(import_folder() / job.stored_as)
     verdicts = classify(user, rows, job.mapping, on_progress=lambda n: _progress(job_id, n))
+    services.index_names([v.prepared for v in verdicts if v.status == "new"])
     counts = dict.fromkeys(STATUS_LABELS, 0)
     for start in range(0, len(verdicts), 1000):
         with write_transaction() as session:
             for verdict in verdicts[start : start + 1000]:
                 counts[verdict.status] += 1
-                name = (
-                    verdict.prepared.fields["name"]
-                    if verdict.prepared
-                    else _value(rows[verdict.row_number - 1], job.mapping, "name")
-                )
+                values = {
+                    "name": (
+                        verdict.prepared.fields["name"]
+                        if verdict.prepared
+                        else _value(rows[verdict.row_number - 1], job.mapping, "name")
+                    )[:200]
+                }
+                if verdict.status == "new":
+                    values["prepared"] = verdict.prepared.to_json()
+                    values["owner_id"] = verdict.owner.id if verdict.owner else None
                 session.add(
                     ImportRow(
                         job_id=job_id,
                         row_number=verdict.row_number,
                         status=verdict.status,
-                        values={"name": name[:200]},
+                        values=values,
                         message=verdict.message[:500],
                         duplicate_of_id=verdict.duplicate_of,
                         duplicate_of_row=verdict.earlier_row,
@@ -610,31 +617,33 @@ def start_commit(user, job_id):
 
 
 def commit(job_id):
-    """Background step 2: all new rows in one transaction, or nothing.
+    """Background step 2: all new rows of the dry run in one transaction, or nothing.
 
-    The file is classified again (the ledger may have changed since the preview);
-    the expensive preparation happens before the write transaction so the database
-    is locked only for the inserts.
+    The ledger may have changed since the preview: the rows' keys and owners are
+    checked again (a few queries for the whole file) before the write transaction, so
+    the database is locked only for the inserts.
     """
     job = db.session.get(ImportJob, job_id)
     user = db.session.get(User, job.user_id)
-    rows = read_rows(import_folder() / job.stored_as)
-    verdicts = classify(user, rows, job.mapping, on_progress=lambda n: _progress(job_id, n))
-    accepted = [verdict for verdict in verdicts if verdict.status == "new"]
-    if len(accepted) != job.counts.get("new"):
-        raise DomainError(
-            _(
-                "The ledger changed since the preview (%(now)s new rows instead of %(then)s). "
-                "Check the preview again.",
-                now=len(accepted),
-                then=job.counts.get("new"),
-            )
-        )
+    stored = db.session.scalars(
+        select(ImportRow.values)
+        .where(ImportRow.job_id == job_id, ImportRow.status == "new")
+        .order_by(ImportRow.row_number)
+    ).all()
+    prepared = [services.Prepared.from_json(values["prepared"]) for values in stored]
+    allowed = {owner.id: owner for owner in _owners_by_name(user).values()}
+    taken = _existing_keys(prepared)
+    if any(key in taken for item in prepared for key in _row_keys(item)) or any(
+        values["owner_id"] and values["owner_id"] not in allowed for values in stored
+    ):
+        raise DomainError(_("The ledger changed since the preview. Check the preview again."))
     # Reps import for themselves; managers' and admins' rows without an owner follow
     # the team's assignment strategy.
     default_owner = user if user.role == Role.REP else services.AUTO
-    items = [(verdict.prepared, verdict.owner or default_owner) for verdict in accepted]
-    services.index_names([prepared for prepared, _owner in items])
+    items = [
+        (item, allowed[values["owner_id"]] if values["owner_id"] else default_owner)
+        for item, values in zip(prepared, stored, strict=True)
+    ]
     _progress(job_id, job.total_rows * 3 // 4)
     now = clock.now()
     with write_transaction() as session:
@@ -642,4 +651,9 @@ def commit(job_id):
         job = session.get(ImportJob, job_id)
         job.status, job.processed_rows, job.committed_at = "done", job.total_rows, now
         audit.record("customer.imported", actor=user, subject=job, rows=len(items), filename=job.filename)
+    if db.engine.dialect.name == "postgresql" and len(items) >= 1000:
+        # Fresh statistics after a big load, or the planner guesses badly for a while.
+        with db.engine.connect() as connection:
+            connection.execute(text("ANALYZE customers, contacts, contact_phones"))
+            connection.commit()
     (import_folder() / job.stored_as).unlink(missing_ok=True)

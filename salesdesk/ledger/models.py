@@ -6,7 +6,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .. import clock
@@ -82,6 +82,12 @@ COLLABORATOR_ACTIONS = {
 }
 
 
+def _listed(name, *columns):
+    return Index(
+        name, *columns, sqlite_where=text("deleted_at IS NULL"), postgresql_where=text("deleted_at IS NULL")
+    )
+
+
 def _in(column, values):
     quoted = ", ".join(f"'{value}'" for value in values)
     return CheckConstraint(f"{column} IN ({quoted})", name=f"{column}_known")
@@ -95,21 +101,27 @@ class Customer(db.Model):
         _in("source", SOURCE_LABELS),
         _in("grade", GRADES),
         CheckConstraint("expected_amount >= 0", name="amount_not_negative"),
-        # One index per list sort and filter; the trailing id keeps pages stable.
-        Index("ix_customers_updated", "updated_at", "id"),
-        Index("ix_customers_created", "created_at", "id"),
-        Index("ix_customers_sort_name", "sort_name", "id"),
-        Index("ix_customers_owner_stage", "owner_id", "stage"),
-        Index("ix_customers_team_stage", "team_id", "stage"),
-        Index("ix_customers_stage_updated", "stage", "updated_at"),
-        Index("ix_customers_grade", "grade", "id"),
-        Index("ix_customers_source", "source", "id"),
-        Index("ix_customers_region", "province", "city"),
-        Index("ix_customers_next_follow_up", "next_follow_up_on", "id"),
-        Index("ix_customers_last_follow_up", "last_follow_up_at", "id"),
-        Index("ix_customers_amount", "expected_amount", "id"),
-        Index("ix_customers_deleted", "deleted_at"),
-        Index("ix_customers_reclaim", "reclaim_at", "id"),
+        # One index per list sort and filter; the trailing id keeps pages stable. Only
+        # rows outside the trash, which every list and count asks for.
+        _listed("ix_customers_updated", "updated_at", "id"),
+        _listed("ix_customers_created", "created_at", "id"),
+        _listed("ix_customers_sort_name", "sort_name", "id"),
+        _listed("ix_customers_owner_stage", "owner_id", "stage"),
+        _listed("ix_customers_team_stage", "team_id", "stage"),
+        _listed("ix_customers_stage_updated", "stage", "updated_at"),
+        _listed("ix_customers_grade", "grade", "id"),
+        _listed("ix_customers_source", "source", "id"),
+        _listed("ix_customers_region", "province", "city"),
+        _listed("ix_customers_next_follow_up", "next_follow_up_on", "id"),
+        _listed("ix_customers_last_follow_up", "last_follow_up_at", "id"),
+        _listed("ix_customers_amount", "expected_amount", "id"),
+        _listed("ix_customers_reclaim", "reclaim_at", "id"),
+        Index(
+            "ix_customers_trash",
+            "deleted_at",
+            sqlite_where=text("deleted_at IS NOT NULL"),
+            postgresql_where=text("deleted_at IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

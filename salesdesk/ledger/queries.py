@@ -7,7 +7,7 @@ from math import ceil
 
 from flask import current_app
 from sqlalchemy import case, func, select, union
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import defer, joinedload, selectinload
 
 from .. import clock, settings
 from ..auth.models import User
@@ -32,6 +32,7 @@ SORTS = {
 DEFAULT_SORT = ("updated", "desc")
 FOLLOW_UP_FILTERS = ("due", "overdue", "due_or_overdue")
 MAX_PAGE = 100_000
+COUNT_LIMIT = 10_000
 
 
 def _int(value):
@@ -109,14 +110,17 @@ class Filters:
 @dataclass
 class Page:
     items: list
-    total: int
+    total: int  # exact up to COUNT_LIMIT; beyond it `counted_all` is False
     page: int
     per_page: int
     visible_ids: set
+    has_next: bool
+    counted_all: bool = True
 
     @property
     def pages(self):
-        return max(1, ceil(self.total / self.per_page))
+        """The number of pages, when all rows were counted."""
+        return max(1, ceil(self.total / self.per_page)) if self.counted_all else None
 
 
 def conditions(user, filters):
@@ -182,22 +186,38 @@ def list_customers(user, filters, per_page=None):
     column = SORTS[filters.sort]
     order = [column.asc() if filters.direction == "asc" else column.desc()]
     order.append(Customer.id.asc() if filters.direction == "asc" else Customer.id.desc())
-    total = db.session.scalar(select(func.count()).select_from(Customer).where(*where))
-    page = min(filters.page, max(1, ceil(total / per_page)))
+    # Counting every match of a broad search costs more than the page itself: count
+    # up to a limit and say "10,000+" beyond it.
+    matching = select(Customer.id).where(*where).limit(COUNT_LIMIT + 1).subquery()
+    total = db.session.scalar(select(func.count()).select_from(matching))
+    counted_all = total <= COUNT_LIMIT
+    page = min(filters.page, max(1, ceil(total / per_page))) if counted_all else filters.page
     ids = db.session.scalars(
-        select(Customer.id).where(*where).order_by(*order).limit(per_page).offset((page - 1) * per_page)
+        select(Customer.id).where(*where).order_by(*order).limit(per_page + 1).offset((page - 1) * per_page)
     ).all()
-    return Page(load_for_display(ids), total, page, per_page, access.details_visible_ids(user, ids))
+    has_next, ids = len(ids) > per_page, ids[:per_page]
+    return Page(
+        load_for_display(ids),
+        total,
+        page,
+        per_page,
+        access.details_visible_ids(user, ids),
+        has_next,
+        counted_all,
+    )
 
 
-def load_for_display(ids):
-    """Customers by id, in that order, with what list rows show."""
+def load_for_display(ids, with_notes=False):
+    """Customers by id, in that order, with what list rows show (the long search
+    tokens never, the notes only when asked: exports)."""
     if not ids:
         return []
     rows = db.session.scalars(
         select(Customer)
         .where(Customer.id.in_(ids))
         .options(
+            defer(Customer.search_tokens),
+            *([] if with_notes else [defer(Customer.notes)]),
             joinedload(Customer.owner).joinedload(User.team),
             selectinload(Customer.tags),
             selectinload(Customer.contacts).selectinload(Contact.phones),

@@ -38,28 +38,38 @@ def pinyin(text, initials=False):
     return [syllable for syllable in module.lazy_pinyin(text, style=style) if syllable.isascii()]
 
 
-def sort_key(name):
-    """Pinyin spelling, so lists sort as Chinese readers expect (阿里 before 百度)."""
-    return "".join(pinyin(simplify(name)))[:400]
+def index_values(name):
+    """(sort key, search tokens) of a customer name, reading its pinyin once.
 
-
-def name_tokens(name):
-    """The space-separated tokens indexed for a customer name."""
+    The sort key is the pinyin spelling, so lists sort as Chinese readers expect (阿里
+    before 百度). Tokens: bigrams and characters of every run of Chinese, Latin words,
+    and pinyin and initials from every syllable on.
+    """
     normalised = simplify(name)
-    tokens = []
     runs = CJK_RUN.findall(normalised)
+    # Each run on its own: joined across brackets, 重庆 would be read zhòng.
+    syllables = {run: pinyin(run) for run in runs}
+    spelled = CJK_RUN.sub(lambda match: "".join(syllables[match.group(0)]), normalised)
+    sort = "".join(LATIN_WORD.findall(spelled))[:400]
+    tokens = []
     for run in runs:
         tokens += [run[i : i + 2] for i in range(len(run) - 1)]
     for run in runs:
         tokens += list(run)
     tokens += LATIN_WORD.findall(normalised)
-    if runs:
-        # Each run separately: joined across brackets, 重庆 would be read zhòng.
-        full = [syllable for run in runs for syllable in pinyin(run)]
-        letters = [letter for run in runs for letter in pinyin(run, initials=True)]
-        for parts in (full, letters):
-            tokens += ["".join(parts[i:])[:MAX_PINYIN_TOKEN] for i in range(len(parts))]
-    return " ".join(dict.fromkeys(tokens))
+    full = [syllable for run in runs for syllable in syllables[run]]
+    letters = [syllable[0] for syllable in full]
+    for parts in (full, letters) if full else ():
+        tokens += ["".join(parts[i:])[:MAX_PINYIN_TOKEN] for i in range(len(parts))]
+    return sort, " ".join(dict.fromkeys(tokens))
+
+
+def sort_key(name):
+    return index_values(name)[0]
+
+
+def name_tokens(name):
+    return index_values(name)[1]
 
 
 def contact_search_text(phone_keys, email, wechat):
@@ -102,7 +112,7 @@ def name_matches(query):
             literal_column("rowid")
         )
         return select(Customer.id).where(Customer.id.in_(rowids))
-    condition = text("to_tsvector('simple', customers.search_tokens) @@ to_tsquery('simple', :tsquery)")
+    condition = text("customers.search_vector @@ to_tsquery('simple', :tsquery)")
     return select(Customer.id).where(condition.bindparams(tsquery=_tsquery_expression(phrases, prefixes)))
 
 
@@ -126,13 +136,15 @@ def contact_customer_ids(fragment):
     """customers.id of contacts whose phone, e-mail or WeChat contains `fragment`."""
     from .models import Contact
 
-    pattern = "%" + fragment.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     if db.engine.dialect.name == "sqlite":
-        # LIKE on the FTS5 trigram table uses its index.
+        # GLOB on the FTS5 trigram table uses its index (LIKE … ESCAPE would scan it);
+        # the text is lower-cased, like the fragment.
+        pattern = "*" + re.sub(r"([*?\[\]])", r"[\1]", fragment) + "*"
         contact_ids = (
-            text("SELECT rowid FROM contact_search WHERE search_text LIKE :pattern ESCAPE '\\'")
+            text("SELECT rowid FROM contact_search WHERE search_text GLOB :pattern")
             .bindparams(pattern=pattern)
             .columns(literal_column("rowid"))
         )
         return select(Contact.customer_id).where(Contact.id.in_(contact_ids))
+    pattern = "%" + fragment.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     return select(Contact.customer_id).where(Contact.search_text.like(pattern, escape="\\"))

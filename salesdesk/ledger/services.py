@@ -109,6 +109,30 @@ class Prepared:
     def email_keys(self):
         return [contact["email_key"] for contact in self.contacts if contact["email_key"]]
 
+    def to_json(self):
+        """For an import's dry run to hand to its commit."""
+        fields = dict(self.fields, expected_amount=str(self.fields["expected_amount"]))
+        if fields["next_follow_up_on"] is not None:
+            fields["next_follow_up_on"] = fields["next_follow_up_on"].isoformat()
+        return {
+            "fields": fields,
+            "name_key": self.name_key,
+            "credit_code": self.credit_code,
+            "tags": self.tags,
+            "contacts": self.contacts,
+        }
+
+    @classmethod
+    def from_json(cls, data):
+        fields = dict(data["fields"], expected_amount=Decimal(data["fields"]["expected_amount"]))
+        if fields["next_follow_up_on"] is not None:
+            fields["next_follow_up_on"] = date.fromisoformat(fields["next_follow_up_on"])
+        contacts = [
+            dict(contact, phones=[tuple(phone) for phone in contact["phones"]])
+            for contact in data["contacts"]
+        ]
+        return cls(fields, data["name_key"], data["credit_code"], data["tags"], contacts)
+
 
 def _text(value, limit, field_name, label, required=False):
     value = (value or "").strip()
@@ -157,7 +181,7 @@ def parse_tags(values):
 
 def prepare_contact(contact, index=0):
     prefix = f"contacts-{index}-"
-    name = _text(contact.name, 50, prefix + "name", _("Contact name"), required=True)
+    name = _text(contact.name, 50, prefix + "name", _l("Contact name"), required=True)
     phones = []
     for number in contact.phones:
         number = (number or "").strip()
@@ -182,17 +206,17 @@ def prepare_contact(contact, index=0):
             ) from None
     return {
         "name": name,
-        "title": _text(contact.title, 50, prefix + "title", _("Job title")),
+        "title": _text(contact.title, 50, prefix + "title", _l("Job title")),
         "phones": phones,
         "email": email or None,
         "email_key": keys.email_key(email),
-        "wechat": _text(contact.wechat, 64, prefix + "wechat", _("WeChat ID")),
+        "wechat": _text(contact.wechat, 64, prefix + "wechat", _l("WeChat ID")),
     }
 
 
 def prepare(data):
     """Validate a CustomerInput; DomainError names the field that is wrong."""
-    name = _text(data.name, 200, "name", _("Customer name"), required=True)
+    name = _text(data.name, 200, "name", _l("Customer name"), required=True)
     kind = _choice(data.kind, KIND_LABELS, "kind")
     try:
         credit_code = keys.credit_code_key(data.credit_code)
@@ -216,15 +240,15 @@ def prepare(data):
     fields = {
         "name": name,
         "kind": kind,
-        "industry": _text(data.industry, 50, "industry", _("Industry")),
-        "province": _text(data.province, 20, "province", _("Province")),
-        "city": _text(data.city, 30, "city", _("City")),
+        "industry": _text(data.industry, 50, "industry", _l("Industry")),
+        "province": _text(data.province, 20, "province", _l("Province")),
+        "city": _text(data.city, 30, "city", _l("City")),
         "source": _choice(data.source, SOURCE_LABELS, "source"),
         "grade": _choice(data.grade, GRADES, "grade"),
         "stage": _choice(data.stage, [s.value for s in Stage], "stage"),
         "expected_amount": parse_amount(data.expected_amount),
         "next_follow_up_on": data.next_follow_up_on,
-        "notes": _text(data.notes, 5000, "notes", _("Notes")),
+        "notes": _text(data.notes, 5000, "notes", _l("Notes")),
     }
     return Prepared(fields, name_key, credit_code, parse_tags(data.tags), contacts)
 
@@ -365,9 +389,9 @@ def index_names(prepared_list):
     """Compute the pinyin sort key and search tokens of each name (kept on Prepared),
     outside any transaction: for big imports this is the slow part."""
     for prepared in prepared_list:
-        name = prepared.fields["name"]
-        prepared.fields["sort_name"] = search.sort_key(name)
-        prepared.fields["search_tokens"] = search.name_tokens(name)
+        prepared.fields["sort_name"], prepared.fields["search_tokens"] = search.index_values(
+            prepared.fields["name"]
+        )
 
 
 def _apply_fields(customer, prepared):
@@ -610,8 +634,8 @@ def log_follow_up(
 ):
     now = clock.now()
     channel = _choice(channel, CHANNEL_LABELS, "channel")
-    content = _text(content, 5000, "content", _("What happened"), required=True)
-    next_step = _text(next_step, 500, "next_step", _("Next step"))
+    content = _text(content, 5000, "content", _l("What happened"), required=True)
+    next_step = _text(next_step, 500, "next_step", _l("Next step"))
     occurred_at = occurred_at or now
     if occurred_at > now:
         raise DomainError(_("A follow-up cannot be in the future."), field="occurred_at")
@@ -760,7 +784,7 @@ def add_collaborator(actor, customer_id, user_id):
 
 
 def request_collaboration(actor, customer_id, message=""):
-    message = _text(message, 500, "message", _("Message"))
+    message = _text(message, 500, "message", _l("Message"))
     with write_transaction() as session:
         customer = access.get_customer_for(actor, customer_id, "view")
         if customer.owner_id is None:

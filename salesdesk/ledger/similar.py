@@ -20,6 +20,7 @@ RESYNC_MARGIN = timedelta(minutes=2)
 class NameIndex:
     def __init__(self):
         self.by_length = defaultdict(dict)  # length -> {customer id: name key}
+        self.lists = {}  # length -> (ids, keys): what rapidfuzz scans, rebuilt on change
         self.lengths = {}  # customer id -> length it is filed under
         self.synced_to = None
         self.max_id = 0
@@ -29,9 +30,17 @@ class NameIndex:
         old = self.lengths.pop(customer_id, None)
         if old is not None:
             self.by_length[old].pop(customer_id, None)
+            self.lists.pop(old, None)
         if key:
             self.by_length[len(key)][customer_id] = key
             self.lengths[customer_id] = len(key)
+            self.lists.pop(len(key), None)
+
+    def _list(self, length):
+        if length not in self.lists:
+            names = self.by_length[length]
+            self.lists[length] = (list(names), list(names.values()))
+        return self.lists[length]
 
     def refresh(self):
         query = select(Customer.id, Customer.name_key, Customer.deleted_at, Customer.updated_at)
@@ -47,19 +56,21 @@ class NameIndex:
 
     def similar(self, key, threshold, exclude_id=None, limit=5):
         """[(customer id, similarity 0..1)] best first."""
+        found = []
         with self.lock:
             self.refresh()
             n = len(key)
-            candidates = {}
-            for length, names in self.by_length.items():
+            for length in list(self.by_length):
                 # Two strings whose lengths differ this much cannot reach the threshold.
-                if names and 1 - abs(n - length) / (n + length) >= threshold:
-                    candidates.update(names)
-        candidates.pop(exclude_id, None)
-        matches = process.extract(
-            key, candidates, scorer=fuzz.ratio, score_cutoff=threshold * 100, limit=limit
-        )
-        return [(customer_id, score / 100) for _name, score, customer_id in matches]
+                if not self.by_length[length] or 1 - abs(n - length) / (n + length) < threshold:
+                    continue
+                ids, keys = self._list(length)
+                for _name, score, index in process.extract(
+                    key, keys, scorer=fuzz.ratio, score_cutoff=threshold * 100, limit=limit + 1
+                ):
+                    if ids[index] != exclude_id:
+                        found.append((ids[index], score / 100))
+        return sorted(found, key=lambda match: -match[1])[:limit]
 
 
 _indexes = {}

@@ -100,3 +100,15 @@ def test_exports_are_audited(client_as, world, customers):
 
 def test_unknown_export_format_is_404(client_as, world):
     assert client_as(world.rep_a).get("/customers/export.pdf").status_code == 404
+
+
+def test_csv_streams_through_a_real_server(app, world, customers, live_server):
+    from tests.helpers import LiveClient
+
+    client = LiveClient(live_server, "rep.a2@test.example")
+    with client.http.stream("GET", "/customers/export.csv") as response:
+        assert response.status_code == 200
+        body = b"".join(response.iter_bytes())
+    client.close()
+    rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+    assert len(rows) == 4 and "138****5678" in str(rows)
