@@ -8,7 +8,6 @@ COMING_SOON = {
     "customers": _l("Customer ledger"),
     "pool": _l("Public pool"),
     "kb": _l("Knowledge base"),
-    "leaderboard": _l("Leaderboard"),
 }
 
 
@@ -17,6 +16,6 @@ def home():
     return render("workbench/home.html")
 
 
-@bp.route("/<any(customers, pool, kb, leaderboard):section>")
+@bp.route("/<any(customers, pool, kb):section>")
 def coming_soon(section):
     return render("workbench/coming_soon.html", title=COMING_SOON[section])
