@@ -72,7 +72,7 @@ def points_of(user):
     )
 
 
-def board(viewer, period="month", team_id=None, limit=services.BOARD_LIMIT):
+def board(viewer, period="month", team_id=None, limit=None):
     """{name: (rank, points, movement)} of a leaderboard, and the Board itself."""
     result = services.leaderboard(viewer, period, team_id, limit=limit)
     return {s.name: (s.rank, s.points, s.movement) for s in result.rows}, result

@@ -56,7 +56,7 @@ from .periods import (
 MAX_REASON = 500
 PAGE_SIZE = 20
 BOARD_LIMIT = 20
-# Mutual thanks: pairs whose exchanges are this many times the team's average per pair.
+# Mutual thanks: pairs whose exchanges are this many times the average of the team's other pairs.
 MUTUAL_FACTOR = 3
 MUTUAL_MIN_EACH_WAY = 2
 MONTH_CHECK_INTERVAL = timedelta(minutes=1)
@@ -695,7 +695,8 @@ def standings(period, previous=None, team_id=None, session=None):
     return current
 
 
-def leaderboard(viewer, period="month", team_id=None, limit=BOARD_LIMIT):
+def leaderboard(viewer, period="month", team_id=None, limit=None):
+    limit = limit or BOARD_LIMIT
     if period not in PERIODS:
         period = "month"
     team = None
@@ -966,10 +967,14 @@ def mutual_thanks_report(viewer, team_id=None, days=90):
         else:
             pair.back += times
         pair.points += points
-    average = sum(p.total for p in pairs.values()) / len(pairs) if pairs else 0.0
+    total = sum(p.total for p in pairs.values())
+    average = total / len(pairs) if pairs else 0.0
     mutual = [p for p in pairs.values() if p.there and p.back]
     for pair in mutual:
-        pair.ratio = pair.total / average if average else 0.0
+        # Against the other pairs: one busy pair must not hide itself by raising the average.
+        others = len(pairs) - 1
+        others_average = (total - pair.total) / others if others else 0.0
+        pair.ratio = pair.total / others_average if others_average else 0.0
         pair.flagged = min(pair.there, pair.back) >= MUTUAL_MIN_EACH_WAY and pair.ratio >= MUTUAL_FACTOR
     mutual.sort(key=lambda p: (-p.flagged, -p.total, p.first_id, p.second_id))
     local_since = since.astimezone(user_zone(viewer)).date()

@@ -191,7 +191,7 @@ def reverse(entry_id):
     services.require(services.may_reverse(current_user))
     entry = services.get_entry(entry_id)
     form = ReverseForm()
-    status = 200
+    status = None
     if form.validate_on_submit():
         try:
             services.reverse_entry(current_user, entry.id, reason=form.reason.data)
@@ -199,12 +199,13 @@ def reverse(entry_id):
             raise
         except DomainError as error:
             add_form_error(form, error)
-            status = 409 if isinstance(error, Conflict) else 422
+            # Reversed meanwhile by someone else: 409, as for any changed object.
+            status = 409 if isinstance(error, Conflict) else None
         else:
             flash(_("The entry has been reversed."), "success")
             return see_other(url_for("recognition.entry", entry_id=entry.id))
     entry = services.get_entry(entry_id)
-    return render("recognition/entry.html", entry=entry, form=form, status=max(status, form_status(form)))
+    return render("recognition/entry.html", entry=entry, form=form, status=status or form_status(form))
 
 
 # ---- manager report and settings --------------------------------------------------
