@@ -50,16 +50,18 @@ def upgrade():
     sa.Column('badge_count', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('month', name=op.f('pk_month_closings'))
     )
-    op.create_table('point_days',
+    op.create_table('point_buckets',
     sa.Column('user_id', sa.Integer(), nullable=False),
-    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('level', sa.SmallInteger(), nullable=False),
+    sa.Column('start', sa.Integer(), nullable=False),
     sa.Column('points', sa.Integer(), nullable=False),
     sa.Column('reached_at', sa.DateTime(timezone=True), nullable=True),
-    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_point_days_user_id_users')),
-    sa.PrimaryKeyConstraint('user_id', 'day', name=op.f('pk_point_days'))
+    sa.CheckConstraint('level IN (0, 1, 2)', name=op.f('ck_point_buckets_level_known')),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_point_buckets_user_id_users')),
+    sa.PrimaryKeyConstraint('user_id', 'level', 'start', name=op.f('pk_point_buckets'))
     )
-    with op.batch_alter_table('point_days', schema=None) as batch_op:
-        batch_op.create_index('ix_point_days_day', ['day', 'user_id', 'points', 'reached_at'], unique=False)
+    with op.batch_alter_table('point_buckets', schema=None) as batch_op:
+        batch_op.create_index('ix_point_buckets_range', ['level', 'start', 'user_id', 'points', 'reached_at'], unique=False)
 
     op.create_table('point_totals',
     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -161,9 +163,9 @@ def downgrade():
     op.drop_table('star_badges')
     op.drop_table('recognition_settings')
     op.drop_table('point_totals')
-    with op.batch_alter_table('point_days', schema=None) as batch_op:
-        batch_op.drop_index('ix_point_days_day')
+    with op.batch_alter_table('point_buckets', schema=None) as batch_op:
+        batch_op.drop_index('ix_point_buckets_range')
 
-    op.drop_table('point_days')
+    op.drop_table('point_buckets')
     op.drop_table('month_closings')
     # ### end Alembic commands ###

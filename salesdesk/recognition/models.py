@@ -5,7 +5,7 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, SmallInteger, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .. import clock
@@ -153,17 +153,25 @@ class PointEntry(db.Model):
         return self.giver_id is None
 
 
-class PointDay(db.Model):
-    """Per user and UTC day: the points counted that day and the last time a
-    still-valid entry counted. Kept in the transaction of every entry."""
+class PointBucket(db.Model):
+    """Points per user in aligned blocks of UTC days: level 0 is one day, level 1 eight
+    days, level 2 sixty-four (`start` is the first day, counted from 1970-01-01, and a
+    multiple of the block's length). Any range of whole days is a handful of blocks, so
+    a quarter reads ~20 rows per user instead of ~90. Kept in the transaction of every
+    entry (see summaries.py)."""
 
-    __tablename__ = "point_days"
-    __table_args__ = (Index("ix_point_days_day", "day", "user_id", "points", "reached_at"),)
+    __tablename__ = "point_buckets"
+    __table_args__ = (
+        CheckConstraint("level IN (0, 1, 2)", name="level_known"),
+        # The leaderboard reads ranges of (level, start) for everyone; covering.
+        Index("ix_point_buckets_range", "level", "start", "user_id", "points", "reached_at"),
+    )
 
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    level: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    start: Mapped[int] = mapped_column(primary_key=True)
     points: Mapped[int] = mapped_column(default=0)
-    # None when every entry of the day was reversed.
+    # The last time a still-valid entry in the block counted; None when all were reversed.
     reached_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 

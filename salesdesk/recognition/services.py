@@ -688,7 +688,8 @@ def standings(period, previous=None, team_id=None, session=None):
     current = rank(summaries.sums(session, period.start, period.end), members)
     if previous is not None:
         before = {
-            s.user_id: s.rank for s in rank(summaries.sums(session, previous.start, previous.end), members)
+            s.user_id: s.rank
+            for s in rank(summaries.sums(session, previous.start, previous.end, with_reached=False), members)
         }
         for standing in current:
             standing.previous_rank = before.get(standing.user_id)

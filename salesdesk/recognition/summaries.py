@@ -1,41 +1,72 @@
 """The summaries behind the leaderboard, and exact sums over any period.
 
-`point_days` holds, per user and UTC day, the points counted that day and the last time
-a still-valid entry counted (`reached_at`); `point_totals` the same for all time. Both
-change in the transaction that adds an entry, so they are never behind.
+`point_buckets` holds, per user, the points counted in aligned blocks of UTC days — one
+day (level 0), eight days (level 1) and sixty-four days (level 2) — with the last time
+a still-valid entry in the block counted (`reached_at`); `point_totals` the same for all
+time. Every entry adds to one block of each level and to the total, in the transaction
+that inserts it, so the summaries are never behind.
 
-A period in a team's time zone rarely starts at a UTC midnight, so a period sum is the
-whole UTC days inside it from `point_days` plus the partial days at either edge read
-from the entries themselves (a few hours' worth): exact for every time zone, including
-half-hour ones.
+A period in a team's time zone rarely starts at a UTC midnight. A period sum is the
+whole UTC days inside it, as the fewest aligned blocks (a quarter is about twenty per
+user), plus the partial days at either edge read from the entries themselves (a few
+hours' worth): exact for every time zone, half-hour ones included.
+
+A reversal counts when the entry it cancels counted, so it lands in the same blocks:
+their points drop by the cancelled amount and their `reached_at` is looked up again
+(the last entry that is neither a reversal nor reversed).
 
 Concurrency: on SQLite writers are serialised (BEGIN IMMEDIATE). On PostgreSQL the
-upserts are atomic increments; where a `reached_at` has to be recomputed (after a
-reversal) the summary row is locked by its update first and read afterwards in a new
-statement, so a concurrent writer either is seen or applies its own GREATEST later.
-Writers touch summary rows in (user, day) then (user, total) order and, within one
-transaction, users in ascending id order, so they cannot deadlock each other.
+upserts are atomic increments and `reached_at` only moves forward (a CASE of the two
+values); where it has to be recomputed (after a reversal) the row is locked by its
+update first and read afterwards in a new statement, so a concurrent writer is either
+seen or applies its own later value after us. Writers touch a user's rows in one order
+(level 0, 1, 2, then the total) and several users in ascending id order, so they
+cannot deadlock each other.
 """
 
 from collections import defaultdict
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import and_, bindparam, case, delete, exists, func, insert, select, type_coerce, update
+from sqlalchemy import (
+    and_,
+    bindparam,
+    case,
+    delete,
+    exists,
+    func,
+    insert,
+    literal_column,
+    null,
+    or_,
+    select,
+    type_coerce,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 
 from ..database import UTCDateTime
-from .models import Kind, PointDay, PointEntry, PointTotal
+from .models import Kind, PointBucket, PointEntry, PointTotal
 
 Reversal = aliased(PointEntry, name="reversal")
 
+EPOCH = date(1970, 1, 1)
+LEVELS = (0, 1, 2)
+DAYS = {0: 1, 1: 8, 2: 64}
 
-def utc_day(moment):
-    return moment.astimezone(UTC).date()
+
+def day_number(moment):
+    """The UTC day of an instant, counted from 1970-01-01."""
+    return (moment.astimezone(UTC).date() - EPOCH).days
 
 
-def utc_midnight(day):
-    return datetime.combine(day, time(0), tzinfo=UTC)
+def midnight(number):
+    """The UTC instant at which day `number` begins."""
+    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(days=number)
+
+
+def block_start(number, level):
+    return number - number % DAYS[level]
 
 
 def still_valid():
@@ -45,6 +76,8 @@ def still_valid():
         ~exists().where(Reversal.reversal_of_id == PointEntry.id),
     )
 
+
+# ---- writing ---------------------------------------------------------------------
 
 _UPSERTS = {}
 
@@ -81,44 +114,64 @@ def _upsert(session, model, keys, points, reached_at):
 
 def record(session, entry):
     """Add a flushed entry to the summaries, in the caller's transaction."""
-    day = utc_day(entry.counted_at)
-    if entry.points > 0:
-        _upsert(
-            session, PointDay, {"user_id": entry.recipient_id, "day": day}, entry.points, entry.counted_at
-        )
-        _upsert(session, PointTotal, {"user_id": entry.recipient_id}, entry.points, entry.counted_at)
-        return
-    # A reversal: the cancelled entry's day loses its points, and the last valid entry
-    # of that day (then of all time) is looked up again.
     user_id = entry.recipient_id
-    session.execute(
-        update(PointDay)
-        .where(PointDay.user_id == user_id, PointDay.day == day)
-        .values(points=PointDay.points + entry.points)
+    day = day_number(entry.counted_at)
+    if entry.points > 0:
+        for level in LEVELS:
+            keys = {"user_id": user_id, "level": level, "start": block_start(day, level)}
+            _upsert(session, PointBucket, keys, entry.points, entry.counted_at)
+        _upsert(session, PointTotal, {"user_id": user_id}, entry.points, entry.counted_at)
+        return
+    # A reversal: the cancelled entry's blocks lose its points, and their last valid
+    # entry is looked up again, the day first, then the blocks containing it.
+    for level in LEVELS:
+        start = block_start(day, level)
+        bucket = (PointBucket.user_id == user_id, PointBucket.level == level, PointBucket.start == start)
+        session.execute(update(PointBucket).where(*bucket).values(points=PointBucket.points + entry.points))
+        if level == 0:
+            last = session.scalar(
+                select(func.max(PointEntry.counted_at)).where(
+                    PointEntry.recipient_id == user_id,
+                    PointEntry.counted_at >= midnight(day),
+                    PointEntry.counted_at < midnight(day + 1),
+                    still_valid(),
+                )
+            )
+        else:
+            last = session.scalar(
+                select(func.max(PointBucket.reached_at)).where(
+                    PointBucket.user_id == user_id,
+                    PointBucket.level == 0,
+                    PointBucket.start >= start,
+                    PointBucket.start < start + DAYS[level],
+                )
+            )
+        session.execute(update(PointBucket).where(*bucket).values(reached_at=last))
+    total = PointTotal.user_id == user_id
+    session.execute(update(PointTotal).where(total).values(points=PointTotal.points + entry.points))
+    last = session.scalar(
+        select(func.max(PointBucket.reached_at)).where(PointBucket.user_id == user_id, PointBucket.level == 2)
     )
-    last_of_day = session.scalar(
-        select(func.max(PointEntry.counted_at)).where(
-            PointEntry.recipient_id == user_id,
-            PointEntry.counted_at >= utc_midnight(day),
-            PointEntry.counted_at < utc_midnight(day + timedelta(days=1)),
-            still_valid(),
-        )
-    )
-    session.execute(
-        update(PointDay)
-        .where(PointDay.user_id == user_id, PointDay.day == day)
-        .values(reached_at=last_of_day)
-    )
-    session.execute(
-        update(PointTotal)
-        .where(PointTotal.user_id == user_id)
-        .values(points=PointTotal.points + entry.points)
-    )
-    last_ever = session.scalar(select(func.max(PointDay.reached_at)).where(PointDay.user_id == user_id))
-    session.execute(update(PointTotal).where(PointTotal.user_id == user_id).values(reached_at=last_ever))
+    session.execute(update(PointTotal).where(total).values(reached_at=last))
 
 
 # ---- reading ---------------------------------------------------------------------
+
+
+def blocks(first, end):
+    """The fewest aligned blocks covering days [first, end): {level: [[from, to), …]}
+    with consecutive blocks of a level merged into one range of starts."""
+    runs = {level: [] for level in LEVELS}
+    day = first
+    while day < end:
+        level = next(lv for lv in reversed(LEVELS) if day % DAYS[lv] == 0 and day + DAYS[lv] <= end)
+        size = DAYS[level]
+        if runs[level] and runs[level][-1][1] == day:
+            runs[level][-1][1] = day + size
+        else:
+            runs[level].append([day, day + size])
+        day += size
+    return runs
 
 
 def _merge(into, rows):
@@ -132,51 +185,71 @@ def _merge(into, rows):
                 current[1] = reached_at
 
 
-def _from_entries(session, start, end):
+def _from_entries(session, start, end, with_reached=True):
     reached = type_coerce(func.max(case((still_valid(), PointEntry.counted_at))), UTCDateTime)
-    query = select(PointEntry.recipient_id, func.sum(PointEntry.points), reached).group_by(
-        PointEntry.recipient_id
+    reached = reached if with_reached else null()
+    query = (
+        select(PointEntry.recipient_id, func.sum(PointEntry.points), reached)
+        .where(PointEntry.counted_at >= start)
+        .group_by(PointEntry.recipient_id)
     )
-    query = query.where(PointEntry.counted_at >= start)
     if end is not None:
         query = query.where(PointEntry.counted_at < end)
     return session.execute(query).all()
 
 
-def _from_days(session, first_day, end_day):
-    query = (
-        select(PointDay.user_id, func.sum(PointDay.points), func.max(PointDay.reached_at))
-        .where(PointDay.day >= first_day)
-        .group_by(PointDay.user_id)
+def _from_buckets(session, ranges, with_reached=True):
+    """Sum buckets given as (level, from, to) ranges of starts."""
+    if not ranges:
+        return []
+    condition = or_(
+        *(
+            and_(PointBucket.level == level, PointBucket.start >= low, PointBucket.start < high)
+            for level, low, high in ranges
+        )
     )
-    if end_day is not None:
-        query = query.where(PointDay.day < end_day)
-    return session.execute(query).all()
+    return session.execute(
+        select(
+            PointBucket.user_id,
+            func.sum(PointBucket.points),
+            func.max(PointBucket.reached_at) if with_reached else null(),
+        )
+        .where(condition)
+        .group_by(PointBucket.user_id)
+    ).all()
 
 
-def _window(session, start, end):
+def _window(session, start, end, with_reached=True):
     """[start, end), start given; end may be None (open)."""
-    first_full = utc_day(start)
-    if utc_midnight(first_full) < start:
-        first_full += timedelta(days=1)
-    end_full = utc_day(end) if end is not None else None
+    first_full = day_number(start)
+    if midnight(first_full) < start:
+        first_full += 1
+    end_full = day_number(end) if end is not None else None
     totals = {}
     if end_full is not None and first_full >= end_full:
-        _merge(totals, _from_entries(session, start, end))
+        _merge(totals, _from_entries(session, start, end, with_reached))
         return totals
-    _merge(totals, _from_days(session, first_full, end_full))
-    if start < utc_midnight(first_full):
-        _merge(totals, _from_entries(session, start, utc_midnight(first_full)))
-    if end is not None and utc_midnight(end_full) < end:
-        _merge(totals, _from_entries(session, utc_midnight(end_full), end))
+    if end_full is None:
+        # Open-ended ("since Monday"): days from the first one on.
+        ranges = [(0, first_full, 2**31 - 1)]
+    else:
+        ranges = [
+            (level, low, high) for level, runs in blocks(first_full, end_full).items() for low, high in runs
+        ]
+    _merge(totals, _from_buckets(session, ranges, with_reached))
+    if start < midnight(first_full):
+        _merge(totals, _from_entries(session, start, midnight(first_full), with_reached))
+    if end is not None and midnight(end_full) < end:
+        _merge(totals, _from_entries(session, midnight(end_full), end, with_reached))
     return totals
 
 
-def sums(session, start, end):
+def sums(session, start, end, with_reached=True):
     """{user_id: [points, reached_at]} for entries counted in [start, end).
 
     `reached_at` is the last time a still-valid entry counted: who reached a total
-    first reached it then, since every valid entry adds points."""
+    first reached it then, since every valid entry adds points. Without it (for the
+    previous period, where only ranks matter) it is None and the query is cheaper."""
     if start is None:
         totals = {
             user_id: [points, reached_at]
@@ -187,50 +260,63 @@ def sums(session, start, end):
         if end is None:
             return totals
         # All time up to `end`: everything, less what came after (points only).
-        for user_id, (points, _reached) in _window(session, end, None).items():
+        for user_id, (points, _reached) in _window(session, end, None, with_reached=False).items():
             slot = totals.setdefault(user_id, [0, None])
             slot[0] -= points
             slot[1] = None
         return totals
-    return _window(session, start, end)
+    return _window(session, start, end, with_reached)
 
 
 # ---- checking and rebuilding -----------------------------------------------------
 
 
-def expected_days(session):
-    """The day summaries recomputed from the entries alone (slow: for checks)."""
-    days = defaultdict(lambda: [0, None])
-    valid = still_valid()
+def expected_buckets(session):
+    """The buckets recomputed from the entries alone (slow: for checks)."""
+    buckets = defaultdict(lambda: [0, None])
     for user_id, counted_at, points, is_valid in session.execute(
-        select(PointEntry.recipient_id, PointEntry.counted_at, PointEntry.points, case((valid, 1), else_=0))
+        select(
+            PointEntry.recipient_id,
+            PointEntry.counted_at,
+            PointEntry.points,
+            case((still_valid(), 1), else_=0),
+        )
     ):
-        slot = days[(user_id, utc_day(counted_at))]
-        slot[0] += points
-        if is_valid and (slot[1] is None or counted_at > slot[1]):
-            slot[1] = counted_at
-    return dict(days)
+        day = day_number(counted_at)
+        for level in LEVELS:
+            slot = buckets[(user_id, level, block_start(day, level))]
+            slot[0] += points
+            if is_valid and (slot[1] is None or counted_at > slot[1]):
+                slot[1] = counted_at
+    return dict(buckets)
 
 
 def mismatches(session):
     """Differences between the summaries and the entries: empty when exact."""
-    expected = expected_days(session)
+    expected = expected_buckets(session)
     actual = {
-        (row.user_id, row.day): [row.points, row.reached_at]
+        (row.user_id, row.level, row.start): [row.points, row.reached_at]
         for row in session.execute(
-            select(PointDay.user_id, PointDay.day, PointDay.points, PointDay.reached_at)
+            select(
+                PointBucket.user_id,
+                PointBucket.level,
+                PointBucket.start,
+                PointBucket.points,
+                PointBucket.reached_at,
+            )
         )
     }
     problems = []
     for key in expected.keys() | actual.keys():
         if expected.get(key, [0, None]) != actual.get(key, [0, None]):
-            problems.append(("day", key, expected.get(key), actual.get(key)))
+            problems.append(("bucket", key, expected.get(key), actual.get(key)))
     totals = defaultdict(lambda: [0, None])
-    for (user_id, _day), (points, reached_at) in expected.items():
-        slot = totals[user_id]
-        slot[0] += points
-        if reached_at is not None and (slot[1] is None or reached_at > slot[1]):
-            slot[1] = reached_at
+    for (user_id, level, _start), (points, reached_at) in expected.items():
+        if level == 0:
+            slot = totals[user_id]
+            slot[0] += points
+            if reached_at is not None and (slot[1] is None or reached_at > slot[1]):
+                slot[1] = reached_at
     actual_totals = {
         row.user_id: [row.points, row.reached_at]
         for row in session.execute(select(PointTotal.user_id, PointTotal.points, PointTotal.reached_at))
@@ -242,29 +328,46 @@ def mismatches(session):
 
 
 def rebuild(session):
-    """Recompute both summaries from the entries in set-based SQL (bulk loads, repair)."""
-    session.execute(delete(PointDay))
+    """Recompute the summaries from the entries in set-based SQL (bulk loads, repair)."""
+    session.execute(delete(PointBucket))
     session.execute(delete(PointTotal))
-    dialect = session.get_bind().dialect.name
-    day = (
-        func.date(PointEntry.counted_at)
-        if dialect == "sqlite"
-        else func.date(func.timezone("UTC", PointEntry.counted_at))
-    )
+    # The UTC day number of counted_at, exactly (SQLite keeps naive UTC text).
+    if session.get_bind().dialect.name == "sqlite":
+        day = literal_column(
+            "CAST(julianday(substr(point_entries.counted_at, 1, 10)) - 2440587.5 AS INTEGER)"
+        )
+    else:
+        day = literal_column("((point_entries.counted_at AT TIME ZONE 'UTC')::date - DATE '1970-01-01')")
     reached = func.max(case((still_valid(), PointEntry.counted_at)))
     session.execute(
-        insert(PointDay).from_select(
-            ["user_id", "day", "points", "reached_at"],
-            select(PointEntry.recipient_id, day, func.sum(PointEntry.points), reached).group_by(
+        insert(PointBucket).from_select(
+            ["user_id", "level", "start", "points", "reached_at"],
+            select(PointEntry.recipient_id, 0, day, func.sum(PointEntry.points), reached).group_by(
                 PointEntry.recipient_id, day
             ),
         )
     )
+    for level in LEVELS[1:]:
+        start = PointBucket.start - PointBucket.start % DAYS[level]
+        session.execute(
+            insert(PointBucket).from_select(
+                ["user_id", "level", "start", "points", "reached_at"],
+                select(
+                    PointBucket.user_id,
+                    level,
+                    start,
+                    func.sum(PointBucket.points),
+                    func.max(PointBucket.reached_at),
+                )
+                .where(PointBucket.level == 0)
+                .group_by(PointBucket.user_id, start),
+            )
+        )
     session.execute(
         insert(PointTotal).from_select(
             ["user_id", "points", "reached_at"],
-            select(PointDay.user_id, func.sum(PointDay.points), func.max(PointDay.reached_at)).group_by(
-                PointDay.user_id
-            ),
+            select(PointBucket.user_id, func.sum(PointBucket.points), func.max(PointBucket.reached_at))
+            .where(PointBucket.level == 2)
+            .group_by(PointBucket.user_id),
         )
     )

@@ -204,3 +204,54 @@ def test_summaries_stay_exact_with_many_entries_and_reversals(world, frozen_cloc
                         if p
                     }
                     assert got == raw_sums(period.start, period.end), (zone, key, period)
+
+
+def test_blocks_cover_a_range_of_days_exactly_and_briefly():
+    for first in range(20_000, 20_200, 7):
+        for length in range(0, 130, 3):
+            runs = summaries.blocks(first, first + length)
+            days = []
+            count = 0
+            for level, ranges in runs.items():
+                size = summaries.DAYS[level]
+                for low, high in ranges:
+                    assert low % size == 0 and (high - low) % size == 0
+                    for start in range(low, high, size):
+                        days.extend(range(start, start + size))
+                        count += 1
+            assert sorted(days) == list(range(first, first + length))
+            assert count <= 30  # a quarter is ~20 blocks, not ~90 days
+
+
+def test_rebuilding_the_summaries_gives_what_the_writes_maintained(world):
+    from salesdesk.database import write_transaction
+    from salesdesk.recognition.models import PointBucket, PointTotal
+
+    rng = random.Random(11)
+    people = [world.rep_a, world.rep_a2, world.support_a, world.rep_b]
+    entries = []
+    for minutes in sorted(rng.randrange(0, 200 * 24 * 60) for _ in range(60)):
+        clock.set_now(datetime(2026, 5, 1, tzinfo=UTC) + timedelta(minutes=minutes))
+        entries.append(
+            services.award_points(
+                world.admin,
+                recipient_id=rng.choice(people).id,
+                points=rng.randint(1, 9),
+                category="other",
+                reason="测",
+            )
+        )
+    for entry in rng.sample(entries, 8):
+        services.reverse_entry(world.admin, entry.id, reason="撤销")
+
+    def snapshot():
+        db.session.rollback()
+        buckets = db.session.execute(
+            select(PointBucket.__table__).order_by(*PointBucket.__table__.primary_key)
+        ).all()
+        return buckets, db.session.execute(select(PointTotal.__table__).order_by(PointTotal.user_id)).all()
+
+    maintained = snapshot()
+    with write_transaction() as session:
+        summaries.rebuild(session)
+    assert snapshot() == maintained
