@@ -133,7 +133,7 @@ def upgrade():
     )
     with op.batch_alter_table('point_entries', schema=None) as batch_op:
         batch_op.create_index('ix_point_entries_article_counted', ['article_id', 'counted_at'], unique=False)
-        batch_op.create_index('ix_point_entries_counted', ['counted_at', 'recipient_id', 'points'], unique=False)
+        batch_op.create_index('ix_point_entries_counted', ['counted_at', 'recipient_id', 'points', 'kind'], unique=False)
         batch_op.create_index('ix_point_entries_customer', ['customer_id'], unique=False)
         batch_op.create_index('ix_point_entries_giver_kind_counted', ['giver_id', 'kind', 'counted_at'], unique=False)
         batch_op.create_index('ix_point_entries_kind_id', ['kind', 'id'], unique=False)

@@ -85,7 +85,7 @@ class PointEntry(db.Model):
         CheckConstraint("reason <> ''", name="reason_given"),
         CheckConstraint("giver_id IS NOT NULL OR kind = 'auto'", name="only_system_without_giver"),
         # Summaries and the edges of a leaderboard period read by counted_at.
-        Index("ix_point_entries_counted", "counted_at", "recipient_id", "points"),
+        Index("ix_point_entries_counted", "counted_at", "recipient_id", "points", "kind"),
         Index("ix_point_entries_recipient_counted", "recipient_id", "counted_at"),
         Index("ix_point_entries_recipient_id", "recipient_id", "id"),
         Index("ix_point_entries_giver_kind_counted", "giver_id", "kind", "counted_at"),

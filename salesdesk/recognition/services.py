@@ -54,6 +54,7 @@ from .periods import (
 )
 
 MAX_REASON = 500
+MAX_ID = 2**31 - 1
 PAGE_SIZE = 20
 BOARD_LIMIT = 20
 # Mutual thanks: pairs whose exchanges are this many times the average of the team's other pairs.
@@ -121,22 +122,28 @@ def update_settings(actor, **values):
     for name in ("helpful_enabled", "won_enabled"):
         if not isinstance(values.get(name), bool):
             raise DomainError(_("Choose on or off."), field=name)
-    with write_transaction() as session:
-        settings = session.get(RecognitionSettings, 1)
-        if settings is None:
-            settings = RecognitionSettings.defaults()
-            session.add(settings)
-        changes = {
-            name: [getattr(settings, name), values[name]]
-            for name in RecognitionSettings.FIELDS
-            if getattr(settings, name) != values[name]
-        }
-        for name in RecognitionSettings.FIELDS:
-            setattr(settings, name, values[name])
-        settings.updated_at = clock.now()
-        settings.updated_by_id = actor.id
-        if changes:
-            audit.record("recognition.settings", actor=actor, changes=changes)
+    try:
+        with write_transaction() as session:
+            settings = session.get(RecognitionSettings, 1)
+            if settings is None:
+                settings = RecognitionSettings.defaults()
+                session.add(settings)
+            changes = {
+                name: [getattr(settings, name), values[name]]
+                for name in RecognitionSettings.FIELDS
+                if getattr(settings, name) != values[name]
+            }
+            for name in RecognitionSettings.FIELDS:
+                setattr(settings, name, values[name])
+            settings.updated_at = clock.now()
+            settings.updated_by_id = actor.id
+            if changes:
+                audit.record("recognition.settings", actor=actor, changes=changes)
+    except IntegrityError as error:
+        # Two administrators saved the very first settings at the same moment.
+        raise Conflict(
+            _("Someone else saved the settings at the same moment. Check them and save again.")
+        ) from error
     return settings
 
 
@@ -176,13 +183,15 @@ def require(allowed):
 
 
 def get_person(user_id):
-    person = db.session.get(User, user_id) if _is_int(user_id) else None
+    person = db.session.get(User, user_id) if _is_id(user_id) else None
     if person is None:
         raise NotFound(_("This colleague does not exist."))
     return person
 
 
 def get_entry(entry_id):
+    if not _is_id(entry_id):
+        raise NotFound(_("This entry does not exist."))
     entry = db.session.scalar(
         select(PointEntry)
         .where(PointEntry.id == entry_id)
@@ -202,7 +211,7 @@ def get_entry(entry_id):
 def get_customer(customer_id, session=None):
     """A customer that points may be linked to (not in the trash)."""
     session = session or db.session
-    customer = session.get(Customer, customer_id) if _is_int(customer_id) else None
+    customer = session.get(Customer, customer_id) if _is_id(customer_id) else None
     if customer is None or customer.deleted_at is not None:
         raise NotFound(_("This customer does not exist."))
     return customer
@@ -231,6 +240,11 @@ def recipient_choices(giver):
 
 def _is_int(value):
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_id(value):
+    """A possible row id: a forged 10**20 must be "not found", not a database error."""
+    return _is_int(value) and 0 < value <= MAX_ID
 
 
 def _check_points(points, high):
@@ -269,7 +283,7 @@ def _lock_user(session, user_id):
 def _recipient(session, recipient_id, giver):
     if recipient_id is None:
         raise DomainError(_("Choose a colleague."), field="recipient_id")
-    recipient = session.get(User, recipient_id) if _is_int(recipient_id) else None
+    recipient = session.get(User, recipient_id) if _is_id(recipient_id) else None
     if recipient is None:
         raise NotFound(_("This colleague does not exist."), field="recipient_id")
     if recipient.id == giver.id:
@@ -461,7 +475,7 @@ def reverse_entry(actor, entry_id, *, reason):
     reason = _check_reason(reason)
     try:
         with write_transaction() as session:
-            entry = session.get(PointEntry, entry_id) if _is_int(entry_id) else None
+            entry = session.get(PointEntry, entry_id) if _is_id(entry_id) else None
             if entry is None:
                 raise NotFound(_("This entry does not exist."))
             if entry.kind == Kind.REVERSAL:
@@ -702,7 +716,7 @@ def leaderboard(viewer, period="month", team_id=None, limit=None):
         period = "month"
     team = None
     if team_id is not None:
-        team = db.session.get(Team, team_id) if _is_int(team_id) else None
+        team = db.session.get(Team, team_id) if _is_id(team_id) else None
         if team is None:
             raise NotFound(_("This team does not exist."))
     current, previous = current_and_previous(period, clock.now(), user_zone(viewer))
@@ -775,7 +789,7 @@ def _entries_query():
 
 
 def _page(query, before):
-    if _is_int(before):
+    if _is_id(before):
         query = query.where(PointEntry.id < before)
     entries = db.session.scalars(query.order_by(PointEntry.id.desc()).limit(PAGE_SIZE + 1)).unique().all()
     more = len(entries) > PAGE_SIZE
@@ -935,7 +949,7 @@ def mutual_thanks_report(viewer, team_id=None, days=90):
     if team_id is None:
         team = teams[0] if teams else None
     else:
-        team = db.session.get(Team, team_id) if _is_int(team_id) else None
+        team = db.session.get(Team, team_id) if _is_id(team_id) else None
         if team is None:
             raise NotFound(_("This team does not exist."))
         if team not in teams:

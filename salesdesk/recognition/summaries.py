@@ -185,13 +185,21 @@ def _merge(into, rows):
                 current[1] = reached_at
 
 
+def _by_user(column):
+    """GROUP BY key `column + 0`: the same value, but SQLite's planner can no longer
+    group by walking an index that starts with the user (a skip-scan of 200 seeks,
+    measured 5-20x slower at a million entries than a range scan and a sort)."""
+    return (column + literal_column("0")).label("user_id")
+
+
 def _from_entries(session, start, end, with_reached=True):
     reached = type_coerce(func.max(case((still_valid(), PointEntry.counted_at))), UTCDateTime)
     reached = reached if with_reached else null()
+    user_id = _by_user(PointEntry.recipient_id)
     query = (
-        select(PointEntry.recipient_id, func.sum(PointEntry.points), reached)
+        select(user_id, func.sum(PointEntry.points), reached)
         .where(PointEntry.counted_at >= start)
-        .group_by(PointEntry.recipient_id)
+        .group_by(user_id)
     )
     if end is not None:
         query = query.where(PointEntry.counted_at < end)
@@ -208,14 +216,15 @@ def _from_buckets(session, ranges, with_reached=True):
             for level, low, high in ranges
         )
     )
+    user_id = _by_user(PointBucket.user_id)
     return session.execute(
         select(
-            PointBucket.user_id,
+            user_id,
             func.sum(PointBucket.points),
             func.max(PointBucket.reached_at) if with_reached else null(),
         )
         .where(condition)
-        .group_by(PointBucket.user_id)
+        .group_by(user_id)
     ).all()
 
 

@@ -247,3 +247,22 @@ def test_no_inline_script_or_style_on_recognition_pages(client_as, world):
 def test_pages_need_a_login(client, world):
     for url in ("/leaderboard", "/recognition", "/recognition/award", f"/people/{world.rep_a.id}"):
         assert client.get(url).status_code == 302
+
+
+def test_forged_huge_ids_are_not_found_never_a_server_error(client_as, world):
+    huge = "9" * 20
+    admin = client_as(world.admin)
+    assert admin.get(f"/people/{huge}").status_code == 404
+    assert admin.get(f"/recognition/entries/{huge}").status_code == 404
+    assert admin.post(f"/recognition/entries/{huge}/reverse", data={"reason": "x"}).status_code == 404
+    assert admin.get(f"/leaderboard?team={huge}").status_code == 404
+    assert admin.get(f"/recognition/report?team={huge}").status_code == 404
+    assert admin.get(f"/recognition?before={huge}").status_code == 200
+    assert admin.get(f"/recognition/award?customer_id={huge}").status_code == 404
+    form = {"points": "5", "category": "other", "reason": "x"}
+    response = admin.post("/recognition/award", data={**form, "recipient_id": huge})
+    assert response.status_code == 422 and "该同事不存在。" in html(response)
+    response = admin.post(
+        "/recognition/award", data={**form, "recipient_id": str(world.rep_a.id), "customer_id": huge}
+    )
+    assert response.status_code == 422 and "该客户不存在。" in html(response)
