@@ -676,7 +676,7 @@ def _members(session, team_id=None):
     )
     if team_id is not None:
         query = query.where(User.team_id == team_id)
-    return {user_id: (name, team) for user_id, name, team in session.execute(query)}
+    return {user_id: (name, team) for user_id, name, team in session.connection().execute(query)}
 
 
 def rank(totals, members):
@@ -724,10 +724,10 @@ def leaderboard(viewer, period="month", team_id=None, limit=None):
     board = Board(current, previous, team, ranked=len(ranked))
     top_points = ranked[0].points if ranked else 0
     shown = {s.user_id for s in ranked if s.rank <= limit}
-    badge_counts = badge_counts_for(shown | {viewer.id})
+    badges = badge_counts()
     for standing in ranked:
         standing.is_viewer = standing.user_id == viewer.id
-        standing.badges = badge_counts.get(standing.user_id, 0)
+        standing.badges = badges.get(standing.user_id, 0)
         standing.share = round(100 * standing.points / top_points) if top_points else 0
         if standing.user_id in shown and len(board.rows) < 100:
             board.rows.append(standing)
@@ -737,15 +737,10 @@ def leaderboard(viewer, period="month", team_id=None, limit=None):
     return board
 
 
-def badge_counts_for(user_ids):
-    if not user_ids:
-        return {}
-    rows = db.session.execute(
-        select(StarBadge.user_id, func.count())
-        .where(StarBadge.user_id.in_(list(user_ids)))
-        .group_by(StarBadge.user_id)
-    )
-    return dict(rows.all())
+def badge_counts():
+    """{user_id: number of 协作之星 badges}; a few per month, so all of them."""
+    query = select(StarBadge.user_id, func.count()).group_by(StarBadge.user_id)
+    return dict(db.session.connection().execute(query).all())
 
 
 # ---- people, feed, history --------------------------------------------------------
