@@ -269,6 +269,17 @@ def time_boards(app, runs):
                 if run >= 5:
                     timings.append(elapsed)
             results.append(_summary("page", period, "company", timings, None))
+        # Not part of the target, for information: the feed and a person's page.
+        for label, url in (("feed", "/recognition"), ("person", f"/people/{viewer_id}")):
+            timings = []
+            for run in range(runs // 2 + 5):
+                started = time.perf_counter()
+                response = client.get(url)
+                elapsed = (time.perf_counter() - started) * 1000
+                assert response.status_code == 200, response.status_code
+                if run >= 5:
+                    timings.append(elapsed)
+            results.append(_summary("page", label, "-", timings, None))
     return results
 
 
