@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # Each feature is a sub-package exposing a blueprint `bp`; optional `demo.seed()`
 # and a `translations/` catalog. Order matters for demo data (users come first).
-FEATURES = ("auth", "admin", "ledger", "rules", "kb", "workbench")
+FEATURES = ("auth", "admin", "ledger", "rules", "kb", "recognition", "workbench")
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; "

@@ -55,15 +55,20 @@ class AuditEvent(db.Model):
         return ACTION_LABELS.get(self.action, self.action)
 
 
-def record(action, *, subject=None, actor=None, **details):
+_LOGGED_IN_USER = object()
+
+
+def record(action, *, subject=None, actor=_LOGGED_IN_USER, **details):
     """Add an audit event to the current transaction (it commits with the change it records).
 
-    The actor defaults to the logged-in user; the subject is any model instance.
+    The actor defaults to the logged-in user; None records the system (a job that runs
+    during someone's request is not that person's doing). The subject is any model
+    instance.
     """
     if subject is not None and subject.id is None:
         db.session.flush()
-    if actor is None and has_request_context() and current_user.is_authenticated:
-        actor = current_user
+    if actor is _LOGGED_IN_USER:
+        actor = current_user if has_request_context() and current_user.is_authenticated else None
     event = AuditEvent(
         at=clock.now(),
         action=action,

@@ -20,10 +20,11 @@ from flask_migrate import upgrade
 from sqlalchemy import create_engine, make_url, text
 from werkzeug.serving import make_server
 
-from salesdesk import clock, create_app
+from salesdesk import clock, create_app, jobs
 from salesdesk.auth import services as accounts
 from salesdesk.auth.models import Role
 from salesdesk.extensions import db
+from salesdesk.ledger import importer
 from salesdesk.ledger.similar import forget_name_indexes
 
 from .helpers import Client, app_config, make_user
@@ -100,6 +101,11 @@ def app(database_url):
         _empty_postgres(app)
     with app.app_context():
         yield app
+        # Background work a test started must finish before its database goes away.
+        for thread in [*jobs.THREADS.values(), *importer.THREADS.values()]:
+            thread.join(30)
+        jobs.THREADS.clear()
+        importer.THREADS.clear()
         db.session.remove()
         db.engine.dispose()
 

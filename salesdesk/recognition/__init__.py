@@ -1,0 +1,7 @@
+"""Recognition (协作积分): points, budgets, thanks, the leaderboard, 协作之星 badges and the feed."""
+
+from flask import Blueprint
+
+bp = Blueprint("recognition", __name__)
+
+from . import models, receivers, views  # noqa: E402,F401

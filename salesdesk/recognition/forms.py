@@ -1,0 +1,89 @@
+"""Forms for awards, thanks, reversals and the settings. They check the shape of the
+input only; the rules (budgets, limits, who may) live in services."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, HiddenField, IntegerField, SelectField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Optional
+from wtforms.widgets import HiddenInput
+
+from ..forms import choices
+from .models import CATEGORY_LABELS, Category
+from .services import MAX_REASON
+
+
+def _optional_int(value):
+    if value in (None, ""):
+        return None
+    return int(value)
+
+
+class _GiveForm(FlaskForm):
+    # The choices only offer colleagues; a forged id is judged by the service.
+    recipient_id = SelectField(
+        _l("Colleague"),
+        coerce=_optional_int,
+        validate_choice=False,
+        validators=[DataRequired(message=_l("Choose a colleague."))],
+    )
+    category = SelectField(
+        _l("Point category"),
+        choices=choices(CATEGORY_LABELS.items()),
+        default=Category.FOLLOW_UP.value,
+        validate_choice=False,
+    )
+    reason = TextAreaField(
+        _l("Why the points"),
+        validators=[DataRequired(message=_l("Say why: a reason is required."))],
+        render_kw={"maxlength": MAX_REASON, "rows": 3},
+    )
+    customer_id = IntegerField(widget=HiddenInput(), validators=[Optional()])
+    next = HiddenField()
+
+    def __init__(self, *args, recipients=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.recipient_id.choices = choices([("", _l("— choose a colleague —")), *recipients])
+
+
+class AwardForm(_GiveForm):
+    points = IntegerField(
+        _l("Points"), validators=[InputRequired(message=_l("Enter the points as a whole number."))]
+    )
+
+
+class ThanksForm(_GiveForm):
+    points = SelectField(_l("Points"), coerce=_optional_int, validate_choice=False, default=1)
+    reason = TextAreaField(
+        _l("Thank-you message"),
+        validators=[DataRequired(message=_l("Say why: a reason is required."))],
+        render_kw={"maxlength": MAX_REASON, "rows": 3},
+    )
+
+    def __init__(self, *args, max_points=5, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.points.choices = choices((n, str(n)) for n in range(1, max_points + 1))
+
+
+class ReverseForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Reason for the reversal"),
+        validators=[DataRequired(message=_l("Say why: a reason is required."))],
+        render_kw={"maxlength": MAX_REASON, "rows": 2},
+    )
+
+
+def _number(label):
+    return IntegerField(label, validators=[InputRequired(message=_l("Enter a whole number."))])
+
+
+class SettingsForm(FlaskForm):
+    award_monthly_budget = _number(_l("Monthly budget of each manager"))
+    award_max_points = _number(_l("Most points in one award"))
+    thanks_monthly_budget = _number(_l("Monthly thanks budget of each user"))
+    thanks_max_points = _number(_l("Most points in one thanks"))
+    thanks_per_colleague_weekly = _number(_l("Thanks to the same colleague per week, at most"))
+    helpful_enabled = BooleanField(_l("Points when someone else marks your article helpful"))
+    helpful_points = _number(_l("Points per helpful mark"))
+    helpful_monthly_cap = _number(_l("Most points per article and month"))
+    won_enabled = BooleanField(_l("Points for the collaborators of a customer that is won"))
+    won_points = _number(_l("Points per collaborator"))

@@ -1,0 +1,231 @@
+"""Leaderboard, feed, person pages, the award and thanks forms, reversal, report, settings."""
+
+from babel.dates import format_skeleton
+from flask import flash, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from ..auth.models import Team
+from ..errors import Conflict, DomainError, Forbidden
+from ..extensions import db
+from ..web import add_form_error, form_status, is_htmx, render, safe_next_url, see_other
+from . import bp, services
+from .forms import AwardForm, ReverseForm, SettingsForm, ThanksForm
+from .models import RecognitionSettings
+from .periods import PERIOD_LABELS, PREVIOUS_LABELS
+
+
+@bp.context_processor
+def access():
+    return {
+        "may_award": services.may_award(current_user),
+        "may_reverse": services.may_reverse(current_user),
+        "may_see_report": services.may_see_report(current_user),
+        "may_change_settings": services.may_change_settings(current_user),
+    }
+
+
+@bp.app_template_filter("month_label")
+def month_label(month):
+    """2026年10月 / Oct 2026."""
+    return format_skeleton("yMMM", month, locale=get_locale())
+
+
+def _teams():
+    return db.session.scalars(select(Team).order_by(Team.name)).all()
+
+
+# ---- leaderboard and feed ---------------------------------------------------------
+
+
+@bp.route("/leaderboard")
+def leaderboard():
+    board = services.leaderboard(
+        current_user, request.args.get("period", "month"), request.args.get("team", type=int)
+    )
+    return render(
+        "recognition/leaderboard.html",
+        "recognition/_board.html",
+        board=board,
+        teams=_teams(),
+        periods=PERIOD_LABELS,
+        compared_with=PREVIOUS_LABELS[board.period.key],
+    )
+
+
+@bp.route("/recognition")
+def feed():
+    kind = request.args.get("kind")
+    kind = kind if kind in ("award", "thanks") else None
+    before = request.args.get("before", type=int)
+    entries, next_before = services.feed(kind, before)
+    return render(
+        "recognition/feed.html",
+        "recognition/_feed_items.html",
+        entries=entries,
+        next_before=next_before,
+        kind=kind,
+        before=before,
+    )
+
+
+@bp.route("/people/<int:user_id>")
+def person(user_id):
+    person = services.get_person(user_id)
+    before = request.args.get("before", type=int)
+    entries, next_before = services.history(person, before)
+    overview = None if is_htmx() else services.person_overview(person, current_user)
+    return render(
+        "recognition/person.html",
+        "recognition/_history_items.html",
+        person=person,
+        overview=overview,
+        entries=entries,
+        next_before=next_before,
+        before=before,
+        may_thank=services.may_thank(current_user, person),
+        may_award_person=services.may_award(current_user) and services.may_thank(current_user, person),
+    )
+
+
+# ---- giving points ----------------------------------------------------------------
+
+
+def _give(form, give, template, budget, done_message, settings):
+    """The award and thanks forms: prefilled from the query string (the customer page's
+    action links here), checked by the service, 303 to where the user came from."""
+    if request.method == "GET":
+        form.recipient_id.data = request.args.get("recipient_id", type=int)
+        form.customer_id.data = request.args.get("customer_id", type=int)
+        form.next.data = safe_next_url(request.args.get("next"), "")
+    customer = None
+    if form.customer_id.data is not None:
+        if request.method == "GET":
+            customer = services.get_customer(form.customer_id.data)
+        else:
+            customer = services.get_customer_or_none(form.customer_id.data)
+    if form.validate_on_submit():
+        try:
+            entry = give(
+                current_user,
+                recipient_id=form.recipient_id.data,
+                points=form.points.data,
+                category=form.category.data,
+                reason=form.reason.data,
+                customer_id=form.customer_id.data,
+            )
+        except Forbidden:
+            raise
+        except DomainError as error:
+            add_form_error(form, error)
+        else:
+            flash(done_message(entry), "success")
+            return see_other(safe_next_url(form.next.data, url_for("recognition.feed")))
+    return render(
+        template,
+        form=form,
+        customer=customer,
+        budget=budget(current_user),
+        settings=settings,
+        status=form_status(form),
+    )
+
+
+@bp.route("/recognition/award", methods=["GET", "POST"])
+def award():
+    services.require(services.may_award(current_user))
+    form = AwardForm(recipients=services.recipient_choices(current_user))
+    settings = services.get_settings()
+    form.points.render_kw = {"min": 1, "max": settings.award_max_points, "inputmode": "numeric"}
+    return _give(
+        form,
+        services.award_points,
+        "recognition/award.html",
+        services.award_budget,
+        lambda entry: _(
+            "You gave %(name)s %(points)s points.", name=entry.recipient.display_name, points=entry.points
+        ),
+        settings,
+    )
+
+
+@bp.route("/recognition/thank", methods=["GET", "POST"])
+def thank():
+    settings = services.get_settings()
+    form = ThanksForm(
+        recipients=services.recipient_choices(current_user), max_points=settings.thanks_max_points
+    )
+    return _give(
+        form,
+        services.thank,
+        "recognition/thank.html",
+        services.thanks_budget,
+        lambda entry: _(
+            "You thanked %(name)s with %(points)s points.",
+            name=entry.recipient.display_name,
+            points=entry.points,
+        ),
+        settings,
+    )
+
+
+# ---- one entry and its reversal ---------------------------------------------------
+
+
+@bp.route("/recognition/entries/<int:entry_id>")
+def entry(entry_id):
+    entry = services.get_entry(entry_id)
+    return render("recognition/entry.html", entry=entry, form=ReverseForm())
+
+
+@bp.route("/recognition/entries/<int:entry_id>/reverse", methods=["POST"])
+def reverse(entry_id):
+    services.require(services.may_reverse(current_user))
+    entry = services.get_entry(entry_id)
+    form = ReverseForm()
+    status = None
+    if form.validate_on_submit():
+        try:
+            services.reverse_entry(current_user, entry.id, reason=form.reason.data)
+        except Forbidden:
+            raise
+        except DomainError as error:
+            add_form_error(form, error)
+            # Reversed meanwhile by someone else: 409, as for any changed object.
+            status = 409 if isinstance(error, Conflict) else None
+        else:
+            flash(_("The entry has been reversed."), "success")
+            return see_other(url_for("recognition.entry", entry_id=entry.id))
+    entry = services.get_entry(entry_id)
+    return render("recognition/entry.html", entry=entry, form=form, status=status or form_status(form))
+
+
+# ---- manager report and settings --------------------------------------------------
+
+
+@bp.route("/recognition/report")
+def report():
+    services.require(services.may_see_report(current_user))
+    report, teams = services.mutual_thanks_report(current_user, request.args.get("team", type=int))
+    return render("recognition/report.html", report=report, teams=teams)
+
+
+@bp.route("/recognition/settings", methods=["GET", "POST"])
+def settings():
+    services.require(services.may_change_settings(current_user))
+    form = SettingsForm(obj=services.get_settings())
+    if form.validate_on_submit():
+        try:
+            services.update_settings(
+                current_user, **{name: getattr(form, name).data for name in RecognitionSettings.FIELDS}
+            )
+        except Forbidden:
+            raise
+        except DomainError as error:
+            add_form_error(form, error)
+        else:
+            flash(_("The recognition settings have been saved."), "success")
+            return see_other(url_for("recognition.settings"))
+    return render("recognition/settings.html", form=form, status=form_status(form))

@@ -1,0 +1,112 @@
+"""Budgets hold under parallel requests: real HTTP requests from many threads against the
+live server (one connection each, as from several browsers), on SQLite and PostgreSQL."""
+
+import http.client
+import threading
+from urllib.parse import urlencode, urlsplit
+
+import pytest
+from sqlalchemy import func, select
+
+from salesdesk.extensions import db
+from salesdesk.recognition.models import PointEntry
+from tests.recognition_helpers import assert_summaries_exact, local
+
+
+@pytest.fixture(autouse=True)
+def mid_november(frozen_clock):
+    frozen_clock(local(2026, 11, 18, 10))
+
+
+def browser_session(app, user):
+    """The session cookie and CSRF token a logged-in browser would hold."""
+    client = app.test_client().login_as(user)
+    token = client.csrf_token()
+    return {"cookie": f"salesdesk_session={client.get_cookie('salesdesk_session').value}", "token": token}
+
+
+def post_all_at_once(base_url, requests):
+    """POST every (path, form, session) from its own thread, released together."""
+    address = urlsplit(base_url)
+    barrier = threading.Barrier(len(requests))
+    statuses = [None] * len(requests)
+
+    def send(index, path, form, session):
+        connection = http.client.HTTPConnection(address.hostname, address.port, timeout=60)
+        body = urlencode({**form, "csrf_token": session["token"]})
+        headers = {"Content-Type": "application/x-www-form-urlencoded", "Cookie": session["cookie"]}
+        barrier.wait()
+        connection.request("POST", path, body, headers)
+        response = connection.getresponse()
+        response.read()
+        statuses[index] = response.status
+        connection.close()
+
+    threads = [threading.Thread(target=send, args=(i, *request)) for i, request in enumerate(requests)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return statuses
+
+
+def given(giver):
+    db.session.rollback()
+    return db.session.scalar(
+        select(func.coalesce(func.sum(PointEntry.points), 0)).where(PointEntry.giver_id == giver.id)
+    )
+
+
+def test_parallel_awards_cannot_overspend_the_budget(app, world, live_server):
+    manager = browser_session(app, world.manager_a)
+    recipients = [world.rep_a, world.rep_a2, world.support_a, world.rep_b]
+    form = {"points": "50", "category": "deal", "reason": "并发测试"}
+    requests = [
+        ("/recognition/award", {**form, "recipient_id": str(recipients[i % 4].id)}, manager)
+        for i in range(16)
+    ]
+    statuses = post_all_at_once(live_server, requests)
+    assert sorted(statuses) == [303] * 10 + [422] * 6
+    assert given(world.manager_a) == 500
+    assert_summaries_exact()
+
+
+def test_parallel_thanks_keep_the_budget_and_the_weekly_limit(app, world, live_server):
+    rep = browser_session(app, world.rep_a)
+    # Twelve thanks of 5 points to four colleagues: the budget of 20 allows four.
+    colleagues = [world.rep_a2, world.support_a, world.manager_a, world.rep_b]
+    form = {"points": "5", "category": "other", "reason": "谢谢"}
+    statuses = post_all_at_once(
+        live_server,
+        [("/recognition/thank", {**form, "recipient_id": str(colleagues[i % 4].id)}, rep) for i in range(12)],
+    )
+    assert statuses.count(303) == 4 and statuses.count(422) == 8
+    assert given(world.rep_a) == 20
+    # Eight thanks of 1 point to one colleague at once: twice a week, no more.
+    other = browser_session(app, world.rep_a2)
+    statuses = post_all_at_once(
+        live_server,
+        [("/recognition/thank", {**form, "points": "1", "recipient_id": str(world.rep_b.id)}, other)] * 8,
+    )
+    assert statuses.count(303) == 2 and statuses.count(422) == 6
+    assert given(world.rep_a2) == 2
+    assert_summaries_exact()
+
+
+def test_parallel_reversals_of_one_entry_reverse_it_once(app, world, live_server):
+    from tests.recognition_helpers import award
+
+    entry = award(world.manager_a, world.rep_a, 40)
+    admin = browser_session(app, world.admin)
+    statuses = post_all_at_once(
+        live_server, [(f"/recognition/entries/{entry.id}/reverse", {"reason": "撤销"}, admin)] * 6
+    )
+    assert statuses.count(303) == 1 and statuses.count(409) == 5
+    db.session.rollback()
+    assert (
+        db.session.scalar(
+            select(func.sum(PointEntry.points)).where(PointEntry.recipient_id == world.rep_a.id)
+        )
+        == 0
+    )
+    assert_summaries_exact()
