@@ -121,11 +121,12 @@ def register_response_hooks(app):
             abort(400)
 
     from . import settings
-    from .i18n import html_lang, money
+    from .i18n import compact_money, html_lang, money
 
     app.jinja_env.globals["html_lang"] = html_lang
     app.jinja_env.globals["rule_settings"] = settings.current
     app.jinja_env.filters["money"] = money
+    app.jinja_env.filters["compact_money"] = compact_money
 
     @app.after_request
     def security_headers(response):

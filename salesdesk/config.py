@@ -38,6 +38,16 @@ class Defaults:
 
     PAGE_SIZE = 50
 
+    # E-mail copies of notifications, sent after the change commits (off by default).
+    MAIL_ENABLED = False
+    MAIL_SERVER = "127.0.0.1"
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False
+    MAIL_USERNAME = ""
+    MAIL_PASSWORD = ""
+    MAIL_SENDER = "salesdesk@localhost"
+    MAIL_BASE_URL = "http://127.0.0.1:5000"  # for links in e-mails
+
     # Reclaim, reminders and month close run by themselves in the course of requests
     # (at most once a minute across processes). Turn off when cron runs them instead.
     RUN_PERIODIC_JOBS_IN_REQUESTS = True

@@ -3,6 +3,7 @@
 from functools import cache
 
 from babel import Locale
+from babel.numbers import format_compact_decimal
 from flask import current_app, has_request_context, session
 from flask_babel import get_locale
 from flask_login import current_user
@@ -46,3 +47,8 @@ def _currency_format(locale_name):
     # Lists show one amount per row: parse the locale's pattern once, not per row.
     locale = Locale.parse(locale_name)
     return locale, locale.currency_formats["standard"]
+
+
+def compact_money(amount):
+    """An amount for charts: 12.5万, or 125K in English."""
+    return "¥" + format_compact_decimal(amount or 0, locale=get_locale(), fraction_digits=1)

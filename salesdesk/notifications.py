@@ -1,14 +1,21 @@
 """In-app notifications: one table and one helper every feature uses. The workbench
 shows them (bell, list); features register the message of each kind they create."""
 
-from datetime import datetime
+import logging
+import smtplib
+import threading
+from datetime import datetime, timedelta
+from email.message import EmailMessage
 
-from sqlalchemy import JSON, ForeignKey, Index, String
-from sqlalchemy.orm import Mapped, mapped_column
+from flask import current_app, has_app_context
+from flask_babel import force_locale
+from sqlalchemy import JSON, ForeignKey, Index, String, event, func, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from . import clock
-from .database import UTCDateTime
+from .database import UTCDateTime, write_transaction
 from .extensions import db
+from .jobs import periodic
 
 # kind -> lazy message with %(name)s placeholders filled from the notification's
 # params, or a function of the params for messages that translate codes or dates.
@@ -21,7 +28,10 @@ def register_kinds(messages):
 
 class Notification(db.Model):
     __tablename__ = "notifications"
-    __table_args__ = (Index("ix_notifications_user_read_id", "user_id", "read_at", "id"),)
+    __table_args__ = (
+        Index("ix_notifications_user_read_id", "user_id", "read_at", "id"),
+        Index("ix_notifications_outbox", "emailed_at", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
@@ -33,6 +43,8 @@ class Notification(db.Model):
     dedupe_key: Mapped[str | None] = mapped_column(String(120), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # E-mail delivery (when enabled): the outbox is every notification not sent yet.
+    emailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     @property
     def message(self):
@@ -54,3 +66,150 @@ def notify(user, kind, *, link=None, dedupe_key=None, **params):
     )
     db.session.add(notification)
     return notification
+
+
+# ---- reading them ---------------------------------------------------------------------
+
+
+def unread_count(user):
+    return db.session.scalar(
+        select(func.count())
+        .select_from(Notification)
+        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+    )
+
+
+def newest_id(user):
+    return db.session.scalar(select(func.max(Notification.id)).where(Notification.user_id == user.id)) or 0
+
+
+def mark_read(user, notification_id):
+    """Mark one of the user's notifications read; returns it (None: not theirs)."""
+    with write_transaction() as session:
+        notification = session.get(Notification, notification_id)
+        if notification is None or notification.user_id != user.id:
+            return None
+        if notification.read_at is None:
+            notification.read_at = clock.now()
+    return notification
+
+
+def mark_all_read(user):
+    with write_transaction() as session:
+        return session.execute(
+            update(Notification)
+            .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+            .values(read_at=clock.now())
+        ).rowcount
+
+
+# ---- e-mail ---------------------------------------------------------------------------
+
+# Notifications older than this when mail gets switched on are not sent.
+MAIL_WINDOW = timedelta(hours=24)
+MAIL_BATCH = 50
+log = logging.getLogger(__name__)
+
+
+def _claim_outbox(now):
+    """Take a batch of unsent notifications: the UPDATE … RETURNING claims them, so two
+    senders never send one twice."""
+    with write_transaction() as session:
+        ids = session.scalars(
+            select(Notification.id)
+            .where(Notification.emailed_at.is_(None), Notification.created_at >= now - MAIL_WINDOW)
+            .order_by(Notification.created_at, Notification.id)
+            .limit(MAIL_BATCH)
+        ).all()
+        if not ids:
+            return []
+        claimed = session.scalars(
+            update(Notification)
+            .where(Notification.id.in_(ids), Notification.emailed_at.is_(None))
+            .values(emailed_at=now)
+            .returning(Notification.id)
+        ).all()
+        return session.scalars(select(Notification).where(Notification.id.in_(claimed))).all()
+
+
+def _compose(notification, user, config):
+    message = EmailMessage()
+    with force_locale(user.locale):
+        text = notification.message
+        message["Subject"] = f"[Salesdesk] {text}"
+    message["From"] = config["MAIL_SENDER"]
+    message["To"] = user.email
+    link = config["MAIL_BASE_URL"].rstrip("/") + (notification.link or "/")
+    message.set_content(f"{text}\n\n{link}\n")
+    return message
+
+
+@periodic("send-notification-mail")
+def send_notification_mail():
+    """Send e-mail copies of new notifications (after their transaction committed:
+    only committed rows are read). A failed send is tried again on the next run."""
+    from .auth.models import User
+
+    config = current_app.config
+    if not config["MAIL_ENABLED"]:
+        return 0
+    sent = 0
+    while batch := _claim_outbox(clock.now()):
+        users = {
+            user.id: user
+            for user in db.session.scalars(select(User).where(User.id.in_({n.user_id for n in batch})))
+        }
+        failed = []
+        try:
+            with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=10) as smtp:
+                if config["MAIL_USE_TLS"]:
+                    smtp.starttls()
+                if config["MAIL_USERNAME"]:
+                    smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
+                for notification in batch:
+                    user = users[notification.user_id]
+                    if not user.active:
+                        continue
+                    try:
+                        smtp.send_message(_compose(notification, user, config))
+                        sent += 1
+                    except smtplib.SMTPException:
+                        failed.append(notification.id)
+        except (OSError, smtplib.SMTPException):
+            log.exception("sending notification e-mail failed; will try again")
+            failed = [notification.id for notification in batch]
+        if failed:
+            with write_transaction() as session:
+                session.execute(
+                    update(Notification).where(Notification.id.in_(failed)).values(emailed_at=None)
+                )
+            break
+    return sent
+
+
+@event.listens_for(Session, "after_flush")
+def _note_new_notifications(session, _context):
+    if any(isinstance(obj, Notification) for obj in session.new):
+        session.info["notified"] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _send_soon(session):
+    """A notification just committed: send its e-mail now, in the background, rather
+    than at the next periodic run."""
+    if session.info.pop("notified", False) and has_app_context() and current_app.config["MAIL_ENABLED"]:
+        app = current_app._get_current_object()
+        threading.Thread(target=_send_in_background, args=(app,), daemon=True).start()
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_new_notifications(session):
+    session.info.pop("notified", None)
+
+
+def _send_in_background(app):
+    with app.app_context():
+        try:
+            send_notification_mail()
+        finally:
+            db.session.remove()

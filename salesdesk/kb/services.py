@@ -1110,9 +1110,9 @@ def assignment_of(path, user):
     )
 
 
-def team_progress(actor, path=None):
-    """Progress of every assignment the actor oversees (admins: all; managers: their
-    team), overdue ones first."""
+def team_progress(actor, path=None, team_id=None):
+    """Progress of every assignment the actor oversees (admins: all, or the team they
+    pick; managers: their team), overdue ones first."""
     if not can_assign(actor):
         return []
     query = (
@@ -1126,6 +1126,8 @@ def team_progress(actor, path=None):
     )
     if actor.role != Role.ADMIN:
         query = query.where(User.team_id == actor.team_id)
+    elif team_id is not None:
+        query = query.where(User.team_id == team_id)
     if path is not None:
         query = query.where(Assignment.path_id == path.id)
     rows = [progress(a.path, a.user, a) for a in db.session.scalars(query).unique().all()]

@@ -116,6 +116,8 @@ class Customer(db.Model):
         _listed("ix_customers_last_follow_up", "last_follow_up_at", "id"),
         _listed("ix_customers_amount", "expected_amount", "id"),
         _listed("ix_customers_reclaim", "reclaim_at", "id"),
+        # The workbench: a team's due follow-ups per owner.
+        _listed("ix_customers_team_follow_up", "team_id", "next_follow_up_on", "owner_id"),
         Index(
             "ix_customers_trash",
             "deleted_at",
@@ -149,6 +151,8 @@ class Customer(db.Model):
     extension_days: Mapped[int] = mapped_column(default=0)
     # The reclaim date the owner was last warned about (warn once per date).
     reclaim_warned_for: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The follow-up date the owner was reminded of (remind once per date).
+    reminded_for: Mapped[date | None] = mapped_column(Date)
     next_follow_up_on: Mapped[date | None] = mapped_column(Date)
     last_follow_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     notes: Mapped[str] = mapped_column(Text, default="")

@@ -660,17 +660,25 @@ def get_report_for(user, report_id):
     return report
 
 
-def reports_for(user, status="open"):
-    query = (
-        select(CollisionReport)
-        .where(CollisionReport.status == status)
-        .order_by(CollisionReport.created_at.desc())
-    )
+def _reports(user, status, team_id=None):
+    """Collision reports the user may see; admins may narrow them to one team."""
+    query = select(CollisionReport).where(CollisionReport.status == status)
     if user.role == Role.MANAGER:
         query = query.where(CollisionReport.team_id == user.team_id)
     elif user.role != Role.ADMIN:
         query = query.where(or_(CollisionReport.reporter_id == user.id, CollisionReport.owner_id == user.id))
+    elif team_id is not None:
+        query = query.where(CollisionReport.team_id == team_id)
+    return query
+
+
+def reports_for(user, status="open"):
+    query = _reports(user, status).order_by(CollisionReport.created_at.desc())
     return db.session.scalars(query.limit(200)).all()
+
+
+def count_reports(user, status="open", team_id=None):
+    return db.session.scalar(select(func.count()).select_from(_reports(user, status, team_id).subquery()))
 
 
 def evidence(report):
@@ -757,8 +765,12 @@ def decide_collision(actor, report_id, decision, note):
     return report
 
 
-def blocked_duplicates_per_month(user, months=6):
-    """[(month 'YYYY-MM', blocked creations)] for the manager's team (all, for admins)."""
+def blocked_duplicates_per_month(user, months=6, team_id=None):
+    """[(month 'YYYY-MM', blocked creations)] for the manager's team (admins: all teams,
+    or the one they pick)."""
+    scoped = user.role != Role.ADMIN or team_id is not None
+    if user.role != Role.ADMIN:
+        team_id = user.team_id
     since = clock.now() - timedelta(days=31 * months)
     events = db.session.execute(
         select(audit.AuditEvent.at, audit.AuditEvent.details).where(
@@ -769,7 +781,7 @@ def blocked_duplicates_per_month(user, months=6):
     counts = Counter(
         at.astimezone(zone).strftime("%Y-%m")
         for at, details in events
-        if user.role == Role.ADMIN or (details or {}).get("team_id") == user.team_id
+        if not scoped or (details or {}).get("team_id") == team_id
     )
     return sorted(counts.items(), reverse=True)
 

@@ -10,11 +10,11 @@ def test_anonymous_visitor_switches_the_login_page_to_english(client):
 
 def test_user_preference_is_stored_and_used(client_as, world):
     rep = client_as(world.rep_a)
-    assert "你的工作台" in rep.get("/").get_data(as_text=True)
+    assert "待跟进" in rep.get("/").get_data(as_text=True)
     rep.post("/language", data={"locale": "en", "next": "/"})
     assert world.rep_a.locale == "en"
     html = rep.get("/").get_data(as_text=True)
-    assert "Your workbench" in html and "Log out" in html
+    assert "Follow-ups due" in html and "Log out" in html
 
 
 def test_unknown_language_is_refused(client_as, world):
