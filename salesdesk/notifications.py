@@ -4,11 +4,11 @@ shows them (bell, list); features register the message of each kind they create.
 import logging
 import smtplib
 import threading
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from email.message import EmailMessage
 
 from flask import current_app, has_app_context
-from flask_babel import force_locale
+from flask_babel import force_locale, format_date
 from sqlalchemy import JSON, ForeignKey, Index, String, event, func, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -24,6 +24,16 @@ KINDS = {}
 
 def register_kinds(messages):
     KINDS.update(messages)
+
+
+def with_dates(message, *names):
+    """A message whose params `names` hold ISO dates, shown in the reader's language."""
+
+    def render(params):
+        dates = {name: format_date(date.fromisoformat(params[name]), "long") for name in names}
+        return str(message) % {**params, **dates}
+
+    return render
 
 
 class Notification(db.Model):

@@ -19,7 +19,7 @@ from ..database import write_transaction
 from ..errors import Conflict, DomainError, Forbidden, NotFound
 from ..extensions import db
 from ..ledger.models import Stage
-from ..notifications import notify, register_kinds
+from ..notifications import notify, register_kinds, with_dates
 from . import markdown, search
 from .models import (
     Article,
@@ -49,7 +49,9 @@ MIN_VOTES_FOR_RATING = 1
 
 register_kinds(
     {
-        "reading.assigned": _l("%(by)s assigned you the reading path “%(path)s”, due %(due)s."),
+        "reading.assigned": with_dates(
+            _l("%(by)s assigned you the reading path “%(path)s”, due %(due)s."), "due"
+        ),
         "reading.reread": _l("“%(title)s” has changed a lot since you read it. Please read it again."),
         "kb.proposal": _l("%(by)s proposed an edit to “%(title)s”."),
         "kb.proposal.accepted": _l("Your edit to “%(title)s” was accepted."),

@@ -3,7 +3,7 @@ limits, protection periods and reclaim, cooldowns, extensions, collision reports
 assignment of new leads, and hand-over when a user is deactivated. No HTTP here."""
 
 from collections import Counter
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask_babel import format_date
@@ -28,7 +28,7 @@ from ..ledger.models import (
     Stage,
 )
 from ..ledger.services import record_owner_change
-from ..notifications import Notification, notify, register_kinds
+from ..notifications import Notification, notify, register_kinds, with_dates
 from ..settings import RuleSettings
 from .models import (
     CollisionReport,
@@ -56,10 +56,8 @@ audit.register_actions(
 register_kinds(
     {
         "customer.assigned": _l("%(actor)s assigned %(customer)s to you"),
-        "reclaim.warning": lambda p: _(
-            "%(customer)s returns to the public pool on %(date)s unless you act",
-            customer=p["customer"],
-            date=format_date(date.fromisoformat(p["date"]), "long"),
+        "reclaim.warning": with_dates(
+            _l("%(customer)s returns to the public pool on %(date)s unless you act"), "date"
         ),
         "reclaim.done": lambda p: _(
             "%(customer)s returned to the public pool: %(rule)s",
@@ -660,13 +658,17 @@ def get_report_for(user, report_id):
     return report
 
 
+def _involving(user):
+    return or_(CollisionReport.reporter_id == user.id, CollisionReport.owner_id == user.id)
+
+
 def _reports(user, status, team_id=None):
     """Collision reports the user may see; admins may narrow them to one team."""
     query = select(CollisionReport).where(CollisionReport.status == status)
     if user.role == Role.MANAGER:
         query = query.where(CollisionReport.team_id == user.team_id)
     elif user.role != Role.ADMIN:
-        query = query.where(or_(CollisionReport.reporter_id == user.id, CollisionReport.owner_id == user.id))
+        query = query.where(_involving(user))
     elif team_id is not None:
         query = query.where(CollisionReport.team_id == team_id)
     return query
@@ -675,6 +677,12 @@ def _reports(user, status, team_id=None):
 def reports_for(user, status="open"):
     query = _reports(user, status).order_by(CollisionReport.created_at.desc())
     return db.session.scalars(query.limit(200)).all()
+
+
+def open_reports_involving(user, limit):
+    """Open reports the user filed or that are about their customer (their workbench)."""
+    query = select(CollisionReport).where(CollisionReport.status == "open", _involving(user))
+    return db.session.scalars(query.order_by(CollisionReport.created_at.desc()).limit(limit)).all()
 
 
 def count_reports(user, status="open", team_id=None):

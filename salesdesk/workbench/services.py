@@ -3,38 +3,36 @@ the rules, the knowledge base and recognition; and the daily follow-up reminders
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from flask_babel import format_date
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select, true, update
 
 from .. import clock, settings
 from ..auth.models import Role, Team, User
 from ..database import write_transaction
+from ..errors import NotFound
 from ..extensions import db
 from ..jobs import periodic
 from ..kb import services as kb
 from ..ledger.models import Collaborator, CollaboratorStatus, Customer, OwnershipChange, Stage, StageChange
-from ..notifications import Notification, register_kinds
+from ..notifications import Notification, register_kinds, with_dates
 from ..recognition import services as recognition
 from ..rules import services as rules
 
 PANEL_LIMIT = 8
 TREND_MONTHS = 6
 
+_overdue_message = with_dates(_l("The follow-up of %(customer)s is overdue (due %(due)s)"), "due")
 register_kinds(
     {
         "follow_up.due": lambda p: (
             _("Follow up %(customer)s today", customer=p["customer"])
             if p["due"] == p["today"]
-            else _(
-                "The follow-up of %(customer)s is overdue (due %(date)s)",
-                customer=p["customer"],
-                date=format_date(date.fromisoformat(p["due"]), "medium"),
-            )
+            else _overdue_message(p)
         ),
     }
 )
@@ -88,7 +86,7 @@ def rep_home(user):
         "now": now,
         "due": due,
         "reclaim": reclaim,
-        "collisions": rules.reports_for(user, "open")[:PANEL_LIMIT],
+        "collisions": rules.open_reports_involving(user, PANEL_LIMIT),
         "requests_to_me": requests_to_me,
         "my_requests": my_requests,
         "learning": kb.my_assignments(user),
@@ -217,9 +215,12 @@ def team_for(viewer, requested_id):
     """Managers see their team; admins any team they pick, or the whole company."""
     if viewer.role != Role.ADMIN:
         return viewer.team
-    if requested_id:
-        return db.session.get(Team, requested_id)
-    return None
+    if not requested_id:
+        return None
+    team = db.session.get(Team, requested_id)
+    if team is None:
+        raise NotFound(_("This team does not exist."))
+    return team
 
 
 # ---- reminders (跟进提醒) ----------------------------------------------------------------

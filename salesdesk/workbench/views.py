@@ -7,6 +7,7 @@ from .. import clock, notifications
 from ..auth.models import Role, Team
 from ..errors import DomainError
 from ..extensions import db
+from ..ledger import access
 from ..ledger import services as ledger
 from ..ledger.forms import FollowUpForm
 from ..notifications import Notification
@@ -43,6 +44,7 @@ def home():
 @bp.route("/workbench/follow-ups/<int:customer_id>", methods=["POST"])
 def log_follow_up(customer_id):
     """The due panel's one-click follow-up: logs it and shows the panel again."""
+    access.get_customer_for(current_user, customer_id, "follow_up")
     form = FollowUpForm()
     if form.validate_on_submit():
         try:

@@ -31,7 +31,7 @@ def test_assignment_notifies_the_reader(world, path):
     services.assign_path(path, user_id=world.rep_a.id, due_on=date(2026, 3, 9), actor=world.manager_a)
     note = db.session.scalar(select(Notification).where(Notification.user_id == world.rep_a.id))
     assert note.kind == "reading.assigned" and note.link == f"/kb/paths/{path.id}"
-    assert note.message == "王经理 给你安排了学习路径「新人第一周」，请在 2026-03-09 前完成。"
+    assert note.message == "王经理 给你安排了学习路径「新人第一周」，请在 2026年3月9日 前完成。"
 
 
 def test_progress_counts_read_articles_and_records_the_revision(world, path):

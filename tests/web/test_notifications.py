@@ -1,0 +1,486 @@
+"""Notifications: every kind the features create has its message and link; the bell and
+its unread count; mark read and mark all read; the daily follow-up reminders (跟进提醒);
+e-mail copies sent only after the transaction commits."""
+
+import threading
+import time
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from aiosmtpd.controller import Controller
+from flask_babel import force_locale
+from sqlalchemy import func, select
+
+from salesdesk import notifications
+from salesdesk.extensions import db
+from salesdesk.kb import services as kb
+from salesdesk.ledger import services as ledger
+from salesdesk.ledger.models import Customer
+from salesdesk.notifications import Notification, notify
+from salesdesk.rules import services as rules
+from salesdesk.workbench import services as workbench
+from tests.conftest import free_port
+from tests.kb_fixtures import write
+from tests.ledger_helpers import make_customer
+from tests.recognition_helpers import award, thank
+
+T0 = datetime(2026, 3, 4, 2, 0, tzinfo=UTC)  # Wednesday, 10:00 in Shanghai
+TODAY = date(2026, 3, 4)
+
+
+def notifications_of(user):
+    db.session.rollback()
+    return db.session.scalars(
+        select(Notification).where(Notification.user_id == user.id).order_by(Notification.id)
+    ).all()
+
+
+def kinds_of(user):
+    return [n.kind for n in notifications_of(user)]
+
+
+# ---- every kind: created by the features, shown with its message and link -------------------
+
+
+def test_every_kind_the_features_create_reads_well_and_links_somewhere(world, client_as, frozen_clock):
+    frozen_clock(T0 - timedelta(days=20))
+    pool = make_customer(world.manager_a, "杭州云栖数据科技有限公司", pool=True)
+    make_customer(world.rep_a, "苏州恒达精密机械有限公司")  # never followed up: reclaimed
+    frozen_clock(T0 - timedelta(days=13))
+    warned = make_customer(world.rep_a, "无锡华光电子有限公司")
+    frozen_clock(T0)
+    rules.assign(world.manager_a, [pool.id], world.rep_a.id, "区域对口")  # customer.assigned
+    rules.warn_due()  # reclaim.warning (due in two days)
+    rules.reclaim_due()  # reclaim.done (15 days without a follow-up)
+    report = rules.file_collision(world.rep_a2, warned.id, "我先接触的")  # collision.filed
+    rules.decide_collision(world.manager_a, report.id, "keep", "跟进记录更早")  # collision.decided
+    ledger.request_collaboration(world.rep_a2, pool.id, "我认识他们的老板")  # collaboration.requested
+    ledger.answer_collaboration(world.rep_a, pool.id, world.rep_a2.id, approve=True)  # .approved
+    award(world.manager_a, world.rep_a, points=20, reason="帮忙准备了报价方案")  # points.received
+    thank(world.rep_a2, world.rep_a, points=2, reason="谢谢你的帮忙")  # points.thanked
+    path = kb.create_path(name="新人第一周", actor=world.manager_a)
+    kb.add_to_path(path, write(world.manager_a, "入门文章", "正文。").id, actor=world.manager_a)
+    kb.assign_path(path, user_id=world.rep_a.id, due_on=TODAY + timedelta(days=5), actor=world.manager_a)
+    db.session.execute(
+        Customer.__table__.update().where(Customer.id == pool.id).values(next_follow_up_on=TODAY)
+    )
+    db.session.commit()
+    workbench.remind_due_follow_ups()  # follow_up.due
+
+    expected = {
+        "customer.assigned": "王经理 把「杭州云栖数据科技有限公司」分配给了你",
+        "reclaim.warning": "「无锡华光电子有限公司」将于 2026年3月6日 回收到公海",
+        "reclaim.done": "「苏州恒达精密机械有限公司」已回收到公海",
+        "collision.decided": "「无锡华光电子有限公司」的撞单申诉已裁决",
+        "collision.filed": "李四 对「无锡华光电子有限公司」提交了撞单申诉",
+        "collaboration.requested": "李四 申请协作跟进「杭州云栖数据科技有限公司」",
+        "points.received": "王经理 奖励了你 20 积分：帮忙准备了报价方案",
+        "points.thanked": "李四 感谢了你，送出 2 积分：谢谢你的帮忙",
+        "reading.assigned": "王经理 给你安排了学习路径「新人第一周」，请在 2026年3月9日 前完成",
+        "follow_up.due": "今天需跟进「杭州云栖数据科技有限公司」",
+    }
+    mine = {n.kind: n for n in notifications_of(world.rep_a)}
+    assert set(expected) <= set(mine), set(expected) - set(mine)
+    assert "collaboration.approved" in kinds_of(world.rep_a2)
+    client = client_as(world.rep_a)
+    html = client.get("/notifications").get_data(as_text=True)
+    for kind, text in expected.items():
+        assert text in html, (kind, mine[kind].message)
+        assert mine[kind].link and mine[kind].link.startswith("/"), kind
+        assert client.get(mine[kind].link).status_code == 200, (kind, mine[kind].link)
+
+
+# Sample parameters for every registered kind: a new kind without a sample fails here.
+SAMPLES = {
+    "customer.assigned": {"actor": "王经理", "customer": "甲公司"},
+    "reclaim.warning": {"customer": "甲公司", "date": "2026-03-06"},
+    "reclaim.done": {"customer": "甲公司", "rule_code": "reclaim_no_follow_up"},
+    "collision.filed": {"reporter": "李四", "customer": "甲公司"},
+    "collision.decided": {"customer": "甲公司", "decision": "transfer"},
+    "extension.requested": {"owner": "张三", "days": 7, "customer": "甲公司"},
+    "extension.granted": {"days": 7, "customer": "甲公司"},
+    "extension.declined": {"customer": "甲公司"},
+    "collaboration.added": {"actor": "王经理", "customer": "甲公司"},
+    "collaboration.requested": {"actor": "李四", "customer": "甲公司"},
+    "collaboration.approved": {"actor": "张三", "customer": "甲公司"},
+    "collaboration.declined": {"actor": "张三", "customer": "甲公司"},
+    "points.received": {"giver": "王经理", "points": 20, "reason": "帮忙"},
+    "points.thanked": {"giver": "李四", "points": 2, "reason": "谢谢"},
+    "points.customer_won": {"points": 10, "customer": "甲公司"},
+    "points.article_helpful": {"points": 1},
+    "points.reversed": {"points": -20, "reason": "误发"},
+    "badge.awarded": {"month": "2026年2月", "rank": 1},
+    "reading.assigned": {"by": "王经理", "path": "新人第一周", "due": "2026-03-09"},
+    "reading.reread": {"title": "报价规范"},
+    "kb.proposal": {"by": "李四", "title": "报价规范"},
+    "kb.proposal.accepted": {"title": "报价规范"},
+    "kb.proposal.declined": {"title": "报价规范"},
+    "follow_up.due": {"customer": "甲公司", "due": "2026-03-02", "today": "2026-03-04"},
+}
+
+
+def has_chinese(text):
+    return any("\u4e00" <= character <= "\u9fff" for character in text)
+
+
+def test_every_registered_kind_has_a_chinese_and_an_english_message(app, world):
+    assert set(notifications.KINDS) == set(SAMPLES), "add a sample for each new kind"
+    for kind, params in SAMPLES.items():
+        notification = Notification(user_id=world.rep_a.id, kind=kind, params=params)
+        messages = {}
+        for locale in ("zh_Hans_CN", "en"):
+            with app.test_request_context(), force_locale(locale):
+                text = notification.message
+            for value in params.values():
+                text = text.replace(str(value), "")
+            messages[locale] = text
+        assert kind not in messages["zh_Hans_CN"] and has_chinese(messages["zh_Hans_CN"]), kind
+        assert messages["en"].strip() and not has_chinese(messages["en"]), (kind, messages["en"])
+
+
+# ---- the bell and the list --------------------------------------------------------------------
+
+
+def add(user, count=1, kind="customer.assigned"):
+    for _i in range(count):
+        notify(user, kind, link="/customers", actor="王经理", customer="甲公司")
+    db.session.commit()
+
+
+def test_the_bell_shows_the_unread_count_and_answers_304_when_nothing_changed(world, client_as):
+    client = client_as(world.rep_a)
+    add(world.rep_a, 3)
+    add(world.rep_a2, 5)
+    page = client.get("/").get_data(as_text=True)
+    assert '<span class="bell-count" aria-hidden="true">3</span>' in page and "3 条未读通知" in page
+
+    bell = client.get("/notifications/bell", htmx=True)
+    assert bell.status_code == 200 and bell.headers["ETag"]
+    assert "private" in bell.headers["Cache-Control"] and "no-cache" in bell.headers["Cache-Control"]
+    assert 'hx-trigger="every 60s"' in bell.get_data(as_text=True)
+    again = client.get("/notifications/bell", htmx=True, headers={"If-None-Match": bell.headers["ETag"]})
+    assert again.status_code == 304 and again.get_data() == b""
+
+    add(world.rep_a)
+    changed = client.get("/notifications/bell", htmx=True, headers={"If-None-Match": bell.headers["ETag"]})
+    assert changed.status_code == 200 and ">4</span>" in changed.get_data(as_text=True)
+    # Another user's new notification does not change my bell.
+    add(world.rep_a2)
+    assert (
+        client.get("/notifications/bell", headers={"If-None-Match": changed.headers["ETag"]}).status_code
+        == 304
+    )
+
+
+def test_the_bell_caps_its_number_and_disappears_at_zero(world, client_as):
+    client = client_as(world.rep_a)
+    assert "bell-count" not in client.get("/notifications/bell").get_data(as_text=True)
+    add(world.rep_a, 120)
+    assert ">99+</span>" in client.get("/notifications/bell").get_data(as_text=True)
+
+
+def test_mark_read_with_htmx_updates_the_item_and_the_bell(world, client_as):
+    add(world.rep_a, 2)
+    first = notifications_of(world.rep_a)[0]
+    client = client_as(world.rep_a)
+    response = client.post(f"/notifications/{first.id}/read", htmx=True)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert f'id="notification-{first.id}"' in html and "unread" not in html.split("</li>")[0]
+    assert 'hx-swap-oob="true"' in html and ">1</span>" in html
+    assert notifications_of(world.rep_a)[0].read_at is not None
+    assert notifications.unread_count(world.rep_a) == 1
+
+
+def test_mark_read_without_javascript_and_opening_a_notification(world, client_as):
+    add(world.rep_a, 2)
+    first, second = notifications_of(world.rep_a)
+    client = client_as(world.rep_a)
+    back = client.post(f"/notifications/{first.id}/read", data={"next": "/notifications?show=unread"})
+    assert back.status_code == 303 and back.headers["Location"] == "/notifications?show=unread"
+    opened = client.post(f"/notifications/{second.id}/read", data={"open": "1"})
+    assert opened.status_code == 303 and opened.headers["Location"] == "/customers"
+    assert notifications.unread_count(world.rep_a) == 0
+    # A forged "next" never leads off the site.
+    add(world.rep_a)
+    third = notifications_of(world.rep_a)[-1]
+    evil = client.post(f"/notifications/{third.id}/read", data={"next": "https://evil.example/"})
+    assert evil.headers["Location"] == "/notifications"
+
+
+def test_another_users_notification_is_a_404_and_stays_unread(world, client_as):
+    add(world.rep_a2)
+    theirs = notifications_of(world.rep_a2)[0]
+    client = client_as(world.rep_a)
+    assert client.post(f"/notifications/{theirs.id}/read", htmx=True).status_code == 404
+    assert client.post(f"/notifications/{theirs.id}/read", data={"open": "1"}).status_code == 404
+    assert client.post("/notifications/999999/read").status_code == 404
+    assert client.post("/notifications/abc/read").status_code == 404
+    assert notifications_of(world.rep_a2)[0].read_at is None
+
+
+def test_mark_all_read_touches_only_my_notifications(world, client_as):
+    add(world.rep_a, 4)
+    add(world.rep_a2, 2)
+    client = client_as(world.rep_a)
+    response = client.post("/notifications/read-all")
+    assert response.status_code == 303 and response.headers["Location"] == "/notifications"
+    assert "已将 4 条通知标为已读" in client.get("/notifications").get_data(as_text=True)
+    assert notifications.unread_count(world.rep_a) == 0 and notifications.unread_count(world.rep_a2) == 2
+
+
+def test_the_list_pages_and_filters_unread(world, client_as):
+    add(world.rep_a, 35)
+    first = notifications_of(world.rep_a)[0]
+    client = client_as(world.rep_a)
+    client.post(f"/notifications/{first.id}/read")
+    page_one = client.get("/notifications").get_data(as_text=True)
+    assert page_one.count('<li class="notification') == 30 and "下一页" in page_one
+    page_two = client.get("/notifications?page=2").get_data(as_text=True)
+    assert page_two.count('<li class="notification') == 5
+    unread = client.get("/notifications?show=unread&page=2").get_data(as_text=True)
+    assert unread.count('<li class="notification') == 4
+    assert client.get("/notifications?page=999999999999").status_code == 200
+    assert client.get("/notifications?page=-3").status_code == 200
+    assert "暂无通知" in client_as(world.rep_a2).get("/notifications").get_data(as_text=True)
+
+
+def test_notifications_need_a_login(client, world):
+    for url in ("/notifications", "/notifications/bell"):
+        response = client.get(url)
+        assert response.status_code in (302, 303, 401) and "/login" in response.headers.get(
+            "Location", "/login"
+        )
+    assert client.post("/notifications/read-all").status_code in (302, 303, 400, 401)
+
+
+# ---- reminders (跟进提醒) ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def due_customers(world, frozen_clock):
+    frozen_clock(T0 - timedelta(days=1))
+    customers = {
+        "today": make_customer(world.rep_a, "苏州恒达精密机械有限公司"),
+        "two_days_ago": make_customer(world.rep_a, "无锡华光电子有限公司"),
+        "long_ago": make_customer(world.rep_a, "常州天和医疗器械有限公司"),
+        "tomorrow": make_customer(world.rep_a, "南通海润医药连锁有限公司"),
+        "pool": make_customer(world.manager_a, "杭州云栖数据科技有限公司", pool=True),
+        "team_b": make_customer(world.rep_b, "深圳市南方鑫材料有限公司"),
+    }
+    days = {"today": 0, "two_days_ago": -2, "long_ago": -10, "tomorrow": 1, "pool": 0, "team_b": 0}
+    for key, customer in customers.items():
+        db.session.execute(
+            Customer.__table__.update()
+            .where(Customer.id == customer.id)
+            .values(next_follow_up_on=TODAY + timedelta(days=days[key]))
+        )
+    db.session.commit()
+    frozen_clock(T0)
+    return customers
+
+
+def reminders(user):
+    return [n for n in notifications_of(user) if n.kind == "follow_up.due"]
+
+
+def test_a_due_follow_up_reminds_its_owner_once(world, due_customers, frozen_clock):
+    assert workbench.remind_due_follow_ups() == 3
+    mine = reminders(world.rep_a)
+    assert sorted(n.params["customer"] for n in mine) == ["无锡华光电子有限公司", "苏州恒达精密机械有限公司"]
+    messages = {n.params["customer"]: n.message for n in mine}
+    assert messages["苏州恒达精密机械有限公司"] == "今天需跟进「苏州恒达精密机械有限公司」"
+    assert (
+        messages["无锡华光电子有限公司"] == "「无锡华光电子有限公司」的跟进已逾期（应于 2026年3月2日 跟进）"
+    )
+    assert len(reminders(world.rep_b)) == 1 and reminders(world.manager_a) == []
+
+    # Idempotent: again the same day, and the next days while it stays overdue.
+    assert workbench.remind_due_follow_ups() == 0
+    frozen_clock(T0 + timedelta(days=1))
+    assert workbench.remind_due_follow_ups() == 1  # only "tomorrow" is new
+    assert len(reminders(world.rep_a)) == 3
+
+
+def test_a_new_follow_up_date_is_reminded_again(world, due_customers, frozen_clock):
+    workbench.remind_due_follow_ups()
+    customer = due_customers["today"]
+    ledger.log_follow_up(
+        world.rep_a,
+        customer.id,
+        channel="phone",
+        content="约了下周拜访",
+        next_follow_up_on=TODAY + timedelta(days=7),
+    )
+    frozen_clock(T0 + timedelta(days=7))
+    workbench.remind_due_follow_ups()
+    names = [n.params["customer"] for n in reminders(world.rep_a)]
+    assert names.count(customer.name) == 2
+
+
+def test_reminders_run_concurrently_still_remind_once(world, due_customers, make_app):
+    results, errors = [], []
+    barrier = threading.Barrier(4)
+
+    def run():
+        other = make_app()
+        with other.app_context():
+            try:
+                barrier.wait()
+                results.append(workbench.remind_due_follow_ups())
+            except Exception as error:  # noqa: BLE001 - reported below
+                errors.append(error)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run) for _i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not errors, errors
+    assert sum(results) == 3
+    assert len(reminders(world.rep_a)) == 2 and len(reminders(world.rep_b)) == 1
+
+
+# ---- e-mail ------------------------------------------------------------------------------------
+
+
+class Sink:
+    """An SMTP server that keeps what it receives."""
+
+    def __init__(self, delay=0.0):
+        self.messages = []
+        self.delay = delay
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        if self.delay:
+            import asyncio
+
+            await asyncio.sleep(self.delay)
+        self.messages.append((envelope.rcpt_tos, envelope.content.decode("utf-8", "replace")))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_sink():
+    sink = Sink()
+    port = free_port()
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    sink.port = port
+    yield sink
+    controller.stop()
+
+
+def mail_app(make_app, port):
+    return make_app(
+        MAIL_ENABLED=True, MAIL_SERVER="127.0.0.1", MAIL_PORT=port, MAIL_BASE_URL="https://desk.example.cn"
+    )
+
+
+def wait_for(condition, seconds=10):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return condition()
+
+
+def test_mail_is_off_by_default(app, world, smtp_sink):
+    add(world.rep_a)
+    assert notifications.send_notification_mail() == 0
+    time.sleep(0.3)
+    assert smtp_sink.messages == []
+
+
+def test_a_notification_is_mailed_after_its_transaction_commits(world, make_app, smtp_sink, frozen_clock):
+    frozen_clock(T0)
+    customer = make_customer(world.manager_a, "杭州云栖数据科技有限公司", pool=True)
+    other = mail_app(make_app, smtp_sink.port)
+    with other.app_context():
+        rules.assign(world.manager_a, [customer.id], world.rep_a.id, "区域对口")
+        assert wait_for(lambda: len(smtp_sink.messages) == 1)
+        recipients, content = smtp_sink.messages[0]
+        assert recipients == ["rep.a@test.example"]
+        assert "王经理" in content or "=E7=8E=8B" in content or "utf-8" in content.lower()
+        assert f"https://desk.example.cn/customers/{customer.id}" in content
+        # Sent once: the periodic run finds nothing left.
+        assert notifications.send_notification_mail() == 0
+        db.session.remove()
+    assert len(smtp_sink.messages) == 1
+
+
+def test_a_rolled_back_notification_is_never_mailed(world, make_app, smtp_sink):
+    other = mail_app(make_app, smtp_sink.port)
+    with other.app_context():
+        notify(world.rep_a, "customer.assigned", link="/customers", actor="王经理", customer="甲公司")
+        db.session.flush()
+        db.session.rollback()
+        assert notifications.send_notification_mail() == 0
+        db.session.remove()
+    time.sleep(0.3)
+    assert smtp_sink.messages == []
+
+
+def test_mail_waits_for_the_commit_not_the_flush(world, make_app, smtp_sink):
+    other = mail_app(make_app, smtp_sink.port)
+    with other.app_context():
+        notify(world.rep_a, "customer.assigned", link="/customers", actor="王经理", customer="甲公司")
+        db.session.flush()
+        time.sleep(0.3)
+        assert smtp_sink.messages == [], "nothing is sent before the commit"
+        db.session.commit()
+        assert wait_for(lambda: len(smtp_sink.messages) == 1)
+        db.session.remove()
+
+
+def test_a_slow_mail_server_does_not_slow_the_request(world, make_app, frozen_clock):
+    sink = Sink(delay=2.0)
+    port = free_port()
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        frozen_clock(T0)
+        customer = make_customer(world.rep_a, "苏州恒达精密机械有限公司")
+        other = mail_app(make_app, port)
+        client = other.test_client().login_as(world.rep_a2)
+        started = time.monotonic()
+        response = client.post(
+            f"/customers/{customer.id}/collaborators/request", data={"message": "我认识他们的老板"}
+        )
+        elapsed = time.monotonic() - started
+        assert response.status_code in (200, 303)
+        assert elapsed < 1.5, f"the request waited for the mail server ({elapsed:.1f} s)"
+        assert wait_for(lambda: len(sink.messages) == 1, seconds=15)
+    finally:
+        controller.stop()
+
+
+def test_an_unreachable_mail_server_is_tried_again_later(world, make_app, smtp_sink):
+    closed_port = free_port()
+    broken = mail_app(make_app, closed_port)
+    with broken.app_context():
+        notify(world.rep_a, "customer.assigned", link="/customers", actor="王经理", customer="甲公司")
+        db.session.commit()
+        time.sleep(0.5)
+        assert notifications.send_notification_mail() == 0
+        db.session.remove()
+    assert db.session.scalar(select(func.count()).where(Notification.emailed_at.is_(None))) == 1
+    working = mail_app(make_app, smtp_sink.port)
+    with working.app_context():
+        assert notifications.send_notification_mail() == 1
+        db.session.remove()
+    assert len(smtp_sink.messages) == 1
+
+
+def test_old_notifications_are_not_mailed_when_mail_is_switched_on(world, make_app, smtp_sink, frozen_clock):
+    frozen_clock(T0 - timedelta(days=3))
+    add(world.rep_a, 5)
+    frozen_clock(T0)
+    other = mail_app(make_app, smtp_sink.port)
+    with other.app_context():
+        assert notifications.send_notification_mail() == 0
+        db.session.remove()
+    assert smtp_sink.messages == []

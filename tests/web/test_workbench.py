@@ -1,0 +1,318 @@
+"""The workbench (工作台): each panel of the rep's and the manager's home, for each role,
+with the right people and counts and nothing from another team; the inline follow-up."""
+
+import re
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from salesdesk.extensions import db
+from salesdesk.kb import services as kb
+from salesdesk.ledger import services as ledger
+from salesdesk.ledger.models import Customer, FollowUp
+from salesdesk.rules import services as rules
+from salesdesk.workbench import services as workbench
+from tests.kb_fixtures import write
+from tests.ledger_helpers import make_customer
+from tests.recognition_helpers import award
+
+# Wednesday 4 March 2026, 10:00 in Shanghai: the week began on Monday 2 March.
+T0 = datetime(2026, 3, 4, 2, 0, tzinfo=UTC)
+TODAY = date(2026, 3, 4)
+
+
+def set_follow_up(customer, day):
+    db.session.execute(
+        Customer.__table__.update().where(Customer.id == customer.id).values(next_follow_up_on=day)
+    )
+    db.session.commit()
+
+
+@pytest.fixture
+def ledger_of_two_teams(world, frozen_clock):
+    """Customers of both teams with follow-ups due, overdue and ahead."""
+    frozen_clock(T0 - timedelta(days=10))
+    c = {
+        "overdue": make_customer(world.rep_a, "苏州恒达精密机械有限公司", expected_amount="120000"),
+        "today": make_customer(world.rep_a, "无锡华光电子有限公司", stage="quoted", expected_amount="80000"),
+        "ahead": make_customer(world.rep_a, "常州天和医疗器械有限公司"),
+        "colleague": make_customer(world.rep_a2, "南通海润医药连锁有限公司", stage="negotiating"),
+        "other_team": make_customer(world.rep_b, "深圳市南方鑫材料有限公司", expected_amount="990000"),
+        "pool_a": make_customer(world.manager_a, "杭州云栖数据科技有限公司", pool=True),
+        "pool_b": make_customer(world.manager_b, "广州粤海贸易有限公司", pool=True),
+    }
+    set_follow_up(c["overdue"], TODAY - timedelta(days=2))
+    set_follow_up(c["today"], TODAY)
+    set_follow_up(c["ahead"], TODAY + timedelta(days=3))
+    set_follow_up(c["colleague"], TODAY - timedelta(days=1))
+    set_follow_up(c["other_team"], TODAY - timedelta(days=5))
+    frozen_clock(T0)
+    return c
+
+
+def section(html, heading):
+    """The HTML of the card whose heading contains `heading`."""
+    start = html.index(heading)
+    start = html.rindex("<section", 0, start)
+    return html[start : html.index("</section>", start)]
+
+
+# ---- the rep's home -----------------------------------------------------------------------
+
+
+def test_rep_sees_their_own_due_and_overdue_follow_ups(world, ledger_of_two_teams, client_as):
+    html = client_as(world.rep_a).get("/").get_data(as_text=True)
+    due = section(html, "待跟进")
+    assert "苏州恒达精密机械有限公司" in due and "无锡华光电子有限公司" in due
+    assert due.index("苏州恒达") < due.index("无锡华光"), "the most overdue first"
+    assert "已逾期" in due and "今天" in due
+    for name in ("常州天和医疗器械有限公司", "南通海润医药连锁有限公司", "深圳市南方鑫材料有限公司"):
+        assert name not in due
+    assert '<span class="count-badge">2</span>' in due
+    assert "follow_up=due_or_overdue" in due and "owner=me" in due
+    assert "销售漏斗" not in html
+
+
+def test_the_due_panel_shows_a_few_and_links_to_the_rest(world, client_as, frozen_clock):
+    frozen_clock(T0 - timedelta(days=10))
+    for number in range(workbench.PANEL_LIMIT + 3):
+        set_follow_up(make_customer(world.rep_a, f"测试客户{number:02d}有限公司"), TODAY)
+    frozen_clock(T0)
+    due = section(client_as(world.rep_a).get("/").get_data(as_text=True), "待跟进")
+    assert due.count('class="due-item"') == workbench.PANEL_LIMIT
+    assert f'<span class="count-badge">{workbench.PANEL_LIMIT + 3}</span>' in due
+    assert "还有 3 个" in due
+
+
+def test_rep_sees_customers_about_to_return_to_the_pool(world, client_as, frozen_clock):
+    frozen_clock(T0 - timedelta(days=13))  # 15 days without follow-up: back on 6 March
+    soon = make_customer(world.rep_a, "苏州恒达精密机械有限公司")
+    frozen_clock(T0 - timedelta(days=5))
+    later = make_customer(world.rep_a, "无锡华光电子有限公司")
+    make_customer(world.rep_a2, "南通海润医药连锁有限公司")
+    frozen_clock(T0)
+    panel = section(client_as(world.rep_a).get("/").get_data(as_text=True), "即将回收")
+    assert soon.name in panel and later.name not in panel and "南通海润" not in panel
+    assert "2026/3/6" in panel or "2026年3月6日" in panel
+    assert "reclaim=soon" in panel
+
+
+def test_rep_sees_collisions_and_collaboration_requests_involving_them(world, client_as, frozen_clock):
+    frozen_clock(T0)
+    mine = make_customer(world.rep_a, "苏州恒达精密机械有限公司")
+    theirs = make_customer(world.rep_a2, "无锡华光电子有限公司")
+    rules.file_collision(world.rep_a2, mine.id, "我上个月在展会上先接触的这家客户。")
+    ledger.request_collaboration(world.rep_a2, mine.id, "我认识他们的技术负责人")
+    ledger.request_collaboration(world.rep_a, theirs.id, "我可以帮忙做方案")
+    owner_html = section(client_as(world.rep_a).get("/").get_data(as_text=True), "撞单与申请")
+    assert "「苏州恒达精密机械有限公司」的撞单申诉" in owner_html
+    assert "李四 申请协作跟进「苏州恒达精密机械有限公司」" in owner_html
+    assert "你加入「无锡华光电子有限公司」的协作申请待处理" in owner_html
+    reporter_html = client_as(world.rep_a2).get("/").get_data(as_text=True)
+    assert "「苏州恒达精密机械有限公司」的撞单申诉" in section(reporter_html, "撞单与申请")
+    assert "撞单与申请" not in client_as(world.rep_b).get("/").get_data(as_text=True)
+
+
+def test_rep_sees_their_reading_and_their_points(world, client_as, frozen_clock):
+    frozen_clock(T0)
+    path = kb.create_path(name="新人第一周", actor=world.manager_a)
+    for number in range(2):
+        kb.add_to_path(path, write(world.manager_a, f"入门文章{number}", "正文。").id, actor=world.manager_a)
+    kb.assign_path(path, user_id=world.rep_a.id, due_on=TODAY + timedelta(days=5), actor=world.manager_a)
+    award(world.manager_a, world.rep_a, points=20)
+    award(world.manager_a, world.rep_a2, points=30)
+    html = client_as(world.rep_a).get("/").get_data(as_text=True)
+    learning = section(html, "我的学习")
+    assert "新人第一周" in learning and "已读 0 / 2 篇" in learning and "2026年3月9日" in learning
+    points = section(html, "本月我的积分")
+    assert '<p class="big-number">20</p>' in points and "排名 2 / 2" in points
+    colleague = section(client_as(world.rep_a2).get("/").get_data(as_text=True), "我的学习")
+    assert "你还没有学习任务" in colleague
+
+
+# ---- the manager's home -------------------------------------------------------------------
+
+
+def stat(html, label):
+    match = re.search(re.escape(label) + r'</span>\s*<span class="stat-value">([\d,]+)</span>', html)
+    assert match, f"no stat {label}"
+    return int(match.group(1).replace(",", ""))
+
+
+def test_manager_home_counts_only_their_team(world, ledger_of_two_teams, client_as, frozen_clock):
+    c = ledger_of_two_teams
+    rules.claim(world.rep_a2, c["pool_a"].id)  # this week, team A
+    rules.claim(world.rep_b, c["pool_b"].id)  # this week, team B
+    rules.file_collision(world.rep_a2, c["overdue"].id, "我先联系的")
+    rules.file_collision(world.rep_a2, c["other_team"].id, "华南的撞单，不该算在华东")
+    report = ledger.check_duplicates(name_key=c["today"].name_key, with_similar=False)
+    ledger.record_blocked_duplicate(world.rep_a, report)
+    ledger.record_blocked_duplicate(world.rep_b, report)
+    ledger.record_blocked_duplicate(world.rep_b, report)
+
+    home = workbench.manager_home(world.manager_a, world.team_a)
+    stages = {row.stage.value: (row.count, row.amount) for row in home.pipeline}
+    assert stages["lead"][0] == 3 and stages["quoted"] == (1, 80000) and stages["negotiating"][0] == 1
+    assert sum(count for count, _amount in stages.values()) == 5, "owned team-A customers only"
+    assert sorted((user.display_name, count) for user, count in home.overdue_by_rep) == [
+        ("张三", 1),
+        ("李四", 1),
+    ]
+    assert (home.pool_size, home.team_pool_size) == (0, 0)
+    assert home.claims_this_week == 1 and home.blocked_this_month == 1 and home.open_collisions == 1
+
+    html = client_as(world.manager_a).get("/").get_data(as_text=True)
+    assert (
+        stat(html, "本周领取") == 1 and stat(html, "本月拦截重复录入") == 1 and stat(html, "待裁决撞单") == 1
+    )
+    nudges = section(html, "各销售逾期跟进")
+    assert "张三" in nudges and "李四" in nudges and "王五" not in nudges
+    for name in ("深圳市南方鑫材料有限公司", "王五", "99万", "990,000"):
+        assert name not in html.split("我自己的客户")[0], name
+    assert 'name="team"' not in html, "only admins switch teams"
+
+
+def test_manager_home_trend_counts_wins_by_month(world, client_as, frozen_clock):
+    frozen_clock(datetime(2026, 1, 15, 2, 0, tzinfo=UTC))
+    january = make_customer(world.rep_a, "苏州恒达精密机械有限公司", expected_amount="100000")
+    ledger.change_stage(world.rep_a, january.id, "won", january.version)
+    frozen_clock(T0 - timedelta(days=1))
+    march = make_customer(world.rep_a, "无锡华光电子有限公司", expected_amount="50000")
+    ledger.change_stage(world.rep_a, march.id, "won", march.version)
+    other = make_customer(world.rep_b, "深圳市南方鑫材料有限公司", expected_amount="70000")
+    ledger.change_stage(world.rep_b, other.id, "won", other.version)
+    frozen_clock(T0)
+    trend = workbench.manager_home(world.manager_a, world.team_a).trend
+    assert [month for month, _count, _amount in trend] == [
+        date(2025, 10, 1),
+        date(2025, 11, 1),
+        date(2025, 12, 1),
+        date(2026, 1, 1),
+        date(2026, 2, 1),
+        date(2026, 3, 1),
+    ]
+    assert [(count, amount) for _month, count, amount in trend][-3:] == [(1, 100000), (0, 0), (1, 50000)]
+    company = workbench.manager_home(world.admin, None).trend
+    assert company[-1][1:] == (2, 120000)
+    html = client_as(world.manager_a).get("/").get_data(as_text=True)
+    assert "<svg" in section(html, "每月赢单") and "1月" in section(html, "每月赢单")
+
+
+def test_manager_sees_new_hires_learning_and_the_team_top_five(world, client_as, frozen_clock):
+    frozen_clock(T0)
+    path = kb.create_path(name="新人第一周", actor=world.manager_a)
+    kb.add_to_path(path, write(world.manager_a, "入门文章", "正文。").id, actor=world.manager_a)
+    kb.assign_path(path, user_id=world.rep_a2.id, due_on=TODAY + timedelta(days=5), actor=world.manager_a)
+    kb.assign_path(path, user_id=world.rep_b.id, due_on=TODAY + timedelta(days=5), actor=world.admin)
+    award(world.manager_a, world.rep_a, points=20)
+    award(world.manager_b, world.rep_b, points=50)
+    html = client_as(world.manager_a).get("/").get_data(as_text=True)
+    learning = section(html, "新人学习进度")
+    assert "李四" in learning and "新人第一周" in learning and "王五" not in learning
+    top = section(html, "本月前五名")
+    assert "张三" in top and "20" in top and "王五" not in top
+
+
+def test_admin_sees_the_company_and_switches_team(world, ledger_of_two_teams, client_as):
+    admin = client_as(world.admin)
+    html = admin.get("/").get_data(as_text=True)
+    assert 'name="team"' in html and "全公司" in html
+    assert stat(html, "公海客户") == 2
+    nudges = section(html, "各销售逾期跟进")
+    assert "王五" in nudges and "张三" in nudges
+
+    team_b = admin.get(f"/?team={world.team_b.id}").get_data(as_text=True)
+    nudges = section(team_b, "各销售逾期跟进")
+    assert "王五" in nudges and "张三" not in nudges
+    assert "其中 1 个来自本团队" in team_b
+
+    fragment = admin.get(f"/?team={world.team_a.id}", htmx=True).get_data(as_text=True)
+    assert "<html" not in fragment and "各销售逾期跟进" in fragment and "王五" not in fragment
+    assert admin.get("/?team=999999").status_code == 404
+    assert admin.get("/?team=abc").status_code == 200  # not a number: the whole company
+
+
+def test_a_manager_cannot_look_at_another_team(world, ledger_of_two_teams, client_as):
+    html = client_as(world.manager_a).get(f"/?team={world.team_b.id}").get_data(as_text=True)
+    nudges = section(html, "各销售逾期跟进")
+    assert "张三" in nudges and "王五" not in nudges
+
+
+def test_support_sees_no_manager_view_and_no_customers(world, ledger_of_two_teams, client_as):
+    response = client_as(world.support_a).get("/")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "销售漏斗" not in html
+    assert "今天没有待跟进的客户" in html
+
+
+# ---- the inline follow-up ---------------------------------------------------------------
+
+
+def follow_up_form(**overrides):
+    return {
+        "channel": "phone",
+        "content": "电话沟通了报价，下周再约",
+        "next_step": "",
+        "next_follow_up_on": "",
+        **overrides,
+    }
+
+
+def test_inline_follow_up_with_htmx_swaps_the_panel(world, ledger_of_two_teams, client_as):
+    customer = ledger_of_two_teams["overdue"]
+    client = client_as(world.rep_a)
+    response = client.post(f"/workbench/follow-ups/{customer.id}", data=follow_up_form(), htmx=True)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and html.lstrip().startswith(
+        '<section class="card panel" id="due-panel">'
+    )
+    assert customer.name not in html and "无锡华光电子有限公司" in html
+    assert '<span class="count-badge">1</span>' in html
+    db.session.refresh(customer)
+    assert customer.next_follow_up_on is None and customer.last_follow_up_at is not None
+    entry = db.session.scalar(select(FollowUp).where(FollowUp.customer_id == customer.id))
+    assert entry.content == "电话沟通了报价，下周再约" and entry.author_id == world.rep_a.id
+
+
+def test_inline_follow_up_can_set_the_next_date(world, ledger_of_two_teams, client_as):
+    customer = ledger_of_two_teams["today"]
+    client_as(world.rep_a).post(
+        f"/workbench/follow-ups/{customer.id}", data=follow_up_form(next_follow_up_on="2026-03-11"), htmx=True
+    )
+    db.session.refresh(customer)
+    assert customer.next_follow_up_on == date(2026, 3, 11)
+
+
+def test_inline_follow_up_without_javascript_redirects_home(world, ledger_of_two_teams, client_as):
+    customer = ledger_of_two_teams["overdue"]
+    response = client_as(world.rep_a).post(f"/workbench/follow-ups/{customer.id}", data=follow_up_form())
+    assert response.status_code == 303 and response.headers["Location"] == "/"
+
+
+def test_invalid_inline_follow_up_keeps_the_form_open_with_the_error(world, ledger_of_two_teams, client_as):
+    customer = ledger_of_two_teams["overdue"]
+    client = client_as(world.rep_a)
+    response = client.post(f"/workbench/follow-ups/{customer.id}", data=follow_up_form(content=""), htmx=True)
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert '<details class="inline-action" open>' in html and customer.name in html
+    past = client.post(
+        f"/workbench/follow-ups/{customer.id}", data=follow_up_form(next_follow_up_on="2026-03-01"), htmx=True
+    )
+    assert past.status_code == 422 and "下次跟进日期不能早于本次跟进" in past.get_data(as_text=True)
+    huge = client.post(f"/workbench/follow-ups/{customer.id}", data=follow_up_form(content="很" * 6000))
+    assert huge.status_code == 422
+    assert db.session.scalar(select(FollowUp.id).where(FollowUp.customer_id == customer.id)) is None
+
+
+def test_inline_follow_up_on_someone_elses_customer_is_refused(world, ledger_of_two_teams, client_as):
+    for key in ("other_team", "colleague"):
+        customer = ledger_of_two_teams[key]
+        response = client_as(world.rep_a).post(
+            f"/workbench/follow-ups/{customer.id}", data=follow_up_form(), htmx=True
+        )
+        assert response.status_code == 403, (key, response.status_code)
+        assert db.session.scalar(select(FollowUp.id).where(FollowUp.customer_id == customer.id)) is None
+    missing = client_as(world.rep_a).post("/workbench/follow-ups/999999", data=follow_up_form())
+    assert missing.status_code == 404
