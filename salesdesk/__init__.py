@@ -8,8 +8,9 @@ from urllib.parse import urlsplit
 
 from flask import Flask, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import audit, jobs, notifications  # noqa: F401  (tables shared by every feature)
+from . import assets, audit, jobs, notifications  # noqa: F401  (tables shared by every feature)
 from .config import load_config
 from .extensions import babel, csrf, db, htmx, login_manager, migrate
 from .web import BoundedIntegerConverter, flashes_to_toasts, is_htmx, safe_next_url
@@ -36,8 +37,12 @@ def create_app(config_overrides=None):
         static_folder=str(ROOT / "static"),
     )
     load_config(app, config_overrides)
+    if app.config.get("BEHIND_PROXY"):
+        # Caddy or nginx on this machine: the client's address and scheme come from it.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
     app.url_map.converters["int"] = BoundedIntegerConverter
     register_extensions(app)
+    assets.init_app(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_response_hooks(app)

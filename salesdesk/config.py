@@ -68,6 +68,8 @@ def load_config(app, overrides=None):
         app.config["SECRET_KEY"] = env["SALESDESK_SECRET_KEY"]
     if env.get("SALESDESK_HTTPS") == "1":
         app.config["HTTPS"] = True
+    if env.get("SALESDESK_BEHIND_PROXY") == "1":
+        app.config["BEHIND_PROXY"] = True
 
     app.config.update(overrides or {})
     if app.config.get("MAX_CONTENT_LENGTH") is None:

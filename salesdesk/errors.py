@@ -1,10 +1,12 @@
 """Domain errors raised by services, and the HTTP error pages."""
 
-from flask import render_template
+from contextlib import suppress
+
+from flask import make_response, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, InternalError, OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from .extensions import db
@@ -76,6 +78,18 @@ def error_response(status, message=None):
     return render_template("errors/error.html", status=status, title=title, message=message), status
 
 
+def _database_problem(error):
+    text = str(error.orig).lower()
+    if any(sign in text for sign in ("readonly", "read-only", "disk is full", "no space left", "disk i/o")):
+        return _(
+            "The database cannot be written to: the disk is full or the database is read-only. "
+            "Your last change was not saved. Please tell your administrator."
+        )
+    if "locked" in text or "timeout" in text:
+        return _("The database is busy. Your last change was not saved; please try again in a moment.")
+    return _("The database cannot be reached right now. Please try again shortly.")
+
+
 def register_errorhandlers(app):
     @app.errorhandler(DomainError)
     def domain_error(error):
@@ -103,6 +117,18 @@ def register_errorhandlers(app):
         # A forged huge number (a page, an id in a form) the database cannot take.
         db.session.rollback()
         return error_response(400, _("A number in the request is out of range."))
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InternalError)
+    def database_unavailable(error):
+        # A read-only or full database, a lost PostgreSQL server: nothing was saved, and
+        # the user hears so plainly instead of seeing a traceback.
+        app.logger.error("database error on %s: %s", request.path, error.orig)
+        with suppress(SQLAlchemyError):
+            db.session.rollback()
+        response = make_response(error_response(503, _database_problem(error)))
+        response.headers["Retry-After"] = "30"
+        return response
 
     @app.errorhandler(InternalServerError)
     def server_error(_error):

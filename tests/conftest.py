@@ -186,13 +186,15 @@ def live_server(app):
 @pytest.fixture
 def gunicorn_server(database_url, tmp_path):
     """The app under gunicorn with 4 worker processes on the test's database: for
-    concurrency tests that need real processes, not threads."""
+    concurrency and crash tests that need real processes, not threads. Yields
+    .url and .process (the master)."""
     port = free_port()
     env = {
         **os.environ,
         "SALESDESK_DATABASE_URL": database_url,
         "SALESDESK_SECRET_KEY": "test-secret-key",
         "SALESDESK_INSTANCE_PATH": str(tmp_path / "gunicorn-instance"),
+        "SALESDESK_ACCESS_LOG": "",
     }
     process = subprocess.Popen(
         [
@@ -225,7 +227,7 @@ def gunicorn_server(database_url, tmp_path):
             if process.poll() is not None:
                 raise RuntimeError(process.stdout.read().decode()) from None
             time.sleep(0.2)
-    yield url
+    yield SimpleNamespace(url=url, process=process)
     process.send_signal(signal.SIGQUIT)  # quick shutdown
     output = process.communicate(timeout=30)[0].decode()
     assert "Traceback" not in output, output

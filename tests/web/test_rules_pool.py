@@ -185,7 +185,7 @@ def test_claim_storm_across_gunicorn_workers(app, world, gunicorn_server):
     reps = [
         make_user(f"storm{n}@test.example", "rep", world.team_a if n % 2 else world.team_b) for n in range(50)
     ]
-    clients = [LiveClient(gunicorn_server, rep.email) for rep in reps]
+    clients = [LiveClient(gunicorn_server.url, rep.email) for rep in reps]
     barrier = threading.Barrier(len(clients))
     ids = [customer.id for customer in customers]
 

@@ -1,0 +1,33 @@
+"""gunicorn settings for Salesdesk (read automatically from the working directory).
+
+    gunicorn app:app                      # as the systemd unit in deploy/ runs it
+
+Every value can be overridden by an environment variable or on the command line."""
+
+import multiprocessing
+import os
+
+# Behind a proxy on the same machine (Caddy or nginx, see deploy/).
+bind = os.environ.get("SALESDESK_BIND", "127.0.0.1:8000")
+
+# Two workers per core plus one, but at most 4: a 1 GB VPS holds 4 workers (each
+# stays under 200 MB), and SQLite has one writer at a time anyway.
+workers = int(os.environ.get("SALESDESK_WORKERS", min(2 * multiprocessing.cpu_count() + 1, 4)))
+
+# Load the app once before forking: the workers share its memory (dictionaries, code).
+preload_app = True
+
+# Exports of 100,000 rows stream for several seconds; imports run in the background.
+timeout = 60
+graceful_timeout = 30
+keepalive = 5
+# Recycle workers now and then so memory cannot creep up over weeks.
+max_requests = 2000
+max_requests_jitter = 200
+
+# Access log on stdout (journald keeps it), with the time each request took (µs);
+# SALESDESK_ACCESS_LOG= (empty) turns it off.
+accesslog = os.environ.get("SALESDESK_ACCESS_LOG", "-") or None
+errorlog = "-"
+loglevel = os.environ.get("SALESDESK_LOG_LEVEL", "info")
+access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(D)sus "%(a)s"'

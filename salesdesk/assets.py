@@ -1,0 +1,44 @@
+"""Versioned static files: url_for("static", …) adds ?v=<content hash>, so after an
+upgrade browsers fetch the new CSS and JavaScript at once, and a versioned URL can be
+cached for a year (by the browser and by the proxy that serves /static/)."""
+
+import hashlib
+from pathlib import Path
+
+from flask import request
+
+YEAR = 365 * 24 * 3600
+
+
+def init_app(app):
+    versions = {}  # filename -> ((mtime, size), version): a changed file gets a new hash
+
+    def version_of(filename):
+        path = Path(app.static_folder) / filename
+        try:
+            stat = path.stat()
+        except OSError:
+            return None
+        known = versions.get(filename)
+        if known is None or known[0] != (stat.st_mtime_ns, stat.st_size):
+            known = ((stat.st_mtime_ns, stat.st_size), hashlib.sha256(path.read_bytes()).hexdigest()[:12])
+            versions[filename] = known
+        return known[1]
+
+    @app.url_defaults
+    def add_version(endpoint, values):
+        if endpoint == "static" and "filename" in values and "v" not in values:
+            version = version_of(values["filename"])
+            if version:
+                values["v"] = version
+
+    def max_age(_filename):
+        return YEAR if request.args.get("v") else None
+
+    app.get_send_file_max_age = max_age
+
+    @app.after_request
+    def immutable_when_versioned(response):
+        if request.endpoint == "static" and request.args.get("v") and response.status_code == 200:
+            response.cache_control.immutable = True
+        return response

@@ -1,0 +1,93 @@
+"""Running in production: versioned static files, and a clear page (not a traceback)
+when the database is read-only or full."""
+
+import re
+
+import pytest
+from sqlalchemy import event, func, select
+
+from salesdesk.extensions import db
+from salesdesk.ledger.models import Customer
+from tests.ledger_helpers import new_customer_form
+
+# ---- static files ----------------------------------------------------------------------------
+
+
+def test_pages_link_static_files_with_a_content_version(client_as, world):
+    client = client_as(world.rep_a)
+    html = client.get("/").get_data(as_text=True)
+    urls = re.findall(r'(?:src|href)="(/static/[^"#]+)', html)
+    assert urls and all(re.search(r"\?v=[0-9a-f]{12}$", url) for url in urls), urls
+    css = next(url for url in urls if "app.css" in url)
+    response = client.get(css)
+    assert response.status_code == 200
+    assert "max-age=31536000" in response.headers["Cache-Control"]
+    assert "immutable" in response.headers["Cache-Control"]
+    # Without a version the browser must check again.
+    plain = client.get("/static/css/app.css")
+    assert "max-age=31536000" not in plain.headers.get("Cache-Control", "")
+
+
+def test_a_changed_file_gets_a_new_version(app, tmp_path):
+    app.static_folder = str(tmp_path)
+    (tmp_path / "x.js").write_text("one")
+    with app.test_request_context():
+        from flask import url_for
+
+        first = url_for("static", filename="x.js")
+        (tmp_path / "x.js").write_text("two, longer")
+        second = url_for("static", filename="x.js")
+        missing = url_for("static", filename="nothing.js")
+    assert first != second and "?v=" in first and missing == "/static/nothing.js"
+
+
+# ---- a database that cannot be written ------------------------------------------------------
+
+
+@pytest.fixture
+def read_only_app(make_app, database_url, world):
+    """A second app on the same database, which it may read but not write."""
+    if database_url.startswith("sqlite"):
+        path = database_url.removeprefix("sqlite:///")
+        return make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///file:{path}?mode=ro&uri=true")
+    return make_app(
+        SQLALCHEMY_ENGINE_OPTIONS={"connect_args": {"options": "-c default_transaction_read_only=on"}}
+    )
+
+
+def customers():
+    db.session.rollback()
+    return db.session.scalar(select(func.count()).select_from(Customer))
+
+
+def test_a_read_only_database_gives_a_clear_error_page(read_only_app, world):
+    before = customers()
+    client = read_only_app.test_client().login_as(world.rep_a)
+    assert client.get("/customers").status_code == 200, "reading still works"
+    response = client.post("/customers/new", data=new_customer_form())
+    html = response.get_data(as_text=True)
+    assert response.status_code == 503 and response.headers["Retry-After"] == "30"
+    assert "只读" in html and "没有保存" in html and "Traceback" not in html
+    htmx = client.post("/customers/new", data=new_customer_form(name="另一家公司"), htmx=True)
+    assert htmx.status_code == 503 and "HX-Trigger" in htmx.headers
+    assert customers() == before
+
+
+def test_a_full_sqlite_database_gives_a_clear_error_page(make_app, database_url, world):
+    if not database_url.startswith("sqlite"):
+        pytest.skip("SQLite only: PostgreSQL's disk-full error is the same page (OperationalError)")
+    full = make_app()
+    with full.app_context():
+
+        @event.listens_for(db.engine, "connect")
+        def no_room_to_grow(connection, _record):
+            pages = connection.execute("PRAGMA page_count").fetchone()[0]
+            connection.execute(f"PRAGMA max_page_count = {pages}")
+
+        db.engine.dispose()
+    before = customers()
+    client = full.test_client().login_as(world.rep_a)
+    form = new_customer_form(notes="备注" * 2400)
+    response = client.post("/customers/new", data=form)
+    assert response.status_code == 503 and "磁盘已满" in response.get_data(as_text=True)
+    assert customers() == before
