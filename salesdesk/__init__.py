@@ -104,6 +104,9 @@ def _send_to_login():
 
 
 def register_blueprints(app):
+    from . import health
+
+    app.register_blueprint(health.bp)
     for module in feature_modules():
         app.register_blueprint(module.bp)
 

@@ -4,7 +4,7 @@ when the database is read-only or full."""
 import re
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, select, text
 
 from salesdesk.extensions import db
 from salesdesk.ledger.models import Customer
@@ -91,3 +91,42 @@ def test_a_full_sqlite_database_gives_a_clear_error_page(make_app, database_url,
     response = client.post("/customers/new", data=form)
     assert response.status_code == 503 and "磁盘已满" in response.get_data(as_text=True)
     assert customers() == before
+
+
+# ---- health check ---------------------------------------------------------------------------
+
+
+def test_healthz_says_ok_without_a_login(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200 and response.get_json() == {
+        "status": "ok",
+        "database": "ok",
+        "migrations": "current",
+    }
+    assert response.headers["Cache-Control"] == "no-store" and "Set-Cookie" not in response.headers
+
+
+def test_healthz_reports_pending_migrations(app, client):
+    with app.app_context():
+        db.session.execute(text("UPDATE alembic_version SET version_num = '133daeee2270'"))
+        db.session.commit()
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json()["migrations"] == "1 pending: run `salesdesk upgrade`"
+
+
+def test_healthz_reports_a_database_from_newer_code(app, client):
+    with app.app_context():
+        db.session.execute(text("UPDATE alembic_version SET version_num = 'ffffffffffff'"))
+        db.session.commit()
+    response = client.get("/healthz")
+    assert response.status_code == 503 and "ffffffffffff" in response.get_json()["migrations"]
+
+
+def test_healthz_reports_an_unreachable_database(app, make_app, database_url):
+    if database_url.startswith("sqlite"):
+        broken = make_app(SQLALCHEMY_DATABASE_URI="sqlite:////nonexistent/dir/salesdesk.db")
+    else:
+        broken = make_app(SQLALCHEMY_DATABASE_URI="postgresql://postgres@127.0.0.1:1/none")
+    response = broken.test_client().get("/healthz")
+    assert response.status_code == 503 and response.get_json()["database"] == "unreachable"
