@@ -36,4 +36,3 @@ def _answer(status, **checks):
     response.status_code = status
     response.headers["Cache-Control"] = "no-store"
     return response
-

@@ -118,6 +118,7 @@ def mark_all_read(user):
 # Notifications older than this when mail gets switched on are not sent.
 MAIL_WINDOW = timedelta(hours=24)
 MAIL_BATCH = 50
+SENDERS = []  # the background senders still running (tests wait for them)
 log = logging.getLogger(__name__)
 
 
@@ -209,7 +210,9 @@ def _send_soon(session):
     than at the next periodic run."""
     if session.info.pop("notified", False) and has_app_context() and current_app.config["MAIL_ENABLED"]:
         app = current_app._get_current_object()
-        threading.Thread(target=_send_in_background, args=(app,), daemon=True).start()
+        thread = threading.Thread(target=_send_in_background, args=(app,), daemon=True)
+        SENDERS[:] = [*(sender for sender in SENDERS if sender.is_alive()), thread]
+        thread.start()
 
 
 @event.listens_for(Session, "after_rollback")

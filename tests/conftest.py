@@ -18,9 +18,10 @@ import httpx
 import pytest
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, make_url, text
+from sqlalchemy.pool import NullPool
 from werkzeug.serving import make_server
 
-from salesdesk import clock, create_app, jobs
+from salesdesk import clock, create_app, jobs, notifications
 from salesdesk.auth import services as accounts
 from salesdesk.auth.models import Role
 from salesdesk.extensions import db
@@ -63,7 +64,8 @@ def postgres_database(_isolated_instance):
     """A migrated PostgreSQL database for this test run (one per xdist worker)."""
     base = make_url(POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://", 1))
     name = f"salesdesk_test_{os.getpid()}_{secrets.token_hex(3)}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    # No pool: a connection idling here for the whole run would only be collected later.
+    admin = create_engine(base, isolation_level="AUTOCOMMIT", poolclass=NullPool)
     with admin.connect() as connection:
         connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
     url = base.set(database=name).render_as_string(hide_password=False)
@@ -101,13 +103,18 @@ def app(database_url):
         _empty_postgres(app)
     with app.app_context():
         yield app
-        # Background work a test started must finish before its database goes away.
-        for thread in [*jobs.THREADS.values(), *importer.THREADS.values()]:
-            thread.join(30)
-        jobs.THREADS.clear()
-        importer.THREADS.clear()
+        _wait_for_background_work()
         db.session.remove()
         db.engine.dispose()
+
+
+def _wait_for_background_work():
+    """Background work a test started must finish before its database goes away."""
+    for thread in [*jobs.THREADS.values(), *importer.THREADS.values(), *notifications.SENDERS]:
+        thread.join(30)
+    jobs.THREADS.clear()
+    importer.THREADS.clear()
+    notifications.SENDERS.clear()
 
 
 @pytest.fixture
@@ -122,6 +129,7 @@ def make_app(database_url):
         return other
 
     yield factory
+    _wait_for_background_work()
     for other in created:
         with other.app_context():
             db.engine.dispose()

@@ -12,6 +12,7 @@ from flask_babel import force_locale
 from sqlalchemy import func, select
 
 from salesdesk import notifications
+from salesdesk.auth.models import User
 from salesdesk.extensions import db
 from salesdesk.kb import services as kb
 from salesdesk.ledger import services as ledger
@@ -322,8 +323,10 @@ def test_reminders_run_concurrently_still_remind_once(world, due_customers, make
     results, errors = [], []
     barrier = threading.Barrier(4)
 
-    def run():
-        other = make_app()
+    # Apps are made here: building several at once in threads trips CPython's compiler.
+    apps = [make_app() for _i in range(4)]
+
+    def run(other):
         with other.app_context():
             try:
                 barrier.wait()
@@ -333,7 +336,7 @@ def test_reminders_run_concurrently_still_remind_once(world, due_customers, make
             finally:
                 db.session.remove()
 
-    threads = [threading.Thread(target=run) for _i in range(4)]
+    threads = [threading.Thread(target=run, args=(other,)) for other in apps]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -373,6 +376,12 @@ def smtp_sink():
     controller.stop()
 
 
+def ids(*objects):
+    """Ids read in the test's own app context: inside another app's context an expired
+    object would refresh through that app's engine and keep one of its connections."""
+    return [obj.id for obj in objects]
+
+
 def mail_app(make_app, port):
     return make_app(
         MAIL_ENABLED=True, MAIL_SERVER="127.0.0.1", MAIL_PORT=port, MAIL_BASE_URL="https://desk.example.cn"
@@ -398,14 +407,15 @@ def test_mail_is_off_by_default(app, world, smtp_sink):
 def test_a_notification_is_mailed_after_its_transaction_commits(world, make_app, smtp_sink, frozen_clock):
     frozen_clock(T0)
     customer = make_customer(world.manager_a, "杭州云栖数据科技有限公司", pool=True)
+    customer_id, manager_id, rep_id = ids(customer, world.manager_a, world.rep_a)
     other = mail_app(make_app, smtp_sink.port)
     with other.app_context():
-        rules.assign(world.manager_a, [customer.id], world.rep_a.id, "区域对口")
+        rules.assign(db.session.get(User, manager_id), [customer_id], rep_id, "区域对口")
         assert wait_for(lambda: len(smtp_sink.messages) == 1)
         recipients, content = smtp_sink.messages[0]
         assert recipients == ["rep.a@test.example"]
         assert "王经理" in content or "=E7=8E=8B" in content or "utf-8" in content.lower()
-        assert f"https://desk.example.cn/customers/{customer.id}" in content
+        assert f"https://desk.example.cn/customers/{customer_id}" in content
         # Sent once: the periodic run finds nothing left.
         assert notifications.send_notification_mail() == 0
         db.session.remove()
@@ -413,9 +423,10 @@ def test_a_notification_is_mailed_after_its_transaction_commits(world, make_app,
 
 
 def test_a_rolled_back_notification_is_never_mailed(world, make_app, smtp_sink):
+    (rep_id,) = ids(world.rep_a)
     other = mail_app(make_app, smtp_sink.port)
     with other.app_context():
-        notify(world.rep_a, "customer.assigned", link="/customers", actor="王经理", customer="甲公司")
+        notify(rep_id, "customer.assigned", link="/customers", actor="王经理", customer="甲公司")
         db.session.flush()
         db.session.rollback()
         assert notifications.send_notification_mail() == 0
@@ -425,9 +436,10 @@ def test_a_rolled_back_notification_is_never_mailed(world, make_app, smtp_sink):
 
 
 def test_mail_waits_for_the_commit_not_the_flush(world, make_app, smtp_sink):
+    (rep_id,) = ids(world.rep_a)
     other = mail_app(make_app, smtp_sink.port)
     with other.app_context():
-        notify(world.rep_a, "customer.assigned", link="/customers", actor="王经理", customer="甲公司")
+        notify(rep_id, "customer.assigned", link="/customers", actor="王经理", customer="甲公司")
         db.session.flush()
         time.sleep(0.3)
         assert smtp_sink.messages == [], "nothing is sent before the commit"
@@ -459,14 +471,17 @@ def test_a_slow_mail_server_does_not_slow_the_request(world, make_app, frozen_cl
 
 
 def test_an_unreachable_mail_server_is_tried_again_later(world, make_app, smtp_sink):
+    (rep_id,) = ids(world.rep_a)
     closed_port = free_port()
     broken = mail_app(make_app, closed_port)
     with broken.app_context():
-        notify(world.rep_a, "customer.assigned", link="/customers", actor="王经理", customer="甲公司")
+        notify(rep_id, "customer.assigned", link="/customers", actor="王经理", customer="甲公司")
         db.session.commit()
-        time.sleep(0.5)
+        for sender in notifications.SENDERS:
+            sender.join(30)  # the send started by the commit failed too
         assert notifications.send_notification_mail() == 0
         db.session.remove()
+    db.session.rollback()  # a fresh snapshot
     assert db.session.scalar(select(func.count()).where(Notification.emailed_at.is_(None))) == 1
     working = mail_app(make_app, smtp_sink.port)
     with working.app_context():
