@@ -113,12 +113,12 @@ def file_collision(customer_id):
 
 @bp.route("/collisions")
 def collisions():
-    status = "decided" if request.args.get("status") == "decided" else "open"
+    shown = "decided" if request.args.get("status") == "decided" else "open"
     manager_view = current_user.role in (Role.MANAGER, Role.ADMIN)
     return render(
         "rules/collisions.html",
-        reports=services.reports_for(current_user, status),
-        status=status,
+        reports=services.reports_for(current_user, shown),
+        shown=shown,
         manager_view=manager_view,
         extensions=services.pending_extensions(current_user) if manager_view else [],
         blocked=services.blocked_duplicates_per_month(current_user) if manager_view else [],
