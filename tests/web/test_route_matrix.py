@@ -1,5 +1,9 @@
 """Security checks of issue 8: what walking every route and forging every form found."""
 
+from salesdesk.extensions import db
+
+TEN_MB = "x" * (10 * 1024 * 1024)  # over MAX_FORM_MEMORY_SIZE: 413
+
 
 def test_the_collisions_page_answers_200_with_the_shown_tab_marked(client_as, world):
     # The filter went to render() as `status`, which is the HTTP status: "0 open".
@@ -8,3 +12,18 @@ def test_the_collisions_page_answers_200_with_the_shown_tab_marked(client_as, wo
         response = manager.get("/collisions" + query)
         assert response.status_code == 200
         assert f'href={link} aria-current="page"' in response.get_data(as_text=True)
+
+
+def test_a_10_mb_form_is_refused_before_it_is_read(client_as, world):
+    # Werkzeug applies MAX_FORM_MEMORY_SIZE to multipart fields only; an urlencoded
+    # 10 MB field reached the view, which took it for "no successor".
+    admin = client_as(world.admin)
+    url = f"/admin/users/{world.rep_a.id}/deactivate"
+    assert admin.post(url, data={"successor_id": TEN_MB}).status_code == 413
+    assert admin.post(url, data={"successor_id": TEN_MB}, htmx=True).status_code == 413
+    db.session.refresh(world.rep_a)
+    assert world.rep_a.active
+    # The largest real form, an article of 100,000 Chinese characters (0.9 MB encoded), still goes.
+    manager = client_as(world.manager_a)
+    response = manager.post("/kb/new", data={"title": "长文", "body": "报" * 100_000, "category_id": "0"})
+    assert response.status_code == 303
