@@ -1,6 +1,10 @@
 """Security checks of issue 8: what walking every route and forging every form found."""
 
+import pytest
+
 from salesdesk.extensions import db
+from salesdesk.ledger.models import Customer
+from tests.ledger_helpers import make_customer
 
 TEN_MB = "x" * (10 * 1024 * 1024)  # over MAX_FORM_MEMORY_SIZE: 413
 
@@ -27,3 +31,15 @@ def test_a_10_mb_form_is_refused_before_it_is_read(client_as, world):
     manager = client_as(world.manager_a)
     response = manager.post("/kb/new", data={"title": "长文", "body": "报" * 100_000, "category_id": "0"})
     assert response.status_code == 303
+
+
+@pytest.mark.parametrize("successor", ["0", "abc", "1.5", "-1", str(2**63)])
+def test_a_forged_successor_is_refused_not_taken_for_the_pool(client_as, world, successor):
+    customer = make_customer(world.rep_a, "杭州云栖数据科技有限公司")
+    response = client_as(world.admin).post(
+        f"/admin/users/{world.rep_a.id}/deactivate", data={"successor_id": successor}
+    )
+    assert response.status_code == 400
+    db.session.refresh(world.rep_a)
+    assert world.rep_a.active
+    assert db.session.get(Customer, customer.id).owner_id == world.rep_a.id
