@@ -182,7 +182,7 @@ def assign_form():
 def assign():
     form = assign_form()
     ids = request.form.getlist("customer_ids")
-    if not form.validate_on_submit() or not all(value.isdigit() for value in ids):
+    if not form.validate_on_submit() or not all(value.isdecimal() for value in ids):
         raise DomainError(_("Choose a person, give a reason and select customers."))
     moved = services.assign(current_user, [int(value) for value in ids], form.user_id.data, form.reason.data)
     flash(_("%(n)s customers assigned.", n=len(moved)), "success")
@@ -262,7 +262,7 @@ def set_territories(team_id):
         strict=False,
     ):
         province, city = province.strip()[:20], city.strip()[:30]
-        if province and user_id.isdigit():
+        if province and user_id.isdecimal():
             rows.append((province, city, int(user_id)))
     services.set_territories(current_user, team_id, rows)
     flash(_("Territories saved."), "success")

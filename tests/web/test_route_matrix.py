@@ -1,12 +1,16 @@
 """Security checks of issue 8: what walking every route and forging every form found."""
 
+import io
+
 import pytest
 
 from salesdesk.extensions import db
+from salesdesk.ledger import importer
 from salesdesk.ledger.models import Customer
 from tests.ledger_helpers import make_customer
 
 TEN_MB = "x" * (10 * 1024 * 1024)  # over MAX_FORM_MEMORY_SIZE: 413
+CSV = "客户名称,手机\n杭州新客户有限公司,13511112222\n".encode()
 
 
 def test_the_collisions_page_answers_200_with_the_shown_tab_marked(client_as, world):
@@ -43,3 +47,15 @@ def test_a_forged_successor_is_refused_not_taken_for_the_pool(client_as, world, 
     db.session.refresh(world.rep_a)
     assert world.rep_a.active
     assert db.session.get(Customer, customer.id).owner_id == world.rep_a.id
+
+
+def test_unicode_digits_in_ids_are_refused_not_a_server_error(client_as, world):
+    # "²".isdigit() is true, but int("²") raises.
+    pool = make_customer(world.manager_a, "宁波海港物流有限公司", pool=True)
+    manager = client_as(world.manager_a)
+    data = {"user_id": str(world.rep_a2.id), "reason": "区域对口", "customer_ids": ["²"]}
+    assert manager.post("/customers/assign", data=data).status_code == 400
+    assert db.session.get(Customer, pool.id).owner_id is None
+    job = importer.start_job(world.rep_a, "客户.csv", io.BytesIO(CSV))
+    response = client_as(world.rep_a).post(f"/customers/import/{job.id}/mapping", data={"map-name": "²"})
+    assert response.status_code == 422
