@@ -262,7 +262,10 @@ def set_territories(team_id):
         strict=False,
     ):
         province, city = province.strip()[:20], city.strip()[:30]
-        if province and user_id.isdecimal():
+        # A row without a rep ("—") is dropped; a forged rep ("-1", "abc") is refused.
+        if province and user_id and not user_id.isdecimal():
+            raise DomainError(_("A territory goes to an active rep of the team."), field="territories")
+        if province and user_id:
             rows.append((province, city, int(user_id)))
     services.set_territories(current_user, team_id, rows)
     flash(_("Territories saved."), "success")

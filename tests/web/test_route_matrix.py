@@ -3,10 +3,12 @@
 import io
 
 import pytest
+from sqlalchemy import select
 
 from salesdesk.extensions import db
 from salesdesk.ledger import importer
 from salesdesk.ledger.models import Customer
+from salesdesk.rules.models import Territory
 from tests.ledger_helpers import make_customer
 
 TEN_MB = "x" * (10 * 1024 * 1024)  # over MAX_FORM_MEMORY_SIZE: 413
@@ -59,3 +61,23 @@ def test_unicode_digits_in_ids_are_refused_not_a_server_error(client_as, world):
     job = importer.start_job(world.rep_a, "客户.csv", io.BytesIO(CSV))
     response = client_as(world.rep_a).post(f"/customers/import/{job.id}/mapping", data={"map-name": "²"})
     assert response.status_code == 422
+
+
+def test_a_forged_rep_in_the_territories_is_refused_and_the_old_ones_stay(client_as, world):
+    admin = client_as(world.admin)
+    url = f"/rules/teams/{world.team_a.id}/territories"
+
+    def territories():
+        db.session.rollback()
+        return db.session.execute(select(Territory.province, Territory.city, Territory.user_id)).all()
+
+    assert (
+        admin.post(url, data={"province": "浙江", "city": "", "user_id": world.rep_a.id}).status_code == 303
+    )
+    for forged in ("-1", "abc", "²", "1.5"):
+        response = admin.post(url, data={"province": "浙江", "city": "", "user_id": forged})
+        assert response.status_code == 400, forged
+        assert territories() == [("浙江", "", world.rep_a.id)]
+    # A row left without a rep ("—") is dropped, as before.
+    assert admin.post(url, data={"province": "浙江", "city": "", "user_id": ""}).status_code == 303
+    assert territories() == []
