@@ -13,7 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from . import assets, audit, jobs, notifications  # noqa: F401  (tables shared by every feature)
 from .config import load_config
 from .extensions import babel, csrf, db, htmx, login_manager, migrate
-from .web import BoundedIntegerConverter, flashes_to_toasts, is_htmx, safe_next_url
+from .web import BoundedIntegerConverter, FormLimitedRequest, flashes_to_toasts, is_htmx, safe_next_url
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -81,6 +81,7 @@ def register_extensions(app):
     )
     csrf.init_app(app)
     htmx.init_app(app)
+    app.request_class = FormLimitedRequest  # htmx's request, with the form limit
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = translation_directories()
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
 

@@ -3,8 +3,9 @@
 import json
 from urllib.parse import urlsplit
 
-from flask import get_flashed_messages, make_response, redirect, render_template, request
+from flask import Request, get_flashed_messages, make_response, redirect, render_template, request
 from htmx_flask import make_response as htmx_response
+from htmx_flask.requests import HtmxAwareRequest
 from werkzeug.routing import IntegerConverter
 
 
@@ -78,3 +79,20 @@ class BoundedIntegerConverter(IntegerConverter):
     def __init__(self, map, *args, **kwargs):
         kwargs.setdefault("max", 2**31 - 1)
         super().__init__(map, *args, **kwargs)
+
+
+class FormLimitedRequest(HtmxAwareRequest):
+    """Werkzeug applies MAX_FORM_MEMORY_SIZE to multipart fields only and reads an
+    urlencoded body whole: such a body gets that limit as its length limit (413)."""
+
+    @property
+    def max_content_length(self):
+        limit = Request.max_content_length.fget(self)
+        form_limit = self.max_form_memory_size
+        if self.mimetype == "application/x-www-form-urlencoded" and form_limit is not None:
+            return form_limit if limit is None else min(limit, form_limit)
+        return limit
+
+    @max_content_length.setter
+    def max_content_length(self, value):
+        self._max_content_length = value

@@ -117,8 +117,9 @@ def edit_user(user_id):
 def deactivate_user(user_id):
     user = db.get_or_404(User, user_id)
     successor_id = request.form.get("successor_id", type=int)
-    successor = db.session.get(User, successor_id) if successor_id else None
-    if successor_id and successor is None:
+    successor = db.session.get(User, successor_id) if successor_id and 0 < successor_id < 2**31 else None
+    # Empty means the public pool; anything else ("0", "abc") must name a user.
+    if request.form.get("successor_id") and successor is None:
         raise DomainError(_("The successor must be another active rep or manager."))
     accounts.deactivate_user(user, actor=current_user, successor=successor)
     flash(_("%(name)s can no longer log in.", name=user.display_name), "success")

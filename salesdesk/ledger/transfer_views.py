@@ -38,7 +38,7 @@ def import_mapping(job_id):
         mapping = {}
         for field in importer.FIELDS:
             value = request.form.get(f"map-{field}", "")
-            if value.isdigit():
+            if value.isdecimal():
                 mapping[field] = int(value)
         try:
             importer.set_mapping(current_user, job.id, mapping)

@@ -113,12 +113,12 @@ def file_collision(customer_id):
 
 @bp.route("/collisions")
 def collisions():
-    status = "decided" if request.args.get("status") == "decided" else "open"
+    shown = "decided" if request.args.get("status") == "decided" else "open"
     manager_view = current_user.role in (Role.MANAGER, Role.ADMIN)
     return render(
         "rules/collisions.html",
-        reports=services.reports_for(current_user, status),
-        status=status,
+        reports=services.reports_for(current_user, shown),
+        shown=shown,
         manager_view=manager_view,
         extensions=services.pending_extensions(current_user) if manager_view else [],
         blocked=services.blocked_duplicates_per_month(current_user) if manager_view else [],
@@ -182,7 +182,7 @@ def assign_form():
 def assign():
     form = assign_form()
     ids = request.form.getlist("customer_ids")
-    if not form.validate_on_submit() or not all(value.isdigit() for value in ids):
+    if not form.validate_on_submit() or not all(value.isdecimal() for value in ids):
         raise DomainError(_("Choose a person, give a reason and select customers."))
     moved = services.assign(current_user, [int(value) for value in ids], form.user_id.data, form.reason.data)
     flash(_("%(n)s customers assigned.", n=len(moved)), "success")
@@ -262,7 +262,10 @@ def set_territories(team_id):
         strict=False,
     ):
         province, city = province.strip()[:20], city.strip()[:30]
-        if province and user_id.isdigit():
+        # A row without a rep ("—") is dropped; a forged rep ("-1", "abc") is refused.
+        if province and user_id and not user_id.isdecimal():
+            raise DomainError(_("A territory goes to an active rep of the team."), field="territories")
+        if province and user_id:
             rows.append((province, city, int(user_id)))
     services.set_territories(current_user, team_id, rows)
     flash(_("Territories saved."), "success")
