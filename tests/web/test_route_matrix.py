@@ -274,6 +274,8 @@ ROUTES = {
     "auth.login": [case("200 302 302 302 302", "422 422 422 422 422")],
     "auth.logout": [case(post="L 303 303 303 303")],
     "auth.set_language": [case(post="400 400 400 400 400")],
+    # ---- monitoring: public, no session
+    "health.healthz": [case("200 200 200 200 200")],
     "auth.account": [case(LOGIN, "L 422 422 422 422")],
     # ---- knowledge base
     "kb.index": [EVERYONE],
