@@ -5,6 +5,7 @@ from flask.cli import with_appcontext
 from flask_migrate import upgrade
 from sqlalchemy import select
 
+from . import database
 from .auth import services as accounts
 from .auth.models import Role, User
 from .errors import DomainError
@@ -36,6 +37,24 @@ def init(admin_email, admin_password):
     )
     _create_user(email=admin_email, display_name="管理员", role=Role.ADMIN, password=admin_password)
     click.echo(f"Created administrator {admin_email}.")
+
+
+@salesdesk.command("upgrade")
+@with_appcontext
+def upgrade_command():
+    """Apply pending migrations (back up first)."""
+    try:
+        result = database.upgrade_database()
+    except database.UnknownRevision as error:
+        raise click.ClickException(f"{error}; upgrade the code instead.") from error
+    scripts = database.migration_scripts()
+    if not result.applied:
+        click.echo(f"The database is already current: {database.describe_revision(result.after, scripts)}.")
+        return
+    click.echo(
+        f"Upgraded the database from {database.describe_revision(result.before, scripts)} "
+        f"to {database.describe_revision(result.after, scripts)} ({len(result.applied)} migrations)."
+    )
 
 
 @salesdesk.command("create-user")

@@ -2,9 +2,14 @@
 the write transaction that service functions run in."""
 
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC
 from decimal import ROUND_HALF_UP, Decimal
 
+from alembic import command
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from flask import current_app
 from sqlalchemy import BigInteger, DateTime, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.types import TypeDecorator
@@ -81,6 +86,70 @@ def include_in_migrations(name, type_, parent_names):
     if type_ == "column":
         return not (name == "search_vector" and parent_names.get("table_name") == "customers")
     return True
+
+
+# ---- migrations ----------------------------------------------------------------------
+
+
+class UnknownRevision(RuntimeError):
+    """The database carries a migration this code does not know: newer code migrated it."""
+
+
+def migration_scripts():
+    """The Alembic scripts in migrations/ (an app context is needed)."""
+    config = current_app.extensions["migrate"].migrate.get_config()
+    return ScriptDirectory.from_config(config)
+
+
+def describe_revision(revision, scripts=None):
+    """'c25dd32b1cd0 (workbench: …)' for messages; 'an empty database' for None."""
+    if revision is None:
+        return "an empty database"
+    script = (scripts or migration_scripts()).get_revision(revision)
+    return f"{revision} ({script.doc})" if script else revision
+
+
+def current_revision(connection=None):
+    """The revision the database is at, or None before the first migration."""
+    if connection is None:
+        with db.engine.connect() as connection:
+            return current_revision(connection)
+    heads = MigrationContext.configure(connection).get_current_heads()
+    return heads[0] if heads else None
+
+
+def pending_migrations():
+    """The revision ids the database still lacks, oldest first: [] when it is at head.
+
+    For health checks and the upgrade command; needs an app context. Raises
+    UnknownRevision when the database was migrated by newer code.
+    """
+    scripts = migration_scripts()
+    current = current_revision()
+    known = {script.revision for script in scripts.walk_revisions()}
+    if current is not None and current not in known:
+        raise UnknownRevision(f"the database is at revision {current}, which this version does not know")
+    pending = scripts.iterate_revisions(scripts.get_heads(), current or "base")
+    return [script.revision for script in reversed(list(pending))]
+
+
+@dataclass
+class Upgrade:
+    before: str | None
+    after: str | None
+    applied: list[str]
+
+
+def upgrade_database():
+    """Apply pending migrations (Alembic upgrade to head) and say what changed."""
+    applied = pending_migrations()
+    before = current_revision()
+    if applied:
+        command.upgrade(current_app.extensions["migrate"].migrate.get_config(), "head")
+    return Upgrade(before=before, after=current_revision(), applied=applied)
+
+
+# ---- connections -----------------------------------------------------------------------
 
 
 @event.listens_for(Engine, "connect")
