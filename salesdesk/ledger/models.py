@@ -148,7 +148,9 @@ class Customer(db.Model):
     # rule will fire (kept up to date by the rules; None in the pool and once won).
     reclaim_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reclaim_rule: Mapped[str | None] = mapped_column(String(24))
-    extension_days: Mapped[int] = mapped_column(default=0)
+    # The server default is the one the rules migration added the column with (for
+    # rows that existed then); dropping it would rebuild customers on SQLite.
+    extension_days: Mapped[int] = mapped_column(default=0, server_default="0")
     # The reclaim date the owner was last warned about (warn once per date).
     reclaim_warned_for: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The follow-up date the owner was reminded of (remind once per date).
