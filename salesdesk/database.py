@@ -9,6 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from alembic import command
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from flask import current_app
 from sqlalchemy import BigInteger, DateTime, event
 from sqlalchemy.engine import Engine
@@ -105,7 +106,10 @@ def describe_revision(revision, scripts=None):
     """'c25dd32b1cd0 (workbench: …)' for messages; 'an empty database' for None."""
     if revision is None:
         return "an empty database"
-    script = (scripts or migration_scripts()).get_revision(revision)
+    try:
+        script = (scripts or migration_scripts()).get_revision(revision)
+    except CommandError:
+        return f"{revision} (unknown to this version)"
     return f"{revision} ({script.doc})" if script else revision
 
 
