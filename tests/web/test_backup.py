@@ -19,8 +19,18 @@ from salesdesk.extensions import db
 from salesdesk.ledger.models import Customer, FollowUp, StageChange
 from tests.helpers import LiveClient, app_config
 from tests.ledger_helpers import make_customer, new_customer_form
+from tests.schema_helpers import schema_objects
 
 FTS5_TABLES = ("customer_search", "contact_search", "kb_search")
+
+
+@pytest.fixture
+def fresh_app(empty_database):
+    """An app on a new database without tables (to restore into, say)."""
+    app = create_app(app_config(empty_database()))
+    yield app
+    with app.app_context():
+        db.engine.dispose()
 
 
 def run(app, *args, input=None):
@@ -91,7 +101,7 @@ def wait_for(condition, seconds=120):
 
 
 def test_backup_under_write_load_holds_every_row_committed_before_it(
-    app, world, gunicorn_server, empty_database, tmp_path
+    app, world, gunicorn_server, fresh_app, tmp_path
 ):
     committed, stop = [], threading.Event()
     writers = [
@@ -118,7 +128,8 @@ def test_backup_under_write_load_holds_every_row_committed_before_it(
         assert "pg_dump --format=custom" in result.output
     reported = int(re.search(r"customers (\d+)", result.output).group(1))
 
-    restored = create_app(app_config(empty_database()))
+    source_schema = schema_objects()
+    restored = fresh_app
     restore = run(restored, "restore", tmp_path / "load.backup", "--yes")
     assert restore.exit_code == 0, restore.output
     with restored.app_context():
@@ -135,11 +146,10 @@ def test_backup_under_write_load_holds_every_row_committed_before_it(
         created = select(func.count()).where(AuditEvent.action == "customer.created")
         assert db.session.scalar(created.select_from(AuditEvent)) == len(customers)
         assert database.pending_migrations() == []
+        assert schema_objects() == source_schema  # triggers, search tables and functions too
         if is_sqlite(restored):
             assert_sqlite_intact(sqlite_file(restored))
             assert_sqlite_intact(tmp_path / "load.backup")
-        db.session.remove()
-        db.engine.dispose()
 
 
 def assert_sqlite_intact(path):
@@ -272,8 +282,8 @@ def test_backup_does_not_overwrite_without_force(app, world, tmp_path):
     assert run(app, "restore", path, "--yes").exit_code == 0
 
 
-def test_restoring_an_older_backup_applies_the_newer_migrations(app, world, empty_database, tmp_path):
-    old = create_app(app_config(empty_database()))
+def test_restoring_an_older_backup_applies_the_newer_migrations(app, world, fresh_app, tmp_path):
+    old = fresh_app
     with old.app_context():
         revisions = [
             script.revision for script in reversed(list(database.migration_scripts().walk_revisions()))
@@ -281,8 +291,6 @@ def test_restoring_an_older_backup_applies_the_newer_migrations(app, world, empt
         command.upgrade(old.extensions["migrate"].migrate.get_config(), revisions[-3])
     backup = run(old, "backup", tmp_path / "old.backup")
     assert backup.exit_code == 0, backup.output
-    with old.app_context():
-        db.engine.dispose()
 
     result = run(app, "restore", tmp_path / "old.backup", "--yes")
     assert result.exit_code == 0, result.output

@@ -2,20 +2,17 @@
 the models describe, they go down and back up again, and `flask salesdesk upgrade`
 applies what is pending."""
 
-import re
-import sqlite3
-import subprocess
-
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import make_url, text
+from sqlalchemy import text
 
 from salesdesk import create_app, database
 from salesdesk.database import include_in_migrations
 from salesdesk.extensions import db
 from tests.helpers import app_config
+from tests.schema_helpers import postgres_snapshot, schema_snapshot, sqlite_snapshot
 
 FTS5_SHADOWS = ("_data", "_idx", "_docsize", "_config")
 
@@ -185,79 +182,14 @@ def test_upgrade_command_builds_an_empty_database(empty_app):
     assert database.pending_migrations() == []
 
 
-# ---- schema snapshots ------------------------------------------------------------------
-
-
-def schema_snapshot():
-    """Everything the database says about its schema, triggers and functions included,
-    in a form that does not depend on how a table came to be (created whole, or rebuilt
-    by a SQLite batch operation)."""
-    if db.engine.dialect.name == "sqlite":
-        return _sqlite_snapshot()
-    return _postgres_snapshot()
-
-
 def leftovers():
     """What remains besides alembic_version after a downgrade to base."""
     if db.engine.dialect.name == "sqlite":
-        return {name for name in _sqlite_snapshot() if name[1] != "alembic_version"}
-    dump = _postgres_snapshot()
+        return {name for name in sqlite_snapshot() if name[1] != "alembic_version"}
+    dump = postgres_snapshot()
     statements = {line for line in dump if line.startswith(("CREATE ", "ALTER ", "COMMENT "))}
     return {
         line
         for line in statements
         if "alembic_version" not in line and not line.startswith("COMMENT ON EXTENSION")
     }
-
-
-def _sqlite_snapshot():
-    path = make_url(db.engine.url).database
-    connection = sqlite3.connect(path)
-    try:
-        snapshot = {}
-        for kind, name, table, sql in connection.execute(
-            "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_autoindex%'"
-        ):
-            if kind == "table":
-                columns = tuple(connection.execute(f'PRAGMA table_xinfo("{name}")'))
-                snapshot[(kind, name)] = (columns, _table_items(sql))
-            else:
-                snapshot[(kind, name)] = (table, _normalised(sql))
-        return snapshot
-    finally:
-        connection.close()
-
-
-def _normalised(sql):
-    return None if sql is None else re.sub(r"\s+", " ", sql.replace('"', "")).strip()
-
-
-def _table_items(sql):
-    """A CREATE TABLE's columns and constraints, in any order (a batch rebuild reorders
-    constraints; ALTER TABLE ADD COLUMN appends to the text)."""
-    body = _normalised(sql)
-    body = body[body.index("(") + 1 : body.rindex(")")]
-    items, depth, start = [], 0, 0
-    for index, char in enumerate(body):
-        depth += {"(": 1, ")": -1}.get(char, 0)
-        if char == "," and depth == 0:
-            items.append(body[start:index].strip())
-            start = index + 1
-    items.append(body[start:].strip())
-    return tuple(sorted(items))
-
-
-def _postgres_snapshot():
-    url = make_url(db.engine.url).set(drivername="postgresql").render_as_string(hide_password=False)
-    dump = subprocess.run(
-        ["pg_dump", "--schema-only", "--no-owner", "--no-privileges", url],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    # Comments, and the random key of PostgreSQL's \restrict guard, differ per dump.
-    return [
-        line
-        for line in dump.splitlines()
-        if line and not line.startswith(("--", "\\restrict", "\\unrestrict"))
-    ]
