@@ -97,9 +97,13 @@ class UnknownRevision(RuntimeError):
 
 
 def migration_scripts():
-    """The Alembic scripts in migrations/ (an app context is needed)."""
-    config = current_app.extensions["migrate"].migrate.get_config()
-    return ScriptDirectory.from_config(config)
+    """The Alembic scripts in migrations/ (an app context is needed). Read once per
+    app: reading them costs far more than the health check that asks."""
+    scripts = current_app.extensions.get("salesdesk.migration_scripts")
+    if scripts is None:
+        scripts = ScriptDirectory.from_config(current_app.extensions["migrate"].migrate.get_config())
+        current_app.extensions["salesdesk.migration_scripts"] = scripts
+    return scripts
 
 
 def describe_revision(revision, scripts=None):
