@@ -1,10 +1,13 @@
 """`flask --app app salesdesk …` commands. Features add theirs to the same group."""
 
+from pathlib import Path
+
 import click
 from flask.cli import with_appcontext
 from flask_migrate import upgrade
 from sqlalchemy import select
 
+from . import backup as backups
 from . import database
 from .auth import services as accounts
 from .auth.models import Role, User
@@ -57,6 +60,45 @@ def upgrade_command():
     )
 
 
+@salesdesk.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace PATH when it exists.")
+@with_appcontext
+def backup(path, force):
+    """Back the database up into PATH while the app keeps running."""
+    report = _or_exit(backups.backup_database, path, force=force)
+    click.echo(
+        f"Backed up the {backups.KIND_NAMES[report.kind]} database with {report.method} "
+        f"into {report.path} ({_size(report.size)})."
+    )
+    checked = "integrity check passed" if report.kind == "sqlite" else "archive readable by pg_restore"
+    click.echo(f"Verified: {checked}; migration {database.describe_revision(report.revision)}.")
+    click.echo("Rows: " + ", ".join(f"{table} {count}" for table, count in report.row_counts.items()) + ".")
+
+
+@salesdesk.command("restore")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Restore without asking for confirmation.")
+@with_appcontext
+def restore(path, yes):
+    """Replace the whole database with the backup in PATH, then apply pending migrations."""
+    found = _or_exit(backups.inspect_backup, path)
+    click.echo(
+        f"{path}: a Salesdesk {backups.KIND_NAMES[found.kind]} backup at migration "
+        f"{database.describe_revision(found.revision)}."
+    )
+    if not yes:
+        click.confirm(f"Replace everything in the {backups.describe_target()} with this backup?", abort=True)
+    result = _or_exit(backups.restore_database, path)
+    click.echo(f"Restored {path} into the {result.target}.")
+    if result.upgrade.applied:
+        click.echo(
+            f"Then upgraded it from {database.describe_revision(result.upgrade.before)} to "
+            f"{database.describe_revision(result.upgrade.after)} ({len(result.upgrade.applied)} migrations)."
+        )
+    click.echo("Restart the app: its workers still hold caches of the data before the restore.")
+
+
 @salesdesk.command("create-user")
 @click.option("--email", required=True)
 @click.option("--password", required=True)
@@ -92,6 +134,13 @@ def demo():
     click.echo(f"\nDemo logins (password for all: {DEMO_PASSWORD}):")
     for email, name, role, team in logins():
         click.echo(f"  {email:<32} {name:<6} {role:<8} {team}")
+
+
+def _size(size):
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
+        size /= 1024
 
 
 def _create_user(**fields):

@@ -9,6 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from alembic import command
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from flask import current_app
 from sqlalchemy import BigInteger, DateTime, event
 from sqlalchemy.engine import Engine
@@ -96,16 +97,23 @@ class UnknownRevision(RuntimeError):
 
 
 def migration_scripts():
-    """The Alembic scripts in migrations/ (an app context is needed)."""
-    config = current_app.extensions["migrate"].migrate.get_config()
-    return ScriptDirectory.from_config(config)
+    """The Alembic scripts in migrations/ (an app context is needed). Read once per
+    app: reading them costs far more than the health check that asks."""
+    scripts = current_app.extensions.get("salesdesk.migration_scripts")
+    if scripts is None:
+        scripts = ScriptDirectory.from_config(current_app.extensions["migrate"].migrate.get_config())
+        current_app.extensions["salesdesk.migration_scripts"] = scripts
+    return scripts
 
 
 def describe_revision(revision, scripts=None):
     """'c25dd32b1cd0 (workbench: …)' for messages; 'an empty database' for None."""
     if revision is None:
         return "an empty database"
-    script = (scripts or migration_scripts()).get_revision(revision)
+    try:
+        script = (scripts or migration_scripts()).get_revision(revision)
+    except CommandError:
+        return f"{revision} (unknown to this version)"
     return f"{revision} ({script.doc})" if script else revision
 
 

@@ -62,7 +62,7 @@ def sqlite_template(tmp_path_factory, _isolated_instance):
 @pytest.fixture(scope="session")
 def postgres_database(_isolated_instance):
     """A migrated PostgreSQL database for this test run (one per xdist worker)."""
-    base = make_url(POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://", 1))
+    base = _postgres_base_url()
     name = f"salesdesk_test_{os.getpid()}_{secrets.token_hex(3)}"
     # No pool: a connection idling here for the whole run would only be collected later.
     admin = create_engine(base, isolation_level="AUTOCOMMIT", poolclass=NullPool)
@@ -76,6 +76,10 @@ def postgres_database(_isolated_instance):
         with admin.connect() as connection:
             connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.dispose()
+
+
+def _postgres_base_url():
+    return make_url(POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://", 1))
 
 
 def _empty_postgres(app):
@@ -93,6 +97,31 @@ def database_url(request, tmp_path):
         shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
         return f"sqlite:///{path}"
     return request.getfixturevalue("postgres_database")
+
+
+@pytest.fixture
+def empty_database(database_url, tmp_path):
+    """empty_database() -> the URL of a new database without tables, on the test's backend
+    (for migrations from scratch, or to restore a backup into)."""
+    created = []
+
+    def factory():
+        created.append(f"salesdesk_empty_{os.getpid()}_{secrets.token_hex(3)}")
+        if database_url.startswith("sqlite"):
+            return f"sqlite:///{tmp_path / created[-1]}.db"
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'CREATE DATABASE "{created[-1]}"')
+        return _postgres_base_url().set(database=created[-1]).render_as_string(hide_password=False)
+
+    admin = None
+    if database_url.startswith("postgresql"):
+        admin = create_engine(_postgres_base_url(), isolation_level="AUTOCOMMIT")
+    yield factory
+    if admin is not None:
+        with admin.connect() as connection:
+            for name in created:
+                connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
 
 
 @pytest.fixture
