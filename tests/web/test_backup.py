@@ -105,7 +105,7 @@ def test_backup_under_write_load_holds_every_row_committed_before_it(
 ):
     committed, stop = [], threading.Event()
     writers = [
-        Writer(gunicorn_server, rep, number, committed, stop)
+        Writer(gunicorn_server.url, rep, number, committed, stop)
         for number, rep in enumerate([world.rep_a, world.rep_a2, world.rep_b], start=1)
     ]
     for writer in writers:
