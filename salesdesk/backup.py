@@ -135,6 +135,7 @@ def backup_database(path, *, force=False):
     partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
     try:
         report = _backup_sqlite(partial) if database_kind() == "sqlite" else _backup_postgresql(partial)
+        partial.chmod(0o600)  # the whole customer list: for the service user's eyes only
         _put_in_place(partial, path, force)
     finally:
         partial.unlink(missing_ok=True)

@@ -279,6 +279,7 @@ def test_backup_does_not_overwrite_without_force(app, world, tmp_path):
     forced = run(app, "backup", path, "--force")
     assert forced.exit_code == 0, forced.output
     assert path.read_bytes() != b"last week's backup"
+    assert path.stat().st_mode & 0o777 == 0o600, "only the service user reads the customer list"
     assert run(app, "restore", path, "--yes").exit_code == 0
 
 
