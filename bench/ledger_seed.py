@@ -287,15 +287,15 @@ def unique_names(count, rng, processes):
 # ---- database set-up --------------------------------------------------------------------
 
 
-def search_index_statements():
-    """The PostgreSQL search indexes exactly as the ledger migration creates them."""
-    import importlib.util
-
-    [path] = (_common.ROOT / "migrations" / "versions").glob("*_customer_ledger_*.py")
-    spec = importlib.util.spec_from_file_location("ledger_migration", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return [statement for statement in module.POSTGRES_SEARCH if statement.startswith("CREATE INDEX")]
+def search_index_statements(connection):
+    """The PostgreSQL search indexes (GIN: tsvector, trigram) as the migrations left
+    them, read from the catalogue: their CREATE INDEX statements."""
+    return list(
+        connection.exec_driver_sql(
+            "SELECT indexdef FROM pg_indexes WHERE tablename IN ('customers', 'contacts') "
+            "AND indexdef LIKE '%%USING gin%%' ORDER BY indexname"
+        ).scalars()
+    )
 
 
 def prepare_database(url, reset):
@@ -858,12 +858,13 @@ def main(argv=None):
 
     with app.app_context():
         engine = db.engine
-        postgres_search = search_index_statements() if engine.dialect.name == "postgresql" else []
         with engine.begin() as connection:
             if engine.dialect.name == "sqlite":
                 connection.exec_driver_sql("PRAGMA cache_size=-200000")
-            # PostgreSQL: the search indexes are built once after the load (the migration's
-            # own statements), rather than maintained row by row.
+            # PostgreSQL: the search indexes are built once after the load (the
+            # migrations' own definitions), rather than maintained row by row.
+            postgres = engine.dialect.name == "postgresql"
+            postgres_search = search_index_statements(connection) if postgres else []
             for statement in postgres_search:
                 connection.exec_driver_sql(f"DROP INDEX {statement.split()[2]}")
             writer = Writer(connection)
