@@ -263,8 +263,9 @@ def storm(reps, work):
     return time.perf_counter() - started
 
 
-def verify(url, started_at):
-    """After the storm, from the database: one claim per customer, limits kept."""
+def verify(url, started_at, server_started_at):
+    """After the storm, from the database: one claim per customer, limits kept; and how
+    many customers the periodic reclaim job returned to the pool meanwhile (--jobs)."""
     from sqlalchemy import func, select
 
     from salesdesk import clock, settings
@@ -292,7 +293,13 @@ def verify(url, started_at):
         rules, now = settings.current(), clock.now()
         over_holding = sum(1 for user in claimers if services.active_count(user) > rules.max_active_per_rep)
         over_daily = sum(1 for user in claimers if services.claims_today(user, now) > rules.claims_per_day)
+        reclaimed = db.session.scalar(
+            select(func.count()).where(
+                OwnershipChange.reason.in_(services.RECLAIM_REASONS), OwnershipChange.at >= server_started_at
+            )
+        )
         result = {
+            "reclaimed_by_the_job": reclaimed,
             "history_rows": sum(count for _c, count in claims),
             "customers_claimed_twice": sum(1 for _c, count in claims if count > 1),
             "reps_over_holding_limit": over_holding,
@@ -331,6 +338,7 @@ def main(argv=None):
             work, before = plan(db, args.reps, args.claims, args.hot, args.seed)
             db.engine.dispose()
         print(f"  before: {before}")
+        server_started_at = clock.now()
         process, log, base = start_gunicorn(copy, args.jobs, log_path)
         try:
             workers = _common.child_pids(process.pid)
@@ -351,7 +359,7 @@ def main(argv=None):
         finally:
             stop_gunicorn(process, log)
         server_log = log_path.read_text()
-        checks = verify(copy, started_at)
+        checks = verify(copy, started_at, server_started_at)
     finally:
         cleanup()
 
