@@ -5,6 +5,7 @@ root as modules (`.venv/bin/python -m bench.ledger_list …`)."""
 import math
 import os
 import platform
+import shutil
 import statistics
 import time
 from pathlib import Path
@@ -21,6 +22,9 @@ BENCH_CONFIG = {
     "SECRET_KEY": "bench-secret-key",
     # Users are created by the seeder; their password hash speed is irrelevant here.
     "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+    # The periodic jobs (reclaim, reminders) would change the seeded data under the
+    # benchmarks; bench/rules_reclaim.py times them on a copy instead.
+    "RUN_PERIODIC_JOBS_IN_REQUESTS": False,
 }
 MANAGER_EMAIL = "manager1@bench.example"
 REP_EMAIL = "rep01@bench.example"
@@ -131,3 +135,61 @@ def peak_rss_mb():
     import resource
 
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def copy_database(url, suffix):
+    """A throw-away copy of the seeded database (a file copy on SQLite, CREATE DATABASE
+    … TEMPLATE on PostgreSQL, which needs no other session on the seed); returns
+    (url of the copy, cleanup)."""
+    from sqlalchemy import create_engine, make_url
+
+    if backend(url) == "sqlite":
+        source = Path(make_url(url).database)
+        engine = create_engine(url)
+        with engine.connect() as connection:
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        engine.dispose()
+        target = source.with_name(f"{source.stem}-{suffix}.db")
+        shutil.copyfile(source, target)
+
+        def cleanup():
+            for end in ("", "-wal", "-shm"):
+                Path(f"{target}{end}").unlink(missing_ok=True)
+
+        return f"sqlite:///{target}", cleanup
+    base = make_url(url)
+    copy = f"{base.database}_{suffix}"
+    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{copy}" WITH (FORCE)')
+        connection.exec_driver_sql(f'CREATE DATABASE "{copy}" TEMPLATE "{base.database}"')
+
+    def cleanup():
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{copy}" WITH (FORCE)')
+        admin.dispose()
+
+    return base.set(database=copy).render_as_string(hide_password=False), cleanup
+
+
+def process_cpu_seconds(pid):
+    """CPU time (user + system) of another process from /proc (0 if it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def child_pids(pid):
+    """The direct children of a process (gunicorn's workers)."""
+    children = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                children.append(int(entry.name))
+    return children

@@ -106,6 +106,7 @@ def main(argv=None):
     url = normalise_url(args.database_url)
     app = bench_app(url)
     rng = random.Random(7)
+    from salesdesk import settings
     from salesdesk.extensions import db
     from salesdesk.ledger import similar
     from salesdesk.ledger.services import check_duplicates
@@ -115,7 +116,7 @@ def main(argv=None):
     results = {}
     with app.app_context(), app.test_request_context():
         ex = examples(db, rng)
-        threshold = app.config["DUPLICATE_SIMILARITY"]
+        threshold = settings.current().similarity_percent / 100
 
         cold, cold_cpu = [], []
         for _ in range(args.cold):

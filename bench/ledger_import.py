@@ -14,13 +14,11 @@ so the seeded data stays as it was; --in-place imports into the seeded database 
 import argparse
 import json
 import random
-import shutil
 import time
 from datetime import date, timedelta
-from pathlib import Path
 
 from . import _common
-from ._common import DATA, MANAGER_EMAIL, backend, bench_app, normalise_url
+from ._common import DATA, MANAGER_EMAIL, backend, bench_app, copy_database, normalise_url
 from .ledger_seed import EMAIL_DOMAINS, GIVEN, INDUSTRIES, REGIONS, SURNAMES, TITLES, random_company
 
 TARGET_S = 30
@@ -173,39 +171,6 @@ def write_xlsx(path, rows):
     workbook.save(path)
 
 
-def copy_database(url):
-    """A throw-away copy of the seeded database; returns (url of the copy, cleanup)."""
-    from sqlalchemy import create_engine, make_url
-
-    if backend(url) == "sqlite":
-        source = Path(make_url(url).database)
-        engine = create_engine(url)
-        with engine.connect() as connection:
-            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-        engine.dispose()
-        target = source.with_name(source.stem + "-import.db")
-        shutil.copyfile(source, target)
-
-        def cleanup():
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{target}{suffix}").unlink(missing_ok=True)
-
-        return f"sqlite:///{target}", cleanup
-    base = make_url(url)
-    copy = f"{base.database}_import"
-    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{copy}" WITH (FORCE)')
-        connection.exec_driver_sql(f'CREATE DATABASE "{copy}" TEMPLATE "{base.database}"')
-
-    def cleanup():
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{copy}" WITH (FORCE)')
-        admin.dispose()
-
-    return base.set(database=copy).render_as_string(hide_password=False), cleanup
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database-url", default=_common.DEFAULT_SQLITE)
@@ -216,7 +181,7 @@ def main(argv=None):
     url = normalise_url(args.database_url)
     cleanup = None
     if not args.in_place:
-        url, cleanup = copy_database(url)
+        url, cleanup = copy_database(url, "import")
     try:
         run(url, args)
     finally:

@@ -8,17 +8,29 @@ the app writes them — name_key, sort_name and search_tokens from
 salesdesk.ledger.keys/search, contact search_text and phone keys, the first stage
 change and owner history — but with bulk executemany statements instead of the
 per-customer service. The FTS5 tables (SQLite) are kept by the migration's triggers;
-PostgreSQL's GIN indexes are maintained as rows go in. Deterministic for a given --seed.
+PostgreSQL's search indexes are built after the load. Deterministic for a given --seed
+and day.
+
+Ownership follows the rules (salesdesk/rules): the company's rule settings are saved
+(periods per grade), every rep holds fewer active customers than the limit, and an
+owned customer's owned_since and last follow-up are chosen so that its reclaim_at —
+computed with rules.services.deadline() — is overdue for a few (as after the reclaim
+job was off for some days), in the warning window for some and ahead for most. The
+rest of the activity the workbench reads is seeded too: notifications per user,
+collision reports, collaborations, blocked duplicates, points, and the demo knowledge
+base with an onboarding path assigned to the newest reps.
 """
 
 import argparse
 import os
 import random
 import string
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from multiprocessing import Pool
 from pathlib import Path
+from types import SimpleNamespace
 
 from . import _common
 from ._common import ADMIN_EMAIL, DATA, Stopwatch, backend, bench_app, normalise_url
@@ -207,6 +219,18 @@ NEXT_STEPS = [
 EMAIL_DOMAINS = ["qq.com", "163.com", "126.com", "sina.com", "foxmail.com", "aliyun.com"]
 TEAMS = ["华东大区", "华南大区", "华北大区", "西南大区"]
 
+# ---- the rules ------------------------------------------------------------------------
+# Periods differ by grade (A longer than D), as an admin would set them.
+GRADE_PERIODS = {"A": {"follow_up_days": 30, "deal_days": 180}, "D": {"follow_up_days": 10, "deal_days": 60}}
+# Share of open (not won/lost) customers a rep tries to hold, and of lost ones still owned;
+# every rep stays under max_active_per_rep (own cap drawn between 55 % and 99 % of it).
+OWNED_OPEN, OWNED_LOST = 0.40, 0.25
+# Owned customers' reclaim dates: overdue (the reclaim job was off for a few days),
+# within the warning window, ahead. Won customers never return.
+OVERDUE_SHARE, WARNING_SHARE = 0.03, 0.08
+# Pool customers that had an owner before (released or reclaimed).
+POOL_WITH_PAST = 0.4
+
 
 def weighted(rng, table):
     return rng.choices(list(table), weights=list(table.values()))[0]
@@ -263,15 +287,15 @@ def unique_names(count, rng, processes):
 # ---- database set-up --------------------------------------------------------------------
 
 
-def search_index_statements():
-    """The PostgreSQL search indexes exactly as the ledger migration creates them."""
-    import importlib.util
-
-    [path] = (_common.ROOT / "migrations" / "versions").glob("*_customer_ledger_*.py")
-    spec = importlib.util.spec_from_file_location("ledger_migration", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return [statement for statement in module.POSTGRES_SEARCH if statement.startswith("CREATE INDEX")]
+def search_index_statements(connection):
+    """The PostgreSQL search indexes (GIN: tsvector, trigram) as the migrations left
+    them, read from the catalogue: their CREATE INDEX statements."""
+    return list(
+        connection.exec_driver_sql(
+            "SELECT indexdef FROM pg_indexes WHERE tablename IN ('customers', 'contacts') "
+            "AND indexdef LIKE '%%USING gin%%' ORDER BY indexname"
+        ).scalars()
+    )
 
 
 def prepare_database(url, reset):
@@ -299,8 +323,8 @@ def prepare_database(url, reset):
     admin.dispose()
 
 
-def create_people(rng):
-    """Four teams, each with a manager, 15 reps and a support person; an admin.
+def create_people(rng, reps_per_team):
+    """Four teams, each with a manager, reps and a support person; an admin.
     Returns (team ids, {team id: [rep ids]}, {team id: manager id})."""
     from salesdesk.auth import services as accounts
     from salesdesk.auth.models import Role
@@ -328,7 +352,7 @@ def create_people(rng):
             team=team,
         )
         reps[team.id] = []
-        for _ in range(15):
+        for _ in range(reps_per_team):
             rep_number += 1
             rep = accounts.create_user(
                 email=f"rep{rep_number:02d}@bench.example",
@@ -362,11 +386,16 @@ def random_datetime(rng, start, end):
 
 
 class Generator:
-    def __init__(self, rng, now, today, teams, reps, managers):
+    def __init__(self, rng, now, today, teams, reps, managers, rules):
         self.rng, self.now, self.today = rng, now, today
         self.teams, self.reps, self.managers = teams, reps, managers
+        self.rules = rules
         self.all_reps = [rep for team in teams for rep in reps[team]]
         self.team_of = {rep: team for team in teams for rep in reps[team]}
+        limit = rules.max_active_per_rep
+        self.capacity = {rep: rng.randint(int(limit * 0.55), limit - 2) for rep in self.all_reps}
+        self.active = Counter()
+        self.owned = []  # (customer id, owner id, team id, name) of owned customers not won
         self.phone_keys, self.email_keys, self.credit_codes = set(), set(), set()
         self.contact_id = self.phone_id = self.follow_up_id = 0
         from pypinyin import lazy_pinyin
@@ -411,12 +440,19 @@ class Generator:
         name, province, city, name_key, sort_name, tokens = named
         rng, now = self.rng, self.now
         created_at = random_datetime(rng, now - timedelta(days=730), now - timedelta(hours=1))
-        in_pool = rng.random() < 0.15
-        if in_pool:
-            owner_id, team_id = None, rng.choice(self.teams)
+        stage = weighted(rng, STAGES)
+        owner_id = None
+        if stage == "won":  # won customers stay with their owner for good
+            owner_id = rng.choice(self.all_reps)
+        elif rng.random() < (OWNED_LOST if stage == "lost" else OWNED_OPEN):
+            rep = rng.choice(self.all_reps)
+            if stage == "lost" or self.active[rep] < self.capacity[rep]:
+                owner_id = rep
+                self.active[rep] += stage != "lost"
+        if owner_id is None:
+            team_id = rng.choice(self.teams)
             creator = rng.choice(self.reps[team_id] + [self.managers[team_id]])
         else:
-            owner_id = rng.choice(self.all_reps)
             team_id = self.team_of[owner_id]
             creator = owner_id if rng.random() < 0.8 else self.managers[team_id]
         amount = (
@@ -433,11 +469,16 @@ class Generator:
             "city": city,
             "source": weighted(rng, SOURCES),
             "grade": weighted(rng, GRADES),
-            "stage": weighted(rng, STAGES),
+            "stage": stage,
             "expected_amount": Decimal(amount),
             "owner_id": owner_id,
             "team_id": team_id,
             "owned_since": created_at if owner_id else None,
+            "reclaim_at": None,
+            "reclaim_rule": None,
+            "extension_days": 0,
+            "reclaim_warned_for": None,
+            "reminded_for": None,
             "next_follow_up_on": None,
             "last_follow_up_at": None,
             "notes": rng.choice(["", "", "", "年底有扩容计划", "老板是校友", "需开增值税专票", "对价格敏感"]),
@@ -494,11 +535,68 @@ class Generator:
                 )
         return contacts, phones
 
-    def follow_ups(self, customer, count):
-        """The customer's follow-ups, oldest first; sets its last/next follow-up dates."""
+    def plan_protection(self, customer, followed_up):
+        """An owned customer that is not won: choose owned_since and the moment of the
+        last follow-up so that its reclaim date lands overdue, in the warning window or
+        ahead (see OVERDUE_SHARE). Returns the last follow-up moment (None: none during
+        this ownership). Sets created_at, owned_since, extension_days."""
+        rng, now, rules = self.rng, self.now, self.rules
+        if customer["owner_id"] is None or customer["stage"] == "won":
+            return None
+        follow_days, deal_days = rules.periods_for(customer["grade"])
+        roll = rng.random()
+        if roll < OVERDUE_SHARE:
+            days_left = -rng.uniform(0, 5)
+        elif roll < OVERDUE_SHARE + WARNING_SHARE:
+            days_left = rng.uniform(0, rules.warning_days)
+        else:
+            days_left = rng.uniform(rules.warning_days, follow_days)
+        if followed_up and rng.random() < 0.2:  # not won in time fires first
+            since = now + timedelta(days=days_left - deal_days)
+            last = now + timedelta(days=days_left - follow_days + rng.uniform(0, follow_days - days_left))
+        else:  # no follow-up in time fires first
+            last = now + timedelta(days=days_left - follow_days)
+            since = last - timedelta(days=rng.uniform(0, deal_days - follow_days)) if followed_up else last
+        if rng.random() < 0.03:  # an extension was granted: the same date, reached later
+            extra = rng.randint(5, 30)
+            customer["extension_days"] = extra
+            since, last = since - timedelta(days=extra), last - timedelta(days=extra)
+        since, last = since.replace(microsecond=0), last.replace(microsecond=0)
+        customer["owned_since"] = since
+        if customer["created_at"] > since:
+            customer["created_at"] = customer["updated_at"] = since
+            customer["created_by_id"] = customer["updated_by_id"] = customer["owner_id"]
+        customer["updated_at"] = max(customer["updated_at"], since)
+        self.owned.append((customer["id"], customer["owner_id"], customer["team_id"], customer["name"]))
+        return last if followed_up else None
+
+    def finish(self, customer):
+        """reclaim_at and its rule exactly as the rules compute them, and the warning
+        and reminder markers the periodic jobs would have left."""
+        from salesdesk.rules.services import deadline
+
+        rng, now = self.rng, self.now
+        at, rule = deadline(SimpleNamespace(**customer), self.rules)
+        customer["reclaim_at"], customer["reclaim_rule"] = at, rule
+        # Warned already: nearly all overdue ones, half of those in the window.
+        window = now + timedelta(days=self.rules.warning_days)
+        if at is not None and at <= window and rng.random() < (0.95 if at <= now else 0.5):
+            customer["reclaim_warned_for"] = at
+        due = customer["next_follow_up_on"]
+        recent = due is not None and self.today - timedelta(days=3) <= due <= self.today
+        if customer["owner_id"] and recent and rng.random() < 0.8:
+            customer["reminded_for"] = due
+
+    def follow_ups(self, customer, count, end=None):
+        """The customer's follow-ups, oldest first, the last at `end` when given; sets
+        its last/next follow-up dates."""
         rng, now, today = self.rng, self.now, self.today
         start = max(customer["created_at"], now - timedelta(days=365))
-        moments = sorted(random_datetime(rng, start, now) for _ in range(count))
+        if end is not None:
+            start = min(start, end)
+            moments = sorted(random_datetime(rng, start, end) for _ in range(count - 1)) + [end]
+        else:
+            moments = sorted(random_datetime(rng, start, now) for _ in range(count))
         team = customer["team_id"]
         rows = []
         for i, occurred_at in enumerate(moments):
@@ -563,18 +661,39 @@ class Generator:
             "actor_id": customer["created_by_id"],
             "at": customer["created_at"],
         }
-        owner = None
-        if customer["owner_id"]:
-            owner = {
+        rng, owner_id, created_at = self.rng, customer["owner_id"], customer["created_at"]
+
+        def change(from_id, to_id, reason, actor_id, at):
+            return {
                 "customer_id": customer["id"],
-                "from_user_id": None,
-                "to_user_id": customer["owner_id"],
-                "reason": "create",
-                "actor_id": customer["created_by_id"],
-                "at": customer["created_at"],
+                "from_user_id": from_id,
+                "to_user_id": to_id,
+                "reason": reason,
+                "actor_id": actor_id,
+                "at": at,
                 "note": "",
             }
-        return stage, owner
+
+        since = customer["owned_since"]
+        if owner_id and since == created_at:
+            return stage, [change(None, owner_id, "create", customer["created_by_id"], created_at)]
+        if owner_id:  # created into the pool, claimed or assigned later
+            team = customer["team_id"]
+            if rng.random() < 0.7:
+                taken = change(None, owner_id, "claim", owner_id, since)
+            else:
+                taken = change(None, owner_id, "assign", self.managers[team], since)
+            return stage, [change(None, None, "create", customer["created_by_id"], created_at), taken]
+        if rng.random() < POOL_WITH_PAST:  # owned once, then released or reclaimed
+            team = customer["team_id"]
+            past = rng.choice(self.reps[team])
+            left = random_datetime(rng, created_at, self.now)
+            reason = rng.choices(["reclaim_no_follow_up", "reclaim_no_deal", "release"], (6, 2, 2))[0]
+            return stage, [
+                change(None, past, "create", customer["created_by_id"], created_at),
+                change(past, None, reason, past if reason == "release" else None, left),
+            ]
+        return stage, []
 
 
 # ---- inserting ---------------------------------------------------------------------------
@@ -603,12 +722,78 @@ class Writer:
                 rows.clear()
 
 
+def describe_ownership(generator, rules, now):
+    """One line: how many are owned, and where their reclaim dates fall."""
+    held = sorted(generator.active.values())
+    return (
+        f"owned, not won: {len(generator.owned):,}; active per rep {held[0]}–{held[-1]} "
+        f"(limit {rules.max_active_per_rep})"
+    )
+
+
+def seed_activity(app, rng, now, today, generator, args):
+    """Notifications, collision reports, collaborations, blocked duplicates, points and
+    the knowledge base (bench/seed_activity.py)."""
+    from salesdesk.audit import AuditEvent
+    from salesdesk.database import write_transaction
+    from salesdesk.extensions import db
+    from salesdesk.ledger.models import Collaborator, CollaboratorEvent
+    from salesdesk.notifications import Notification
+    from salesdesk.recognition import summaries
+    from salesdesk.recognition.models import PointEntry
+    from salesdesk.rules.models import CollisionReport
+
+    from . import seed_activity as activity
+
+    teams, reps, managers = generator.teams, generator.reps, generator.managers
+    owned = generator.owned
+    with app.app_context():
+        users = activity.users_of(db.session)
+        rows = {
+            Notification.__table__: activity.notifications(
+                rng, now, today, users, owned, args.notifications_per_rep
+            ),
+            CollisionReport.__table__: activity.collisions(
+                rng, now, owned, reps, generator.team_of, managers, args.collisions
+            ),
+            AuditEvent.__table__: activity.blocked_duplicates(rng, now, reps, args.customers, 2),
+            PointEntry.__table__: activity.points(
+                rng, now, [user.id for user in users if user.active], list(managers.values()), args.points
+            ),
+        }
+        collaborators, events = activity.collaborations(
+            rng, now, owned, reps, args.collaborations, args.collaborations // 12
+        )
+        rows[Collaborator.__table__], rows[CollaboratorEvent.__table__] = collaborators, events
+        with db.engine.begin() as connection:
+            writer = Writer(connection)
+            for table, table_rows in rows.items():
+                writer.add(table, table_rows)
+            writer.flush()
+        print("    rows: " + ", ".join(f"{table} {count:,}" for table, count in writer.counts.items()))
+        with write_transaction() as session:
+            summaries.rebuild(session)
+        by_id = {user.id: user for user in users}
+        admin = next(user for user in users if user.role == "admin")
+        newest = [[by_id[rep] for rep in reps[team][-3:]] for team in teams]
+        articles, assigned = activity.knowledge_base(
+            rng, now, admin, [by_id[managers[team]] for team in teams], newest
+        )
+        print(f"    knowledge base: {articles} articles, onboarding path assigned to {assigned} reps")
+        db.session.remove()
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database-url", default=_common.DEFAULT_SQLITE)
     parser.add_argument("--customers", type=int, default=100_000)
     parser.add_argument("--contacts-per-customer", type=float, default=3.0)
     parser.add_argument("--follow-ups-per-customer", type=float, default=5.0)
+    parser.add_argument("--reps-per-team", type=int, default=50)
+    parser.add_argument("--notifications-per-rep", type=int, default=300, help="over the last 60 days")
+    parser.add_argument("--collisions", type=int, default=400, help="collision reports (last 6 months)")
+    parser.add_argument("--collaborations", type=int, default=2000)
+    parser.add_argument("--points", type=int, default=30_000, help="point entries (last year)")
     parser.add_argument("--seed", type=int, default=20261122)
     parser.add_argument("--processes", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--reset", action="store_true", help="replace an existing benchmark database")
@@ -641,20 +826,27 @@ def main(argv=None):
         OwnershipChange,
         StageChange,
     )
+    from salesdesk.settings import DEFAULTS, RuleSettings
 
     with app.app_context():
         upgrade()
         watch.lap("migrate")
-        teams, reps, managers = create_people(rng)
+        teams, reps, managers = create_people(rng, args.reps_per_team)
+        # The rule settings an admin saved: the defaults, periods differing by grade.
+        db.session.execute(
+            RuleSettings.__table__.insert(),
+            [{"id": 1, **DEFAULTS, "grade_periods": GRADE_PERIODS, "updated_at": datetime.now(UTC)}],
+        )
         db.session.commit()
-        watch.lap("teams and users")
+        watch.lap("teams, users, rule settings")
+    rules = RuleSettings(id=1, grade_periods=GRADE_PERIODS, **DEFAULTS)
 
     names = unique_names(n, rng, args.processes)
     watch.lap(f"names, keys, pinyin tokens ({args.processes} proc)")
 
     now = datetime.now(UTC).replace(microsecond=0)
     today = clock.today("Asia/Shanghai")
-    generator = Generator(rng, now, today, teams, reps, managers)
+    generator = Generator(rng, now, today, teams, reps, managers, rules)
     contact_counts = spread(int(n * args.contacts_per_customer), n, rng, 1, 8)
     # About one customer in ten has no follow-up yet; the rest share the total.
     active = [i for i in range(n) if rng.random() >= 0.1]
@@ -666,12 +858,13 @@ def main(argv=None):
 
     with app.app_context():
         engine = db.engine
-        postgres_search = search_index_statements() if engine.dialect.name == "postgresql" else []
         with engine.begin() as connection:
             if engine.dialect.name == "sqlite":
                 connection.exec_driver_sql("PRAGMA cache_size=-200000")
-            # PostgreSQL: the search indexes are built once after the load (the migration's
-            # own statements), rather than maintained row by row.
+            # PostgreSQL: the search indexes are built once after the load (the
+            # migrations' own definitions), rather than maintained row by row.
+            postgres = engine.dialect.name == "postgresql"
+            postgres_search = search_index_statements(connection) if postgres else []
             for statement in postgres_search:
                 connection.exec_driver_sql(f"DROP INDEX {statement.split()[2]}")
             writer = Writer(connection)
@@ -688,16 +881,17 @@ def main(argv=None):
             for i, named in enumerate(names):
                 customer = generator.customer(i + 1, named)
                 contacts, phones = generator.contacts(customer, contact_counts[i])
-                follow_ups = generator.follow_ups(customer, follow_up_counts[i])
-                stage, owner = generator.histories(customer)
+                last = generator.plan_protection(customer, follow_up_counts[i] > 0)
+                follow_ups = generator.follow_ups(customer, follow_up_counts[i], last)
+                generator.finish(customer)
+                stage, owners = generator.histories(customer)
                 pending["customers"].append(customer)
                 pending["tags"] += generator.tags(customer)
                 pending["contacts"] += contacts
                 pending["phones"] += phones
                 pending["follow_ups"] += follow_ups
                 pending["stages"].append(stage)
-                if owner:
-                    pending["owners"].append(owner)
+                pending["owners"] += owners
                 if len(pending["customers"]) >= BATCH or i == n - 1:
                     # Parents before children (foreign keys are on).
                     for key in ("customers", "tags", "contacts", "phones", "follow_ups", "stages", "owners"):
@@ -715,6 +909,9 @@ def main(argv=None):
                 for statement in postgres_search:
                     connection.exec_driver_sql(statement)
             watch.lap("build search indexes (GIN tsvector, trigram)")
+        print("    " + describe_ownership(generator, rules, now))
+        seed_activity(app, rng, now, today, generator, args)
+        watch.lap("activity: notifications, collisions, points, KB")
 
         with engine.connect() as connection:
             if engine.dialect.name == "postgresql":

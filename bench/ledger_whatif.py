@@ -17,8 +17,7 @@ import statistics
 import time
 
 from . import _common
-from ._common import backend, normalise_url
-from .ledger_import import copy_database
+from ._common import backend, copy_database, normalise_url
 
 SORT_INDEXES = {
     "ix_customers_updated": "updated_at, id",
@@ -154,7 +153,7 @@ def main(argv=None):
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--keep", action="store_true", help="keep the modified copy")
     args = parser.parse_args(argv)
-    url, cleanup = copy_database(normalise_url(args.database_url))
+    url, cleanup = copy_database(normalise_url(args.database_url), "whatif")
     kind = backend(url)
     from sqlalchemy import create_engine
 
