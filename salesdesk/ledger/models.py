@@ -107,7 +107,9 @@ class Customer(db.Model):
         _listed("ix_customers_created", "created_at", "id"),
         _listed("ix_customers_sort_name", "sort_name", "id"),
         _listed("ix_customers_owner_stage", "owner_id", "stage"),
-        _listed("ix_customers_team_stage", "team_id", "stage"),
+        # The pipeline (per team and for the company) straight from the index.
+        _listed("ix_customers_team_stage", "team_id", "stage", "owner_id", "expected_amount"),
+        _listed("ix_customers_stage_owner", "stage", "owner_id", "expected_amount"),
         _listed("ix_customers_stage_updated", "stage", "updated_at"),
         _listed("ix_customers_grade", "grade", "id"),
         _listed("ix_customers_source", "source", "id"),
@@ -118,6 +120,7 @@ class Customer(db.Model):
         _listed("ix_customers_reclaim", "reclaim_at", "id"),
         # The workbench: a team's due follow-ups per owner.
         _listed("ix_customers_team_follow_up", "team_id", "next_follow_up_on", "owner_id"),
+        _listed("ix_customers_owner_follow_up", "owner_id", "next_follow_up_on"),
         Index(
             "ix_customers_trash",
             "deleted_at",
