@@ -106,19 +106,29 @@ def test_healthz_says_ok_without_a_login(client):
     assert response.headers["Cache-Control"] == "no-store" and "Set-Cookie" not in response.headers
 
 
-def test_healthz_reports_pending_migrations(app, client):
-    with app.app_context():
-        db.session.execute(text("UPDATE alembic_version SET version_num = '133daeee2270'"))
+@pytest.fixture
+def set_revision(app):
+    """Pretend the database is at another revision; put the real one back afterwards
+    (alembic_version outlives the per-test emptying of the PostgreSQL tables)."""
+    real = db.session.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
+
+    def set_to(revision):
+        db.session.execute(text("UPDATE alembic_version SET version_num = :r"), {"r": revision})
         db.session.commit()
+
+    yield set_to
+    set_to(real)
+
+
+def test_healthz_reports_pending_migrations(client, set_revision):
+    set_revision("c25dd32b1cd0")
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.get_json()["migrations"] == "1 pending: run `salesdesk upgrade`"
 
 
-def test_healthz_reports_a_database_from_newer_code(app, client):
-    with app.app_context():
-        db.session.execute(text("UPDATE alembic_version SET version_num = 'ffffffffffff'"))
-        db.session.commit()
+def test_healthz_reports_a_database_from_newer_code(client, set_revision):
+    set_revision("ffffffffffff")
     response = client.get("/healthz")
     assert response.status_code == 503 and "ffffffffffff" in response.get_json()["migrations"]
 
