@@ -50,9 +50,10 @@ KB_ARTICLES = 300
 CLAIM_LIMITS = {"max_active_per_rep": 100_000, "claims_per_day": 10_000}
 CUSTOMER_LINK = re.compile(r'href="/customers/(\d+)"')
 CLAIM_FORM = re.compile(r'action="/customers/(\d+)/claim"')
-# 409s that are the app working as designed: two users claimed the same pool customer,
-# or a new customer collided with an existing one. Counted apart from errors.
-EXPECTED_CONFLICTS = ("claim", "new customer (POST)")
+# Answers that are the app working as designed, counted apart from errors: 409 when two
+# users claimed the same pool customer; 422 when a new name is similar to an existing
+# one (the user ticks "this is a different one" and submits again), 409 if it is taken.
+EXPECTED = {"claim": (409,), "new customer (POST)": (409, 422)}
 BRANDS = (
     "腾飞华瑞恒通达信鑫盛宏远泰安康和美佳锐博创智联云天海金银星光明辉德正诚嘉隆昌祥福源丰裕富宇航鹏程卓越汇聚"
 )
@@ -272,24 +273,48 @@ def free_port():
         return probe.getsockname()[1]
 
 
-def start_gunicorn(url, workers, log_path, access_path, preload):
-    """gunicorn with explicit flags only: an empty --config keeps a gunicorn.conf.py in
-    the repository (if one appears) from changing what is measured."""
+# Our own --config: a gunicorn.conf.py in the repository (if one appears) is not read,
+# settings come from the command line. Its hooks only measure: the CPU time (of the
+# request's thread) and wall time each request spends inside a worker, by endpoint.
+GUNICORN_CONFIG = """\
+import os
+import time
+
+_log = os.environ["BENCH_REQUEST_LOG"]
+
+
+def pre_request(worker, req):
+    req.bench_started = (time.thread_time(), time.perf_counter())
+
+
+def post_request(worker, req, environ, resp):
+    cpu, wall = req.bench_started
+    cpu, wall = (time.thread_time() - cpu) * 1000, (time.perf_counter() - wall) * 1000
+    name = next((value for key, value in req.headers if key == "X-BENCH"), "-|0")
+    fd = os.open(_log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    os.write(fd, f"{name}|{cpu:.2f}|{wall:.2f}\\n".encode())
+    os.close(fd)
+"""
+
+
+def start_gunicorn(url, workers, log_path, request_log, preload):
     port = free_port()
     instance = DATA / "instance-load"
     instance.mkdir(parents=True, exist_ok=True)
-    empty_config = DATA / "gunicorn-flags-only.conf.py"
-    empty_config.write_text("# bench/load.py: settings come from the command line\n")
+    config = DATA / "gunicorn-load.conf.py"
+    config.write_text(GUNICORN_CONFIG)
+    Path(request_log).unlink(missing_ok=True)
     env = {
         **os.environ,
         "SALESDESK_DATABASE_URL": normalise_url(url),
         "SALESDESK_SECRET_KEY": SECRET_KEY,
         "SALESDESK_INSTANCE_PATH": str(instance),
+        "BENCH_REQUEST_LOG": str(request_log),
     }
     command = [
         str(ROOT / ".venv" / "bin" / "gunicorn"),
         "--config",
-        str(empty_config),
+        str(config),
         "--workers",
         str(workers),
         "--bind",
@@ -298,10 +323,6 @@ def start_gunicorn(url, workers, log_path, access_path, preload):
         "60",
         "--log-level",
         "info",
-        "--access-logfile",
-        str(access_path),
-        "--access-logformat",
-        "%({x-bench}i)s|%(s)s|%(M)s",
         *(["--preload"] if preload else []),
         "app:app",
     ]
@@ -331,12 +352,20 @@ def worker_pids(master):
 
 
 def proc_memory(pid):
-    """VmRSS and VmHWM (peak) in MB."""
+    """MB: VmRSS and VmHWM (peak) from status; Pss (shared pages split between the
+    processes sharing them) and Private (this process's own pages) from smaps_rollup.
+    With --preload, RSS counts the pages shared with the master in every worker."""
     values = {}
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         key, _sep, rest = line.partition(":")
         if key in ("VmRSS", "VmHWM"):
             values[key] = int(rest.split()[0]) / 1024
+    rollup = {}
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
+        key, _sep, rest = line.partition(":")
+        rollup[key] = int(rest.split()[0]) / 1024
+    values["Pss"] = rollup.get("Pss", 0)
+    values["Private"] = rollup.get("Private_Clean", 0) + rollup.get("Private_Dirty", 0)
     return values
 
 
@@ -442,7 +471,7 @@ class Session:
             return None
         url = f"{path}?{urlencode(params)}" if params else path
         measured = self.stats.measuring
-        # Names the request in gunicorn's access log, for the time spent inside a worker.
+        # Names the request for the worker-side log (GUNICORN_CONFIG): "name|measured".
         headers = {"X-Bench": f"{name}|{int(measured)}"}
         if htmx:
             headers["HX-Request"] = "true"
@@ -466,7 +495,7 @@ class Session:
         status = response.status_code
         location = response.headers.get("location", "")
         failure = None
-        conflict = status == 409 and name in EXPECTED_CONFLICTS
+        conflict = status in EXPECTED.get(name, ())
         if status >= 400 and not conflict:
             failure = f"{name} {method} {url}: {status} {response.text[:200]!r}"
         elif status in (302, 303) and "/login" in location and name != "login":
@@ -650,6 +679,10 @@ class Session:
             )
         await self.think()
         created = await self.call("new customer (POST)", "POST", "/customers/new", data=fields)
+        if created is not None and created.status_code == 422 and 'name="confirm_similar"' in created.text:
+            await self.think()
+            fields["confirm_similar"] = "y"
+            created = await self.call("new customer (POST)", "POST", "/customers/new", data=fields)
         if created is not None and created.status_code == 303:
             await self.call("customer page", "GET", created.headers["location"])
 
@@ -779,8 +812,8 @@ def run_once(base, users, args, data_rng):
     url = copy_database(base, "loadrun")
     data = harvest(url, data_rng)
     log_path = RESULTS / f"load-{label}-gunicorn.log"
-    access_path = RESULTS / f"load-{label}-access.log"
-    process, base_url = start_gunicorn(url, args.workers, log_path, access_path, args.preload)
+    request_log = RESULTS / f"load-{label}-requests.log"
+    process, base_url = start_gunicorn(url, args.workers, log_path, request_log, args.preload)
     marks = {}
 
     def on_measure(moment):
@@ -814,7 +847,7 @@ def run_once(base, users, args, data_rng):
         "postgres_s": sum(value - start["postgres"].get(pid, 0) for pid, value in end["postgres"].items()),
     }
     report = summarise(label, users, stats, elapsed, driver, marks, cpu, scan_log(log_path))
-    report["server_ms"] = server_times(access_path)
+    report["server_ms"] = server_times(request_log)
     report.update(load_start=start["load"], load_end=end["load"], machine=_common.machine(), args=vars(args))
     report["respawned_workers"] = sorted(set(end["workers"]) - set(pids))
     (RESULTS / f"load-{label}.json").write_text(json.dumps(report, ensure_ascii=False, indent=1))
@@ -822,17 +855,24 @@ def run_once(base, users, args, data_rng):
     return report
 
 
-def server_times(access_path):
-    """p50/p95 of the time inside a worker per endpoint (gunicorn's %(M)s), measured
-    requests only: the rest of the client's latency is waiting for a free worker."""
-    times = defaultdict(list)
-    for line in Path(access_path).read_text().splitlines():
-        parts = line.rsplit("|", 3)
-        if len(parts) == 4 and parts[1] == "1":
-            times[parts[0]].append(int(parts[3]))
+def server_times(request_log):
+    """Per endpoint, measured requests only: CPU ms (mean, p95) and wall ms (p50, p95)
+    inside a worker. The rest of the client's latency is waiting for a free worker."""
+    cpu, wall = defaultdict(list), defaultdict(list)
+    for line in Path(request_log).read_text().splitlines():
+        name, measured, cpu_ms, wall_ms = line.rsplit("|", 3)
+        if measured == "1":
+            cpu[name].append(float(cpu_ms))
+            wall[name].append(float(wall_ms))
     return {
-        name: {"n": len(values), "p50": statistics.median(values), "p95": percentile(values, 0.95)}
-        for name, values in sorted(times.items())
+        name: {
+            "n": len(wall[name]),
+            "cpu_mean": statistics.fmean(cpu[name]),
+            "cpu_p95": percentile(cpu[name], 0.95),
+            "p50": statistics.median(wall[name]),
+            "p95": percentile(wall[name], 0.95),
+        }
+        for name in sorted(wall)
     }
 
 
@@ -865,7 +905,7 @@ def summarise(label, users, stats, elapsed, driver, marks, cpu, log):
             "p99": percentile(everything, 0.99),
         },
         "errors": sum(stats.errors[name] for name in measured),
-        "claim_conflicts": sum(stats.conflicts.values()),
+        "expected_conflicts": sum(stats.conflicts.values()),
         "error_examples": stats.error_examples,
         "endpoints": endpoints,
         "cpu_s": cpu,
@@ -882,24 +922,32 @@ def print_report(report):
     print(
         f"\n{report['label']}: {report['requests']} requests in {report['seconds']:.0f} s = "
         f"{report['rps']:.1f} rps; all p50/p95/p99 {report['all']['p50']:.0f}/{report['all']['p95']:.0f}/"
-        f"{report['all']['p99']:.0f} ms; errors {report['errors']}, claim 409s {report['claim_conflicts']}; "
+        f"{report['all']['p99']:.0f} ms; errors {report['errors']},"
+        f" expected 409/422 {report['expected_conflicts']}; "
         f"load {report['load_start']} -> {report['load_end']}"
     )
     server = report["server_ms"]
     print(
-        f"  {'endpoint':<24} {'n':>5} {'p50':>6} {'p95':>6} {'p99':>6} {'max':>6} {'err':>4} {'409':>4}"
-        f" | in worker p50 p95"
+        f"  {'endpoint':<24} {'n':>5} {'p50':>6} {'p95':>6} {'p99':>6} {'max':>6} {'err':>4} {'exp':>4}"
+        f" | in worker: wall p50 p95, CPU mean p95"
     )
     for name, row in report["endpoints"].items():
-        inside = server.get(name, {"p50": 0, "p95": 0})
+        inside = server.get(name, {"p50": 0, "p95": 0, "cpu_mean": 0, "cpu_p95": 0})
         print(
             f"  {name:<24} {row['n']:>5} {row['p50']:>6.0f} {row['p95']:>6.0f} {row['p99']:>6.0f} "
             f"{row['max']:>6.0f} {row['errors']:>4} {row['conflicts']:>4} |"
-            f" {inside['p50']:>9.0f} {inside['p95']:>3.0f}"
+            f" {inside['p50']:>14.0f} {inside['p95']:>4.0f}"
+            f" {inside['cpu_mean']:>8.0f} {inside['cpu_p95']:>4.0f}"
         )
-    memory = ", ".join(f"{v['VmRSS']:.0f}/{v['VmHWM']:.0f}" for v in report["memory_mb"].values())
+    memory = ", ".join(
+        f"{v['VmRSS']:.0f}/{v['VmHWM']:.0f}/{v['Pss']:.0f}/{v['Private']:.0f}"
+        for v in report["memory_mb"].values()
+    )
     master = report["memory_master_mb"]
-    print(f"  workers VmRSS/VmHWM MB: {memory}; master {master['VmRSS']:.0f}/{master['VmHWM']:.0f}")
+    print(
+        f"  memory MB, VmRSS/VmHWM/Pss/Private: workers {memory};"
+        f" master {master['VmRSS']:.0f}/{master['VmHWM']:.0f}/{master['Pss']:.0f}/{master['Private']:.0f}"
+    )
     driver, cpu = report["driver"], report["cpu_s"]
     print(
         f"  CPU in the window: workers {cpu['workers_s']:.1f} s"
@@ -936,13 +984,16 @@ def main(argv=None):
         return 0
     reports = [run_once(base, int(users), args, random.Random(args.seed)) for users in args.users.split(",")]
     if len(reports) > 1:
-        print("\nramp: users, rps, p95 all, worst p95 (endpoint), errors, claim 409s, database is locked")
+        print(
+            "\nramp: users, rps, p95 all, worst p95 (endpoint), errors, expected 409/422, database is locked"
+        )
         for report in reports:
             measured = [item for item in report["endpoints"].items() if item[0] != "login"]
             worst = max(measured, key=lambda item: item[1]["p95"])
             print(
                 f"  {report['users']:>4} {report['rps']:6.1f} {report['all']['p95']:7.0f} "
-                f"{worst[1]['p95']:7.0f} ({worst[0]}) {report['errors']:>5} {report['claim_conflicts']:>4} "
+                f"{worst[1]['p95']:7.0f} ({worst[0]}) {report['errors']:>5}"
+                f" {report['expected_conflicts']:>4} "
                 f"{report['gunicorn_log']['database_is_locked']:>4}"
             )
     return 0
