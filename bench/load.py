@@ -124,7 +124,8 @@ def prepare(url):
     app = bench_app(url)
     with app.app_context():
         if db.session.scalar(select(func.count()).select_from(Article)):
-            db.engine.dispose()
+            db.session.remove()
+            db.engine.dispose()  # no connection left: the database is copied as a template
             return
         print(f"Preparing {url} (once)", flush=True)
         started = time.perf_counter()
@@ -287,6 +288,14 @@ def pre_request(worker, req):
     req.bench_started = (time.thread_time(), time.perf_counter())
 
 
+def when_ready(server):
+    # --share-dictionaries (with --preload): the master loads them before forking.
+    if os.environ.get("BENCH_SHARE_DICTIONARIES"):
+        from salesdesk import load_shared_dictionaries
+
+        load_shared_dictionaries()
+
+
 def post_request(worker, req, environ, resp):
     cpu, wall = req.bench_started
     cpu, wall = (time.thread_time() - cpu) * 1000, (time.perf_counter() - wall) * 1000
@@ -297,7 +306,7 @@ def post_request(worker, req, environ, resp):
 """
 
 
-def start_gunicorn(url, workers, log_path, request_log, preload):
+def start_gunicorn(url, workers, log_path, request_log, preload, share_dictionaries=False):
     port = free_port()
     instance = DATA / "instance-load"
     instance.mkdir(parents=True, exist_ok=True)
@@ -310,6 +319,7 @@ def start_gunicorn(url, workers, log_path, request_log, preload):
         "SALESDESK_SECRET_KEY": SECRET_KEY,
         "SALESDESK_INSTANCE_PATH": str(instance),
         "BENCH_REQUEST_LOG": str(request_log),
+        "BENCH_SHARE_DICTIONARIES": "1" if share_dictionaries else "",
     }
     command = [
         str(ROOT / ".venv" / "bin" / "gunicorn"),
@@ -806,14 +816,18 @@ def postgres_backends(url):
 
 def run_once(base, users, args, data_rng):
     kind = backend(base)
-    label = f"{kind}-{users}u{'-preload' if args.preload else ''}"
+    label = (
+        f"{kind}-{users}u{'-preload' if args.preload else ''}{'-shared' if args.share_dictionaries else ''}"
+    )
     RESULTS.mkdir(parents=True, exist_ok=True)
     print(f"\n== {label}: copying the database", flush=True)
     url = copy_database(base, "loadrun")
     data = harvest(url, data_rng)
     log_path = RESULTS / f"load-{label}-gunicorn.log"
     request_log = RESULTS / f"load-{label}-requests.log"
-    process, base_url = start_gunicorn(url, args.workers, log_path, request_log, args.preload)
+    process, base_url = start_gunicorn(
+        url, args.workers, log_path, request_log, args.preload, args.share_dictionaries
+    )
     marks = {}
 
     def on_measure(moment):
@@ -969,6 +983,11 @@ def main(argv=None):
     parser.add_argument("--think", type=float, default=1.0, help="mean think time between steps, s")
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--preload", action="store_true", help="gunicorn --preload (app loaded once, forked)")
+    parser.add_argument(
+        "--share-dictionaries",
+        action="store_true",
+        help="with --preload: salesdesk.load_shared_dictionaries() in the master before the fork",
+    )
     parser.add_argument("--seed", type=int, default=8)
     parser.add_argument("--prepare-only", action="store_true", help="seed/prepare, then stop")
     parser.add_argument(
@@ -976,6 +995,8 @@ def main(argv=None):
     )
     parser.add_argument("--keep", action="store_true", help="keep the copy the last run worked on")
     args = parser.parse_args(argv)
+    if args.share_dictionaries and not args.preload:
+        parser.error("--share-dictionaries needs --preload")
     base = normalise_url(args.database_url)
     if args.seed_customers:
         seed(base, args.seed_customers)
