@@ -542,11 +542,12 @@ class Session:
 
     async def poll_bell(self):
         """Every open page polls the bell once a minute (hx-trigger="every 60s")."""
-        delay = self.rng.uniform(0, 60)
-        while time.monotonic() + delay < self.until:
-            await asyncio.sleep(delay)
-            await self.call("bell", "GET", "/notifications/bell", htmx=True)
-            delay = 60
+        due = time.monotonic() + self.rng.uniform(0, 60)
+        while time.monotonic() < self.until:
+            await asyncio.sleep(min(1.0, max(0.0, due - time.monotonic())))
+            if time.monotonic() >= due:
+                await self.call("bell", "GET", "/notifications/bell", htmx=True)
+                due += 60
 
     # -- steps -------------------------------------------------------------------------------
 
@@ -747,20 +748,22 @@ async def drive(base_url, data, users, warmup, duration, think, seed, on_measure
         raise SystemExit(f"{logged_in.count(False)} logins failed: {stats.error_examples[:3]}")
     lag = []
     window = {}
-    until = time.monotonic() + warmup + duration
-    for session in sessions:
-        session.until = until
+    on_measure("begin")
 
     async def measure():
         await asyncio.sleep(warmup)
         on_measure("start")
         window["cpu"], window["start"] = time.process_time(), time.monotonic()
         stats.measuring = True
+        until = window["start"] + duration
         # How late the event loop wakes up: if high, the driver itself is the bottleneck.
-        while time.monotonic() < until:
+        # The window also lasts as long as something measured alongside (an import) runs.
+        while time.monotonic() < until or on_measure("running"):
             before = time.perf_counter()
             await asyncio.sleep(0.1)
             lag.append((time.perf_counter() - before - 0.1) * 1000)
+        for session in sessions:
+            session.until = time.monotonic()
         stats.measuring = False
         window["end"], window["cpu"] = time.monotonic(), time.process_time() - window["cpu"]
         on_measure("end")
@@ -816,8 +819,14 @@ def postgres_backends(url):
 
 def run_once(base, users, args, data_rng):
     kind = backend(base)
-    label = (
-        f"{kind}-{users}u{'-preload' if args.preload else ''}{'-shared' if args.share_dictionaries else ''}"
+    label = f"{kind}-{users}u" + "".join(
+        suffix
+        for suffix, wanted in (
+            ("-preload", args.preload),
+            ("-shared", args.share_dictionaries),
+            (f"-import{args.import_rows}", args.import_rows),
+        )
+        if wanted
     )
     RESULTS.mkdir(parents=True, exist_ok=True)
     print(f"\n== {label}: copying the database", flush=True)
@@ -829,8 +838,25 @@ def run_once(base, users, args, data_rng):
         url, args.workers, log_path, request_log, args.preload, args.share_dictionaries
     )
     marks = {}
+    importing = {}
 
     def on_measure(moment):
+        if moment == "running":
+            return bool(importing) and importing["process"].poll() is None
+        if moment == "begin":
+            if args.import_rows:
+                # A manager imports a file while the others work (bench/ledger_import.py on
+                # this copy: what the import's background thread does in a worker). It
+                # starts with the warm-up and the window lasts until it is done; its
+                # commit is one write transaction, on SQLite holding the only write lock.
+                log = open(RESULTS / f"load-{label}-import.log", "w")  # noqa: SIM115
+                command = [sys.executable, "-m", "bench.ledger_import", "--database-url", url]
+                command += ["--rows", str(args.import_rows), "--in-place"]
+                importing["log"] = log
+                importing["process"] = subprocess.Popen(
+                    command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
+                )
+            return None
         workers = worker_pids(process.pid)
         marks[moment] = {
             "load": _common.load(),
@@ -851,7 +877,12 @@ def run_once(base, users, args, data_rng):
         stats, elapsed, driver = asyncio.run(
             drive(base_url, data, users, args.warmup, args.duration, args.think, args.seed, on_measure)
         )
+        if importing:
+            importing["process"].wait(timeout=1800)
     finally:
+        if importing:
+            importing["process"].kill()  # no-op once it has ended
+            importing["log"].close()
         stop_gunicorn(process)
         if not args.keep:
             drop_copy(url)
@@ -862,6 +893,9 @@ def run_once(base, users, args, data_rng):
     }
     report = summarise(label, users, stats, elapsed, driver, marks, cpu, scan_log(log_path))
     report["server_ms"] = server_times(request_log)
+    if importing:
+        text = (RESULTS / f"load-{label}-import.log").read_text()
+        report["import"] = [line.strip() for line in text.splitlines() if line.startswith("  ")]
     report.update(load_start=start["load"], load_end=end["load"], machine=_common.machine(), args=vars(args))
     report["respawned_workers"] = sorted(set(end["workers"]) - set(pids))
     (RESULTS / f"load-{label}.json").write_text(json.dumps(report, ensure_ascii=False, indent=1))
@@ -970,6 +1004,8 @@ def print_report(report):
         f" loop lag p99 {driver['loop_lag_p99_ms']:.0f} ms"
     )
     print(f"  gunicorn log: {report['gunicorn_log']}")
+    for line in report.get("import", []):
+        print(f"  import: {line}")
     for example in report["error_examples"][:10]:
         print(f"  ! {example}")
 
@@ -989,6 +1025,9 @@ def main(argv=None):
         help="with --preload: salesdesk.load_shared_dictionaries() in the master before the fork",
     )
     parser.add_argument("--seed", type=int, default=8)
+    parser.add_argument(
+        "--import-rows", type=int, help="a manager imports this many rows (XLSX) while the users work"
+    )
     parser.add_argument("--prepare-only", action="store_true", help="seed/prepare, then stop")
     parser.add_argument(
         "--seed-customers", type=int, help="(re)seed the database first with this many customers (--reset)"
