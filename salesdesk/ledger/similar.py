@@ -53,7 +53,10 @@ class NameIndex:
                 query.where(Customer.deleted_at.is_(None), Customer.updated_at >= since),
                 query.where(Customer.deleted_at.is_not(None), Customer.deleted_at >= since),
             )
-        for customer_id, key, deleted_at, updated_at in db.session.execute(query):
+        # In batches: fetching all 100,000 rows at once on the first check would leave
+        # ~20 MB of freed but unreturned memory behind in every worker.
+        rows = db.session.execute(query.execution_options(yield_per=2000))
+        for customer_id, key, deleted_at, updated_at in rows:
             self._put(customer_id, None if deleted_at else key)
             self.max_id = max(self.max_id, customer_id)
             if self.synced_to is None or updated_at > self.synced_to:
