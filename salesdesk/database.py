@@ -12,10 +12,15 @@ from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from flask import current_app
 from sqlalchemy import BigInteger, DateTime, event
+from sqlalchemy.dialects.sqlite.base import SQLiteCompiler
 from sqlalchemy.engine import Engine
 from sqlalchemy.types import TypeDecorator
 
 from .extensions import db
+
+# SQLAlchemy renders a table hint (Select.with_hint) only for dialects that declare the
+# syntax; SQLite's one hint, INDEXED BY, follows the table name.
+SQLiteCompiler.get_from_hint_text = lambda _compiler, _table, text: text
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 

@@ -120,6 +120,13 @@ class ManagerHome:
     top: list
 
 
+def _covered_by(query, index):
+    """On SQLite, read the customers through `index`, which holds every column the
+    query needs: with sampled statistics SQLite may walk another index and read 100,000
+    table rows (233 ms instead of 13). PostgreSQL's planner needs no hint."""
+    return query.with_hint(Customer, f"INDEXED BY {index}", dialect_name="sqlite")
+
+
 def _team_scope(column, team):
     return column == team.id if team is not None else true()
 
@@ -146,9 +153,12 @@ def manager_home(viewer, team):
     by_stage = {
         stage: (count, amount)
         for stage, count, amount in db.session.execute(
-            _open(select(Customer.stage, func.count(), func.sum(Customer.expected_amount)))
-            .where(in_team, owned)
-            .group_by(Customer.stage)
+            _covered_by(
+                _open(select(Customer.stage, func.count(), func.sum(Customer.expected_amount)))
+                .where(in_team, owned)
+                .group_by(Customer.stage),
+                "ix_customers_team_stage" if team else "ix_customers_stage_owner",
+            )
         )
     }
     pipeline = [
@@ -202,7 +212,11 @@ def manager_home(viewer, team):
         trend=trend,
         overdue_by_rep=overdue_by_rep,
         pool_size=db.session.scalar(pool),
-        team_pool_size=db.session.scalar(pool.where(Customer.team_id == team.id)) if team else 0,
+        team_pool_size=(
+            db.session.scalar(_covered_by(pool.where(Customer.team_id == team.id), "ix_customers_team_stage"))
+            if team
+            else 0
+        ),
         claims_this_week=db.session.scalar(claims),
         blocked_this_month=blocked.get(today.strftime("%Y-%m"), 0),
         open_collisions=rules.count_reports(viewer, "open", team_id),
