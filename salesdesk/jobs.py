@@ -105,7 +105,9 @@ def optimize_sqlite():
     Without any, the planner guesses (a grade index for a grade+stage+owner filter,
     1,000 times slower), and PRAGMA optimize alone never creates the first ones."""
     if db.engine.dialect.name == "sqlite":
-        with db.engine.connect() as connection:
+        # BEGIN IMMEDIATE: take the write lock first (waiting for busy writers), not
+        # after a read, when SQLite can only refuse.
+        with db.engine.connect().execution_options(write_transaction=True) as connection:
             has_statistics = connection.exec_driver_sql(
                 "SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'"
             ).first()

@@ -180,7 +180,11 @@ class TestDuplicateCheck:
             statuses = list(pool.map(lambda c: c.post("/customers/new", data=form).status_code, clients))
         for client in clients:
             client.close()
-        assert sorted(statuses) == [303] + [409] * (len(clients) - 1)
+        # One wins. The others are refused: 409 when they lost the race at the insert,
+        # or 422 (the form with the duplicate shown) when the winner had committed
+        # before their duplicate check ran.
+        assert statuses.count(303) == 1
+        assert set(statuses) - {303} <= {409, 422}
         assert count(Customer) == 1 and count(ContactPhone) == 1
 
 
