@@ -43,6 +43,8 @@ def test_a_manager_awards_points_and_the_recipient_sees_them(page, world):
     page.wait_for_url("**/leaderboard?period=week")
     expect(page.locator(".segmented a[aria-current=true]")).to_have_text("本周")
     expect(page.locator("tr.is-me")).to_contain_text("35")
+    # The scope form came with the swap: wait until htmx has settled (and bound it).
+    page.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
     page.select_option("#board-team", label="华南大区")
     expect(page.locator(".board-caption")).to_contain_text("华南大区")
     expect(page.locator("tr.is-me")).to_have_count(0)
