@@ -19,7 +19,8 @@ os.environ.setdefault("SALESDESK_INSTANCE_PATH", str(DATA / "instance"))
 
 BENCH_CONFIG = {
     "TESTING": True,
-    "SECRET_KEY": "bench-secret-key",
+    # No SECRET_KEY: the app generates one into the instance folder above, as it would
+    # on a server.
     # Users are created by the seeder; their password hash speed is irrelevant here.
     "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
     # The periodic jobs (reclaim, reminders) would change the seeded data under the

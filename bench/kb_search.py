@@ -246,7 +246,6 @@ def run(database_url, count, rounds, keep=False):
     app = create_app(
         {
             "SQLALCHEMY_DATABASE_URI": database_url,
-            "SECRET_KEY": "bench",
             "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         }
     )

@@ -343,7 +343,7 @@ def time_awards(app, count=200):
 
 def bench(label, url, args, fresh):
     log(f"\n{label}: {url}   (load average {' '.join(f'{n:.2f}' for n in os.getloadavg())})")
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "TESTING": False})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": False})
     with app.app_context():
         counted = None
         if not fresh:

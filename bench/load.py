@@ -43,7 +43,6 @@ from ._common import DATA, ROOT, backend, bench_app, normalise_url, percentile
 
 RESULTS = ROOT / "bench" / "results"
 PASSWORD = "bench-password-42"  # bench/ledger_seed.py
-SECRET_KEY = "bench-load-secret-key"
 KB_ARTICLES = 300
 # The seeded reps hold ~1,400 customers each, far above the default limits (200 active,
 # 20 claims a day): every claim would be refused for the limit, never for a race.
@@ -316,7 +315,6 @@ def start_gunicorn(url, workers, log_path, request_log, preload, share_dictionar
     env = {
         **os.environ,
         "SALESDESK_DATABASE_URL": normalise_url(url),
-        "SALESDESK_SECRET_KEY": SECRET_KEY,
         "SALESDESK_INSTANCE_PATH": str(instance),
         "BENCH_REQUEST_LOG": str(request_log),
         "BENCH_SHARE_DICTIONARIES": "1" if share_dictionaries else "",

@@ -65,7 +65,6 @@ def start_gunicorn(url, jobs, log_path):
     env = {
         **os.environ,
         "SALESDESK_DATABASE_URL": url,
-        "SALESDESK_SECRET_KEY": "bench-secret-key",
         "SALESDESK_INSTANCE_PATH": str(instance),
     }
     log = open(log_path, "w")  # noqa: SIM115 - closed in stop_gunicorn
