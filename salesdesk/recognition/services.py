@@ -346,18 +346,19 @@ class Budget:
         return max(0, self.budget - self.spent)
 
 
+def _budget(session, user, kind, monthly):
+    zone = user_zone(user)
+    since = month_bounds(this_month(clock.now(), zone), zone)[0]
+    spent, _count = _given_since(session, user.id, kind, since)
+    return Budget(monthly, spent)
+
+
 def award_budget(user):
-    settings = get_settings()
-    since = month_bounds(this_month(clock.now(), user_zone(user)), user_zone(user))[0]
-    spent, _count = _given_since(db.session, user.id, Kind.AWARD, since)
-    return Budget(settings.award_monthly_budget, spent)
+    return _budget(db.session, user, Kind.AWARD, get_settings().award_monthly_budget)
 
 
 def thanks_budget(user):
-    settings = get_settings()
-    since = month_bounds(this_month(clock.now(), user_zone(user)), user_zone(user))[0]
-    spent, _count = _given_since(db.session, user.id, Kind.THANKS, since)
-    return Budget(settings.thanks_monthly_budget, spent)
+    return _budget(db.session, user, Kind.THANKS, get_settings().thanks_monthly_budget)
 
 
 # ---- giving points ----------------------------------------------------------------
@@ -370,43 +371,20 @@ def award_points(giver, *, recipient_id, points, category, reason, customer_id=N
         if not may_award(giver):
             raise Forbidden(_("Only managers and administrators can award points."))
         settings = get_settings(session)
-        recipient = _recipient(session, recipient_id, giver)
-        points = _check_points(points, settings.award_max_points)
-        category = _check_category(category)
-        reason = _check_reason(reason)
-        customer = get_customer(customer_id, session) if customer_id is not None else None
-        zone = user_zone(giver)
-        since = month_bounds(this_month(clock.now(), zone), zone)[0]
-        spent, _count = _given_since(session, giver.id, Kind.AWARD, since)
-        remaining = max(0, settings.award_monthly_budget - spent)
-        if points > remaining:
+        gift = _Gift(
+            session, giver, recipient_id, points, settings.award_max_points, category, reason, customer_id
+        )
+        budget = _budget(session, giver, Kind.AWARD, settings.award_monthly_budget)
+        if gift.points > budget.remaining:
             raise DomainError(
                 _(
                     "Not enough budget: %(remaining)s of your %(budget)s points are left this month.",
-                    remaining=remaining,
-                    budget=settings.award_monthly_budget,
+                    remaining=budget.remaining,
+                    budget=budget.budget,
                 ),
                 field="points",
             )
-        entry = _add_entry(
-            session,
-            kind=Kind.AWARD,
-            recipient_id=recipient.id,
-            giver_id=giver.id,
-            points=points,
-            category=category,
-            reason=reason,
-            customer_id=customer.id if customer else None,
-        )
-        notify(
-            recipient,
-            "points.received",
-            link=_path("recognition.entry", entry_id=entry.id),
-            giver=giver.display_name,
-            points=points,
-            reason=reason,
-        )
-    return entry
+        return gift.give(Kind.AWARD, "points.received")
 
 
 def thank(giver, *, recipient_id, points, category, reason, customer_id=None):
@@ -416,56 +394,67 @@ def thank(giver, *, recipient_id, points, category, reason, customer_id=None):
         if not giver.active:
             raise Forbidden(_("You do not have permission to do this."))
         settings = get_settings(session)
-        recipient = _recipient(session, recipient_id, giver)
-        points = _check_points(points, settings.thanks_max_points)
-        category = _check_category(category)
-        reason = _check_reason(reason)
-        customer = get_customer(customer_id, session) if customer_id is not None else None
-        zone = user_zone(giver)
-        now = clock.now()
-        month_began = month_bounds(this_month(now, zone), zone)[0]
-        spent, _count = _given_since(session, giver.id, Kind.THANKS, month_began)
-        remaining = max(0, settings.thanks_monthly_budget - spent)
-        if points > remaining:
+        gift = _Gift(
+            session, giver, recipient_id, points, settings.thanks_max_points, category, reason, customer_id
+        )
+        budget = _budget(session, giver, Kind.THANKS, settings.thanks_monthly_budget)
+        if gift.points > budget.remaining:
             raise DomainError(
                 _(
                     "Not enough thanks left: %(remaining)s of your %(budget)s points are left this month.",
-                    remaining=remaining,
-                    budget=settings.thanks_monthly_budget,
+                    remaining=budget.remaining,
+                    budget=budget.budget,
                 ),
                 field="points",
             )
         limit = settings.thanks_per_colleague_weekly
-        _points, times = _given_since(session, giver.id, Kind.THANKS, week_start(now, zone), recipient.id)
+        week_began = week_start(clock.now(), user_zone(giver))
+        _points, times = _given_since(session, giver.id, Kind.THANKS, week_began, gift.recipient.id)
         if times >= limit:
             raise DomainError(
                 _(
                     "You have thanked %(name)s %(count)s times this week; the limit is %(limit)s a week.",
-                    name=recipient.display_name,
+                    name=gift.recipient.display_name,
                     count=times,
                     limit=limit,
                 ),
                 field="recipient_id",
             )
+        return gift.give(Kind.THANKS, "points.thanked")
+
+
+class _Gift:
+    """Points one user gives another, checked field by field (in the caller's
+    transaction), then written with the recipient's notification."""
+
+    def __init__(self, session, giver, recipient_id, points, max_points, category, reason, customer_id):
+        self.session, self.giver = session, giver
+        self.recipient = _recipient(session, recipient_id, giver)
+        self.points = _check_points(points, max_points)
+        self.category = _check_category(category)
+        self.reason = _check_reason(reason)
+        self.customer = get_customer(customer_id, session) if customer_id is not None else None
+
+    def give(self, kind, notification_kind):
         entry = _add_entry(
-            session,
-            kind=Kind.THANKS,
-            recipient_id=recipient.id,
-            giver_id=giver.id,
-            points=points,
-            category=category,
-            reason=reason,
-            customer_id=customer.id if customer else None,
+            self.session,
+            kind=kind,
+            recipient_id=self.recipient.id,
+            giver_id=self.giver.id,
+            points=self.points,
+            category=self.category,
+            reason=self.reason,
+            customer_id=self.customer.id if self.customer else None,
         )
         notify(
-            recipient,
-            "points.thanked",
+            self.recipient,
+            notification_kind,
             link=_path("recognition.entry", entry_id=entry.id),
-            giver=giver.display_name,
-            points=points,
-            reason=reason,
+            giver=self.giver.display_name,
+            points=self.points,
+            reason=self.reason,
         )
-    return entry
+        return entry
 
 
 def reverse_entry(actor, entry_id, *, reason):
