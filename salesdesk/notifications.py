@@ -89,6 +89,14 @@ def unread_count(user):
     )
 
 
+def page_of(user, page, per_page, unread_only=False):
+    """One page of the user's notifications, newest first."""
+    query = select(Notification).where(Notification.user_id == user.id)
+    if unread_only:
+        query = query.where(Notification.read_at.is_(None))
+    return db.paginate(query.order_by(Notification.id.desc()), page=page, per_page=per_page, error_out=False)
+
+
 def newest_id(user):
     return db.session.scalar(select(func.max(Notification.id)).where(Notification.user_id == user.id)) or 0
 

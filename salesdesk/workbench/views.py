@@ -10,7 +10,6 @@ from ..extensions import db
 from ..ledger import access
 from ..ledger import services as ledger
 from ..ledger.forms import FollowUpForm
-from ..notifications import Notification
 from ..web import add_form_error, form_status, is_htmx, render, safe_next_url, see_other
 from . import bp, services
 
@@ -30,7 +29,8 @@ def _home_context(follow_up_form=None, failed_customer=None, with_manager=True):
     if with_manager and _manager_view():
         team = services.team_for(current_user, request.args.get("team", type=int))
         context["manager"] = services.manager_home(current_user, team)
-        context["teams"] = db.session.scalars(select(Team).order_by(Team.name)).all()
+        if current_user.role == Role.ADMIN:  # the team switch
+            context["teams"] = db.session.scalars(select(Team).order_by(Team.name)).all()
     return context
 
 
@@ -97,12 +97,7 @@ def notification_bell():
 def notification_list():
     unread_only = request.args.get("show") == "unread"
     page = max(1, min(request.args.get("page", 1, type=int), 10_000))
-    query = select(Notification).where(Notification.user_id == current_user.id)
-    if unread_only:
-        query = query.where(Notification.read_at.is_(None))
-    items = db.paginate(
-        query.order_by(Notification.id.desc()), page=page, per_page=NOTIFICATIONS_PER_PAGE, error_out=False
-    )
+    items = notifications.page_of(current_user, page, NOTIFICATIONS_PER_PAGE, unread_only=unread_only)
     return render(
         "workbench/notifications.html",
         "workbench/_notification_list.html",
