@@ -44,12 +44,21 @@ def backend(url):
     return "sqlite" if url.startswith("sqlite") else "postgresql"
 
 
-def bench_app(database_url, **overrides):
-    from salesdesk import create_app
+def bench_app(database_url, like_a_worker=True, **overrides):
+    """The app as a gunicorn worker has it: created, then the shared dictionaries
+    loaded and the garbage collector's view of them frozen, which the master does
+    before forking (gunicorn.conf.py). Without it every full collection in this one
+    process walks pinyin's and rjieba's millions of objects, which no worker does.
+    like_a_worker=False leaves the dictionaries to be loaded lazily, as without
+    --preload."""
+    from salesdesk import create_app, load_shared_dictionaries
 
     DATA.mkdir(parents=True, exist_ok=True)
     (DATA / "instance").mkdir(exist_ok=True)
-    return create_app({**BENCH_CONFIG, "SQLALCHEMY_DATABASE_URI": normalise_url(database_url), **overrides})
+    app = create_app({**BENCH_CONFIG, "SQLALCHEMY_DATABASE_URI": normalise_url(database_url), **overrides})
+    if like_a_worker:
+        load_shared_dictionaries()
+    return app
 
 
 def user_by_email(email):

@@ -481,6 +481,8 @@ class Generator:
             "reminded_for": None,
             "next_follow_up_on": None,
             "last_follow_up_at": None,
+            # The stage history has one row, the stage at creation (histories below).
+            "won_at": created_at if stage == "won" else None,
             "notes": rng.choice(["", "", "", "年底有扩容计划", "老板是校友", "需开增值税专票", "对价格敏感"]),
             "sort_name": sort_name,
             "search_tokens": tokens,
@@ -811,7 +813,7 @@ def main(argv=None):
     print(f"Seeding {url} with {n:,} customers ({_common.machine()})", flush=True)
 
     prepare_database(url, args.reset)
-    app = bench_app(url)
+    app = bench_app(url, like_a_worker=False)
     from flask_migrate import upgrade
     from sqlalchemy import text
 

@@ -36,7 +36,9 @@ def main(argv=None):
         last = now
 
     step("python + bench._common")
-    app = bench_app(normalise_url(args.database_url), TESTING=False, WTF_CSRF_ENABLED=False)
+    app = bench_app(
+        normalise_url(args.database_url), like_a_worker=False, TESTING=False, WTF_CSRF_ENABLED=False
+    )
     step("create_app() (Flask, SQLAlchemy, every blueprint)")
     with app.app_context():
         rep = user_by_email(REP_EMAIL)

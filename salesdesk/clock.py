@@ -1,7 +1,7 @@
 """The one source of "now". Tests set it; nothing else calls datetime.now()."""
 
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 _frozen: datetime | None = None
@@ -42,3 +42,14 @@ def from_local(moment: datetime, timezone_name) -> datetime:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=ZoneInfo(timezone_name))
     return moment.astimezone(UTC)
+
+
+def month_starts(timezone_name, count):
+    """The starts of the last `count` months where the user is, oldest first and this
+    month last, as aware datetimes (local midnight of each month's first day)."""
+    zone = ZoneInfo(timezone_name)
+    first = today(timezone_name).replace(day=1)
+    firsts = [first]
+    for _month in range(count - 1):
+        firsts.append((firsts[-1] - timedelta(days=1)).replace(day=1))
+    return [datetime.combine(day, time(), tzinfo=zone) for day in reversed(firsts)]

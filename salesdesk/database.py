@@ -11,7 +11,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from flask import current_app
-from sqlalchemy import BigInteger, DateTime, event
+from sqlalchemy import BigInteger, DateTime, case, event
 from sqlalchemy.dialects.sqlite.base import SQLiteCompiler
 from sqlalchemy.engine import Engine
 from sqlalchemy.types import TypeDecorator
@@ -23,6 +23,14 @@ from .extensions import db
 SQLiteCompiler.get_from_hint_text = lambda _compiler, _table, text: text
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+SQLITE_MMAP_BYTES = 1 << 30
+
+
+def period_of(column, starts):
+    """A CASE giving the index in `starts` (ascending) of the period `column` falls in,
+    so that a GROUP BY counts per local month or week in SQL on every database. Values
+    before the first start give NULL."""
+    return case(*((column >= start, index) for index, start in reversed(list(enumerate(starts)))))
 
 
 class UTCDateTime(TypeDecorator):
@@ -179,6 +187,10 @@ def _configure_sqlite(dbapi_connection, _record):
     # Sorts and GROUP BY without a matching index build temporary b-trees; in a temp
     # file (the default) that costs milliseconds per query, in memory microseconds.
     cursor.execute("PRAGMA temp_store=MEMORY")
+    # Read pages straight from the operating system's page cache, which every worker
+    # shares, instead of copying them through a private 2 MB cache with a system call
+    # per page: aggregates over 100,000 customers spent half their time there.
+    cursor.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
     cursor.close()
 
 

@@ -837,17 +837,24 @@ def delete_category(category, *, actor):
 UNREAD, READ, REREAD = "unread", "read", "reread"
 
 
-def reading_states(user, articles):
-    """article id -> unread / read / reread (read before the latest major revision)."""
-    ids = [article.id for article in articles]
-    receipts = dict(
-        db.session.execute(
-            select(ReadReceipt.article_id, ReadReceipt.version).where(
-                ReadReceipt.user_id == user.id, ReadReceipt.article_id.in_(ids)
+def _receipts(user_ids, article_ids):
+    """{(user id, article id): version read} for these people and articles."""
+    return {
+        (user_id, article_id): version
+        for user_id, article_id, version in db.session.execute(
+            select(ReadReceipt.user_id, ReadReceipt.article_id, ReadReceipt.version).where(
+                ReadReceipt.user_id.in_(user_ids), ReadReceipt.article_id.in_(article_ids)
             )
-        ).all()
-    )
-    return {article.id: _state(receipts.get(article.id), article) for article in articles}
+        )
+    }
+
+
+def reading_states(user, articles, receipts=None):
+    """article id -> unread / read / reread (read before the latest major revision).
+    `receipts` are given when they were read for many people at once (_receipts)."""
+    if receipts is None:
+        receipts = _receipts([user.id], [article.id for article in articles])
+    return {article.id: _state(receipts.get((user.id, article.id)), article) for article in articles}
 
 
 def _state(version, article):
@@ -1083,9 +1090,9 @@ def path_articles(path):
     return [item.article for item in path.items if item.article.is_published]
 
 
-def progress(path, user, assignment=None):
+def progress(path, user, assignment=None, receipts=None):
     articles = path_articles(path)
-    states = reading_states(user, articles)
+    states = reading_states(user, articles, receipts)
     items = [(article, states[article.id]) for article in articles]
     done = sum(1 for _article, state in items if state == READ)
     rereads = sum(1 for _article, state in items if state == REREAD)
@@ -1121,7 +1128,8 @@ def team_progress(actor, path=None, team_id=None):
         select(Assignment)
         .join(User, User.id == Assignment.user_id)
         .options(
-            joinedload(Assignment.user),
+            # The user's team too: whether an assignment is overdue depends on its time zone.
+            joinedload(Assignment.user).joinedload(User.team),
             joinedload(Assignment.path).selectinload(ReadingPath.items).joinedload(PathItem.article),
         )
         .order_by(Assignment.due_on, User.display_name)
@@ -1132,7 +1140,11 @@ def team_progress(actor, path=None, team_id=None):
         query = query.where(User.team_id == team_id)
     if path is not None:
         query = query.where(Assignment.path_id == path.id)
-    rows = [progress(a.path, a.user, a) for a in db.session.scalars(query).unique().all()]
+    assignments = db.session.scalars(query).unique().all()
+    receipts = _receipts(
+        {a.user_id for a in assignments}, {item.article_id for a in assignments for item in a.path.items}
+    )
+    rows = [progress(a.path, a.user, a, receipts) for a in assignments]
     return sorted(rows, key=lambda row: (not row.overdue, row.complete, row.assignment.due_on))
 
 

@@ -82,6 +82,9 @@ COLLABORATOR_ACTIONS = {
 }
 
 
+WON_AND_LISTED = "stage = 'won' AND deleted_at IS NULL"
+
+
 def _listed(name, *columns):
     return Index(
         name, *columns, sqlite_where=text("deleted_at IS NULL"), postgresql_where=text("deleted_at IS NULL")
@@ -111,6 +114,15 @@ class Customer(db.Model):
         _listed("ix_customers_team_stage", "team_id", "stage", "owner_id", "expected_amount"),
         _listed("ix_customers_stage_owner", "stage", "owner_id", "expected_amount"),
         _listed("ix_customers_stage_updated", "stage", "updated_at"),
+        # Won amount by month (the manager's home), straight from the index.
+        Index(
+            "ix_customers_won",
+            "won_at",
+            "team_id",
+            "expected_amount",
+            sqlite_where=text(WON_AND_LISTED),
+            postgresql_where=text(WON_AND_LISTED),
+        ),
         _listed("ix_customers_grade", "grade", "id"),
         _listed("ix_customers_source", "source", "id"),
         _listed("ix_customers_region", "province", "city"),
@@ -159,6 +171,8 @@ class Customer(db.Model):
     # The follow-up date the owner was reminded of (remind once per date).
     reminded_for: Mapped[date | None] = mapped_column(Date)
     next_follow_up_on: Mapped[date | None] = mapped_column(Date)
+    # When the customer was won (成交日期); None while not won.
+    won_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_follow_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     notes: Mapped[str] = mapped_column(Text, default="")
     # Pinyin of the name, so lists sort the way Chinese readers expect.

@@ -487,6 +487,8 @@ def insert_customers(actor, items, now, reason="create"):
         customer.tags = [CustomerTag(tag=tag) for tag in prepared.tags]
         for contact in prepared.contacts:
             _add_contact_rows(customer, contact)
+        if customer.stage == Stage.WON:
+            customer.won_at = now
         customers.append(customer)
     session.add_all(customers)
     session.flush()
@@ -609,6 +611,7 @@ def _set_stage(customer, stage, actor, now):
         )
     )
     customer.stage = stage
+    customer.won_at = now if stage == Stage.WON else None
     signals.customer_changed.send(customer)
     if stage == Stage.WON:
         # Recognition and others react inside this transaction.

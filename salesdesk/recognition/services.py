@@ -699,6 +699,14 @@ def standings(period, previous=None, team_id=None, session=None):
     return current
 
 
+def current_standings(viewer, team_id=None, period="month"):
+    """This period's ranking (company-wide, or one team's) without the rank changes,
+    badges and shares of the leaderboard page: for a glance at one's rank or a top
+    five, at half the reads."""
+    current, _previous = current_and_previous(period, clock.now(), user_zone(viewer))
+    return standings(current, team_id=team_id)
+
+
 def leaderboard(viewer, period="month", team_id=None, limit=None):
     limit = limit or BOARD_LIMIT
     if period not in PERIODS:

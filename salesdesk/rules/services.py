@@ -13,7 +13,7 @@ from sqlalchemy import delete, func, insert, or_, select, update
 
 from .. import audit, clock, settings, signals
 from ..auth.models import Role, User
-from ..database import write_transaction
+from ..database import period_of, write_transaction
 from ..errors import Conflict, DomainError, Forbidden, NotFound
 from ..extensions import db
 from ..jobs import periodic
@@ -774,24 +774,22 @@ def decide_collision(actor, report_id, decision, note):
 
 
 def blocked_duplicates_per_month(user, months=6, team_id=None):
-    """[(month 'YYYY-MM', blocked creations)] for the manager's team (admins: all teams,
-    or the one they pick)."""
+    """[(month 'YYYY-MM', blocked creations)], newest first, for the manager's team
+    (admins: all teams, or the one they pick); months without any are left out."""
     scoped = user.role != Role.ADMIN or team_id is not None
     if user.role != Role.ADMIN:
         team_id = user.team_id
-    since = clock.now() - timedelta(days=31 * months)
-    events = db.session.execute(
-        select(audit.AuditEvent.at, audit.AuditEvent.details).where(
-            audit.AuditEvent.action == "customer.duplicate_blocked", audit.AuditEvent.at >= since
-        )
-    ).all()
-    zone = ZoneInfo(user.timezone)
-    counts = Counter(
-        at.astimezone(zone).strftime("%Y-%m")
-        for at, details in events
-        if not scoped or (details or {}).get("team_id") == team_id
+    starts = clock.month_starts(user.timezone, months)
+    month = period_of(audit.AuditEvent.at, starts).label("month")
+    query = (
+        select(month, func.count())
+        .where(audit.AuditEvent.action == "customer.duplicate_blocked", audit.AuditEvent.at >= starts[0])
+        .group_by(month)
     )
-    return sorted(counts.items(), reverse=True)
+    if scoped:
+        query = query.where(audit.AuditEvent.details["team_id"].as_integer() == team_id)
+    counts = db.session.execute(query).all()
+    return [(starts[index].strftime("%Y-%m"), count) for index, count in sorted(counts, reverse=True)]
 
 
 # ---- assignment (线索分配) --------------------------------------------------------------

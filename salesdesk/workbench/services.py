@@ -1,7 +1,6 @@
 """The workbench (工作台): what a rep and a manager see first, gathered from the ledger,
 the rules, the knowledge base and recognition; and the daily follow-up reminders."""
 
-from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -9,16 +8,16 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, select, true, update
+from sqlalchemy import func, or_, select, text, true, update
 
 from .. import clock, settings
 from ..auth.models import Role, Team, User
-from ..database import write_transaction
+from ..database import period_of, write_transaction
 from ..errors import NotFound
 from ..extensions import db
 from ..jobs import periodic
 from ..kb import services as kb
-from ..ledger.models import Collaborator, CollaboratorStatus, Customer, OwnershipChange, Stage, StageChange
+from ..ledger.models import WON_AND_LISTED, Collaborator, CollaboratorStatus, Customer, OwnershipChange, Stage
 from ..notifications import Notification, register_kinds, with_dates
 from ..recognition import services as recognition
 from ..rules import services as rules
@@ -80,7 +79,8 @@ def rep_home(user):
         .where(Collaborator.user_id == user.id, Collaborator.status == CollaboratorStatus.REQUESTED)
         .order_by(Collaborator.created_at)
     ).all()
-    board = recognition.leaderboard(user, "month", limit=3)
+    standings = recognition.current_standings(user)
+    user_id = user.id  # once: `user` may be the current_user proxy
     return {
         "today": today,
         "now": now,
@@ -90,8 +90,9 @@ def rep_home(user):
         "requests_to_me": requests_to_me,
         "my_requests": my_requests,
         "learning": kb.my_assignments(user),
-        "standing": board.me,
-        "ranked": board.ranked,
+        "standing": next((s for s in standings if s.user_id == user_id), None),
+        "ranked": len(standings),
+        "standings": standings,
     }
 
 
@@ -110,7 +111,7 @@ class ManagerHome:
     team: Team | None
     pipeline: list
     trend: list  # [(month start date, won count, won amount)]
-    overdue_by_rep: list  # [(user, count)]
+    overdue_by_rep: list  # [(user, count)], the most behind first
     pool_size: int
     team_pool_size: int
     claims_this_week: int
@@ -131,19 +132,9 @@ def _team_scope(column, team):
     return column == team.id if team is not None else true()
 
 
-def _month_start(day):
-    return day.replace(day=1)
-
-
-def _months_back(first, count):
-    months = [first]
-    for _i in range(count - 1):
-        months.append(_month_start(months[-1] - timedelta(days=1)))
-    return list(reversed(months))
-
-
-def manager_home(viewer, team):
-    """The team's state at a glance; team None means the whole company (admins)."""
+def manager_home(viewer, team, company_standings=None):
+    """The team's state at a glance; team None means the whole company (admins).
+    company_standings: this month's, when the rep part of the home has them already."""
     zone = ZoneInfo(team.timezone if team else viewer.timezone)
     now = clock.now()
     today = now.astimezone(zone).date()
@@ -165,27 +156,28 @@ def manager_home(viewer, team):
         PipelineStage(stage, *by_stage.get(stage.value, (0, 0))) for stage in Stage if stage != Stage.LOST
     ]
 
-    months = _months_back(_month_start(today), TREND_MONTHS)
-    since = datetime.combine(months[0], time(), tzinfo=zone)
-    wins = db.session.execute(
-        select(StageChange.at, Customer.expected_amount)
-        .join(Customer, Customer.id == StageChange.customer_id)
-        .where(
-            StageChange.to_stage == Stage.WON, StageChange.at >= since, in_team, Customer.deleted_at.is_(None)
+    starts = clock.month_starts(zone.key, TREND_MONTHS)
+    month = period_of(Customer.won_at, starts).label("month")
+    wins = {
+        index: (count, amount)
+        for index, count, amount in db.session.execute(
+            _covered_by(
+                select(month, func.count(), func.sum(Customer.expected_amount))
+                # Spelt as the partial index's condition, so that SQLite can use it.
+                .where(text(WON_AND_LISTED), Customer.won_at >= starts[0], in_team)
+                .group_by(month),
+                "ix_customers_won",
+            )
         )
-    ).all()
-    won_count, won_amount = Counter(), Counter()
-    for at, amount in wins:
-        month = _month_start(at.astimezone(zone).date())
-        won_count[month] += 1
-        won_amount[month] += amount
-    trend = [(month, won_count[month], won_amount[month]) for month in months]
+    }
+    trend = [(start.date(), *wins.get(index, (0, 0))) for index, start in enumerate(starts)]
 
     overdue = db.session.execute(
         _open(select(Customer.owner_id, func.count()))
         .where(in_team, owned, Customer.next_follow_up_on < today)
         .group_by(Customer.owner_id)
-        .order_by(func.count().desc())
+        .order_by(func.count().desc(), Customer.owner_id)
+        .limit(PANEL_LIMIT)
     ).all()
     people = {
         user.id: user
@@ -203,9 +195,11 @@ def manager_home(viewer, team):
     if team is not None:
         claims = claims.join(User, User.id == OwnershipChange.to_user_id).where(User.team_id == team.id)
     team_id = team.id if team else None
-    blocked = dict(rules.blocked_duplicates_per_month(viewer, months=1, team_id=team_id))
 
-    board = recognition.leaderboard(viewer, "month", team_id=team_id, limit=5)
+    if team is None and company_standings is not None:
+        standings = company_standings
+    else:
+        standings = recognition.current_standings(viewer, team_id)
     return ManagerHome(
         team=team,
         pipeline=pipeline,
@@ -218,10 +212,12 @@ def manager_home(viewer, team):
             else 0
         ),
         claims_this_week=db.session.scalar(claims),
-        blocked_this_month=blocked.get(today.strftime("%Y-%m"), 0),
+        blocked_this_month=sum(
+            count for _month, count in rules.blocked_duplicates_per_month(viewer, months=1, team_id=team_id)
+        ),
         open_collisions=rules.count_reports(viewer, "open", team_id),
         learning=kb.team_progress(viewer, team_id=team_id),
-        top=[row for row in board.rows if row.rank <= 5][:5],
+        top=[row for row in standings if row.rank <= 5][:5],
     )
 
 

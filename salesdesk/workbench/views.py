@@ -28,7 +28,7 @@ def _home_context(follow_up_form=None, failed_customer=None, with_manager=True):
     }
     if with_manager and _manager_view():
         team = services.team_for(current_user, request.args.get("team", type=int))
-        context["manager"] = services.manager_home(current_user, team)
+        context["manager"] = services.manager_home(current_user, team, context["rep"]["standings"])
         if current_user.role == Role.ADMIN:  # the team switch
             context["teams"] = db.session.scalars(select(Team).order_by(Team.name)).all()
     return context

@@ -6,6 +6,7 @@ import re
 import pytest
 from sqlalchemy import event, func, select, text
 
+from salesdesk import database
 from salesdesk.extensions import db
 from salesdesk.ledger.models import Customer
 from tests.ledger_helpers import new_customer_form
@@ -121,7 +122,8 @@ def set_revision(app):
 
 
 def test_healthz_reports_pending_migrations(client, set_revision):
-    set_revision("c25dd32b1cd0")
+    head = database.migration_scripts().get_revision(database.current_revision())
+    set_revision(head.down_revision)
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.get_json()["migrations"] == "1 pending: run `salesdesk upgrade`"
