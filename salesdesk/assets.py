@@ -5,7 +5,7 @@ cached for a year (by the browser and by the proxy that serves /static/)."""
 import hashlib
 from pathlib import Path
 
-from flask import request
+from flask import g, request
 
 YEAR = 365 * 24 * 3600
 
@@ -14,6 +14,13 @@ def init_app(app):
     versions = {}  # filename -> ((mtime, size), version): a changed file gets a new hash
 
     def version_of(filename):
+        # Once per request and file: a page links the icon sprite a hundred times.
+        seen = g.setdefault("static_versions", {})
+        if filename not in seen:
+            seen[filename] = current_version(filename)
+        return seen[filename]
+
+    def current_version(filename):
         path = Path(app.static_folder) / filename
         try:
             stat = path.stat()

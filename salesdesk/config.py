@@ -36,7 +36,9 @@ class Defaults:
     LOGIN_MAX_FAILURES = 5
     LOGIN_FAILURE_WINDOW_MINUTES = 15
 
-    PAGE_SIZE = 50
+    # Customers per list page: what a screen or two shows, as in most CRMs; every row
+    # costs about half a millisecond to load and render.
+    PAGE_SIZE = 25
 
     # E-mail copies of notifications, sent after the change commits (off by default).
     MAIL_ENABLED = False

@@ -17,9 +17,25 @@ from .models import Customer
 RESYNC_MARGIN = timedelta(minutes=2)
 
 
+# Keys are also filed under each of their first characters, so that a check scores only
+# the keys that can reach the threshold (see _candidates).
+LEADING = 2
+
+
+def most_edits(n, length, threshold):
+    """The most insertions and deletions (what rapidfuzz's ratio counts) that keep keys
+    of n and `length` characters similar, or None when none does. At least the length
+    difference, or two for equal lengths (one character replaced): identical keys are
+    exact duplicates, which the unique name key finds."""
+    edits = int((n + length) * (1 - threshold) + 1e-9)
+    edits -= (edits - n - length) % 2  # n + length - 2 × the common subsequence
+    return edits if edits >= (abs(n - length) or 2) else None
+
+
 class NameIndex:
     def __init__(self):
         self.by_length = defaultdict(dict)  # length -> {customer id: name key}
+        self.by_leading = defaultdict(dict)  # (length, position, character) -> {id: key}
         self.lists = {}  # length -> (ids, keys): what rapidfuzz scans, rebuilt on change
         self.lengths = {}  # customer id -> length it is filed under
         self.synced_to = None
@@ -27,20 +43,39 @@ class NameIndex:
         self.lock = threading.Lock()
 
     def _put(self, customer_id, key):
-        old = self.lengths.pop(customer_id, None)
+        old = self.lengths.get(customer_id)
+        if key and old == len(key) and self.by_length[old].get(customer_id) == key:
+            return  # read again within the resync margin, unchanged: keep the scan lists
+        self.lengths.pop(customer_id, None)
         if old is not None:
-            self.by_length[old].pop(customer_id, None)
+            old_key = self.by_length[old].pop(customer_id)
             self.lists.pop(old, None)
+            for position, char in enumerate(old_key[:LEADING]):
+                self.by_leading[(old, position, char)].pop(customer_id, None)
         if key:
             self.by_length[len(key)][customer_id] = key
             self.lengths[customer_id] = len(key)
             self.lists.pop(len(key), None)
+            for position, char in enumerate(key[:LEADING]):
+                self.by_leading[(len(key), position, char)][customer_id] = key
 
     def _list(self, length):
         if length not in self.lists:
             names = self.by_length[length]
             self.lists[length] = (list(names), list(names.values()))
         return self.lists[length]
+
+    def _candidates(self, key, length, foreign):
+        """(ids, keys) of `length` characters worth scoring against `key`, knowing that
+        a similar one has at most `foreign` characters outside its longest common
+        subsequence with `key`: one of its first foreign + 1 characters is in `key`."""
+        if foreign >= LEADING:
+            return self._list(length)
+        picked = {}
+        for position in range(foreign + 1):
+            for char in set(key):
+                picked.update(self.by_leading.get((length, position, char), {}))
+        return list(picked), list(picked.values())
 
     def refresh(self):
         query = select(Customer.id, Customer.name_key, Customer.deleted_at, Customer.updated_at)
@@ -69,10 +104,10 @@ class NameIndex:
             self.refresh()
             n = len(key)
             for length in list(self.by_length):
-                # Two strings whose lengths differ this much cannot reach the threshold.
-                if not self.by_length[length] or 1 - abs(n - length) / (n + length) < threshold:
+                edits = most_edits(n, length, threshold) if self.by_length[length] else None
+                if edits is None:
                     continue
-                ids, keys = self._list(length)
+                ids, keys = self._candidates(key, length, foreign=(length - n + edits) // 2)
                 for _name, score, index in process.extract(
                     key, keys, scorer=fuzz.ratio, score_cutoff=threshold * 100, limit=limit + 1
                 ):
