@@ -195,6 +195,10 @@ def test_manager_home_trend_counts_wins_by_month(world, client_as, frozen_clock)
     assert [(count, amount) for _month, count, amount in trend][-3:] == [(1, 100000), (0, 0), (1, 50000)]
     company = workbench.manager_home(world.admin, None).trend
     assert company[-1][1:] == (2, 120000)
+    # A deal reopened is no longer won; won again, it counts in the month it was won.
+    ledger.change_stage(world.rep_b, other.id, "negotiating", db.session.get(Customer, other.id).version)
+    assert db.session.get(Customer, other.id).won_at is None
+    assert workbench.manager_home(world.admin, None).trend[-1][1:] == (1, 50000)
     html = client_as(world.manager_a).get("/").get_data(as_text=True)
     assert "<svg" in section(html, "每月赢单") and "1月" in section(html, "每月赢单")
 
