@@ -40,7 +40,7 @@ def test_a_changed_file_gets_a_new_version(app, tmp_path):
         # Read once per request: the page links the file alike everywhere.
         assert url_for("static", filename="x.js") == first
         missing = url_for("static", filename="nothing.js")
-    with app.test_request_context():  # the next request sees the change
+    with app.app_context(), app.test_request_context():  # the next request sees the change
         second = url_for("static", filename="x.js")
     assert first != second and "?v=" in first and missing == "/static/nothing.js"
 
