@@ -82,13 +82,13 @@ COLLABORATOR_ACTIONS = {
 }
 
 
-WON_AND_LISTED = "stage = 'won' AND deleted_at IS NULL"
+LISTED = "deleted_at IS NULL"
+WON_AND_LISTED = f"stage = 'won' AND {LISTED}"
 
 
-def _listed(name, *columns):
-    return Index(
-        name, *columns, sqlite_where=text("deleted_at IS NULL"), postgresql_where=text("deleted_at IS NULL")
-    )
+def _listed(name, *columns, where=LISTED):
+    """A partial index over the rows outside the trash (or those `where` says)."""
+    return Index(name, *columns, sqlite_where=text(where), postgresql_where=text(where))
 
 
 def _in(column, values):
@@ -115,14 +115,7 @@ class Customer(db.Model):
         _listed("ix_customers_stage_owner", "stage", "owner_id", "expected_amount"),
         _listed("ix_customers_stage_updated", "stage", "updated_at"),
         # Won amount by month (the manager's home), straight from the index.
-        Index(
-            "ix_customers_won",
-            "won_at",
-            "team_id",
-            "expected_amount",
-            sqlite_where=text(WON_AND_LISTED),
-            postgresql_where=text(WON_AND_LISTED),
-        ),
+        _listed("ix_customers_won", "won_at", "team_id", "expected_amount", where=WON_AND_LISTED),
         _listed("ix_customers_grade", "grade", "id"),
         _listed("ix_customers_source", "source", "id"),
         _listed("ix_customers_region", "province", "city"),
@@ -133,12 +126,7 @@ class Customer(db.Model):
         # The workbench: a team's due follow-ups per owner.
         _listed("ix_customers_team_follow_up", "team_id", "next_follow_up_on", "owner_id"),
         _listed("ix_customers_owner_follow_up", "owner_id", "next_follow_up_on"),
-        Index(
-            "ix_customers_trash",
-            "deleted_at",
-            sqlite_where=text("deleted_at IS NOT NULL"),
-            postgresql_where=text("deleted_at IS NOT NULL"),
-        ),
+        _listed("ix_customers_trash", "deleted_at", where="deleted_at IS NOT NULL"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -487,8 +487,7 @@ def insert_customers(actor, items, now, reason="create"):
         customer.tags = [CustomerTag(tag=tag) for tag in prepared.tags]
         for contact in prepared.contacts:
             _add_contact_rows(customer, contact)
-        if customer.stage == Stage.WON:
-            customer.won_at = now
+        _date_the_win(customer, now)
         customers.append(customer)
     session.add_all(customers)
     session.flush()
@@ -602,6 +601,11 @@ def _lock(customer):
     db.session.refresh(customer, with_for_update=True)
 
 
+def _date_the_win(customer, now):
+    """won_at (成交日期) follows the stage: set when it becomes won, cleared otherwise."""
+    customer.won_at = now if customer.stage == Stage.WON else None
+
+
 def _set_stage(customer, stage, actor, now):
     if stage == customer.stage:
         return
@@ -611,7 +615,7 @@ def _set_stage(customer, stage, actor, now):
         )
     )
     customer.stage = stage
-    customer.won_at = now if stage == Stage.WON else None
+    _date_the_win(customer, now)
     signals.customer_changed.send(customer)
     if stage == Stage.WON:
         # Recognition and others react inside this transaction.
