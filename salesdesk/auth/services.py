@@ -189,6 +189,21 @@ def create_user(*, email, display_name, role, password, team=None, locale="zh_Ha
     return user
 
 
+def sellers(team_id=None):
+    """Active reps and managers, the people who hold customers, of one team or of all,
+    by team and name. Rows (id, display_name, role, team_id, team_name), not users:
+    filters and pickers list hundreds of them on every page."""
+    query = (
+        select(User.id, User.display_name, User.role, User.team_id, Team.name.label("team_name"))
+        .outerjoin(Team, Team.id == User.team_id)
+        .where(User.active.is_(True), User.role.in_([Role.REP, Role.MANAGER]))
+        .order_by(User.team_id, User.display_name)
+    )
+    if team_id is not None:
+        query = query.where(User.team_id == team_id)
+    return db.session.execute(query).all()
+
+
 def _active_admin_count(session):
     return session.scalar(select(func.count()).where(User.role == Role.ADMIN, User.active.is_(True)))
 

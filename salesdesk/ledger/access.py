@@ -10,12 +10,12 @@ masked until claimed, except for support and administrators.
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, or_, select, true
+from sqlalchemy import and_, func, or_, select, true
 
 from ..auth.models import Role, User
 from ..errors import Forbidden, NotFound
 from ..extensions import db
-from .models import Collaborator, CollaboratorStatus, Customer
+from .models import Collaborator, CollaboratorStatus, Contact, ContactPhone, Customer
 
 
 def _active_collaborator_ids(user):
@@ -138,23 +138,47 @@ class ContactView:
 def contact_views(customer, visible):
     """The customer's contacts for display or export; `visible` comes from
     details_visible_ids, so pages, fragments, search results and exports mask alike."""
-    views = []
-    for contact in customer.contacts:
-        numbers = [phone.number for phone in contact.phones]
-        views.append(
-            ContactView(
-                id=contact.id,
-                name=contact.name,
-                title=contact.title,
-                phones=numbers if visible else [mask_phone(number) for number in numbers],
-                email=(contact.email or "")
-                if visible
-                else (mask_email(contact.email) if contact.email else ""),
-                wechat=contact.wechat if visible else mask_text(contact.wechat),
-                masked=not visible,
-            )
-        )
-    return views
+    return [
+        _contact_view(contact, [phone.number for phone in contact.phones], visible)
+        for contact in customer.contacts
+    ]
+
+
+def first_contacts(customer_ids, visible_ids):
+    """{customer id: its first contact}, as a list row shows it, masked alike. One query
+    and plain rows: a list page needs one contact for each of its customers, not all."""
+    first = (
+        select(func.min(Contact.id))
+        .where(Contact.customer_id.in_(customer_ids))
+        .group_by(Contact.customer_id)
+    )
+    rows = db.session.execute(
+        select(Contact.customer_id, Contact.id, Contact.name, Contact.title, Contact.email, Contact.wechat)
+        .add_columns(ContactPhone.number)
+        .outerjoin(ContactPhone, ContactPhone.contact_id == Contact.id)
+        .where(Contact.id.in_(first))
+        .order_by(Contact.id, ContactPhone.id)
+    ).all()
+    contacts, numbers = {}, {}
+    for row in rows:  # one row per phone
+        contacts[row.customer_id] = row
+        numbers.setdefault(row.customer_id, []).extend([row.number] if row.number is not None else [])
+    return {
+        customer_id: _contact_view(contact, numbers[customer_id], customer_id in visible_ids)
+        for customer_id, contact in contacts.items()
+    }
+
+
+def _contact_view(contact, numbers, visible):
+    return ContactView(
+        id=contact.id,
+        name=contact.name,
+        title=contact.title,
+        phones=numbers if visible else [mask_phone(number) for number in numbers],
+        email=(contact.email or "") if visible else (mask_email(contact.email) if contact.email else ""),
+        wechat=contact.wechat if visible else mask_text(contact.wechat),
+        masked=not visible,
+    )
 
 
 def mask_phone(number):

@@ -93,7 +93,7 @@ def rows(user, ids):
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
         visible = access.details_visible_ids(user, chunk)
-        for customer in queries.load_for_display(chunk):
+        for customer in queries.load_for_display(chunk, for_export=True):
             yield [
                 v if isinstance(v, Decimal) else neutralise(v) for v in _row(customer, customer.id in visible)
             ]

@@ -10,7 +10,6 @@ from sqlalchemy import case, func, select, union
 from sqlalchemy.orm import defer, joinedload, selectinload
 
 from .. import clock, settings
-from ..auth.models import User
 from ..extensions import db
 from . import access, search
 from .models import GRADES, SOURCE_LABELS, Contact, Customer, CustomerTag, Stage
@@ -114,6 +113,7 @@ class Page:
     page: int
     per_page: int
     visible_ids: set
+    first_contacts: dict  # customer id -> ContactView
     has_next: bool
     counted_all: bool = True
 
@@ -196,32 +196,33 @@ def list_customers(user, filters, per_page=None):
         select(Customer.id).where(*where).order_by(*order).limit(per_page + 1).offset((page - 1) * per_page)
     ).all()
     has_next, ids = len(ids) > per_page, ids[:per_page]
+    visible_ids = access.details_visible_ids(user, ids)
     return Page(
         load_for_display(ids),
         total,
         page,
         per_page,
-        access.details_visible_ids(user, ids),
+        visible_ids,
+        access.first_contacts(ids, visible_ids) if ids else {},
         has_next,
         counted_all,
     )
 
 
-def load_for_display(ids, with_notes=False):
+def load_for_display(ids, for_export=False):
     """Customers by id, in that order, with what list rows show (the long search
-    tokens never, the notes only when asked: exports)."""
+    tokens never; the notes and every contact for exports)."""
     if not ids:
         return []
-    rows = db.session.scalars(
-        select(Customer)
-        .where(Customer.id.in_(ids))
-        .options(
-            defer(Customer.search_tokens),
-            *([] if with_notes else [defer(Customer.notes)]),
-            joinedload(Customer.owner).joinedload(User.team),
-            selectinload(Customer.tags),
-            selectinload(Customer.contacts).selectinload(Contact.phones),
-        )
-    ).unique()
+    options = [
+        defer(Customer.search_tokens),
+        joinedload(Customer.owner),
+        selectinload(Customer.tags),
+    ]
+    if for_export:
+        options.append(selectinload(Customer.contacts).selectinload(Contact.phones))
+    else:
+        options.append(defer(Customer.notes))
+    rows = db.session.scalars(select(Customer).where(Customer.id.in_(ids)).options(*options)).unique()
     by_id = {customer.id: customer for customer in rows}
     return [by_id[customer_id] for customer_id in ids if customer_id in by_id]

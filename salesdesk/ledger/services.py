@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import audit, clock, settings, signals
 from ..auth.models import Role, User
+from ..auth.services import sellers
 from ..database import write_transaction
 from ..errors import Conflict, DomainError, Forbidden
 from ..extensions import db
@@ -939,15 +940,8 @@ def collaborators_of(customer):
 
 
 def owner_choices(actor):
-    """Whom `actor` may give a new customer to: the team's reps and managers (all, for admins)."""
-    query = (
-        select(User)
-        .where(User.active.is_(True), User.role.in_([Role.REP, Role.MANAGER]))
-        .order_by(User.display_name)
-    )
-    if actor.role != Role.ADMIN:
-        query = query.where(User.team_id == actor.team_id)
-    return db.session.scalars(query).all()
+    """Whom `actor` may give customers to: the team's reps and managers (all, for admins)."""
+    return sellers(None if actor.role == Role.ADMIN else actor.team_id)
 
 
 def collaborator_candidates(customer):

@@ -6,6 +6,7 @@ from sqlalchemy import select
 from .. import clock
 from ..auth import roles_required
 from ..auth.models import Role, Team, User
+from ..auth.services import sellers
 from ..errors import DomainError
 from ..extensions import db
 from ..forms import choices
@@ -28,11 +29,6 @@ from .services import DuplicateFound, StaleEdit
 def list_context(filters, **extra):
     """What the customer list templates need (the pool page uses them too)."""
     page = queries.list_customers(current_user, filters)
-    owners = db.session.scalars(
-        select(User)
-        .where(User.active.is_(True), User.role.in_([Role.REP, Role.MANAGER]))
-        .order_by(User.team_id, User.display_name)
-    ).all()
     teams = db.session.scalars(select(Team).order_by(Team.name)).all()
     return {
         "page": page,
@@ -40,12 +36,11 @@ def list_context(filters, **extra):
         "stages": STAGE_LABELS,
         "grades": GRADES,
         "sources": SOURCE_LABELS,
-        "owners": owners,
+        "owners": sellers(),
         "teams": teams,
         "provinces": services.keys.PROVINCES,
         "today": clock.today(current_user.timezone),
         "now": clock.now(),
-        "contact_views": access.contact_views,
         **extra,
     }
 

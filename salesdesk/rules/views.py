@@ -11,6 +11,7 @@ from ..extensions import db
 from ..forms import choices
 from ..ledger import access, queries
 from ..ledger.models import GRADES, OWNERSHIP_REASONS
+from ..ledger.services import owner_choices
 from ..ledger.views import list_context
 from ..web import add_form_error, form_status, is_htmx, render, safe_next_url, see_other
 from . import bp, services
@@ -161,18 +162,10 @@ def collision(report_id):
 # ---- assignment -----------------------------------------------------------------------
 
 
-def assignable_users(actor):
-    query = select(User).where(User.active.is_(True), User.role.in_([Role.REP, Role.MANAGER]))
-    if actor.role != Role.ADMIN:
-        query = query.where(User.team_id == actor.team_id)
-    return db.session.scalars(query.order_by(User.team_id, User.display_name)).all()
-
-
 def assign_form():
     form = AssignForm()
     form.user_id.choices = choices(
-        (user.id, f"{user.display_name} · {user.team.name if user.team else ''}")
-        for user in assignable_users(current_user)
+        (user.id, f"{user.display_name} · {user.team_name or ''}") for user in owner_choices(current_user)
     )
     return form
 
@@ -231,9 +224,7 @@ def rule_settings():
         strategy_labels={s.value: s.label for s in Strategy},
         territories=territories,
         reps={
-            team.id: [
-                u for u in assignable_users(current_user) if u.team_id == team.id and u.role == Role.REP
-            ]
+            team.id: [u for u in owner_choices(current_user) if u.team_id == team.id and u.role == Role.REP]
             for team in teams
         },
         status=form_status(form),
