@@ -99,8 +99,8 @@ def _tsquery_expression(phrases, prefixes):
 
 
 def name_matches(query):
-    """SELECT of the ids of customers whose name matches every word of the query, or
-    None when the query has nothing to search for."""
+    """A condition on customers: the name matches every word of the query; None when
+    the query has nothing to search for."""
     from .models import Customer
 
     phrases, prefixes = _terms(query)
@@ -111,9 +111,9 @@ def name_matches(query):
         rowids = rowids.bindparams(expression=_fts5_expression(phrases, prefixes)).columns(
             literal_column("rowid")
         )
-        return select(Customer.id).where(Customer.id.in_(rowids))
+        return Customer.id.in_(rowids)
     condition = text("customers.search_vector @@ to_tsquery('simple', :tsquery)")
-    return select(Customer.id).where(condition.bindparams(tsquery=_tsquery_expression(phrases, prefixes)))
+    return condition.bindparams(tsquery=_tsquery_expression(phrases, prefixes))
 
 
 def contact_fragment(query):

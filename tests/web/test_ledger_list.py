@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from salesdesk.ledger import services
+from salesdesk.ledger import queries, services
 from tests.ledger_helpers import make_customer
 
 
@@ -175,6 +175,34 @@ def test_pages_and_shareable_urls(app, client_as, world):
     assert "分页测试4号有限公司" in last and "第 3 / 3 页" in last
     # Beyond the last page: the last page, not an error.
     assert "第 3 / 3 页" in html_of(rep.get("/customers?page=99999"))
+
+
+@pytest.mark.parametrize("sort", ["updated", "name", "amount", "stage"])
+def test_a_broad_search_counts_up_to_its_limit_and_pages_in_order(app, client_as, world, monkeypatch, sort):
+    """Past the search's count limit the list says "more than", and (on SQLite) reads
+    the matches through the sort's index: the pages hold the same customers, in order."""
+    app.config["PAGE_SIZE"] = 2
+    for number in range(7):
+        make_customer(world.rep_a, f"广域{number}号科技有限公司", expected_amount=str(1000 * (number % 3)))
+    make_customer(world.rep_a, "无关贸易有限公司")
+    rep = client_as(world.rep_a)
+
+    def shown(limit):
+        """The first page's summary and the customers of every page, following "next"."""
+        monkeypatch.setattr(queries, "SEARCH_COUNT_LIMIT", limit)
+        pages, number, summary = [], 1, None
+        while True:
+            html = html_of(rep.get("/customers", query_string={"q": "广域", "sort": sort, "page": number}))
+            summary = summary or html[html.index('class="results-summary"') :][:80]
+            pages.append([n for n in range(7) if f"广域{n}号" in html])
+            if 'rel="next"' not in html:
+                return summary, pages
+            number += 1
+
+    exact_summary, exact = shown(100)
+    capped_summary, capped = shown(3)
+    assert "共 7 个客户" in exact_summary and "超过 3 个客户" in capped_summary
+    assert capped == exact and sorted(n for page in exact for n in page) == list(range(7))
 
 
 def test_htmx_gets_the_results_fragment_and_full_page_otherwise(client_as, world, ledger):
