@@ -82,7 +82,7 @@ def translation_directories():
 def register_extensions(app):
     from .auth.services import load_user_session
     from .database import include_in_migrations, render_migration_item
-    from .i18n import select_locale, select_timezone
+    from .i18n import install_template_gettext, select_locale, select_timezone
 
     db.init_app(app)
     migrate.init_app(
@@ -99,6 +99,7 @@ def register_extensions(app):
     app.request_class = FormLimitedRequest  # htmx's request, with the form limit
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = translation_directories()
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    install_template_gettext(app)
 
     login_manager.init_app(app)
     login_manager.session_protection = "basic"

@@ -4,8 +4,8 @@ from functools import cache
 
 from babel import Locale
 from babel.numbers import format_compact_decimal
-from flask import current_app, has_request_context, session
-from flask_babel import get_locale
+from flask import current_app, g, has_request_context, session
+from flask_babel import get_locale, get_translations
 from flask_login import current_user
 
 from .auth.models import LANGUAGES
@@ -27,6 +27,29 @@ def select_timezone():
     if current_user and current_user.is_authenticated:
         return current_user.timezone
     return current_app.config["BABEL_DEFAULT_TIMEZONE"]
+
+
+def install_template_gettext(app):
+    """Templates translate through the request's catalogue, found once: Flask-Babel
+    looks it up anew for each string (7 µs), and a list page translates 140 of them.
+    `_` is gettext itself, without Jinja's alias in between."""
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda message: _catalogue().ugettext(message),
+        ngettext=lambda singular, plural, n: _catalogue().ungettext(singular, plural, n),
+        pgettext=lambda context, message: _catalogue().upgettext(context, message),
+        npgettext=lambda context, singular, plural, n: _catalogue().unpgettext(context, singular, plural, n),
+        newstyle=True,
+    )
+    app.jinja_env.globals["_"] = app.jinja_env.globals["gettext"]
+
+
+def _catalogue():
+    # Keyed by the locale object: force_locale() and refresh() change it.
+    locale = get_locale()
+    cached = g.get("catalogue")
+    if cached is None or cached[0] is not locale:
+        cached = g.catalogue = (locale, get_translations())
+    return cached[1]
 
 
 def html_lang():

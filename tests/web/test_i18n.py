@@ -32,3 +32,17 @@ def test_messages_from_services_are_translated(client, world):
     client.post("/language", data={"locale": "en"})
     response = client.post("/login", data={"email": "rep.a@test.example", "password": "wrong-password"})
     assert "Wrong e-mail address or password." in response.get_data(as_text=True)
+
+
+def test_templates_follow_a_forced_language_within_a_request(app):
+    """Templates find the catalogue once per request, yet a forced language (e-mails
+    to a user who reads English) still renders in it, and the request's after."""
+    from flask import render_template_string
+    from flask_babel import force_locale
+
+    page = "{{ _('Customer') }} · {{ ngettext('%(num)s article', '%(num)s articles', 2) }}"
+    with app.test_request_context("/"):
+        assert render_template_string(page) == "客户 · 2 篇文章"
+        with force_locale("en"):
+            assert render_template_string(page) == "Customer · 2 articles"
+        assert render_template_string(page) == "客户 · 2 篇文章"
