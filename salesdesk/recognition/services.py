@@ -629,6 +629,7 @@ class Standing:
     user_id: int
     name: str
     team: str
+    team_id: int
     points: int
     reached_at: datetime | None
     rank: int = 0
@@ -659,13 +660,14 @@ _LATEST = datetime.max.replace(tzinfo=UTC)
 
 def _members(session, team_id=None):
     query = (
-        select(User.id, User.display_name, Team.name)
+        select(User.id, User.display_name, Team.name, Team.id)
         .join(Team, User.team_id == Team.id)
         .where(User.active.is_(True))
     )
     if team_id is not None:
         query = query.where(User.team_id == team_id)
-    return {user_id: (name, team) for user_id, name, team in session.connection().execute(query)}
+    rows = session.connection().execute(query)
+    return {user_id: (name, team, its_team_id) for user_id, name, team, its_team_id in rows}
 
 
 def rank(totals, members):
@@ -705,6 +707,14 @@ def current_standings(viewer, team_id=None, period="month"):
     five, at half the reads."""
     current, _previous = current_and_previous(period, clock.now(), user_zone(viewer))
     return standings(current, team_id=team_id)
+
+
+def team_standings(company, team_id):
+    """One team's ranking, taken from the company's: the same points, ranked among the
+    team's people only."""
+    team = [s for s in company if s.team_id == team_id]
+    members = {s.user_id: (s.name, s.team, s.team_id) for s in team}
+    return rank({s.user_id: (s.points, s.reached_at) for s in team}, members)
 
 
 def leaderboard(viewer, period="month", team_id=None, limit=None):

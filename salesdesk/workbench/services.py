@@ -196,10 +196,12 @@ def manager_home(viewer, team, company_standings=None):
         claims = claims.join(User, User.id == OwnershipChange.to_user_id).where(User.team_id == team.id)
     team_id = team.id if team else None
 
-    if team is None and company_standings is not None:
+    if company_standings is None:
+        standings = recognition.current_standings(viewer, team_id)
+    elif team is None:
         standings = company_standings
     else:
-        standings = recognition.current_standings(viewer, team_id)
+        standings = recognition.team_standings(company_standings, team.id)
     return ManagerHome(
         team=team,
         pipeline=pipeline,

@@ -126,6 +126,23 @@ def test_scope_is_the_whole_company_or_one_team(world):
         services.leaderboard(world.rep_a, "month", 999_999)
 
 
+def test_a_teams_standings_taken_from_the_companys_are_its_own(world):
+    """The manager's home ranks the team from the company's standings it has already."""
+    award_at(WEDNESDAY, world.manager_a, world.rep_a2, 10)
+    award_at(local(2026, 11, 18, 9), world.manager_b, world.rep_b, 20)
+    award_at(local(2026, 11, 18, 8), world.manager_a, world.rep_a, 10)
+
+    def ranked(standings):
+        return [(s.user_id, s.rank, s.points, s.reached_at) for s in standings]
+
+    company = services.current_standings(world.manager_a)
+    assert [s.rank for s in company] == [1, 2, 2]
+    for team in (world.team_a, world.team_b):
+        direct = services.current_standings(world.manager_a, team.id)
+        assert ranked(services.team_standings(company, team.id)) == ranked(direct)
+    assert [s.name for s in services.team_standings(company, world.team_a.id)] == ["张三", "李四"]
+
+
 def test_the_viewers_own_row_shows_even_outside_the_top(world):
     for points, user in ((40, world.rep_a2), (30, world.support_a), (20, world.rep_b), (10, world.rep_a)):
         award_at(WEDNESDAY, world.admin, user, points)
