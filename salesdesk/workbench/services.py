@@ -50,9 +50,9 @@ class Panel:
 
 
 def _panel(query, order, limit=PANEL_LIMIT):
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = db.session.scalars(query.order_by(*order).limit(limit)).all() if total else []
-    return Panel(rows, total)
+    # The total comes with the first rows (a window count), in one statement.
+    rows = db.session.execute(query.add_columns(func.count().over()).order_by(*order).limit(limit)).all()
+    return Panel([row[0] for row in rows], rows[0][1] if rows else 0)
 
 
 # ---- a rep's home -----------------------------------------------------------------------
