@@ -137,7 +137,7 @@ class ContactView:
 
 def contact_views(customer, visible):
     """The customer's contacts for display or export; `visible` comes from
-    details_visible_ids, so pages, fragments, search results and exports mask alike."""
+    details_visible_clause, so pages, fragments, search results and exports mask alike."""
     return [
         _contact_view(contact, [phone.number for phone in contact.phones], visible)
         for contact in customer.contacts

@@ -92,8 +92,8 @@ def rows(user, ids):
     """Masked, neutralised rows, loading CHUNK customers at a time."""
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
-        visible = access.details_visible_ids(user, chunk)
-        for customer in queries.load_for_display(chunk, for_export=True):
+        customers, visible = queries.load_for_display(user, chunk, for_export=True)
+        for customer in customers:
             yield [
                 v if isinstance(v, Decimal) else neutralise(v) for v in _row(customer, customer.id in visible)
             ]

@@ -215,9 +215,9 @@ def list_customers(user, filters, per_page=None):
         query = query.with_hint(Customer, f"INDEXED BY {SORT_INDEXES[filters.sort]}", dialect_name="sqlite")
     ids = db.session.scalars(query).all()
     has_next, ids = len(ids) > per_page, ids[:per_page]
-    visible_ids = access.details_visible_ids(user, ids)
+    customers, visible_ids = load_for_display(user, ids)
     return Page(
-        load_for_display(ids),
+        customers,
         total,
         page,
         per_page,
@@ -228,11 +228,12 @@ def list_customers(user, filters, per_page=None):
     )
 
 
-def load_for_display(ids, for_export=False):
-    """Customers by id, in that order, with what list rows show (the long search
-    tokens never; the notes and every contact for exports)."""
+def load_for_display(viewer, ids, for_export=False):
+    """(customers by id, in that order, with what list rows show; the ids among them
+    whose details `viewer` may see). The long search tokens never; the notes and every
+    contact for exports."""
     if not ids:
-        return []
+        return [], set()
     options = [
         defer(Customer.search_tokens),
         joinedload(Customer.owner),
@@ -242,6 +243,13 @@ def load_for_display(ids, for_export=False):
         options.append(selectinload(Customer.contacts).selectinload(Contact.phones))
     else:
         options.append(defer(Customer.notes))
-    rows = db.session.scalars(select(Customer).where(Customer.id.in_(ids)).options(*options)).unique()
-    by_id = {customer.id: customer for customer in rows}
-    return [by_id[customer_id] for customer_id in ids if customer_id in by_id]
+    visible = access.details_visible_clause(viewer).label("visible")
+    rows = db.session.execute(
+        select(Customer, visible).where(Customer.id.in_(ids)).options(*options)
+    ).unique()
+    by_id, visible_ids = {}, set()
+    for customer, details_visible in rows:
+        by_id[customer.id] = customer
+        if details_visible:
+            visible_ids.add(customer.id)
+    return [by_id[customer_id] for customer_id in ids if customer_id in by_id], visible_ids
