@@ -939,9 +939,13 @@ def collaborators_of(customer):
     ).all()
 
 
-def owner_choices(actor):
-    """Whom `actor` may give customers to: the team's reps and managers (all, for admins)."""
-    return sellers(None if actor.role == Role.ADMIN else actor.team_id)
+def owner_choices(actor, everyone=None):
+    """Whom `actor` may give customers to: the team's reps and managers (all, for
+    admins). everyone: sellers(), when the caller has read them already."""
+    team_id = None if actor.role == Role.ADMIN else actor.team_id
+    if everyone is None:
+        return sellers(team_id)
+    return everyone if team_id is None else [seller for seller in everyone if seller.team_id == team_id]
 
 
 def collaborator_candidates(customer):

@@ -162,10 +162,12 @@ def collision(report_id):
 # ---- assignment -----------------------------------------------------------------------
 
 
-def assign_form():
+def assign_form(sellers=None):
+    """sellers: everyone who can hold customers, when the page has them already."""
     form = AssignForm()
     form.user_id.choices = choices(
-        (user.id, f"{user.display_name} · {user.team_name or ''}") for user in owner_choices(current_user)
+        (user.id, f"{user.display_name} · {user.team_name or ''}")
+        for user in owner_choices(current_user, sellers)
     )
     return form
 

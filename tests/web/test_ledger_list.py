@@ -239,3 +239,15 @@ def test_htmx_gets_the_results_fragment_and_full_page_otherwise(client_as, world
 )
 def test_garbage_in_the_url_never_breaks_the_list(client_as, world, ledger, query):
     assert client_as(world.rep_a).get(f"/customers?{query}").status_code in (200, 400)
+
+
+def test_the_bulk_assign_form_offers_a_manager_the_team_and_an_admin_everyone(client_as, world, ledger):
+    def offered(user):
+        html = html_of(client_as(user).get("/customers"))
+        select = html[html.index('id="bulk-user"') :]
+        select = select[: select.index("</select>")]
+        return {person.id for person in (world.rep_a, world.rep_a2, world.rep_b) if f'value="{person.id}"' in select}
+
+    assert offered(world.manager_a) == {world.rep_a.id, world.rep_a2.id}
+    assert offered(world.admin) == {world.rep_a.id, world.rep_a2.id, world.rep_b.id}
+    assert 'id="bulk-user"' not in html_of(client_as(world.rep_a).get("/customers"))
