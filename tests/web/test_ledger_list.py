@@ -246,7 +246,8 @@ def test_the_bulk_assign_form_offers_a_manager_the_team_and_an_admin_everyone(cl
         html = html_of(client_as(user).get("/customers"))
         select = html[html.index('id="bulk-user"') :]
         select = select[: select.index("</select>")]
-        return {person.id for person in (world.rep_a, world.rep_a2, world.rep_b) if f'value="{person.id}"' in select}
+        people = (world.rep_a, world.rep_a2, world.rep_b)
+        return {person.id for person in people if f'value="{person.id}"' in select}
 
     assert offered(world.manager_a) == {world.rep_a.id, world.rep_a2.id}
     assert offered(world.admin) == {world.rep_a.id, world.rep_a2.id, world.rep_b.id}
