@@ -34,9 +34,10 @@ loglevel = os.environ.get("SALESDESK_LOG_LEVEL", "info")
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(D)sus "%(a)s"'
 
 
-def when_ready(_server):
-    """In the master, before the workers fork: load pinyin, word segmentation and
-    OpenCC once (~90 MB that every worker would otherwise load for itself)."""
+def when_ready(server):
+    """In the master, before the workers fork: load pinyin, word segmentation, OpenCC
+    and the fuzzy name index once (~90 MB, and 34 MB for 100,000 customers, that every
+    worker would otherwise load for itself)."""
     from salesdesk import load_shared_dictionaries
 
-    load_shared_dictionaries()
+    load_shared_dictionaries(server.app.wsgi())

@@ -50,11 +50,13 @@ def create_app(config_overrides=None):
     return app
 
 
-def load_shared_dictionaries():
+def load_shared_dictionaries(app=None):
     """For `gunicorn --preload`, called in the master before it forks the workers: load
     the dictionaries that requests otherwise load lazily in every worker (pinyin ~55 MB,
-    rjieba's ~32 MB, OpenCC's tables) once, and freeze the garbage collector's view of
-    them, so that collections in the workers do not copy the shared pages."""
+    rjieba's ~32 MB, OpenCC's tables) once and, given the app, the fuzzy name index of
+    its database (the first duplicate check of each worker would read every name, about
+    a second for 100,000). Then freeze the garbage collector's view of them, so that
+    collections in the workers do not copy the shared pages."""
     import gc
 
     from .kb import search as kb_search
@@ -62,7 +64,25 @@ def load_shared_dictionaries():
 
     ledger_search.index_values("重慶银行")  # pypinyin, and OpenCC through simplify()
     kb_search.index_words("合同审批")  # rjieba
+    if app is not None:
+        _load_name_index(app)
     gc.freeze()
+
+
+def _load_name_index(app):
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from .ledger.similar import name_index
+
+    with app.app_context():
+        try:
+            name_index().refresh()
+        except SQLAlchemyError:
+            # Not migrated yet, or not reachable: the workers load it at their first check.
+            app.logger.warning("the name index was not preloaded", exc_info=True)
+        finally:
+            db.session.remove()
+            db.engine.dispose()  # the workers must not share the master's connections
 
 
 def feature_modules(submodule=None):
