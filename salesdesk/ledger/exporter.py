@@ -102,7 +102,13 @@ def rows(user, ids):
 
 def record_export(user, filters, count, fmt):
     with write_transaction():
-        audit.record("customer.exported", actor=user, rows=count, format=fmt, filters=filters.args(page=None))
+        audit.record(
+            "customer.exported",
+            actor=user,
+            rows=count,
+            format=fmt,
+            filters=filters.args(page=None, per_page=None),
+        )
 
 
 def csv_chunks(user, ids):

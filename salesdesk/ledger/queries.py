@@ -42,6 +42,7 @@ SORT_INDEXES = {
 DEFAULT_SORT = ("updated", "desc")
 FOLLOW_UP_FILTERS = ("due", "overdue", "due_or_overdue")
 MAX_PAGE = 100_000
+PAGE_SIZES = (25, 50, 100)  # what a user may pick (per_page in the URL)
 # Counting every match costs more than the page: lists count up to a limit and say
 # "more than" beyond it. A search checks each match's words, so it stops sooner.
 COUNT_LIMIT = 10_000
@@ -74,6 +75,7 @@ class Filters:
     sort: str = DEFAULT_SORT[0]
     direction: str = DEFAULT_SORT[1]
     page: int = 1
+    per_page: int | None = None  # None: the configured PAGE_SIZE
 
     @classmethod
     def from_args(cls, args):
@@ -93,6 +95,7 @@ class Filters:
             sort=sort if sort in SORTS else DEFAULT_SORT[0],
             direction="asc" if args.get("direction") == "asc" else "desc",
             page=min(_int(args.get("page")) or 1, MAX_PAGE),
+            per_page=_int(args.get("per_page")) if _int(args.get("per_page")) in PAGE_SIZES else None,
         )
 
     def args(self, **changes):
@@ -107,9 +110,11 @@ class Filters:
             "province": self.province,
             "source": self.source,
             "follow_up": self.follow_up,
+            "reclaim": "soon" if self.reclaim_soon else "",
             "sort": self.sort,
             "direction": self.direction,
             "page": self.page,
+            "per_page": self.per_page,
         }
         values.update(changes)
         defaults = {"sort": DEFAULT_SORT[0], "direction": DEFAULT_SORT[1], "page": 1}
@@ -195,8 +200,8 @@ def conditions(user, filters):
     return where
 
 
-def list_customers(user, filters, per_page=None):
-    per_page = per_page or current_app.config["PAGE_SIZE"]
+def list_customers(user, filters):
+    per_page = filters.per_page or current_app.config["PAGE_SIZE"]
     where = conditions(user, filters)
     column = SORTS[filters.sort]
     order = [column.asc() if filters.direction == "asc" else column.desc()]

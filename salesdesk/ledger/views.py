@@ -39,6 +39,7 @@ def list_context(filters, **extra):
         "owners": sellers(),
         "teams": teams,
         "provinces": services.keys.PROVINCES,
+        "page_sizes": queries.PAGE_SIZES,
         "today": clock.today(current_user.timezone),
         "now": clock.now(),
         **extra,

@@ -205,6 +205,28 @@ def test_a_broad_search_counts_up_to_its_limit_and_pages_in_order(app, client_as
     assert capped == exact and sorted(n for page in exact for n in page) == list(range(7))
 
 
+def test_the_user_picks_how_many_customers_a_page_shows(client_as, world):
+    for number in range(30):
+        make_customer(world.rep_a, f"每页测试{number:02d}号有限公司")
+    rep = client_as(world.rep_a)
+    first = html_of(rep.get("/customers?sort=name&direction=asc"))
+    assert first.count('class="customer-name"') == 25 and "第 1 / 2 页" in first
+    assert 'href="/customers?sort=name&amp;direction=asc&amp;per_page=50"' in first
+    fifty = html_of(rep.get("/customers?sort=name&direction=asc&per_page=50"))
+    assert fifty.count('class="customer-name"') == 30 and "第 1 / 1 页" in fifty
+    assert '<strong aria-current="true">50</strong>' in fifty
+    # Only the offered sizes: anything else is the default, never a 10,000-row page.
+    for forged in ("10000", "-1", "abc", "26"):
+        assert html_of(rep.get(f"/customers?per_page={forged}")).count('class="customer-name"') == 25
+
+
+def test_links_keep_every_filter_and_the_page_size():
+    filters = queries.Filters.from_args({"reclaim": "soon", "owner": "me", "per_page": "50", "page": "3"})
+    kept = {"owner": "me", "reclaim": "soon"}
+    assert filters.args(sort="name", page=None) == {**kept, "sort": "name", "per_page": 50}
+    assert filters.args(page=None, per_page=None) == kept
+
+
 def test_htmx_gets_the_results_fragment_and_full_page_otherwise(client_as, world, ledger):
     rep = client_as(world.rep_a)
     fragment = rep.get("/customers?q=腾飞", htmx=True)
