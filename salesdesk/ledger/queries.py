@@ -242,7 +242,7 @@ def load_for_display(viewer, ids, for_export=False):
     options = [
         defer(Customer.search_tokens),
         joinedload(Customer.owner),
-        selectinload(Customer.tags),
+        joinedload(Customer.tags),  # a few per customer: in the same statement
     ]
     if for_export:
         options.append(selectinload(Customer.contacts).selectinload(Contact.phones))
