@@ -124,7 +124,7 @@ class Customer(db.Model):
         _listed("ix_customers_amount", "expected_amount", "id"),
         _listed("ix_customers_reclaim", "reclaim_at", "id"),
         # The workbench: a team's due follow-ups per owner.
-        _listed("ix_customers_team_follow_up", "team_id", "next_follow_up_on", "owner_id"),
+        _listed("ix_customers_team_follow_up", "team_id", "next_follow_up_on", "owner_id", "source"),
         _listed("ix_customers_owner_follow_up", "owner_id", "next_follow_up_on"),
         _listed("ix_customers_trash", "deleted_at", where="deleted_at IS NOT NULL"),
     )
