@@ -47,6 +47,7 @@ PAGE_SIZES = (25, 50, 100)  # what a user may pick (per_page in the URL)
 # "more than" beyond it. A search checks each match's words, so it stops sooner.
 COUNT_LIMIT = 10_000
 SEARCH_COUNT_LIMIT = 1_000
+FEW_MATCHES = 2_000  # up to this many, a page is sorted from the matches (list_customers)
 
 
 def _int(value):
@@ -200,24 +201,36 @@ def conditions(user, filters):
     return where
 
 
+def _ordered(key, customer_id, direction):
+    return [key.asc(), customer_id.asc()] if direction == "asc" else [key.desc(), customer_id.desc()]
+
+
 def list_customers(user, filters):
     per_page = filters.per_page or current_app.config["PAGE_SIZE"]
     where = conditions(user, filters)
-    column = SORTS[filters.sort]
-    order = [column.asc() if filters.direction == "asc" else column.desc()]
-    order.append(Customer.id.asc() if filters.direction == "asc" else Customer.id.desc())
     limit = SEARCH_COUNT_LIMIT if filters.q else COUNT_LIMIT
     matching = select(Customer.id).where(*where).limit(limit + 1).subquery()
     total = db.session.scalar(select(func.count()).select_from(matching))
     counted_all = total <= limit
     page = min(filters.page, max(1, ceil(total / per_page))) if counted_all else filters.page
-    offset = (page - 1) * per_page
-    query = select(Customer.id).where(*where).order_by(*order).limit(per_page + 1).offset(offset)
-    if filters.q and not counted_all and filters.sort in SORT_INDEXES:
-        # A search with many matches: walking the sort's index finds a page of them
-        # sooner than sorting them all. SQLite cannot tell, having no statistics on the
-        # search table; PostgreSQL's planner can.
-        query = query.with_hint(Customer, f"INDEXED BY {SORT_INDEXES[filters.sort]}", dialect_name="sqlite")
+    key = SORTS[filters.sort]
+    if counted_all and total <= FEW_MATCHES:
+        # Few matches: read them through the filters' indexes, as the count did, and sort
+        # them. Walking the sort's index instead can pass thousands of rows that do not
+        # match, and planners often guess that it will not.
+        matches = (
+            select(Customer.id, key.label("key")).where(*where).cte("matches").prefix_with("MATERIALIZED")
+        )
+        query = select(matches.c.id).order_by(*_ordered(matches.c.key, matches.c.id, filters.direction))
+    else:
+        query = select(Customer.id).where(*where).order_by(*_ordered(key, Customer.id, filters.direction))
+        if filters.q and not counted_all and filters.sort in SORT_INDEXES:
+            # A search with many matches: walking the sort's index finds a page of them
+            # sooner than sorting them all. SQLite cannot tell, having no statistics on
+            # the search table; PostgreSQL's planner can.
+            index = SORT_INDEXES[filters.sort]
+            query = query.with_hint(Customer, f"INDEXED BY {index}", dialect_name="sqlite")
+    query = query.limit(per_page + 1).offset((page - 1) * per_page)
     ids = db.session.scalars(query).all()
     has_next, ids = len(ids) > per_page, ids[:per_page]
     customers, visible_ids = load_for_display(user, ids)
