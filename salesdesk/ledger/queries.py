@@ -46,7 +46,7 @@ PAGE_SIZES = (25, 50, 100)  # what a user may pick (per_page in the URL)
 # Counting every match costs more than the page: lists count up to a limit and say
 # "more than" beyond it. A search checks each match's words, so it stops sooner.
 COUNT_LIMIT = 10_000
-SEARCH_COUNT_LIMIT = 1_000
+SEARCH_COUNT_LIMIT = 500
 FEW_MATCHES = 2_000  # up to this many, a page is sorted from the matches (list_customers)
 
 
