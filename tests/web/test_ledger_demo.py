@@ -31,7 +31,7 @@ def count(model, *where):
 
 
 def found(user, query, customer_id):
-    page = list_customers(user, Filters(q=query), per_page=1000)
+    page = list_customers(user, Filters(q=query, per_page=1000))
     return customer_id in {customer.id for customer in page.items}
 
 
