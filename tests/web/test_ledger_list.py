@@ -205,6 +205,30 @@ def test_a_broad_search_counts_up_to_its_limit_and_pages_in_order(app, client_as
     assert capped == exact and sorted(n for page in exact for n in page) == list(range(7))
 
 
+def test_a_filter_sorts_counts_and_pages_alike_with_few_or_many_matches(app, client_as, world, monkeypatch):
+    """Up to FEW_MATCHES a filtered page is sorted from all its matches; beyond, read
+    through the sort's index: the same customers, in the same order."""
+    app.config["PAGE_SIZE"] = 2
+    for number in range(5):
+        make_customer(world.rep_a, f"筛选{number}号有限公司", grade="B", expected_amount=str(number % 2))
+    rep = client_as(world.rep_a)
+
+    def shown(few):
+        monkeypatch.setattr(queries, "FEW_MATCHES", few)
+        pages = []
+        for number in (1, 2, 3, 4):
+            query = {"grade": "B", "sort": "amount", "page": number}
+            html = html_of(rep.get("/customers", query_string=query))
+            pages.append(([n for n in range(5) if f"筛选{n}号" in html], "共 5 个客户" in html))
+        return pages
+
+    few = shown(100)
+    assert few == shown(2)
+    assert sorted(n for page, _counted in few[:3] for n in page) == list(range(5))
+    assert all(counted for _page, counted in few)
+    assert few[3] == few[2]  # past the last page: the last page
+
+
 def test_the_user_picks_how_many_customers_a_page_shows(client_as, world):
     for number in range(30):
         make_customer(world.rep_a, f"每页测试{number:02d}号有限公司")
