@@ -153,8 +153,15 @@ def first_contacts(customer_ids, visible_ids):
         .group_by(Contact.customer_id)
     )
     rows = db.session.execute(
-        select(Contact.customer_id, Contact.id, Contact.name, Contact.title, Contact.email, Contact.wechat)
-        .add_columns(ContactPhone.number)
+        select(
+            Contact.customer_id,
+            Contact.id,
+            Contact.name,
+            Contact.title,
+            Contact.email,
+            Contact.wechat,
+            ContactPhone.number,
+        )
         .outerjoin(ContactPhone, ContactPhone.contact_id == Contact.id)
         .where(Contact.id.in_(first))
         .order_by(Contact.id, ContactPhone.id)
@@ -162,7 +169,9 @@ def first_contacts(customer_ids, visible_ids):
     contacts, numbers = {}, {}
     for row in rows:  # one row per phone
         contacts[row.customer_id] = row
-        numbers.setdefault(row.customer_id, []).extend([row.number] if row.number is not None else [])
+        phones = numbers.setdefault(row.customer_id, [])
+        if row.number is not None:
+            phones.append(row.number)
     return {
         customer_id: _contact_view(contact, numbers[customer_id], customer_id in visible_ids)
         for customer_id, contact in contacts.items()
