@@ -81,6 +81,7 @@ class Filters:
     @classmethod
     def from_args(cls, args):
         sort = args.get("sort", DEFAULT_SORT[0])
+        per_page = _int(args.get("per_page"))
         owner = args.get("owner", "")
         return cls(
             q=args.get("q", "").strip()[:100],
@@ -96,7 +97,7 @@ class Filters:
             sort=sort if sort in SORTS else DEFAULT_SORT[0],
             direction="asc" if args.get("direction") == "asc" else "desc",
             page=min(_int(args.get("page")) or 1, MAX_PAGE),
-            per_page=_int(args.get("per_page")) if _int(args.get("per_page")) in PAGE_SIZES else None,
+            per_page=per_page if per_page in PAGE_SIZES else None,
         )
 
     def args(self, **changes):
@@ -132,7 +133,6 @@ class Page:
     total: int  # exact up to the count limit; beyond it `counted_all` is False
     page: int
     per_page: int
-    visible_ids: set
     first_contacts: dict  # customer id -> ContactView
     has_next: bool
     counted_all: bool = True
@@ -239,7 +239,6 @@ def list_customers(user, filters):
         total,
         page,
         per_page,
-        visible_ids,
         access.first_contacts(ids, visible_ids) if ids else {},
         has_next,
         counted_all,

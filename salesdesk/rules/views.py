@@ -213,6 +213,7 @@ def rule_settings():
             flash(_("Rules saved; reclaim dates were recalculated."), "success")
             return see_other(url_for("rules.rule_settings"))
     teams = db.session.scalars(select(Team).order_by(Team.name)).all()
+    people = owner_choices(current_user)  # once, not once per team
     strategies = {team.id: services.strategy_of(team.id) for team in teams}
     territories = db.session.scalars(
         select(Territory).order_by(Territory.team_id, Territory.province, Territory.city)
@@ -225,10 +226,7 @@ def rule_settings():
         strategies=strategies,
         strategy_labels={s.value: s.label for s in Strategy},
         territories=territories,
-        reps={
-            team.id: [u for u in owner_choices(current_user) if u.team_id == team.id and u.role == Role.REP]
-            for team in teams
-        },
+        reps={team.id: [u for u in people if u.team_id == team.id and u.role == Role.REP] for team in teams},
         status=form_status(form),
     )
 
