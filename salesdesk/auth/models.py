@@ -26,6 +26,10 @@ class Role(StrEnum):
         return ROLE_LABELS[self]
 
 
+# The roles that hold customers, claim from the pool and file collision reports.
+Role.SELLERS = frozenset({Role.REP, Role.MANAGER})
+
+
 ROLE_LABELS = {
     Role.ADMIN: _l("Administrator"),
     Role.MANAGER: _l("Sales manager"),
@@ -111,6 +115,11 @@ class User(UserMixin, db.Model):
     @property
     def is_manager(self):
         return self.role == Role.MANAGER
+
+    @property
+    def can_hold_customers(self):
+        """An active rep or manager of a team: who may own, claim or receive a customer."""
+        return self.active and self.role in Role.SELLERS and self.team_id is not None
 
     @property
     def timezone(self):
