@@ -2,6 +2,7 @@
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 MEGABYTE = 1024 * 1024
@@ -15,6 +16,8 @@ class Defaults:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_NAME = "salesdesk_remember"
+    # How long "remember me" keeps a login (the server forgets the login after it too).
+    REMEMBER_COOKIE_DURATION = timedelta(days=30)
     # A page left open for hours must still post: the token lives as long as the session.
     WTF_CSRF_TIME_LIMIT = None
     WTF_CSRF_HEADERS = ["X-CSRFToken"]
@@ -32,8 +35,10 @@ class Defaults:
 
     PASSWORD_HASH_METHOD = "scrypt"
 
-    # Login throttling: refused after this many failures for one account in the window.
+    # Login throttling: refused after this many failures for one account from one
+    # client address in the window, or from one address for any accounts.
     LOGIN_MAX_FAILURES = 5
+    LOGIN_MAX_FAILURES_PER_ADDRESS = 20
     LOGIN_FAILURE_WINDOW_MINUTES = 15
 
     # Customers per list page: what a screen or two shows, as in most CRMs; every row

@@ -2,7 +2,7 @@
 
 from contextlib import suppress
 
-from flask import make_response, render_template, request
+from flask import current_app, g, make_response, render_template, request, session
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
@@ -71,11 +71,25 @@ def error_response(status, message=None):
     """The error page, or for htmx a small fragment plus a toast."""
     title = ERROR_TITLES.get(status, ERROR_TITLES[400])
     message = message or ERROR_EXPLANATIONS.get(status, ERROR_EXPLANATIONS[400])
+    render = _render_standalone if status >= 500 else render_template
+    context = {"status": status, "title": title, "message": message}
     if is_htmx():
-        body = render_template("errors/_error.html", status=status, title=title, message=message)
         headers = {"HX-Trigger": toast_trigger(str(message), "error")}
-        return body, status, headers
-    return render_template("errors/error.html", status=status, title=title, message=message), status
+        return render("errors/_error.html", **context), status, headers
+    return render("errors/error.html", **context), status
+
+
+def _render_standalone(template, **context):
+    """A server error's page without the menu, the bell or any context processor: those
+    read the user and the database, and the database may be what failed."""
+    template = current_app.jinja_env.get_template(template)
+    return template.render(request=request, session=session, g=g, standalone=True, **context)
+
+
+def _rollback():
+    # A lost connection may fail the rollback too; the page must still render.
+    with suppress(SQLAlchemyError):
+        db.session.rollback()
 
 
 def _database_problem(error):
@@ -93,7 +107,7 @@ def _database_problem(error):
 def register_errorhandlers(app):
     @app.errorhandler(DomainError)
     def domain_error(error):
-        db.session.rollback()
+        _rollback()
         return error_response(error.status, error.message)
 
     @app.errorhandler(CSRFError)
@@ -115,7 +129,7 @@ def register_errorhandlers(app):
     @app.errorhandler(DataError)
     def value_out_of_range(_error):
         # A forged huge number (a page, an id in a form) the database cannot take.
-        db.session.rollback()
+        _rollback()
         return error_response(400, _("A number in the request is out of range."))
 
     @app.errorhandler(OperationalError)
@@ -124,8 +138,7 @@ def register_errorhandlers(app):
         # A read-only or full database, a lost PostgreSQL server: nothing was saved, and
         # the user hears so plainly instead of seeing a traceback.
         app.logger.error("database error on %s: %s", request.path, error.orig)
-        with suppress(SQLAlchemyError):
-            db.session.rollback()
+        _rollback()
         response = make_response(error_response(503, _database_problem(error)))
         response.headers["Retry-After"] = "30"
         return response
@@ -133,5 +146,5 @@ def register_errorhandlers(app):
     @app.errorhandler(InternalServerError)
     def server_error(_error):
         # Flask has logged the traceback; the session may hold a failed transaction.
-        db.session.rollback()
+        _rollback()
         return error_response(500)

@@ -4,29 +4,45 @@ from functools import cache
 
 from babel import Locale
 from babel.numbers import format_compact_decimal
-from flask import current_app, g, has_request_context, session
+from flask import current_app, g, has_request_context, request, session
 from flask_babel import get_locale, get_translations
 from flask_login import current_user
 
 from .auth.models import LANGUAGES
 
 
-def select_locale():
-    """The user's choice; before login, the one picked on the login page; else Chinese."""
-    if not has_request_context():
-        return current_app.config["BABEL_DEFAULT_LOCALE"]
-    if current_user and current_user.is_authenticated:
-        return current_user.locale
+def settle_locale():
+    """before_request, before anything else: the request's language, settled once.
+    First the one in the session (picked on the login page, or the user's last one; else
+    Chinese), then, once the user is loaded, theirs. Error pages read only what is settled
+    here: when the database is down the user cannot be loaded, and after a rollback
+    reading the user would query it again."""
+    g.locale = _session_locale()
+    if request.endpoint != "static" and current_user.is_authenticated:
+        g.locale = current_user.locale
+        # Kept in the cookie too: the next error page speaks it without the database.
+        if session.get("locale") != g.locale:
+            session["locale"] = g.locale
+
+
+def _session_locale():
     chosen = session.get("locale")
     return chosen if chosen in LANGUAGES else current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def select_locale():
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
+    return g.get("locale") or _session_locale()
 
 
 def select_timezone():
     if not has_request_context():
         return current_app.config["BABEL_DEFAULT_TIMEZONE"]
-    if current_user and current_user.is_authenticated:
-        return current_user.timezone
-    return current_app.config["BABEL_DEFAULT_TIMEZONE"]
+    if "timezone" not in g:
+        user = current_user
+        g.timezone = user.timezone if user.is_authenticated else current_app.config["BABEL_DEFAULT_TIMEZONE"]
+    return g.timezone
 
 
 def install_template_gettext(app):

@@ -60,6 +60,7 @@ class Client(FlaskClient):
 
     def login_as(self, user):
         """Log in without the login form (that form has tests of its own)."""
+        accounts.start_session(user)
         with self.session_transaction() as session:
             session["_user_id"] = user.get_id()
             session["_fresh"] = True

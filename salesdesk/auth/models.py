@@ -74,8 +74,8 @@ class User(UserMixin, db.Model):
     locale: Mapped[str] = mapped_column(String(16), default="zh_Hans_CN")
     active: Mapped[bool] = mapped_column(default=True)
     password_hash: Mapped[str] = mapped_column(String(256))
-    # Bumped on password change and deactivation: every older session and
-    # remember-me cookie stops working.
+    # Bumped on password change, deactivation and "log out everywhere": every older
+    # session and remember-me cookie stops working.
     session_version: Mapped[int] = mapped_column(default=1)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
@@ -95,8 +95,13 @@ class User(UserMixin, db.Model):
     def is_active(self):
         return self.active
 
+    # The login this request runs under (set by auth.services when a session starts
+    # or is loaded): Flask-Login stores get_id() in the session and remember cookie.
+    login_token = ""
+    login_session_id = None
+
     def get_id(self):
-        return f"{self.id}.{self.session_version}"
+        return f"{self.id}.{self.session_version}.{self.login_token}"
 
     def set_password(self, password):
         self.password_hash = generate_password_hash(password, current_app.config["PASSWORD_HASH_METHOD"])
@@ -130,9 +135,26 @@ class LoginFailure(db.Model):
     """One failed login. Kept in the database so every app process sees the count."""
 
     __tablename__ = "login_failures"
-    __table_args__ = (Index("ix_login_failures_email_at", "email", "at"),)
+    __table_args__ = (
+        Index("ix_login_failures_email_at", "email", "at"),
+        Index("ix_login_failures_ip_at", "ip", "at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     ip: Mapped[str | None] = mapped_column(String(45))
+
+
+class UserSession(db.Model):
+    """One login: its session cookie and remember-me cookie carry the token, the
+    database keeps its hash, so that logging out ends that login on the server."""
+
+    __tablename__ = "user_sessions"
+    __table_args__ = (Index("ix_user_sessions_user_ended", "user_id", "ended_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,20 +1,24 @@
 """Accounts: logging in (with throttling), passwords, and managing users and teams."""
 
+import hashlib
 import math
+import secrets
 from datetime import timedelta
 from functools import cache
 from zoneinfo import available_timezones
 
-from flask import current_app
+from flask import current_app, g
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select, true, update
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .. import audit, clock, signals
 from ..database import write_transaction
 from ..errors import DomainError, Forbidden, TooManyRequests
 from ..extensions import db
-from .models import LANGUAGES, LoginFailure, Role, Team, User, normalize_email
+from ..jobs import periodic
+from .models import LANGUAGES, LoginFailure, Role, Team, User, UserSession, normalize_email
 
 MIN_PASSWORD_LENGTH = 8
 
@@ -29,55 +33,72 @@ def _dummy_hash(method):
 def authenticate(email, password, ip=None):
     """Return the user for a correct login, or raise with what the login page shows.
 
-    Failures are counted per account in the database, so the limit holds across
-    every app process.
+    Failures are counted in the database, so the limits hold across every app process:
+    per account *and* client address (an outsider cannot lock a colleague out of the
+    office), and per address across accounts (password spraying is slowed down).
     """
     email = normalize_email(email)
-    config = current_app.config
+    ip = ip or ""
     now = clock.now()
-    window = timedelta(minutes=config["LOGIN_FAILURE_WINDOW_MINUTES"])
-    limit = config["LOGIN_MAX_FAILURES"]
     with write_transaction() as session:
-        recent = session.scalars(
-            select(LoginFailure.at)
-            .where(LoginFailure.email == email, LoginFailure.at > now - window)
-            .order_by(LoginFailure.at.desc())
-            .limit(limit)
-        ).all()
-        if len(recent) >= limit:
-            audit.record("login.throttled", email=email)
-            retry_at = recent[-1] + window
+        retry_at, message = _throttled_until(session, email, ip, now)
+        if retry_at is not None:
+            audit.record("login.throttled", email=email, ip=ip)
         else:
-            retry_at = None
             user = session.scalar(select(User).where(User.email == email))
             if user is None:
-                check_password_hash(_dummy_hash(config["PASSWORD_HASH_METHOD"]), password)
+                check_password_hash(_dummy_hash(current_app.config["PASSWORD_HASH_METHOD"]), password)
                 valid = False
             else:
                 valid = user.check_password(password)
             if valid and user.active:
-                session.execute(delete(LoginFailure).where(LoginFailure.email == email))
+                cleared = delete(LoginFailure).where(LoginFailure.email == email, LoginFailure.ip == ip)
+                session.execute(cleared)
                 user.last_login_at = now
-                audit.record("login.success", actor=user, subject=user)
+                audit.record("login.success", actor=user, subject=user, ip=ip)
                 return user
             session.add(LoginFailure(email=email, at=now, ip=ip))
             audit.record(
                 "login.failure",
                 actor=user,
                 email=email,
+                ip=ip,
                 reason="inactive" if valid else "password",
             )
     if retry_at is not None:
         minutes = max(1, math.ceil((retry_at - now).total_seconds() / 60))
-        raise TooManyRequests(
-            _(
-                "Too many failed logins for this account. Try again in %(minutes)s minutes.",
-                minutes=minutes,
-            )
-        )
+        raise TooManyRequests(message % {"minutes": minutes})
     if valid:
         raise DomainError(_("This account has been deactivated. Ask an administrator."))
     raise DomainError(_("Wrong e-mail address or password."))
+
+
+def _throttled_until(session, email, ip, now):
+    """(when the client may try again, the message) or (None, None)."""
+    config = current_app.config
+    window = timedelta(minutes=config["LOGIN_FAILURE_WINDOW_MINUTES"])
+    checks = (
+        (
+            LoginFailure.email == email,
+            config["LOGIN_MAX_FAILURES"],
+            _("Too many failed logins for this account. Try again in %(minutes)s minutes."),
+        ),
+        (
+            true(),
+            config["LOGIN_MAX_FAILURES_PER_ADDRESS"],
+            _("Too many failed logins from your network. Try again in %(minutes)s minutes."),
+        ),
+    )
+    for condition, limit, message in checks:
+        recent = session.scalars(
+            select(LoginFailure.at)
+            .where(condition, LoginFailure.ip == ip, LoginFailure.at > now - window)
+            .order_by(LoginFailure.at.desc())
+            .limit(limit)
+        ).all()
+        if len(recent) >= limit:
+            return recent[-1] + window, message
+    return None, None
 
 
 def _check_password_strength(password):
@@ -88,18 +109,71 @@ def _check_password_strength(password):
         )
 
 
+def start_session(user):
+    """A new login for `user`: its token goes into the cookies (through get_id), the
+    database keeps only the token's hash."""
+    token = secrets.token_urlsafe(32)
+    with write_transaction() as session:
+        login = UserSession(user_id=user.id, token_hash=_token_hash(token))
+        session.add(login)
+    user.login_token, user.login_session_id = token, login.id
+    return user
+
+
+def _token_hash(token):
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
 def record_logout(user):
-    with write_transaction():
+    """End this login on the server: its session and remember-me cookies stop working,
+    copies included."""
+    with write_transaction() as session:
+        session.execute(
+            update(UserSession)
+            .where(UserSession.id == user.login_session_id, UserSession.ended_at.is_(None))
+            .values(ended_at=clock.now())
+        )
         audit.record("logout", actor=user, subject=user)
+
+
+def _end_every_session(session, user):
+    user.session_version += 1
+    session.execute(
+        update(UserSession)
+        .where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
+        .values(ended_at=clock.now())
+    )
+
+
+def log_out_everywhere(user):
+    with write_transaction() as session:
+        _end_every_session(session, user)
+        audit.record("logout.everywhere", actor=user, subject=user)
+
+
+@periodic("forget-ended-sessions", interval=timedelta(hours=6))
+def forget_ended_sessions():
+    """Ended logins are kept a day for the record, live ones as long as a remember-me
+    cookie lasts."""
+    now = clock.now()
+    with write_transaction() as session:
+        session.execute(
+            delete(UserSession).where(
+                or_(
+                    UserSession.ended_at < now - timedelta(days=1),
+                    UserSession.started_at < now - current_app.config["REMEMBER_COOKIE_DURATION"],
+                )
+            )
+        )
 
 
 def change_password(user, current_password, new_password):
     if not user.check_password(current_password):
         raise DomainError(_("The current password is not correct."), field="current_password")
     _check_password_strength(new_password)
-    with write_transaction():
+    with write_transaction() as session:
         user.set_password(new_password)
-        user.session_version += 1
+        _end_every_session(session, user)
         audit.record("password.changed", actor=user, subject=user)
 
 
@@ -230,9 +304,9 @@ def update_user(user, *, actor, email, display_name, role, team, locale):
 
 def reset_password(user, *, actor, password):
     _check_password_strength(password)
-    with write_transaction():
+    with write_transaction() as session:
         user.set_password(password)
-        user.session_version += 1
+        _end_every_session(session, user)
         audit.record("user.updated", actor=actor, subject=user, changes={"password": "reset"})
 
 
@@ -249,7 +323,7 @@ def deactivate_user(user, *, actor, successor=None):
         if user.role == Role.ADMIN and _active_admin_count(session) <= 1:
             raise DomainError(_("The last administrator cannot be deactivated."))
         user.active = False
-        user.session_version += 1
+        _end_every_session(session, user)
         signals.user_deactivated.send(user, actor=actor, successor=successor)
         audit.record(
             "user.deactivated", actor=actor, subject=user, successor=successor.id if successor else None
@@ -263,11 +337,30 @@ def reactivate_user(user, *, actor):
 
 
 def load_user_session(session_id):
-    """Flask-Login's loader: an active user whose session version still matches."""
-    user_id, _sep, version = (session_id or "").partition(".")
-    if not (user_id.isdigit() and version.isdigit()):
+    """Flask-Login's loader: an active user whose login has not ended and whose session
+    version still matches. One query: it runs on every request."""
+    if g.get("user_unavailable"):
+        return None  # the error page of a failed load renders for nobody, without asking again
+    user_id, version, token = ((session_id or "").split(".", 2) + ["", ""])[:3]
+    if not (user_id.isdigit() and version.isdigit() and token):
         return None
-    user = db.session.get(User, int(user_id))
-    if user is None or not user.active or user.session_version != int(version):
+    try:
+        row = db.session.execute(
+            select(User, UserSession.id)
+            .join(UserSession, UserSession.user_id == User.id)
+            .where(
+                User.id == int(user_id),
+                UserSession.token_hash == _token_hash(token),
+                UserSession.ended_at.is_(None),
+            )
+        ).first()
+    except SQLAlchemyError:
+        g.user_unavailable = True
+        raise
+    if row is None:
         return None
+    user, login_session_id = row
+    if not user.active or user.session_version != int(version):
+        return None
+    user.login_token, user.login_session_id = token, login_session_id
     return user

@@ -4,6 +4,7 @@ from flask_babel import refresh
 from flask_login import current_user, login_user, logout_user
 
 from ..errors import DomainError, TooManyRequests
+from ..i18n import settle_locale
 from ..web import add_form_error, form_status, safe_next_url, see_other
 from . import bp, public, services
 from .forms import LanguageForm, LoginForm, PasswordForm
@@ -26,8 +27,8 @@ def login():
             # 429 tells scripts and monitors apart from a plain typo.
             status = error.status if isinstance(error, TooManyRequests) else 422
             return render_template("auth/login.html", form=form), status
-        session.pop("locale", None)
-        login_user(user, remember=form.remember.data)
+        login_user(services.start_session(user), remember=form.remember.data)
+        settle_locale()
         refresh()
         return see_other(safe_next_url(form.next.data, home))
     return render_template("auth/login.html", form=form), form_status(form)
@@ -36,11 +37,19 @@ def login():
 @bp.route("/logout", methods=["POST"])
 def logout():
     services.record_logout(current_user)
-    locale = current_user.locale
+    return _logged_out(_("You have logged out."))
+
+
+@bp.route("/account/logout-everywhere", methods=["POST"])
+def logout_everywhere():
+    services.log_out_everywhere(current_user)
+    return _logged_out(_("You have logged out on every device."))
+
+
+def _logged_out(message):
+    # The session keeps the user's language (settle_locale): so does the login page.
     logout_user()
-    # The login page keeps speaking the language the user chose.
-    session["locale"] = locale
-    flash(_("You have logged out."), "info")
+    flash(message, "info")
     return see_other(url_for("auth.login"))
 
 
@@ -66,8 +75,8 @@ def account():
         except DomainError as error:
             add_form_error(form, error)
         else:
-            # The password change ended every other session; keep this one.
-            login_user(current_user._get_current_object())
+            # The password change ended every session; this one goes on as a new login.
+            login_user(services.start_session(current_user._get_current_object()))
             flash(_("Your password has been changed."), "success")
             return see_other(url_for("auth.account"))
     return render_template("auth/account.html", form=form), form_status(form)

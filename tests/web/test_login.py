@@ -6,12 +6,13 @@ import pytest
 from sqlalchemy import select
 
 from salesdesk.audit import AuditEvent
-from salesdesk.auth.models import LoginFailure
+from salesdesk.auth.models import LoginFailure, UserSession
 from tests.helpers import PASSWORD
 
 
-def login(client, email, password=PASSWORD, **extra):
-    return client.post("/login", data={"email": email, "password": password, **extra})
+def login(client, email, password=PASSWORD, address="127.0.0.1", **extra):
+    data = {"email": email, "password": password, **extra}
+    return client.post("/login", data=data, environ_base={"REMOTE_ADDR": address})
 
 
 def test_login_page_is_chinese_by_default(client):
@@ -102,8 +103,8 @@ def test_remember_me_sets_a_lasting_httponly_cookie(client, world):
 
 
 class TestThrottling:
-    def fail(self, client, times, email="rep.a@test.example"):
-        return [login(client, email, "wrong-password").status_code for _ in range(times)]
+    def fail(self, client, times, email="rep.a@test.example", address="127.0.0.1"):
+        return [login(client, email, "wrong-password", address).status_code for _ in range(times)]
 
     def test_five_failures_lock_the_account_even_for_the_right_password(self, client, world):
         assert self.fail(client, 5) == [422] * 5
@@ -138,6 +139,37 @@ class TestThrottling:
         assert login(client, "rep.a@test.example").status_code == 303
         remaining = app.extensions["sqlalchemy"].session.scalars(select(LoginFailure)).all()
         assert remaining == []
+
+    def test_finding_7_an_outsider_cannot_lock_a_colleague_out_of_the_office(self, client, world):
+        outsider, office = "203.0.113.9", "198.51.100.20"
+        assert self.fail(client, 5, address=outsider) == [422] * 5
+        assert login(client, "rep.a@test.example", address=outsider).status_code == 429
+        assert login(client, "rep.a@test.example", address=office).status_code == 303
+
+    def test_finding_7_password_spraying_from_one_address_is_slowed(self, app, client, world):
+        sprayer, office = "203.0.113.9", "198.51.100.20"
+        limit = app.config["LOGIN_MAX_FAILURES_PER_ADDRESS"]
+        accounts = [f"user{number}@test.example" for number in range(limit)]
+        sprayed = [login(client, email, "Winter2026!", sprayer).status_code for email in accounts]
+        assert sprayed == [422] * limit
+        # Each account failed once only, yet the address is refused, even a right password.
+        response = login(client, "rep.a@test.example", address=sprayer)
+        assert response.status_code == 429 and "网络" in response.get_data(as_text=True)
+        assert login(client, "rep.a@test.example", address=office).status_code == 303
+
+    def test_finding_7_the_forwarded_address_counts_behind_the_proxy(self, make_app, world):
+        client = make_app(BEHIND_PROXY=True).test_client()
+
+        def attempt(forwarded, password="wrong-password"):
+            return client.post(
+                "/login",
+                data={"email": "rep.a@test.example", "password": password},
+                headers={"X-Forwarded-For": forwarded},
+            ).status_code
+
+        assert [attempt("203.0.113.9") for _ in range(5)] == [422] * 5
+        assert attempt("203.0.113.9", PASSWORD) == 429
+        assert attempt("198.51.100.20", PASSWORD) == 303
 
     def test_failures_and_successes_are_audited(self, app, client, world):
         self.fail(client, 1)
@@ -196,3 +228,56 @@ def test_password_change_refusals(client_as, world, fields, message):
     response = client_as(world.rep_a).post("/account", data=fields)
     assert response.status_code == 422
     assert message in response.get_data(as_text=True)
+
+
+def cookies_of(client):
+    return {name: client.get_cookie(name).value for name in ("salesdesk_session", "salesdesk_remember")}
+
+
+def copy_into(client, cookies):
+    for name, value in cookies.items():
+        client.set_cookie(name, value)
+    return client
+
+
+def test_finding_3_logout_ends_the_session_and_its_copied_cookies(app, client, world):
+    login(client, "rep.a@test.example", remember="y")
+    stolen = cookies_of(client)
+    assert client.post("/logout").status_code == 303
+    thief = copy_into(app.test_client(), stolen)
+    assert thief.get("/").status_code == 302, "the copied session cookie still logs in"
+    thief.delete_cookie("salesdesk_session")
+    assert thief.get("/").status_code == 302, "the copied remember-me cookie still logs in"
+
+
+def test_finding_3_logout_ends_only_this_login(app, world):
+    phone, desk = app.test_client(), app.test_client()
+    login(phone, "rep.a@test.example")
+    login(desk, "rep.a@test.example")
+    phone.post("/logout")
+    assert phone.get("/").status_code == 302 and desk.get("/").status_code == 200
+
+
+def test_finding_3_log_out_everywhere_ends_every_login(app, client, world):
+    phone, desk = app.test_client(), app.test_client()
+    login(phone, "rep.a@test.example", remember="y")
+    login(desk, "rep.a@test.example")
+    phone_cookies = cookies_of(phone)
+    assert "退出所有设备" in desk.get("/account").get_data(as_text=True)
+    response = desk.post("/account/logout-everywhere")
+    assert response.status_code == 303 and response.headers["Location"] == "/login"
+    assert desk.get("/").status_code == 302
+    assert phone.get("/").status_code == 302
+    phone = copy_into(app.test_client(), phone_cookies)
+    phone.delete_cookie("salesdesk_session")
+    assert phone.get("/").status_code == 302
+    assert login(app.test_client(), "rep.a@test.example").status_code == 303
+
+
+def test_finding_3_the_database_keeps_only_a_hash_of_the_login_token(app, client, world):
+    login(client, "rep.a@test.example")
+    token = client.get_cookie("salesdesk_session")
+    hashes = app.extensions["sqlalchemy"].session.scalars(select(UserSession.token_hash)).all()
+    assert len(hashes) == 1 and len(hashes[0]) == 64 and token is not None
+    with client.session_transaction() as session:
+        assert session["_user_id"].split(".", 2)[2] not in hashes
