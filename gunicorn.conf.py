@@ -4,8 +4,11 @@
 
 Every value can be overridden by an environment variable or on the command line."""
 
+import ctypes
 import multiprocessing
 import os
+import signal
+import sys
 
 # Behind a proxy on the same machine (Caddy or nginx, see deploy/).
 bind = os.environ.get("SALESDESK_BIND", "127.0.0.1:8000")
@@ -18,7 +21,8 @@ workers = int(os.environ.get("SALESDESK_WORKERS", min(2 * multiprocessing.cpu_co
 # dictionaries when_ready loads below).
 preload_app = True
 
-# Exports of 100,000 rows stream for several seconds; imports run in the background.
+# Exports of 100,000 rows stream for several seconds; imports are parsed and committed
+# in the background, so no request holds a worker for long.
 timeout = 60
 graceful_timeout = 30
 keepalive = 5
@@ -41,3 +45,18 @@ def when_ready(server):
     from salesdesk import load_shared_dictionaries
 
     load_shared_dictionaries(server.app.wsgi())
+
+
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def post_fork(server, worker):
+    """A worker leaves as soon as its master dies (SIGKILL, OOM): otherwise it keeps
+    the port until its own parent check, up to half the timeout later, and the master
+    the supervisor restarts cannot bind it. SIGTERM lets a request in progress finish."""
+    if not sys.platform.startswith("linux"):
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != server.pid:  # the master died before the line above
+        os.kill(os.getpid(), signal.SIGTERM)
