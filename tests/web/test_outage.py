@@ -24,6 +24,7 @@ def outage(app):
             event.listen(engine, "do_connect", refuse)
         elif event.contains(engine, "do_connect", refuse):
             event.remove(engine, "do_connect", refuse)
+        db.session.close()  # the test's own connection goes back to the pool first
         engine.dispose()  # no pooled connection survives the outage
 
     yield set_down
