@@ -199,6 +199,14 @@ class TestDuplicateCheck:
         assert confirmed.status_code == 303
         assert count(Customer) == 2
 
+    def test_finding_6_unseen_characters_do_not_hide_a_similar_name(self, client_as, world):
+        make_customer(world.rep_b, "杭州云栖大数据科技有限公司")
+        name = "杭州云栖大数据技术\u0301\ufe00\u3164有限公司"
+        warned = client_as(world.rep_a).post("/customers/new", data=new_customer_form(name=name))
+        assert warned.status_code == 422
+        assert "相似客户" in html_of(warned) and "杭州云栖大数据科技有限公司" in html_of(warned)
+        assert count(Customer) == 1
+
     def test_the_live_check_answers_while_typing(self, client_as, world, existing):
         rep = client_as(world.rep_a)
         partial = rep.post(
