@@ -130,6 +130,7 @@ def _key_characters():
 
 @cache
 def _mark_runs():
+    """Matches a run of combining marks (a character class of ranges, built once)."""
     ranges = []
     for code in _marks():
         if ranges and code == ranges[-1][1] + 1:
