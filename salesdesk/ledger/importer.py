@@ -577,7 +577,7 @@ def preview(job_id):
                     "name": (
                         verdict.prepared.fields["name"]
                         if verdict.prepared
-                        else _value(rows[verdict.row_number - 1], job.mapping, "name")
+                        else keys.visible(_value(rows[verdict.row_number - 1], job.mapping, "name"))
                     )[:200]
                 }
                 if verdict.status == "new":

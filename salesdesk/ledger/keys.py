@@ -1,7 +1,9 @@
 """Normalised duplicate keys (查重): company name, phone, e-mail, unified social credit code.
 
 Two customers with the same key are the same customer; the database holds each key
-in a unique index.
+in a unique index. Every key, the fuzzy name index and the search tokens start from
+fold(), and names are stored as visible() leaves them, so a character that changes
+nothing on screen changes no key either.
 """
 
 import re
@@ -83,6 +85,84 @@ _PARENTHESES = re.compile(r"\(([^()]*)\)")
 _LATIN_WORD = re.compile(r"[a-z0-9&]+")
 
 
+# Unicode's Default_Ignorable_Code_Point: zero-width characters, bidi controls,
+# variation selectors, Hangul fillers, tags. They show nothing, so they are never stored.
+INVISIBLE = (
+    (0x00AD, 0x00AD),
+    (0x034F, 0x034F),
+    (0x061C, 0x061C),
+    (0x115F, 0x1160),
+    (0x17B4, 0x17B5),
+    (0x180B, 0x180F),
+    (0x200B, 0x200F),
+    (0x202A, 0x202E),
+    (0x2060, 0x206F),
+    (0x3164, 0x3164),
+    (0xFE00, 0xFE0F),
+    (0xFEFF, 0xFEFF),
+    (0xFFA0, 0xFFA0),
+    (0xFFF0, 0xFFF8),
+    (0x1BCA0, 0x1BCA3),
+    (0x1D173, 0x1D17A),
+    (0xE0000, 0xE0FFF),
+)
+
+# A str.translate table: no invisible or control character is stored; line breaks and
+# tabs become spaces.
+_SHOWN = dict.fromkeys(code for first, last in INVISIBLE for code in range(first, last + 1))
+_SHOWN.update({code: " " if chr(code).isspace() else None for code in (*range(0x20), *range(0x7F, 0xA0))})
+
+
+@cache
+def _marks():
+    """Drops combining marks (Mn, Me). Planes 0 and 1 hold all of them but plane 14's
+    variation selectors, which are invisible anyway."""
+    return {code: None for code in range(0x20000) if unicodedata.category(chr(code)) in ("Mn", "Me")}
+
+
+@cache
+def _key_characters():
+    """Drops combining marks, and writes every decimal digit (Arabic-Indic ٣,
+    Devanagari ३, full-width ３…; all in planes 0 and 1) as its ASCII digit."""
+    digits = {code: str(unicodedata.decimal(chr(code))) for code in range(0x20000) if chr(code).isdecimal()}
+    return _marks() | digits
+
+
+@cache
+def _mark_runs():
+    """Matches a run of combining marks (a character class of ranges, built once)."""
+    ranges = []
+    for code in _marks():
+        if ranges and code == ranges[-1][1] + 1:
+            ranges[-1][1] = code
+        else:
+            ranges.append([code, code])
+    return re.compile("[" + "".join(f"{chr(first)}-{chr(last)}" for first, last in ranges) + "]+")
+
+
+def _carries_marks(char):
+    """A letter an accent can sit on: not a Chinese character, nor a digit, space or sign."""
+    return unicodedata.category(char)[0] == "L" and not unicodedata.name(char, "").startswith("CJK ")
+
+
+def visible(text):
+    """Text as it is stored and shown: invisible and control characters dropped, NFC,
+    and combining marks with no letter to sit on (after a Chinese character, at the
+    start, after a space) dropped; 'é' keeps its accent, 'e' + U+0301 becomes 'é'."""
+    text = unicodedata.normalize("NFC", (text or "").translate(_SHOWN))
+    if len(text.translate(_marks())) == len(text):
+        return text
+    return _mark_runs().sub(
+        lambda run: run.group() if run.start() and _carries_marks(text[run.start() - 1]) else "", text
+    )
+
+
+def fold(text):
+    """The one normalisation under every key: visible(), then NFKC (full-width to
+    half-width), marks NFKC did not join dropped, decimal digits in ASCII."""
+    return unicodedata.normalize("NFKC", visible(text)).translate(_key_characters())
+
+
 @cache
 def _traditional_to_simplified():
     # Loaded on first use: a worker that never normalises a name never pays for it.
@@ -92,9 +172,8 @@ def _traditional_to_simplified():
 
 
 def simplify(text):
-    """NFKC (full-width to half-width), Traditional to Simplified, lower case."""
-    text = unicodedata.normalize("NFKC", text or "")
-    return _traditional_to_simplified().convert(text).lower().strip()
+    """fold(), Traditional to Simplified, lower case."""
+    return _traditional_to_simplified().convert(fold(text)).lower().strip()
 
 
 def _strip_punctuation(text):
@@ -166,7 +245,7 @@ def phone_key(number):
     """Digits only, China's country code (+86, 0086, 86) removed; a landline keeps its
     area code with the trunk 0, so +86 755 1234 5678 and 0755-12345678 meet.
     None when it cannot be a phone number."""
-    digits = re.sub(r"\D", "", unicodedata.normalize("NFKC", number or ""))
+    digits = re.sub(r"[^0-9]", "", fold(number))
     national = None
     if digits.startswith("0086"):
         national = digits[4:]
@@ -181,7 +260,7 @@ def phone_key(number):
 
 
 def email_key(email):
-    return unicodedata.normalize("NFKC", email or "").strip().lower() or None
+    return fold(email).strip().lower() or None
 
 
 CREDIT_CODE_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -196,7 +275,7 @@ def credit_code_check_char(first17):
 def credit_code_key(code):
     """The upper-cased 统一社会信用代码 when it is well formed (GB 32100-2015, check
     character included), else raises ValueError; None for an empty value."""
-    code = unicodedata.normalize("NFKC", code or "").strip().upper().replace(" ", "")
+    code = fold(code).strip().upper().replace(" ", "")
     if not code:
         return None
     if len(code) != 18 or any(ch not in CREDIT_CODE_CHARS for ch in code):

@@ -15,7 +15,7 @@ from functools import cache
 from sqlalchemy import literal_column, select, text
 
 from ..extensions import db
-from .keys import phone_key, simplify
+from .keys import fold, phone_key, simplify
 
 CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 LATIN_WORD = re.compile(r"[a-z0-9]+")
@@ -73,7 +73,7 @@ def name_tokens(name):
 
 
 def contact_search_text(phone_keys, email, wechat):
-    return " ".join([*phone_keys, (email or "").lower(), (wechat or "").lower()]).strip()
+    return " ".join([*phone_keys, fold(email).lower(), fold(wechat).lower()]).strip()
 
 
 def _terms(query):
@@ -118,8 +118,8 @@ def name_matches(query):
 
 def contact_fragment(query):
     """The piece of a query to look for in contact details, or None. Phone numbers are
-    compared as digits, so 138-0013 finds 13800138000."""
-    stripped = query.strip().lower()
+    compared as digits, so 138-0013 (or ١٣٨-٠٠١٣) finds 13800138000."""
+    stripped = fold(query).strip().lower()
     if CJK_RUN.search(stripped):
         return None  # phone numbers, e-mails and WeChat ids hold no Chinese
     if re.fullmatch(r"[\d\s\-+()（）]+", stripped):

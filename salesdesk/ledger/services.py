@@ -146,6 +146,12 @@ def _text(value, limit, field_name, label, required=False):
     return value
 
 
+def _line(value, limit, field_name, label, required=False):
+    """A name or other short value that lists show and compare: stored as it looks, so
+    that no invisible character makes two equal-looking values differ."""
+    return _text(keys.visible(value), limit, field_name, label, required)
+
+
 def _choice(value, allowed, field_name):
     if value not in allowed:
         raise DomainError(_("Choose one of the offered values."), field=field_name)
@@ -169,7 +175,7 @@ def parse_amount(value):
 def parse_tags(values):
     tags = []
     for raw in values:
-        for tag in str(raw).replace("，", ",").split(","):
+        for tag in keys.visible(str(raw)).replace("，", ",").split(","):
             tag = tag.strip()
             if tag and tag not in tags:
                 if len(tag) > 30:
@@ -182,10 +188,10 @@ def parse_tags(values):
 
 def prepare_contact(contact, index=0):
     prefix = f"contacts-{index}-"
-    name = _text(contact.name, 50, prefix + "name", _l("Contact name"), required=True)
+    name = _line(contact.name, 50, prefix + "name", _l("Contact name"), required=True)
     phones = []
     for number in contact.phones:
-        number = (number or "").strip()
+        number = keys.visible(number).strip()
         if not number:
             continue
         key = keys.phone_key(number)
@@ -197,7 +203,7 @@ def prepare_contact(contact, index=0):
         raise DomainError(
             _("At most %(n)s phone numbers per contact.", n=MAX_PHONES), field=prefix + "phones"
         )
-    email = (contact.email or "").strip()
+    email = keys.visible(contact.email).strip()
     if email:
         try:
             email = validate_email(email, check_deliverability=False).normalized
@@ -207,17 +213,17 @@ def prepare_contact(contact, index=0):
             ) from None
     return {
         "name": name,
-        "title": _text(contact.title, 50, prefix + "title", _l("Job title")),
+        "title": _line(contact.title, 50, prefix + "title", _l("Job title")),
         "phones": phones,
         "email": email or None,
         "email_key": keys.email_key(email),
-        "wechat": _text(contact.wechat, 64, prefix + "wechat", _l("WeChat ID")),
+        "wechat": _line(contact.wechat, 64, prefix + "wechat", _l("WeChat ID")),
     }
 
 
 def prepare(data):
     """Validate a CustomerInput; DomainError names the field that is wrong."""
-    name = _text(data.name, 200, "name", _l("Customer name"), required=True)
+    name = _line(data.name, 200, "name", _l("Customer name"), required=True)
     kind = _choice(data.kind, KIND_LABELS, "kind")
     try:
         credit_code = keys.credit_code_key(data.credit_code)
@@ -241,9 +247,9 @@ def prepare(data):
     fields = {
         "name": name,
         "kind": kind,
-        "industry": _text(data.industry, 50, "industry", _l("Industry")),
-        "province": _text(data.province, 20, "province", _l("Province")),
-        "city": _text(data.city, 30, "city", _l("City")),
+        "industry": _line(data.industry, 50, "industry", _l("Industry")),
+        "province": _line(data.province, 20, "province", _l("Province")),
+        "city": _line(data.city, 30, "city", _l("City")),
         "source": _choice(data.source, SOURCE_LABELS, "source"),
         "grade": _choice(data.grade, GRADES, "grade"),
         "stage": _choice(data.stage, [s.value for s in Stage], "stage"),

@@ -2,6 +2,7 @@
 
 import pytest
 
+from salesdesk.ledger import keys
 from salesdesk.ledger.keys import company_key, credit_code_check_char, credit_code_key, email_key, phone_key
 
 SAME_COMPANY = [
@@ -104,3 +105,60 @@ def test_invalid_credit_codes(code, reason):
 
 def test_empty_credit_code_is_none():
     assert credit_code_key("  ") is None
+
+
+# ---- finding 6: characters that change nothing on screen --------------------------------
+
+# Each looks like nothing, or like part of the character before it: a combining accent
+# on a Chinese character, variation selectors, a combining grapheme joiner, an enclosing
+# circle, Hangul fillers. (Zero-width and other format characters were dropped already.)
+UNSEEN = ["\u0301", "\ufe00", "\ufe0f", "\U000e0100", "\u034f", "\u20dd", "\u3164", "\uffa0", "\u115f"]
+
+
+@pytest.mark.parametrize("unseen", UNSEEN)
+def test_finding_6_an_unseen_character_leaves_the_company_key_alone(unseen):
+    assert company_key(f"深圳市腾飞{unseen}科技有限公司{unseen}") == "腾飞科技"
+
+
+@pytest.mark.parametrize(
+    "number",
+    [
+        "١٣٨٠٠١٣٨٠٠٠",  # Arabic-Indic
+        "۱۳۸ ۰۰۱۳ ۸۰۰۰",  # Extended Arabic-Indic (Persian, Urdu)
+        "+٨٦ ١٣٨-٠٠١٣-٨٠٠٠",
+        "१३८००१३८०००",  # Devanagari
+        "1٣8００1３8٠0\u200b0",  # mixed, with a zero-width space
+    ],
+)
+def test_finding_6_phone_keys_read_every_kind_of_digit(number):
+    assert phone_key(number) == "13800138000"
+
+
+def test_finding_6_email_and_credit_code_keys_ignore_unseen_characters_and_read_every_digit():
+    assert email_key("wang\u200b@tengfei\u2060.example\ufeff") == email_key("wang@tengfei.example")
+    assert email_key("wang@\u0301tengfei.example") == "wang@tengfei.example"
+    assert credit_code_key("٩١٣٥٠١٠٠M٠٠٠١٠٠Y٤٣") == "91350100M000100Y43"
+    assert credit_code_key("9135\u200b0100M000100Y43\ufe0f") == "91350100M000100Y43"
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("腾飞\u200b科技\u200d有限公司\ufeff", "腾飞科技有限公司"),
+        ("腾飞科技\u0301\ufe00有限公司", "腾飞科技有限公司"),
+        ("\u3164腾飞\uffa0科技\u115f\u1160", "腾飞科技"),
+        ("\u202e腾飞科技\u202c\u2066\u2069\u200e\u200f\u061c", "腾飞科技"),
+        ("腾飞\U000e0041\U000e007f科技", "腾飞科技"),
+        ("腾飞\x00科技\n有限公司", "腾飞科技 有限公司"),
+        ("\u0301Acme", "Acme"),
+        # Accents of real letters stay, composed (NFC).
+        ("Cafe\u0301", "Café"),
+        ("Café Müller", "Café Müller"),
+        ("Nguyễn", "Nguyễn"),
+        ("ẹ\u0301", "ẹ\u0301"),  # Yoruba: no composed form exists
+        ("か\u3099", "が"),
+    ],
+)
+def test_finding_6_display_values_are_stored_as_they_look(typed, stored):
+    assert keys.visible(typed) == stored
+    assert company_key(typed) == company_key(stored)

@@ -5,6 +5,7 @@ from salesdesk.ledger.search import (
     _terms,
     _tsquery_expression,
     contact_fragment,
+    contact_search_text,
     name_tokens,
     sort_key,
 )
@@ -41,6 +42,17 @@ def test_contact_fragments():
     assert contact_fragment("123") is None
     assert contact_fragment("wang@") == "wang@"
     assert contact_fragment("ab") is None
+
+
+def test_finding_6_unseen_characters_and_other_digits_search_like_plain_ones():
+    assert name_tokens("腾飞\u0301科\ufe00技\u3164") == name_tokens("腾飞科技")
+    assert sort_key("腾飞\u0301科技") == sort_key("腾飞科技")
+    assert _terms("腾飞\u0301科技") == _terms("腾飞科技")
+    assert contact_fragment("١٣٨-٠٠١٣") == "1380013"
+    assert contact_fragment("+٨٦ ١٣٨ ٠٠١٣ ٨٠٠٠") == "13800138000"
+    assert contact_search_text(["13800138000"], "wang\u200b@tengfei.example", "Wang\ufe0fWx") == (
+        "13800138000 wang@tengfei.example wangwx"
+    )
 
 
 def test_sort_key_is_pinyin():

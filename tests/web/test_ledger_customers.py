@@ -63,6 +63,27 @@ def test_a_manager_may_create_into_the_pool_or_for_a_rep(client_as, world):
     assert owners == {"杭州云栖数据科技有限公司": None, "宁波海港物流有限公司": world.rep_a2.id}
 
 
+def test_finding_6_names_are_stored_without_unseen_characters(client_as, world):
+    form = new_customer_form(
+        name="\u3164宁波\u200b海港物流\ufe0f有限公司\u0301\u202e",
+        industry="物流\u200d",
+        tags="重点\u2060客户, 华东\ufeff",
+        contact_name="陈\u3164经理\u200b",
+        contact_title="采购\u034f经理",
+        contact_phone="١٣٩ ١١١١ ٢٢٢٢\u200f",
+        contact_wechat="chen_yq\ufe0f",
+    )
+    response = client_as(world.rep_a).post("/customers/new", data=form)
+    assert response.status_code == 303
+    customer = db.session.scalar(select(Customer))
+    contact = customer.contacts[0]
+    assert (customer.name, customer.name_key) == ("宁波海港物流有限公司", "海港物流")
+    assert customer.industry == "物流"
+    assert customer.tag_names == ["华东", "重点客户"]
+    assert (contact.name, contact.title, contact.wechat) == ("陈经理", "采购经理", "chen_yq")
+    assert [(p.number, p.key) for p in contact.phones] == [("١٣٩ ١١١١ ٢٢٢٢", "13911112222")]
+
+
 def test_a_manager_cannot_assign_into_another_team(client_as, world):
     response = client_as(world.manager_a).post(
         "/customers/new", data=new_customer_form(owner_id=str(world.rep_b.id))
@@ -132,6 +153,32 @@ class TestDuplicateCheck:
         assert count(Customer) == 1
         assert count(AuditEvent, AuditEvent.action == "customer.duplicate_blocked") == 1
 
+    @pytest.mark.parametrize(
+        "changes",
+        [
+            {"name": "深圳市腾飞科技\u0301有限公司"},  # a combining accent
+            {"name": "深圳市腾飞科技有限公司\ufe00"},  # a variation selector
+            {"name": "深圳市腾\u3164飞科技有限公司"},  # a Hangul filler
+            {"contact_phone": "١٣٨٠٠١٣٨٠٠٠"},  # Arabic-Indic digits
+            {"contact_phone2": "+٨٦ ۱۳۸ ۰۰۱۳ ۸۰۰۰"},  # Extended Arabic-Indic digits
+        ],
+    )
+    def test_finding_6_a_copy_that_looks_the_same_is_blocked(self, client_as, world, existing, changes):
+        form = new_customer_form(contact_phone="13911110000", contact_email="")
+        response = client_as(world.rep_a).post("/customers/new", data={**form, **changes})
+        assert response.status_code == 409
+        assert "台账中已有该客户" in html_of(response) and "深圳市腾飞科技有限公司" in html_of(response)
+        assert count(Customer) == 1
+        assert count(AuditEvent, AuditEvent.action == "customer.duplicate_blocked") == 1
+
+    def test_finding_6_an_edit_to_a_copy_that_looks_the_same_is_blocked(self, client_as, world, existing):
+        other = make_customer(world.rep_a, "宁波海港物流有限公司")
+        form = edit_form(other, name="深圳市腾飞\ufe0f科技\u0301有限公司")
+        response = client_as(world.rep_a).post(f"/customers/{other.id}/edit", data=form)
+        assert response.status_code == 409 and "台账中已有该客户" in html_of(response)
+        db.session.refresh(other)
+        assert other.name == "宁波海港物流有限公司"
+
     def test_a_trashed_customer_still_blocks(self, client_as, world, existing):
         client_as(world.admin).post(f"/customers/{existing.id}/delete")
         response = client_as(world.rep_a).post(
@@ -151,6 +198,14 @@ class TestDuplicateCheck:
         )
         assert confirmed.status_code == 303
         assert count(Customer) == 2
+
+    def test_finding_6_unseen_characters_do_not_hide_a_similar_name(self, client_as, world):
+        make_customer(world.rep_b, "杭州云栖大数据科技有限公司")
+        name = "杭州云栖大数据技术\u0301\ufe00\u3164有限公司"
+        warned = client_as(world.rep_a).post("/customers/new", data=new_customer_form(name=name))
+        assert warned.status_code == 422
+        assert "相似客户" in html_of(warned) and "杭州云栖大数据科技有限公司" in html_of(warned)
+        assert count(Customer) == 1
 
     def test_the_live_check_answers_while_typing(self, client_as, world, existing):
         rep = client_as(world.rep_a)
@@ -443,6 +498,16 @@ def test_a_phone_of_another_customer_is_refused_on_contacts_too(client_as, world
     assert response.status_code == 422
     assert "另一家有限公司" in html_of(response)
     assert other.contacts[0].phones[0].key == "13566667777"
+
+
+def test_finding_6_a_phone_of_another_customer_in_other_digits_is_refused(client_as, world, customer):
+    make_customer(world.rep_b, "另一家有限公司", phone="13566667777")
+    response = client_as(world.rep_a).post(
+        f"/customers/{customer.id}/contacts/new", data={"name": "某人", "phone": "١٣٥-٦٦٦٦-٧٧٧٧"}
+    )
+    assert response.status_code == 422
+    assert "另一家有限公司" in html_of(response)
+    assert count(ContactPhone) == 2
 
 
 def test_contacts_of_another_customer_cannot_be_touched(client_as, world, customer):

@@ -227,6 +227,28 @@ def test_commit_writes_the_new_rows(client_as, world, existing):
     assert "苏州恒达" in rep.get("/customers?q=hdjm").get_data(as_text=True)
 
 
+def test_finding_6_copies_that_look_the_same_are_found_and_names_imported_clean(client_as, world, existing):
+    rows = [
+        ["深圳市腾飞\u0301科技有限公司\ufe00", "", ""],
+        ["深圳市腾\u3164飞科技", "王总", ""],
+        ["某新公司", "王总", "١٣٩٠٠٠٠٩٩٩٩"],
+        ["\u200b杭州云栖\u2060数据科技有限公司\u3164", "陈\u200b经理", "13911112222"],
+        ["宁波\u200b海港物流有限公司", "周总", "12"],  # bad phone
+    ]
+    rows = [row + [""] * (len(HEADERS) - len(row)) for row in rows]
+    rep = client_as(world.rep_a)
+    job_id = run_job(rep, upload(rep, csv_bytes(rows=rows), "客户.csv"))
+    assert verdicts(job_id) == {2: "existing", 3: "existing", 4: "existing", 5: "new", 6: "invalid"}
+    stored = db.session.scalars(select(ImportRow).order_by(ImportRow.row_number))
+    names = [row.values["name"] for row in stored]
+    assert names[3:] == ["杭州云栖数据科技有限公司", "宁波海港物流有限公司"]
+    assert rep.post(f"/customers/import/{job_id}/commit").status_code == 303
+    importer.THREADS[job_id].join(30)
+    db.session.rollback()
+    imported = db.session.scalar(select(Customer).where(Customer.id != existing.id))
+    assert (imported.name, imported.contacts[0].name) == ("杭州云栖数据科技有限公司", "陈经理")
+
+
 def test_a_failure_mid_commit_writes_nothing(client_as, world, existing, monkeypatch):
     rep = client_as(world.rep_a)
     job_id = run_job(rep, upload(rep, csv_bytes(), "客户.csv"))
