@@ -9,7 +9,7 @@ that exists already: it is left as it is (its old key still blocks what it block
 counted in the log, for someone to merge by hand.
 
 Revision ID: 4c2732d479c0
-Revises: b8d41f2a6c07
+Revises: 7c485c5b3d48
 Create Date: 2026-12-04 17:30:00
 
 """
@@ -23,7 +23,7 @@ from alembic import op
 from salesdesk.ledger import keys, search
 
 revision = "4c2732d479c0"
-down_revision = "b8d41f2a6c07"
+down_revision = "7c485c5b3d48"
 branch_labels = None
 depends_on = None
 
