@@ -4,7 +4,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from .. import clock, settings
-from ..auth import roles_required
+from ..auth import allowed
 from ..auth.models import Role, Team, User
 from ..errors import Conflict, DomainError, Forbidden
 from ..extensions import db
@@ -183,7 +183,7 @@ def assign_form(sellers=None):
 
 
 @bp.route("/customers/assign", methods=["POST"])
-@roles_required(Role.MANAGER, Role.ADMIN)
+@allowed(access.may_assign)
 def assign():
     form = assign_form()
     ids = request.form.getlist("customer_ids")
@@ -198,7 +198,7 @@ def assign():
 
 
 @bp.route("/rules", methods=["GET", "POST"])
-@roles_required(Role.ADMIN)
+@allowed(access.may_change_rules)
 def rule_settings():
     current = settings.current()
     form = SettingsForm(obj=current)
@@ -242,7 +242,7 @@ def rule_settings():
 
 
 @bp.route("/rules/teams/<int:team_id>/strategy", methods=["POST"])
-@roles_required(Role.ADMIN)
+@allowed(access.may_change_rules)
 def set_strategy(team_id):
     db.get_or_404(Team, team_id)
     form = StrategyForm()
@@ -252,7 +252,7 @@ def set_strategy(team_id):
 
 
 @bp.route("/rules/teams/<int:team_id>/territories", methods=["POST"])
-@roles_required(Role.ADMIN)
+@allowed(access.may_change_rules)
 def set_territories(team_id):
     db.get_or_404(Team, team_id)
     rows = []
@@ -274,7 +274,7 @@ def set_territories(team_id):
 
 
 @bp.route("/rules/ownership")
-@roles_required(Role.ADMIN)
+@allowed(access.may_see_ownership_history)
 def ownership_report():
     filters = {
         "reason": request.args.get("reason") if request.args.get("reason") in OWNERSHIP_REASONS else None,
