@@ -669,13 +669,13 @@ def count_reports(user, status="open", team_id=None):
 @dataclass(frozen=True)
 class Glimpse:
     """A follow-up or ownership change in a report's evidence, as one viewer may see it:
-    when and who for everyone involved, the text (None, "") only for those who may
-    read the customer's timeline."""
+    when and who for everyone involved; the text (a follow-up's content, a change's
+    remark) only for those who may read the customer's timeline, else None."""
 
     at: datetime
     text: str | None
-    actor: object = None
-    to_user: object = None
+    actor: User | None = None
+    to_user: User | None = None
     reason: str = ""
     reason_label: str = ""
 
@@ -689,7 +689,7 @@ def evidence(report, viewer):
     history = [
         Glimpse(
             at=row.at,
-            text=row.note if readable else "",
+            text=row.note if readable else None,
             actor=row.actor,
             to_user=row.to_user,
             reason=row.reason,

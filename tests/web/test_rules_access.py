@@ -249,3 +249,12 @@ def test_duplicate_cards_offer_a_collision_report_only_to_sellers(client_as, wor
         html = html_of(client_as(user).post("/customers/new", data=form))
         assert (f"/customers/{disputed.id}/collision" in html) == offered
     assert db.session.scalar(select(func.count()).select_from(Customer)) == 1
+
+
+def test_finding_1_ownership_remarks_in_the_evidence_are_for_detail_viewers_only(client_as, world, disputed):
+    rules.assign(world.manager_a, [disputed.id], world.rep_a2.id, "张三休产假，客户暂交李四")
+    file(client_as(world.rep_b), disputed)
+    url = f"/collisions/{the_report().id}"
+    reporter_page = html_of(client_as(world.rep_b).get(url))
+    assert "李四" in reporter_page and "张三休产假" not in reporter_page  # who, not why
+    assert "张三休产假" in html_of(client_as(world.manager_a).get(url))
