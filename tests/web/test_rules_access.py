@@ -258,3 +258,21 @@ def test_finding_1_ownership_remarks_in_the_evidence_are_for_detail_viewers_only
     reporter_page = html_of(client_as(world.rep_b).get(url))
     assert "李四" in reporter_page and "张三休产假" not in reporter_page  # who, not why
     assert "张三休产假" in html_of(client_as(world.manager_a).get(url))
+
+
+@pytest.mark.parametrize("role", ["admin", "manager_a", "rep_a", "support_a"])
+def test_ledger_and_workbench_offer_what_the_services_accept(client_as, world, role):
+    client = client_as(getattr(world, role))
+    customer = make_customer(world.rep_a, "分配客户有限公司")
+    may_assign = 'id="bulk-assign"' in html_of(client.get("/customers"))
+    assigned = client.post(
+        "/customers/assign",
+        data={"customer_ids": [customer.id], "user_id": world.rep_a2.id, "reason": "平衡客户量"},
+    )
+    assert may_assign == (assigned.status_code == 303) == (role in ("admin", "manager_a"))
+    picks_owner = 'name="owner_id"' in html_of(client.get("/customers/new"))
+    assert picks_owner == (role in ("admin", "manager_a"))
+    home = html_of(client.get("/"))
+    links_history = "/rules/ownership?reason=claim" in home
+    assert links_history == (client.get("/rules/ownership").status_code == 200) == (role == "admin")
+    assert ('id="team-switch"' in home) == (role == "admin")
