@@ -107,7 +107,7 @@ def edit_user(user_id):
     successors = db.session.scalars(
         select(User)
         .outerjoin(Team)
-        .where(User.active.is_(True), User.id != user.id, User.role.in_(["rep", "manager"]))
+        .where(User.can_hold_customers, User.id != user.id)
         .order_by(Team.name, User.display_name)
     ).all()
     return _user_form_result(form, save, "admin/user_form.html", user=user, successors=successors)

@@ -32,6 +32,22 @@ def roles_required(*roles):
     return decorator
 
 
+def allowed(predicate):
+    """Refuse (403) anyone for whom `predicate(user)` is false: a named predicate of the
+    feature's access module, the one place that decides."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not predicate(current_user):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
 @bp.before_app_request
 def require_login():
     view = current_app.view_functions.get(request.endpoint)

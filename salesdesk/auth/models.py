@@ -4,7 +4,8 @@ from enum import StrEnum
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, and_
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -121,10 +122,16 @@ class User(UserMixin, db.Model):
     def is_manager(self):
         return self.role == Role.MANAGER
 
-    @property
+    @hybrid_property
     def can_hold_customers(self):
         """An active rep or manager of a team: who may own, claim or receive a customer."""
         return self.active and self.role in Role.SELLERS and self.team_id is not None
+
+    @can_hold_customers.inplace.expression
+    @classmethod
+    def _can_hold_customers_clause(cls):
+        # The same, as SQL: pickers and imports list these people.
+        return and_(cls.active.is_(True), cls.role.in_(sorted(Role.SELLERS)), cls.team_id.is_not(None))
 
     @property
     def timezone(self):

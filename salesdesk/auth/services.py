@@ -270,7 +270,7 @@ def sellers(team_id=None):
     query = (
         select(User.id, User.display_name, User.role, User.team_id, Team.name.label("team_name"))
         .outerjoin(Team, Team.id == User.team_id)
-        .where(User.active.is_(True), User.role.in_([Role.REP, Role.MANAGER]))
+        .where(User.can_hold_customers)
         .order_by(User.team_id, User.display_name)
     )
     if team_id is not None:
@@ -315,9 +315,7 @@ def deactivate_user(user, *, actor, successor=None):
     same transaction, so nothing is left with an inactive owner."""
     if user.id == actor.id:
         raise Forbidden(_("You cannot deactivate yourself."))
-    if successor is not None and (
-        successor.id == user.id or not successor.active or successor.role not in (Role.REP, Role.MANAGER)
-    ):
+    if successor is not None and (successor.id == user.id or not successor.can_hold_customers):
         raise DomainError(_("The successor must be another active rep or manager."), field="successor_id")
     with write_transaction() as session:
         if user.role == Role.ADMIN and _active_admin_count(session) <= 1:

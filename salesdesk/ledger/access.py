@@ -89,6 +89,12 @@ def can_log_follow_up(user, customer):
     return can_edit(user, customer) or (customer.owner_id is not None and is_collaborator(user, customer))
 
 
+def can_choose_owner(user):
+    """Say who owns a new customer (someone, the pool, the team's rule): managers and
+    admins. Reps own what they create; support's go to the pool."""
+    return user.role in (Role.MANAGER, Role.ADMIN)
+
+
 def can_delete(user, customer):
     """Move to the trash: the owner's manager and admins."""
     return user.role == Role.ADMIN or (user.role == Role.MANAGER and can_edit(user, customer))

@@ -461,7 +461,7 @@ def row_input(row, mapping):
 
 def _owners_by_name(user):
     """Whom an importer may name as owner: display name or e-mail -> User."""
-    query = select(User).where(User.active.is_(True), User.role.in_([Role.REP, Role.MANAGER]))
+    query = select(User).where(User.can_hold_customers)
     if user.role != Role.ADMIN:
         query = query.where(User.team_id == user.team_id)
     found = {}

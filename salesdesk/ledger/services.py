@@ -452,14 +452,14 @@ def record_owner_change(customer, new_owner, reason, actor, note="", at=None):
 def _initial_owner(actor, owner_id):
     """Reps own what they create; managers and admins choose someone, the pool (None)
     or their team's assignment strategy (AUTO)."""
-    if actor.role in (Role.REP, Role.SUPPORT):
-        return actor if actor.role == Role.REP else None
+    if not access.can_choose_owner(actor):
+        return actor if actor.can_hold_customers else None
     if owner_id == AUTO:
         return AUTO
     if not owner_id:
         return None
     owner = db.session.get(User, owner_id)
-    if owner is None or not owner.active or owner.role not in (Role.REP, Role.MANAGER):
+    if owner is None or not owner.can_hold_customers:
         raise DomainError(_("Choose an active rep or manager as owner."), field="owner_id")
     if actor.role == Role.MANAGER and owner.team_id != actor.team_id:
         raise Forbidden(_("Managers assign customers within their own team."))

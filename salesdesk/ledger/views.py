@@ -67,7 +67,7 @@ def _new_form():
 
 def _chosen_owner(form):
     """The owner field as the service takes it: AUTO, None (the pool) or a user id."""
-    if current_user.role not in (Role.MANAGER, Role.ADMIN):
+    if not access.can_choose_owner(current_user):
         return None
     value = form.owner_id.data or ""
     return services.AUTO if value == services.AUTO else (int(value) if value.isdigit() else None)
@@ -96,7 +96,14 @@ def new():
             flash(_("Customer %(name)s created.", name=customer.name), "success")
             return see_other(url_for("ledger.show", customer_id=customer.id))
     status = 409 if report and report.blocking else form_status(form)
-    return render("ledger/new.html", form=form, report=report, industries=INDUSTRIES, status=status)
+    return render(
+        "ledger/new.html",
+        form=form,
+        report=report,
+        industries=INDUSTRIES,
+        can_choose_owner=access.can_choose_owner(current_user),
+        status=status,
+    )
 
 
 @bp.route("/customers/duplicates", methods=["POST"])

@@ -3,6 +3,7 @@ limits, protection periods and reclaim, cooldowns, extensions, collision reports
 assignment of new leads, and hand-over when a user is deactivated. No HTTP here."""
 
 from collections import Counter
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -17,7 +18,7 @@ from ..database import period_of, write_transaction
 from ..errors import Conflict, DomainError, Forbidden, NotFound
 from ..extensions import db
 from ..jobs import periodic
-from ..ledger import access
+from ..ledger import access as ledger_access
 from ..ledger.models import (
     Collaborator,
     CollaboratorEvent,
@@ -30,6 +31,7 @@ from ..ledger.models import (
 from ..ledger.services import record_owner_change
 from ..notifications import Notification, notify, register_kinds, with_dates
 from ..settings import RuleSettings
+from . import access
 from .models import (
     CollisionReport,
     Decision,
@@ -116,7 +118,7 @@ SETTING_RANGES = {
 
 def update_settings(actor, values, grade_periods):
     """Save the settings (audited) and recompute every reclaim date under them."""
-    if actor.role != Role.ADMIN:
+    if not access.may_change_rules(actor):
         raise Forbidden(_("Only administrators change the rules."))
     for name, (low, high) in SETTING_RANGES.items():
         if not isinstance(values.get(name), int) or not low <= values[name] <= high:
@@ -294,7 +296,7 @@ def check_can_hold_more(user, rules, now, claiming=True):
 
 def claim(actor, customer_id):
     """领取: one atomic conditional update; the limits are checked in the same transaction."""
-    if actor.role not in (Role.REP, Role.MANAGER):
+    if not access.may_claim(actor):
         raise Forbidden(_("Only sales reps and managers claim customers."))
     rules = settings.current()
     now = clock.now()
@@ -303,7 +305,7 @@ def claim(actor, customer_id):
         customer = session.get(Customer, customer_id)
         if customer is None or customer.deleted_at is not None:
             raise NotFound(_("This customer does not exist or was deleted."))
-        if customer.owner_id is not None:
+        if not access.may_claim(actor, customer):
             raise Conflict(_taken_message(customer, actor))
         until = _cooldown_until(customer, actor, rules, now)
         if until is not None:
@@ -353,7 +355,9 @@ def release(actor, customer_id, reason):
     if len(reason) > 500:
         raise DomainError(_("The reason is too long (at most 500 characters)."), field="reason")
     with write_transaction():
-        customer = access.get_customer_for(actor, customer_id, "collaborators")
+        customer = ledger_access.get_customer_for(actor, customer_id)
+        if not access.may_release(actor, customer):
+            raise Forbidden(_("Only the owner, their manager or an administrator releases a customer."))
         _end_collaborations(customer, actor)
         record_owner_change(customer, None, "release", actor, note=reason)
         customer.updated_at = clock.now()
@@ -517,18 +521,10 @@ def request_extension(actor, customer_id, days, reason):
         raise DomainError(_("Ask for 1 to %(n)s days.", n=MAX_EXTENSION_DAYS), field="days")
     now = clock.now()
     with write_transaction() as session:
-        customer = access.get_customer_for(actor, customer_id, "view")
-        if customer.owner_id != actor.id:
-            raise Forbidden(_("Only the owner asks for an extension."))
-        if customer.reclaim_at is None or customer.reclaim_at <= now:
-            raise DomainError(_("An extension is asked for before the customer returns to the pool."))
-        pending = session.scalar(
-            select(Extension.id).where(
-                Extension.customer_id == customer.id, Extension.status == ExtensionStatus.PENDING
-            )
-        )
-        if pending:
-            raise DomainError(_("An extension request for this customer is already waiting for a decision."))
+        customer = ledger_access.get_customer_for(actor, customer_id)
+        refusal = access.extension_refusal(actor, customer, now)
+        if refusal is not None:
+            raise refusal
         extension = Extension(
             customer_id=customer.id,
             requested_by_id=actor.id,
@@ -556,7 +552,7 @@ def decide_extension(actor, extension_id, *, grant, days=0, note=""):
         if extension is None:
             raise NotFound(_("This request does not exist."))
         customer = extension.customer
-        if not (actor.role == Role.ADMIN or access.manages_owner(actor, customer)):
+        if not access.may_decide_extension(actor, customer):
             raise Forbidden(_("The owner's manager decides extension requests."))
         if extension.status != ExtensionStatus.PENDING:
             raise DomainError(_("This request has been decided already."))
@@ -611,19 +607,10 @@ def file_collision(actor, customer_id, reason):
     if len(reason) > 2000:
         raise DomainError(_("The reason is too long (at most 2000 characters)."), field="reason")
     with write_transaction() as session:
-        customer = access.get_customer_for(actor, customer_id, "view")
-        if customer.owner_id is None:
-            raise DomainError(_("This customer is in the public pool: claim it instead."))
-        if customer.owner_id == actor.id:
-            raise DomainError(_("You own this customer."))
-        if session.scalar(
-            select(CollisionReport.id).where(
-                CollisionReport.customer_id == customer.id,
-                CollisionReport.reporter_id == actor.id,
-                CollisionReport.status == "open",
-            )
-        ):
-            raise DomainError(_("Your report on this customer is already waiting for a decision."))
+        customer = ledger_access.get_customer_for(actor, customer_id)
+        refusal = access.collision_refusal(actor, customer)
+        if refusal is not None:
+            raise refusal
         report = CollisionReport(
             customer_id=customer.id,
             reporter_id=actor.id,
@@ -649,27 +636,17 @@ def get_report_for(user, report_id):
     report = db.session.get(CollisionReport, report_id)
     if report is None:
         raise NotFound(_("This report does not exist."))
-    if not (
-        user.role == Role.ADMIN
-        or (user.role == Role.MANAGER and report.team_id == user.team_id)
-        or user.id in (report.reporter_id, report.owner_id)
-    ):
+    if not access.may_see_report(user, report):
         raise Forbidden(_("You may not see this report."))
     return report
 
 
-def _involving(user):
-    return or_(CollisionReport.reporter_id == user.id, CollisionReport.owner_id == user.id)
-
-
 def _reports(user, status, team_id=None):
-    """Collision reports the user may see; admins may narrow them to one team."""
-    query = select(CollisionReport).where(CollisionReport.status == status)
-    if user.role == Role.MANAGER:
-        query = query.where(CollisionReport.team_id == user.team_id)
-    elif user.role != Role.ADMIN:
-        query = query.where(_involving(user))
-    elif team_id is not None:
+    """Collision reports in the user's lists; admins may narrow them to one team."""
+    query = select(CollisionReport).where(
+        CollisionReport.status == status, access.reports_listed_clause(user)
+    )
+    if user.role == Role.ADMIN and team_id is not None:
         query = query.where(CollisionReport.team_id == team_id)
     return query
 
@@ -681,7 +658,7 @@ def reports_for(user, status="open"):
 
 def open_reports_involving(user, limit):
     """Open reports the user filed or that are about their customer (their workbench)."""
-    query = select(CollisionReport).where(CollisionReport.status == "open", _involving(user))
+    query = select(CollisionReport).where(CollisionReport.status == "open", access.involving(user))
     return db.session.scalars(query.order_by(CollisionReport.created_at.desc()).limit(limit)).all()
 
 
@@ -689,13 +666,44 @@ def count_reports(user, status="open", team_id=None):
     return db.session.scalar(select(func.count()).select_from(_reports(user, status, team_id).subquery()))
 
 
-def evidence(report):
+@dataclass(frozen=True)
+class Glimpse:
+    """A follow-up or ownership change in a report's evidence, as one viewer may see it:
+    when and who for everyone involved; the text (a follow-up's content, a change's
+    remark) only for those who may read the customer's timeline, else None."""
+
+    at: datetime
+    text: str | None
+    actor: User | None = None
+    to_user: User | None = None
+    reason: str = ""
+    reason_label: str = ""
+
+
+def evidence(report, viewer):
     """What the manager weighs, side by side: the ownership history (who created or
-    claimed first) and each side's first and last follow-up on this customer."""
+    claimed first) and each side's first and last follow-up on this customer. Pages and
+    fragments alike show only this, so the texts stay with those who may read them."""
     customer = report.customer
-    history = db.session.scalars(
-        select(OwnershipChange).where(OwnershipChange.customer_id == customer.id).order_by(OwnershipChange.at)
-    ).all()
+    readable = access.may_read_follow_ups(viewer, customer)
+    history = [
+        Glimpse(
+            at=row.at,
+            text=row.note if readable else None,
+            actor=row.actor,
+            to_user=row.to_user,
+            reason=row.reason,
+            reason_label=row.reason_label,
+        )
+        for row in db.session.scalars(
+            select(OwnershipChange)
+            .where(OwnershipChange.customer_id == customer.id)
+            .order_by(OwnershipChange.at)
+        )
+    ]
+
+    def follow_up(row):
+        return Glimpse(at=row.occurred_at, text=row.content if readable else None) if row else None
 
     def side(user_id):
         follow_ups = select(FollowUp).where(
@@ -704,10 +712,20 @@ def evidence(report):
         first = db.session.scalars(follow_ups.order_by(FollowUp.occurred_at).limit(1)).first()
         last = db.session.scalars(follow_ups.order_by(FollowUp.occurred_at.desc()).limit(1)).first()
         count = db.session.scalar(select(func.count()).select_from(follow_ups.subquery()))
-        first_owned = next((row for row in history if row.to_user_id == user_id), None)
-        return {"first": first, "last": last, "count": count, "first_owned": first_owned}
+        first_owned = next((row for row in history if row.to_user and row.to_user.id == user_id), None)
+        return {
+            "first": follow_up(first),
+            "last": follow_up(last),
+            "count": count,
+            "first_owned": first_owned,
+        }
 
-    return {"history": history, "owner": side(report.owner_id), "reporter": side(report.reporter_id)}
+    return {
+        "history": history,
+        "owner": side(report.owner_id),
+        "reporter": side(report.reporter_id),
+        "readable": readable,
+    }
 
 
 def decide_collision(actor, report_id, decision, note):
@@ -724,13 +742,15 @@ def decide_collision(actor, report_id, decision, note):
         report = session.get(CollisionReport, report_id)
         if report is None:
             raise NotFound(_("This report does not exist."))
-        if not (actor.role == Role.ADMIN or (actor.role == Role.MANAGER and report.team_id == actor.team_id)):
-            raise Forbidden(_("The owner's manager decides collision reports."))
         if report.status != "open":
             raise DomainError(_("This report has been decided already."))
+        if not access.may_decide(actor, report):
+            raise Forbidden(_("The owner's manager decides collision reports."))
         customer, reporter = report.customer, report.reporter
         if decision != Decision.KEEP and not reporter.active:
             raise DomainError(_("The reporter is no longer active."), field="decision")
+        if decision == Decision.TRANSFER and not access.may_transfer_to(reporter):
+            raise DomainError(_("The reporter no longer sells: they cannot own customers."), field="decision")
         if decision == Decision.TRANSFER:
             _end_collaborations(customer, actor)
             record_owner_change(customer, reporter, "arbitration", actor, note=note)
@@ -892,16 +912,16 @@ def assign(actor, customer_ids, user_id, reason):
         raise DomainError(_("Give a reason for the assignment."), field="reason")
     if len(reason) > 500:
         raise DomainError(_("The reason is too long (at most 500 characters)."), field="reason")
-    if actor.role not in (Role.MANAGER, Role.ADMIN):
+    if not access.may_assign(actor):
         raise Forbidden(_("Only managers and administrators assign customers."))
     ids = sorted({int(customer_id) for customer_id in customer_ids})
     if not ids or len(ids) > 500:
         raise DomainError(_("Select 1 to 500 customers."))
     with write_transaction() as session:
         owner = session.get(User, user_id)
-        if owner is None or not owner.active or owner.role not in (Role.REP, Role.MANAGER):
+        if not access.may_transfer_to(owner):
             raise DomainError(_("Choose an active rep or manager."), field="user_id")
-        if actor.role == Role.MANAGER and owner.team_id != actor.team_id:
+        if not access.may_assign_to(actor, owner):
             raise Forbidden(_("Managers assign customers within their own team."))
         customers = session.scalars(
             select(Customer).where(Customer.id.in_(ids), Customer.deleted_at.is_(None))
@@ -909,10 +929,7 @@ def assign(actor, customer_ids, user_id, reason):
         if len(customers) != len(ids):
             raise NotFound(_("Some of the selected customers do not exist any more."))
         for customer in customers:
-            if actor.role == Role.MANAGER and not (
-                access.manages_owner(actor, customer)
-                or (customer.owner_id is None and customer.team_id in (None, actor.team_id))
-            ):
+            if not access.may_assign_customer(actor, customer):
                 raise Forbidden(_("%(name)s is not a customer of your team.", name=customer.name))
         moving = [customer for customer in customers if customer.owner_id != owner.id]
         for customer in moving:
@@ -936,7 +953,7 @@ def assign(actor, customer_ids, user_id, reason):
 
 
 def set_strategy(actor, team_id, strategy):
-    if actor.role != Role.ADMIN:
+    if not access.may_change_rules(actor):
         raise Forbidden(_("Only administrators change the rules."))
     try:
         strategy = Strategy(strategy)
@@ -955,7 +972,7 @@ def set_strategy(actor, team_id, strategy):
 
 def set_territories(actor, team_id, rows):
     """Replace a team's territories with [(province, city, user_id)]."""
-    if actor.role != Role.ADMIN:
+    if not access.may_change_rules(actor):
         raise Forbidden(_("Only administrators change the rules."))
     with write_transaction() as session:
         members = {user.id for user in _team_reps(team_id)}

@@ -1,20 +1,21 @@
-from flask import abort, flash, request, url_for
+from flask import flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from .. import clock, settings
-from ..auth import roles_required
+from ..auth import allowed
 from ..auth.models import Role, Team, User
-from ..errors import Conflict, DomainError
+from ..errors import Conflict, DomainError, Forbidden
 from ..extensions import db
 from ..forms import choices
-from ..ledger import access, queries
+from ..ledger import access as ledger_access
+from ..ledger import queries
 from ..ledger.models import GRADES, OWNERSHIP_REASONS
 from ..ledger.services import owner_choices
 from ..ledger.views import list_context
 from ..web import add_form_error, form_status, is_htmx, render, safe_next_url, see_other
-from . import bp, services
+from . import access, bp, services
 from .forms import (
     AssignForm,
     CollisionForm,
@@ -25,7 +26,7 @@ from .forms import (
     SettingsForm,
     StrategyForm,
 )
-from .models import Strategy, Territory
+from .models import Decision, Strategy, Territory
 
 
 def _back(default):
@@ -39,7 +40,7 @@ def _back(default):
 def pool():
     filters = queries.Filters.from_args(request.args)
     filters.owner = "pool"
-    context = list_context(filters, pool_page=True, can_claim=current_user.role in (Role.REP, Role.MANAGER))
+    context = list_context(filters, pool_page=True, can_claim=access.may_claim(current_user))
     return render("rules/pool.html", "rules/_pool_results.html", **context)
 
 
@@ -99,7 +100,10 @@ def decide_extension(extension_id, answer):
 
 @bp.route("/customers/<int:customer_id>/collision", methods=["GET", "POST"])
 def file_collision(customer_id):
-    customer = access.get_customer_for(current_user, customer_id)
+    customer = ledger_access.get_customer_for(current_user, customer_id)
+    refusal = access.collision_refusal(current_user, customer)
+    if isinstance(refusal, Forbidden):  # the rest is said on the form
+        raise refusal
     form = CollisionForm()
     if form.validate_on_submit():
         try:
@@ -115,7 +119,7 @@ def file_collision(customer_id):
 @bp.route("/collisions")
 def collisions():
     shown = "decided" if request.args.get("status") == "decided" else "open"
-    manager_view = current_user.role in (Role.MANAGER, Role.ADMIN)
+    manager_view = access.may_see_extension_requests(current_user)
     return render(
         "rules/collisions.html",
         reports=services.reports_for(current_user, shown),
@@ -130,16 +134,13 @@ def collisions():
 @bp.route("/collisions/<int:report_id>", methods=["GET", "POST"])
 def collision(report_id):
     report = services.get_report_for(current_user, report_id)
-    form = DecisionForm()
-    can_decide = report.status == "open" and (
-        current_user.role == Role.ADMIN
-        or (current_user.role == Role.MANAGER and report.team_id == current_user.team_id)
-    )
+    form = decision_form(report)
+    can_decide = access.may_decide(current_user, report)
     if request.method == "POST":
         if report.status != "open":
             raise Conflict(_("This report has been decided already."))
         if not can_decide:
-            abort(403)
+            raise Forbidden(_("The owner's manager decides collision reports."))
         if form.validate_on_submit():
             try:
                 services.decide_collision(current_user, report.id, form.decision.data, form.note.data)
@@ -150,13 +151,22 @@ def collision(report_id):
                 return see_other(url_for("rules.collision", report_id=report.id))
     return render(
         "rules/collision.html",
+        "rules/_collision.html",
         report=report,
-        evidence=services.evidence(report),
+        evidence=services.evidence(report, current_user),
         form=form,
         can_decide=can_decide,
         reasons=OWNERSHIP_REASONS,
         status=form_status(form),
     )
+
+
+def decision_form(report):
+    """The decisions the service would take: no transfer to a reporter who cannot own."""
+    form = DecisionForm()
+    if not access.may_transfer_to(report.reporter):
+        form.decision.choices = [c for c in form.decision.choices if c.value != Decision.TRANSFER]
+    return form
 
 
 # ---- assignment -----------------------------------------------------------------------
@@ -173,7 +183,7 @@ def assign_form(sellers=None):
 
 
 @bp.route("/customers/assign", methods=["POST"])
-@roles_required(Role.MANAGER, Role.ADMIN)
+@allowed(access.may_assign)
 def assign():
     form = assign_form()
     ids = request.form.getlist("customer_ids")
@@ -188,7 +198,7 @@ def assign():
 
 
 @bp.route("/rules", methods=["GET", "POST"])
-@roles_required(Role.ADMIN)
+@allowed(access.may_change_rules)
 def rule_settings():
     current = settings.current()
     form = SettingsForm(obj=current)
@@ -232,7 +242,7 @@ def rule_settings():
 
 
 @bp.route("/rules/teams/<int:team_id>/strategy", methods=["POST"])
-@roles_required(Role.ADMIN)
+@allowed(access.may_change_rules)
 def set_strategy(team_id):
     db.get_or_404(Team, team_id)
     form = StrategyForm()
@@ -242,7 +252,7 @@ def set_strategy(team_id):
 
 
 @bp.route("/rules/teams/<int:team_id>/territories", methods=["POST"])
-@roles_required(Role.ADMIN)
+@allowed(access.may_change_rules)
 def set_territories(team_id):
     db.get_or_404(Team, team_id)
     rows = []
@@ -264,7 +274,7 @@ def set_territories(team_id):
 
 
 @bp.route("/rules/ownership")
-@roles_required(Role.ADMIN)
+@allowed(access.may_see_ownership_history)
 def ownership_report():
     filters = {
         "reason": request.args.get("reason") if request.args.get("reason") in OWNERSHIP_REASONS else None,
@@ -288,32 +298,34 @@ def ownership_report():
 
 @bp.app_context_processor
 def customer_page_helpers():
-    return {"customer_rules": customer_rules, "bulk_assign_form": assign_form}
+    """The rules' parts of ledger pages: what they show and offer, as the services decide."""
+    return {
+        "customer_rules": customer_rules,
+        "bulk_assign_form": assign_form,
+        "may_assign": lambda: access.may_assign(current_user),
+        "may_file_collision": lambda customer: access.may_file_collision(current_user, customer),
+    }
 
 
 def customer_rules(customer):
     """What the customer page shows and offers about pool, protection and collisions."""
     user = current_user
-    owns = customer.owner_id == user.id
-    manages = access.manages_owner(user, customer) or user.role == Role.ADMIN
-    extensions = services.extensions_of(customer) if owns or manages else []
+    now = clock.now()
+    decides_extensions = access.may_decide_extension(user, customer)
     rules = {
-        "days_left": services.days_left(customer, clock.now()),
-        "can_claim": customer.owner_id is None and user.role in (Role.REP, Role.MANAGER),
-        "can_release": customer.owner_id is not None and access.can_manage_collaborators(user, customer),
-        "can_request_extension": owns
-        and customer.reclaim_at is not None
-        and not any(e.status == "pending" for e in extensions),
-        "extensions": extensions,
-        "can_file_collision": customer.owner_id not in (None, user.id)
-        and user.role in (Role.REP, Role.MANAGER),
+        "days_left": services.days_left(customer, now),
+        "can_claim": access.may_claim(user, customer),
+        "can_release": access.may_release(user, customer),
+        "can_request_extension": access.may_request_extension(user, customer, now),
+        "extensions": services.extensions_of(customer)
+        if customer.owner_id == user.id or decides_extensions
+        else [],
+        "can_file_collision": access.may_file_collision(user, customer),
         "reason_form": ReasonForm(formdata=None),
         "extension_form": ExtensionForm(formdata=None),
         "decision_form": ExtensionDecisionForm(formdata=None),
-        "manages": manages,
+        "manages": decides_extensions,
     }
-    if user.role in (Role.MANAGER, Role.ADMIN) and (
-        access.can_edit(user, customer) or customer.owner_id is None
-    ):
+    if access.may_assign_customer(user, customer):
         rules["assign_form"] = assign_form()
     return rules

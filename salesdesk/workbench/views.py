@@ -10,6 +10,7 @@ from ..extensions import db
 from ..ledger import access
 from ..ledger import services as ledger
 from ..ledger.forms import FollowUpForm
+from ..rules import access as rules_access
 from ..web import add_form_error, form_status, is_htmx, render, safe_next_url, see_other
 from . import bp, services
 
@@ -29,8 +30,14 @@ def _home_context(follow_up_form=None, failed_customer=None, with_manager=True):
     if with_manager and _manager_view():
         team = services.team_for(current_user, request.args.get("team", type=int))
         context["manager"] = services.manager_home(current_user, team, context["rep"]["standings"])
-        if current_user.role == Role.ADMIN:  # the team switch
+        context["can_pick_team"] = current_user.role == Role.ADMIN  # managers see their own
+        if context["can_pick_team"]:
             context["teams"] = db.session.scalars(select(Team).order_by(Team.name)).all()
+        context["claims_link"] = (
+            url_for("rules.ownership_report", reason="claim")
+            if rules_access.may_see_ownership_history(current_user)
+            else url_for("rules.pool")
+        )
     return context
 
 

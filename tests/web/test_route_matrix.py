@@ -434,7 +434,7 @@ ROUTES = {
         case(post="L 403 403 303 303", extension_id="ext_a_decline", answer="decline"),
         case(post="L 403 403 403 400", extension_id="ext_b", answer="grant"),
     ],
-    "rules.file_collision": [case(LOGIN, "L 422 422 422 422", customer_id="cust_b")],
+    "rules.file_collision": [case("L 200 403 200 403", "L 422 403 422 403", customer_id="cust_b")],
     "rules.collisions": [EVERYONE, case(LOGIN, query="status=decided")],
     "rules.collision": [
         case("L 200 403 200 200", "L 403 403 422 422", report_id="report_a"),

@@ -1,0 +1,278 @@
+"""Who may do what with the rules (rules/access.py): a collision report shows follow-up
+text only to those who may see the customer's details (finding 1); only reps and managers
+file, and a transfer only goes to someone who may hold customers (finding 2); and what
+the pages offer is what the services accept."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from salesdesk.auth import services as accounts
+from salesdesk.errors import Forbidden
+from salesdesk.extensions import db
+from salesdesk.ledger import services as ledger
+from salesdesk.ledger.models import Customer
+from salesdesk.notifications import Notification
+from salesdesk.rules import services as rules
+from salesdesk.rules.models import CollisionReport
+from tests.ledger_helpers import make_customer
+
+T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
+FIRST_TEXT = "首次电话：周总要一份报价单"
+LAST_TEXT = "上门拜访周总：预算三十万，下月签约"
+
+
+def html_of(response):
+    return response.get_data(as_text=True)
+
+
+@pytest.fixture
+def disputed(world, frozen_clock):
+    """rep_a's customer with two follow-ups, on 2026-03-03 and 2026-03-05 (Shanghai)."""
+    frozen_clock(T0)
+    customer = make_customer(world.rep_a, "宁波海港物流有限公司", phone="13912345678")
+    frozen_clock(T0 + timedelta(days=1))
+    ledger.log_follow_up(world.rep_a, customer.id, channel="phone", content=FIRST_TEXT)
+    frozen_clock(T0 + timedelta(days=3))
+    ledger.log_follow_up(world.rep_a, customer.id, channel="visit", content=LAST_TEXT)
+    return customer
+
+
+def file(client, customer, reason="去年展会上就认识周总，一直在跟"):
+    return client.post(f"/customers/{customer.id}/collision", data={"reason": reason})
+
+
+def the_report():
+    return db.session.scalar(select(CollisionReport))
+
+
+def report_count():
+    return db.session.scalar(select(func.count()).select_from(CollisionReport))
+
+
+def notification_texts(user):
+    query = select(Notification).where(Notification.user_id == user.id)
+    return [notification.message for notification in db.session.scalars(query)]
+
+
+def legacy_report(reporter, customer):
+    """A report such as the app accepted before finding 2 was closed (or filed by
+    someone whose role changed since)."""
+    report = CollisionReport(
+        customer_id=customer.id,
+        reporter_id=reporter.id,
+        owner_id=customer.owner_id,
+        team_id=customer.owner.team_id,
+        reason="我先认识的",
+        created_at=T0,
+    )
+    db.session.add(report)
+    db.session.commit()
+    return report
+
+
+# ---- finding 1: the evidence shows follow-up text only to who may read it ----------------
+
+
+def test_finding_1_collision_report_hides_follow_up_text_from_the_reporter(client_as, world, disputed):
+    reporter = client_as(world.rep_b)
+    assert file(reporter, disputed).status_code == 303
+    report = the_report()
+    url = f"/collisions/{report.id}"
+
+    page = html_of(reporter.get(url))
+    fragment = html_of(reporter.get(url, htmx=True))
+    assert "<html" in page and "<html" not in fragment
+    for html in (page, fragment):
+        assert FIRST_TEXT not in html and LAST_TEXT not in html
+        # Dates and that follow-ups exist stay: they are what the reporter argues about.
+        assert "2026/3/3" in html and "2026/3/5" in html
+        assert '<dd class="follow-up-count">2</dd>' in html
+        assert "13912345678" not in html
+
+    # The owner's manager, who decides, reads them (page and fragment).
+    manager = client_as(world.manager_a)
+    for html in (html_of(manager.get(url)), html_of(manager.get(url, htmx=True))):
+        assert FIRST_TEXT in html and LAST_TEXT in html
+
+    # The manager decides; both sides are notified, and no notification quotes a follow-up.
+    assert manager.post(url, data={"decision": "keep", "note": "负责人跟进更早"}).status_code == 303
+    for user in (world.rep_b, world.rep_a, world.manager_a):
+        texts = notification_texts(user)
+        assert texts and not any(FIRST_TEXT in t or LAST_TEXT in t for t in texts)
+    listing = html_of(reporter.get("/notifications"))
+    assert "宁波海港物流有限公司" in listing and FIRST_TEXT not in listing and LAST_TEXT not in listing
+    # After the decision the reporter still reads no text.
+    decided = html_of(reporter.get(url))
+    assert FIRST_TEXT not in decided and LAST_TEXT not in decided
+
+
+def test_the_owner_and_admins_read_the_evidence(client_as, world, disputed):
+    file(client_as(world.rep_b), disputed)
+    url = f"/collisions/{the_report().id}"
+    for user in (world.rep_a, world.admin):
+        client = client_as(user)
+        for html in (html_of(client.get(url)), html_of(client.get(url, htmx=True))):
+            assert FIRST_TEXT in html and LAST_TEXT in html
+
+
+def test_finding_1_an_invalid_decision_by_htmx_answers_the_fragment(client_as, world, disputed):
+    file(client_as(world.rep_b), disputed)
+    report = the_report()
+    response = client_as(world.manager_a).post(
+        f"/collisions/{report.id}", data={"decision": "keep", "note": ""}, htmx=True
+    )
+    html = html_of(response)
+    assert response.status_code == 422 and "<html" not in html and LAST_TEXT in html
+    assert report.status == "open"
+
+
+# ---- finding 2: only sellers file; a transfer goes only to who may hold customers ----------
+
+
+@pytest.mark.parametrize("role", ["support_a", "admin"])
+def test_finding_2_support_and_admin_may_not_file_a_collision_report(client_as, world, disputed, role):
+    client = client_as(getattr(world, role))
+    assert client.get(f"/customers/{disputed.id}/collision").status_code == 403
+    assert file(client, disputed).status_code == 403
+    assert report_count() == 0
+    assert f"/customers/{disputed.id}/collision" not in html_of(client.get(f"/customers/{disputed.id}"))
+    with pytest.raises(Forbidden):
+        rules.file_collision(getattr(world, role), disputed.id, "我先认识的")
+
+
+@pytest.mark.parametrize("reporter", ["support_a", "admin"])
+def test_finding_2_transfer_to_support_or_admin_is_refused(client_as, world, disputed, reporter):
+    report = legacy_report(getattr(world, reporter), disputed)
+    manager = client_as(world.manager_a)
+    page = html_of(manager.get(f"/collisions/{report.id}"))
+    assert 'value="keep"' in page and 'value="transfer"' not in page  # not offered
+    response = manager.post(f"/collisions/{report.id}", data={"decision": "transfer", "note": "转给申诉人"})
+    assert response.status_code == 422
+    # The service refuses it too, whatever the form offers.
+    with pytest.raises(rules.DomainError):
+        rules.decide_collision(world.manager_a, report.id, "transfer", "转给申诉人")
+    db.session.refresh(disputed)
+    assert disputed.owner_id == world.rep_a.id and the_report().status == "open"
+
+
+def test_finding_2_transfer_to_a_reporter_who_no_longer_sells_is_refused(client_as, world, disputed):
+    file(client_as(world.rep_a2), disputed)
+    report = the_report()
+    # The reporter moved to support after filing.
+    accounts.update_user(
+        world.rep_a2,
+        actor=world.admin,
+        email=world.rep_a2.email,
+        display_name=world.rep_a2.display_name,
+        role="support",
+        team=world.team_a,
+        locale="zh_Hans_CN",
+    )
+    response = client_as(world.manager_a).post(
+        f"/collisions/{report.id}", data={"decision": "transfer", "note": "转给申诉人"}
+    )
+    assert response.status_code == 422
+    db.session.refresh(disputed)
+    assert disputed.owner_id == world.rep_a.id
+    # Keeping the owner or adding a collaborator is still possible.
+    assert (
+        client_as(world.manager_a)
+        .post(f"/collisions/{report.id}", data={"decision": "collaborate", "note": "一起跟"})
+        .status_code
+        == 303
+    )
+
+
+def test_transfer_to_an_inactive_reporter_is_refused(client_as, world, disputed):
+    file(client_as(world.rep_a2), disputed)
+    report = the_report()
+    accounts.deactivate_user(world.rep_a2, actor=world.admin)
+    response = client_as(world.manager_a).post(
+        f"/collisions/{report.id}", data={"decision": "transfer", "note": "转给申诉人"}
+    )
+    assert response.status_code == 422
+    db.session.refresh(disputed)
+    assert disputed.owner_id == world.rep_a.id
+
+
+@pytest.mark.parametrize("target", ["support_a", "admin"])
+def test_assign_goes_only_to_who_may_hold_customers(world, disputed, target):
+    with pytest.raises(rules.DomainError):
+        rules.assign(world.admin, [disputed.id], getattr(world, target).id, "调整")
+    db.session.refresh(disputed)
+    assert disputed.owner_id == world.rep_a.id
+
+
+# ---- the pages offer what the services accept -------------------------------------------
+
+
+@pytest.mark.parametrize("role", ["admin", "manager_a", "rep_a", "support_a"])
+def test_the_claim_button_is_shown_exactly_when_the_service_accepts_the_role(client_as, world, role):
+    user = getattr(world, role)
+    pooled = make_customer(world.manager_a, "公海客户有限公司", pool=True)
+    client = client_as(user)
+    offered_on_pool = "/claim" in html_of(client.get("/pool"))
+    offered_on_page = "/claim" in html_of(client.get(f"/customers/{pooled.id}"))
+    accepted = client.post(f"/customers/{pooled.id}/claim").status_code == 303
+    assert offered_on_pool == offered_on_page == accepted
+    assert accepted == (role in ("manager_a", "rep_a"))
+
+
+def test_no_extension_is_offered_after_the_deadline(client_as, world, frozen_clock):
+    frozen_clock(T0)
+    customer = make_customer(world.rep_a, "过期客户有限公司")
+    owner = client_as(world.rep_a)
+    assert "/extension" in html_of(owner.get(f"/customers/{customer.id}"))
+    # Past the deadline, before the reclaim job has run: the service refuses, so does the page.
+    frozen_clock(customer.reclaim_at + timedelta(hours=1))
+    assert "/extension" not in html_of(owner.get(f"/customers/{customer.id}"))
+    response = owner.post(f"/customers/{customer.id}/extension", data={"days": 5, "reason": "客户预算下月批"})
+    assert response.status_code == 400 and "之前申请" in html_of(response)
+
+
+def test_the_collision_link_is_shown_exactly_when_filing_is_possible(client_as, world, disputed):
+    rep = client_as(world.rep_b)
+    assert f"/customers/{disputed.id}/collision" in html_of(rep.get(f"/customers/{disputed.id}"))
+    file(rep, disputed)
+    # A report already waiting: the service refuses a second one, the page no longer offers it.
+    assert f"/customers/{disputed.id}/collision" not in html_of(rep.get(f"/customers/{disputed.id}"))
+    assert file(rep, disputed).status_code == 422
+
+
+def test_duplicate_cards_offer_a_collision_report_only_to_sellers(client_as, world, disputed):
+    from tests.ledger_helpers import new_customer_form
+
+    form = new_customer_form(name="宁波海港物流有限公司")
+    for user, offered in ((world.rep_b, True), (world.manager_b, True), (world.support_a, False)):
+        html = html_of(client_as(user).post("/customers/new", data=form))
+        assert (f"/customers/{disputed.id}/collision" in html) == offered
+    assert db.session.scalar(select(func.count()).select_from(Customer)) == 1
+
+
+def test_finding_1_ownership_remarks_in_the_evidence_are_for_detail_viewers_only(client_as, world, disputed):
+    rules.assign(world.manager_a, [disputed.id], world.rep_a2.id, "张三休产假，客户暂交李四")
+    file(client_as(world.rep_b), disputed)
+    url = f"/collisions/{the_report().id}"
+    reporter_page = html_of(client_as(world.rep_b).get(url))
+    assert "李四" in reporter_page and "张三休产假" not in reporter_page  # who, not why
+    assert "张三休产假" in html_of(client_as(world.manager_a).get(url))
+
+
+@pytest.mark.parametrize("role", ["admin", "manager_a", "rep_a", "support_a"])
+def test_ledger_and_workbench_offer_what_the_services_accept(client_as, world, role):
+    client = client_as(getattr(world, role))
+    customer = make_customer(world.rep_a, "分配客户有限公司")
+    may_assign = 'id="bulk-assign"' in html_of(client.get("/customers"))
+    assigned = client.post(
+        "/customers/assign",
+        data={"customer_ids": [customer.id], "user_id": world.rep_a2.id, "reason": "平衡客户量"},
+    )
+    assert may_assign == (assigned.status_code == 303) == (role in ("admin", "manager_a"))
+    picks_owner = 'name="owner_id"' in html_of(client.get("/customers/new"))
+    assert picks_owner == (role in ("admin", "manager_a"))
+    home = html_of(client.get("/"))
+    links_history = "/rules/ownership?reason=claim" in home
+    assert links_history == (client.get("/rules/ownership").status_code == 200) == (role == "admin")
+    assert ('id="team-switch"' in home) == (role == "admin")
