@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 FEATURES = ("auth", "admin", "ledger", "rules", "kb", "recognition", "workbench")
 
 CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; "
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'"
 )
 
