@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from .. import submissions
 from ..auth.models import Team
 from ..errors import Conflict, DomainError, Forbidden
 from ..extensions import db
@@ -107,22 +108,27 @@ def _give(form, give, template, budget, done_message, settings):
         else:
             customer = services.get_customer_or_none(form.customer_id.data)
     if form.validate_on_submit():
+        done = safe_next_url(form.next.data, url_for("recognition.feed"))
         try:
-            entry = give(
-                current_user,
-                recipient_id=form.recipient_id.data,
-                points=form.points.data,
-                category=form.category.data,
-                reason=form.reason.data,
-                customer_id=form.customer_id.data,
-            )
+            with submissions.once(form.submission_token.data, current_user):
+                entry = give(
+                    current_user,
+                    recipient_id=form.recipient_id.data,
+                    points=form.points.data,
+                    category=form.category.data,
+                    reason=form.reason.data,
+                    customer_id=form.customer_id.data,
+                )
+        except submissions.AlreadySubmitted as error:
+            flash(error.message, "info")
+            return see_other(done)
         except Forbidden:
             raise
         except DomainError as error:
             add_form_error(form, error)
         else:
             flash(done_message(entry), "success")
-            return see_other(safe_next_url(form.next.data, url_for("recognition.feed")))
+            return see_other(done)
     return render(
         template,
         form=form,
