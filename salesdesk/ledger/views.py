@@ -10,6 +10,7 @@ from ..auth.services import sellers
 from ..errors import DomainError
 from ..extensions import db
 from ..forms import choices
+from ..recognition import access as recognition
 from ..web import add_form_error, form_status, is_htmx, render, see_other
 from . import access, bp, queries, services
 from .forms import (
@@ -120,6 +121,8 @@ def _customer_context(customer, **forms):
         "can_follow_up": access.can_log_follow_up(current_user, customer),
         "can_delete": access.can_delete(current_user, customer),
         "can_manage_collaborators": access.can_manage_collaborators(current_user, customer),
+        "may_award_owner": customer.owner is not None
+        and recognition.may_award_to(current_user, customer.owner),
         "collaborators": services.collaborators_of(customer),
         "timeline": services.timeline(customer) if visible else [],
         "stage_form": forms.get("stage_form") or _stage_form(customer),

@@ -12,19 +12,19 @@ from ..auth.models import Team
 from ..errors import Conflict, DomainError, Forbidden
 from ..extensions import db
 from ..web import add_form_error, form_status, is_htmx, render, safe_next_url, see_other
-from . import bp, services
+from . import access, bp, services
 from .forms import AwardForm, ReverseForm, SettingsForm, ThanksForm
 from .models import RecognitionSettings
 from .periods import PERIOD_LABELS, PREVIOUS_LABELS
 
 
 @bp.context_processor
-def access():
+def permissions():
     return {
-        "may_award": services.may_award(current_user),
-        "may_reverse": services.may_reverse(current_user),
-        "may_see_report": services.may_see_report(current_user),
-        "may_change_settings": services.may_change_settings(current_user),
+        "may_award": access.may_award(current_user),
+        "may_reverse": access.may_reverse(current_user),
+        "may_see_report": access.may_see_report(current_user),
+        "may_change_settings": access.may_change_settings(current_user),
     }
 
 
@@ -86,8 +86,8 @@ def person(user_id):
         entries=entries,
         next_before=next_before,
         before=before,
-        may_thank=services.may_thank(current_user, person),
-        may_award_person=services.may_award(current_user) and services.may_thank(current_user, person),
+        may_thank=access.may_thank(current_user, person),
+        may_award_person=access.may_award_to(current_user, person),
     )
 
 
@@ -141,7 +141,7 @@ def _give(form, give, template, budget, done_message, settings):
 
 @bp.route("/recognition/award", methods=["GET", "POST"])
 def award():
-    services.require(services.may_award(current_user))
+    access.require(access.may_award(current_user))
     form = AwardForm(recipients=services.recipient_choices(current_user))
     settings = services.get_settings()
     form.points.render_kw = {"min": 1, "max": settings.award_max_points, "inputmode": "numeric"}
@@ -188,7 +188,7 @@ def entry(entry_id):
 
 @bp.route("/recognition/entries/<int:entry_id>/reverse", methods=["POST"])
 def reverse(entry_id):
-    services.require(services.may_reverse(current_user))
+    access.require(access.may_reverse(current_user))
     entry = services.get_entry(entry_id)
     form = ReverseForm()
     status = None
@@ -213,14 +213,14 @@ def reverse(entry_id):
 
 @bp.route("/recognition/report")
 def report():
-    services.require(services.may_see_report(current_user))
+    access.require(access.may_see_report(current_user))
     report, teams = services.mutual_thanks_report(current_user, request.args.get("team", type=int))
     return render("recognition/report.html", report=report, teams=teams)
 
 
 @bp.route("/recognition/settings", methods=["GET", "POST"])
 def settings():
-    services.require(services.may_change_settings(current_user))
+    access.require(access.may_change_settings(current_user))
     form = SettingsForm(obj=services.get_settings())
     if form.validate_on_submit():
         try:
