@@ -624,6 +624,8 @@ class Session:
         page = await self.call("customer page", "GET", f"/customers/{customer_id}")
         if page is None or page.status_code != 200 or 'id="activity"' not in page.text:
             return
+        # The follow-up form's one-time token, as the browser sends it back.
+        token = re.search(r'name="submission_token" type="hidden" value="([\w-]+)"', page.text).group(1)
         await self.think(scale=3)  # typing the note
         await self.call(
             "follow-up (POST)",
@@ -632,6 +634,7 @@ class Session:
             htmx=True,
             target="activity",
             data={
+                "submission_token": token,
                 "channel": self.rng.choice(["phone", "wechat", "visit", "email"]),
                 "content": self.rng.choice(
                     ["电话沟通报价细节，客户需要内部讨论", "微信发送产品资料", "上门拜访，见到采购经理"]

@@ -10,7 +10,7 @@ from flask import Flask, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import assets, audit, jobs, notifications  # noqa: F401  (tables shared by every feature)
+from . import assets, audit, jobs, notifications, submissions  # noqa: F401  (tables shared by every feature)
 from .config import load_config
 from .extensions import babel, csrf, db, htmx, login_manager, migrate
 from .web import BoundedIntegerConverter, FormLimitedRequest, flashes_to_toasts, is_htmx, safe_next_url
@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 FEATURES = ("auth", "admin", "ledger", "rules", "kb", "recognition", "workbench")
 
 CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; "
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'"
 )
 

@@ -53,12 +53,16 @@ def safe_next_url(target, fallback):
     if not target:
         return fallback
     target = target.replace("\\", "/").strip()
+    return target if is_app_path(target) else fallback
+
+
+def is_app_path(target):
+    """An absolute path on this app (/kb/3): no scheme, no host, neither //host nor
+    /\\host (browsers read both as another host), no control characters."""
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return fallback
-    if any(ord(ch) < 32 for ch in target):
-        return fallback
-    return target
+        return False
+    return "\\" not in target and not any(ord(ch) < 32 for ch in target)
 
 
 def add_form_error(form, error):

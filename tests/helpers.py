@@ -1,7 +1,10 @@
 """Helpers for tests: the app configuration, a CSRF-aware client, user factories."""
 
+import http.client
 import re
 import secrets
+import threading
+from urllib.parse import urlencode, urlsplit
 
 import httpx
 from flask.testing import FlaskClient
@@ -9,6 +12,7 @@ from itsdangerous import URLSafeTimedSerializer
 
 from salesdesk.auth import services as accounts
 from salesdesk.extensions import db
+from salesdesk.submissions import new_token as new_submission_token
 
 PASSWORD = "correct-horse-42"
 
@@ -27,13 +31,17 @@ def app_config(database_url):
 
 class Client(FlaskClient):
     """A test client that sends the CSRF token like our pages do: as a form field,
-    or for htmx=True as the X-CSRFToken header (and HX-Request: true)."""
+    or for htmx=True as the X-CSRFToken header (and HX-Request: true). A POST carries
+    a fresh one-time submission token too, as a form rendered anew would, unless the
+    test sends its own."""
 
     def open(self, *args, htmx=False, csrf=True, **kwargs):
         method = kwargs.get("method", "GET").upper()
         headers = dict(kwargs.pop("headers", None) or {})
         if htmx:
             headers["HX-Request"] = "true"
+        if method == "POST" and isinstance(kwargs.get("data"), dict):
+            kwargs["data"] = {"submission_token": new_submission_token(), **kwargs["data"]}
         if csrf and method not in ("GET", "HEAD", "OPTIONS"):
             if htmx or method == "DELETE":
                 headers["X-CSRFToken"] = self.csrf_token()
@@ -99,10 +107,44 @@ class LiveClient:
         return re.search(r'name="csrf-token" content="([^"]+)"', page.text).group(1)
 
     def post(self, url, data=None, **kwargs):
-        return self.http.post(url, data={**(data or {}), "csrf_token": self.token}, **kwargs)
+        data = {"submission_token": new_submission_token(), **(data or {}), "csrf_token": self.token}
+        return self.http.post(url, data=data, **kwargs)
 
     def get(self, url, **kwargs):
         return self.http.get(url, **kwargs)
 
     def close(self):
         self.http.close()
+
+
+def browser_session(app, user):
+    """The session cookie and CSRF token a logged-in browser would hold."""
+    client = app.test_client().login_as(user)
+    token = client.csrf_token()
+    return {"cookie": f"salesdesk_session={client.get_cookie('salesdesk_session').value}", "token": token}
+
+
+def post_all_at_once(base_url, requests):
+    """POST every (path, form, session) from its own thread, released together; each form
+    gets a fresh submission token unless it brings its own."""
+    address = urlsplit(base_url)
+    barrier = threading.Barrier(len(requests))
+    statuses = [None] * len(requests)
+
+    def send(index, path, form, session):
+        connection = http.client.HTTPConnection(address.hostname, address.port, timeout=60)
+        body = urlencode({"submission_token": new_submission_token(), **form, "csrf_token": session["token"]})
+        headers = {"Content-Type": "application/x-www-form-urlencoded", "Cookie": session["cookie"]}
+        barrier.wait()
+        connection.request("POST", path, body, headers)
+        response = connection.getresponse()
+        response.read()
+        statuses[index] = response.status
+        connection.close()
+
+    threads = [threading.Thread(target=send, args=(i, *request)) for i, request in enumerate(requests)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return statuses

@@ -8,7 +8,10 @@ import re
 
 import nh3
 from markdown_it import MarkdownIt
+from markdown_it.token import Token
 from markupsafe import Markup
+
+from ..web import is_app_path
 
 ALLOWED_TAGS = {
     "p", "br", "hr", "h2", "h3", "h4", "h5", "h6", "strong", "em", "del", "s", "code", "pre",
@@ -45,6 +48,25 @@ def _adjust_tokens(state):
             match = ALIGN_STYLE.match(str(token.attrs.pop("style")))
             if match:
                 token.attrs["class"] = f"align-{match.group(1)}"
+        if token.children:
+            token.children = [_local_image_or_text(child) for child in token.children]
+
+
+def _local_image_or_text(token):
+    """Images only from this app: fetching one from elsewhere would tell that host the
+    address of every reader. Another image shows as its alt text."""
+    if token.type != "image" or is_app_path(str(token.attrs.get("src", ""))):
+        return token
+    text = Token("text", "", 0)
+    text.content = token.content
+    return text
+
+
+def _only_local_image_sources(element, attribute, value):
+    """nh3's second line behind _local_image_or_text."""
+    if element == "img" and attribute == "src" and not is_app_path(value):
+        return None
+    return value
 
 
 _MD = _parser()
@@ -57,6 +79,7 @@ def sanitize(fragment):
         attributes=ALLOWED_ATTRIBUTES,
         allowed_classes=ALLOWED_CLASSES,
         url_schemes=URL_SCHEMES,
+        attribute_filter=_only_local_image_sources,
         link_rel="noopener noreferrer nofollow",
         strip_comments=True,
     )

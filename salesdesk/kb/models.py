@@ -10,17 +10,9 @@ from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .. import clock
-from ..auth.models import Role
 from ..database import UTCDateTime
 from ..extensions import db
 from ..ledger.models import Stage
-
-# Who writes the knowledge base; everyone else reads it and may propose edits.
-EDITOR_ROLES = frozenset({Role.ADMIN, Role.MANAGER, Role.SUPPORT})
-
-
-def is_editor(user):
-    return user.role in EDITOR_ROLES
 
 
 class Status(StrEnum):

@@ -1,6 +1,6 @@
-"""The knowledge base's rules: who may read and write what, revisions and stale saves,
-proposals, votes, search, onboarding paths and stage playbooks. Plain functions that
-own their transactions; no request objects."""
+"""The knowledge base's rules: revisions and stale saves, proposals, votes, search,
+onboarding paths and stage playbooks (who may do what: access.py). Plain functions
+that own their transactions; no request objects."""
 
 import re
 from dataclasses import dataclass
@@ -14,13 +14,13 @@ from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import defer, joinedload, selectinload
 
 from .. import audit, clock, signals
-from ..auth.models import Role, User
+from ..auth.models import User
 from ..database import write_transaction
 from ..errors import Conflict, DomainError, Forbidden, NotFound
 from ..extensions import db
 from ..ledger.models import Stage
 from ..notifications import notify, register_kinds, with_dates
-from . import markdown, search
+from . import access, markdown, search
 from .models import (
     Article,
     ArticleStage,
@@ -35,7 +35,6 @@ from .models import (
     Revision,
     Status,
     Vote,
-    is_editor,
 )
 
 MAX_BODY_CHARS = 100_000
@@ -84,15 +83,7 @@ def _link(endpoint, **values):
     return adapter.build(endpoint, values)
 
 
-# ---- access ---------------------------------------------------------------------------
-
-
-def can_edit(user):
-    return is_editor(user)
-
-
-def can_read(user, article):
-    return article.is_published or is_editor(user)
+# ---- loaders ---------------------------------------------------------------------------
 
 
 def get_article_for(user, article_id, action="read"):
@@ -103,9 +94,9 @@ def get_article_for(user, article_id, action="read"):
     history (editors).
     """
     article = db.session.get(Article, article_id) if isinstance(article_id, int) else None
-    if article is None or not can_read(user, article):
+    if article is None or not access.may_read(user, article):
         raise NotFound(_("This article does not exist or is not published."))
-    if action in ("edit", "publish", "history") and not is_editor(user):
+    if action in ("edit", "publish", "history") and not access.may_edit_articles(user):
         raise Forbidden(_("Only editors can change articles or see their history."))
     if action not in ("read", "vote", "acknowledge", "propose", "edit", "publish", "history"):
         raise ValueError(action)
@@ -114,7 +105,7 @@ def get_article_for(user, article_id, action="read"):
 
 def get_proposal_for(user, proposal_id):
     proposal = db.session.get(Proposal, proposal_id) if isinstance(proposal_id, int) else None
-    if proposal is None or not (is_editor(user) or proposal.proposer_id == user.id):
+    if proposal is None or not access.may_see_proposal(user, proposal):
         raise NotFound(_("This proposal does not exist."))
     return proposal
 
@@ -181,7 +172,7 @@ def _apply(article, *, title, body, category, tags, stages):
 
 
 def create_article(*, author, title, body, category_id=None, tags="", stages=(), note="", publish=False):
-    if not is_editor(author):
+    if not access.may_edit_articles(author):
         raise Forbidden(_("Only editors can write articles. Propose an edit instead."))
     title, body = _check_content(title, body)
     tag_list, stage_list = parse_tags(tags), _parse_stages(stages)
@@ -313,7 +304,7 @@ def save_article(
 ):
     """Save an edit as a new revision. `base_version` is the revision the editor
     started from: if someone saved since, nothing is written and StaleEdit says so."""
-    if not is_editor(editor):
+    if not access.may_edit_articles(editor):
         raise Forbidden(_("Only editors can change articles or see their history."))
     title, body = _check_content(title, body)
     tag_list, stage_list = parse_tags(tags), _parse_stages(stages)
@@ -348,7 +339,7 @@ def save_article(
 
 
 def set_published(article, *, actor, published):
-    if not is_editor(actor):
+    if not access.may_edit_articles(actor):
         raise Forbidden(_("Only editors can change articles or see their history."))
     with write_transaction() as session:
         article = _lock(session, article)
@@ -383,7 +374,7 @@ def get_revision(article, number):
 
 def restore_revision(article, number, *, actor, base_version, note="", major=False):
     """Make an old revision's title and text current again, as a new revision."""
-    if not is_editor(actor):
+    if not access.may_edit_articles(actor):
         raise Forbidden(_("Only editors can change articles or see their history."))
     old = get_revision(article, number)
     with write_transaction() as session:
@@ -427,7 +418,7 @@ def record_view(article):
 
 
 def propose_edit(article, *, proposer, base_version, title, body, note=""):
-    if not can_read(proposer, article):
+    if not access.may_read(proposer, article):
         raise NotFound(_("This article does not exist or is not published."))
     title, body = _check_content(title, body)
     with write_transaction() as session:
@@ -451,7 +442,7 @@ def propose_edit(article, *, proposer, base_version, title, body, note=""):
         # The people who wrote the article hear of it; every editor sees the queue.
         for user_id in {article.author_id, article.last_editor_id} - {proposer.id}:
             user = session.get(User, user_id)
-            if user.active and is_editor(user):
+            if user.active and access.may_decide_proposals(user):
                 notify(
                     user,
                     "kb.proposal",
@@ -501,7 +492,7 @@ def _close_proposal(
 def accept_proposal(proposal, *, editor):
     """Apply a proposal as it is. When the article changed since it was written, this
     is refused (StaleEdit): the editor merges it in the editor instead."""
-    if not is_editor(editor):
+    if not access.may_decide_proposals(editor):
         raise Forbidden(_("Only editors can change articles or see their history."))
     with write_transaction() as session:
         article = _lock(session, proposal.article)
@@ -522,7 +513,7 @@ def accept_proposal(proposal, *, editor):
 
 
 def decline_proposal(proposal, *, editor, reason=""):
-    if not is_editor(editor):
+    if not access.may_decide_proposals(editor):
         raise Forbidden(_("Only editors can change articles or see their history."))
     with write_transaction() as session:
         _close_proposal(session, proposal, proposal.article, editor, accepted=False, reason=reason)
@@ -537,13 +528,13 @@ def proposals_for(user, status=ProposalStatus.PENDING):
     )
     if status:
         query = query.where(Proposal.status == status)
-    if not is_editor(user):
+    if not access.may_decide_proposals(user):
         query = query.where(Proposal.proposer_id == user.id)
     return db.session.scalars(query.limit(200)).all()
 
 
 def pending_proposal_count(user):
-    if not is_editor(user):
+    if not access.may_decide_proposals(user):
         return 0
     return db.session.scalar(select(func.count()).where(Proposal.status == ProposalStatus.PENDING))
 
@@ -554,7 +545,7 @@ def pending_proposal_count(user):
 def vote(article, *, user, helpful, comment=""):
     """有用 / 没用: one vote per user and article; voting again changes it. Announces
     `article_voted` inside the transaction, so points awarded for it commit with it."""
-    if not can_read(user, article):
+    if not access.may_read(user, article):
         raise NotFound(_("This article does not exist or is not published."))
     comment = (comment or "").strip()
     if len(comment) > 500:
@@ -687,7 +678,7 @@ def search_articles(user, raw_query, *, page=1, per_page=SEARCH_PAGE_SIZE):
     query = search.parse_query(raw_query)
     page = max(1, min(page or 1, 1000))
     ids, in_title, total = search.find(
-        query, include_drafts=is_editor(user), limit=per_page, offset=(page - 1) * per_page
+        query, include_drafts=access.may_see_drafts(user), limit=per_page, offset=(page - 1) * per_page
     )
     articles = {
         article.id: article
@@ -732,14 +723,14 @@ def category_tree():
 def article_counts(user):
     """category id -> number of articles the user can read."""
     query = select(Article.category_id, func.count()).group_by(Article.category_id)
-    if not is_editor(user):
+    if not access.may_see_drafts(user):
         query = query.where(Article.status == Status.PUBLISHED)
     return dict(db.session.execute(query).all())
 
 
 def list_articles(user, *, category_id=None, tag=None, status=None, sort="recent"):
     query = select(Article).options(joinedload(Article.category), joinedload(Article.last_editor))
-    if not is_editor(user):
+    if not access.may_see_drafts(user):
         query = query.where(Article.status == Status.PUBLISHED)
     elif status in (Status.DRAFT, Status.PUBLISHED):
         query = query.where(Article.status == status)
@@ -763,7 +754,7 @@ def popular_tags(user, limit=30):
         .order_by(func.count().desc(), ArticleTag.tag)
         .limit(limit)
     )
-    if not is_editor(user):
+    if not access.may_see_drafts(user):
         query = query.where(Article.status == Status.PUBLISHED)
     return db.session.execute(query).all()
 
@@ -794,7 +785,7 @@ def _check_category(session, name, parent_id, except_id=None):
 
 
 def create_category(*, name, parent_id=None, actor):
-    if not is_editor(actor):
+    if not access.may_manage_categories(actor):
         raise Forbidden(_("Only editors can change articles or see their history."))
     with write_transaction() as session:
         name, parent = _check_category(session, name, parent_id)
@@ -809,7 +800,7 @@ def create_category(*, name, parent_id=None, actor):
 
 
 def update_category(category, *, name, parent_id=None, actor):
-    if not is_editor(actor):
+    if not access.may_manage_categories(actor):
         raise Forbidden(_("Only editors can change articles or see their history."))
     with write_transaction() as session:
         if parent_id and session.scalar(select(func.count()).where(Category.parent_id == category.id)):
@@ -820,7 +811,7 @@ def update_category(category, *, name, parent_id=None, actor):
 
 
 def delete_category(category, *, actor):
-    if not is_editor(actor):
+    if not access.may_manage_categories(actor):
         raise Forbidden(_("Only editors can change articles or see their history."))
     with write_transaction() as session:
         in_use = session.scalar(select(func.count()).where(Article.category_id == category.id))
@@ -871,7 +862,7 @@ def receipt_of(user, article):
 
 def acknowledge(article, *, user, version):
     """已读并理解: record that `user` read revision `version` (the one they were shown)."""
-    if not can_read(user, article):
+    if not access.may_read(user, article):
         raise NotFound(_("This article does not exist or is not published."))
     with write_transaction() as session:
         article = _lock(session, article)
@@ -916,7 +907,7 @@ def _check_path_fields(session, name, description, except_id=None):
 
 
 def create_path(*, name, description="", actor):
-    if not is_editor(actor):
+    if not access.may_manage_paths(actor):
         raise Forbidden(_("Only editors can change reading paths."))
     with write_transaction() as session:
         name, description = _check_path_fields(session, name, description)
@@ -929,7 +920,7 @@ def create_path(*, name, description="", actor):
 
 
 def update_path(path, *, name, description="", actor):
-    if not is_editor(actor):
+    if not access.may_manage_paths(actor):
         raise Forbidden(_("Only editors can change reading paths."))
     with write_transaction() as session:
         name, description = _check_path_fields(session, name, description, except_id=path.id)
@@ -945,7 +936,7 @@ def get_path(path_id):
 
 
 def add_to_path(path, article_id, *, actor):
-    if not is_editor(actor):
+    if not access.may_manage_paths(actor):
         raise Forbidden(_("Only editors can change reading paths."))
     with write_transaction() as session:
         article = session.get(Article, article_id) if isinstance(article_id, int) else None
@@ -962,7 +953,7 @@ def add_to_path(path, article_id, *, actor):
 
 def move_in_path(path, article_id, *, offset, actor):
     """Swap an article with its neighbour above (offset -1) or below (+1)."""
-    if not is_editor(actor):
+    if not access.may_manage_paths(actor):
         raise Forbidden(_("Only editors can change reading paths."))
     with write_transaction() as session:
         items = session.scalars(
@@ -982,7 +973,7 @@ def move_in_path(path, article_id, *, offset, actor):
 
 
 def remove_from_path(path, article_id, *, actor):
-    if not is_editor(actor):
+    if not access.may_manage_paths(actor):
         raise Forbidden(_("Only editors can change reading paths."))
     with write_transaction() as session:
         item = session.get(PathItem, (path.id, article_id))
@@ -992,27 +983,18 @@ def remove_from_path(path, article_id, *, actor):
         path.updated_at = clock.now()
 
 
-def can_assign(actor, user=None):
-    """Administrators assign to anyone; managers to the people of their own team."""
-    if actor.role == Role.ADMIN:
-        return True
-    if actor.role != Role.MANAGER:
-        return False
-    return user is None or (user.team_id is not None and user.team_id == actor.team_id)
-
-
 def assignable_users(actor):
     query = select(User).where(User.active.is_(True)).order_by(User.team_id, User.display_name)
-    if actor.role != Role.ADMIN:
+    if not access.sees_every_team(actor):
         query = query.where(User.team_id == actor.team_id)
-    return db.session.scalars(query).all() if can_assign(actor) else []
+    return db.session.scalars(query).all() if access.may_assign_paths(actor) else []
 
 
 def assign_path(path, *, user_id, due_on, actor):
     user = db.session.get(User, user_id) if isinstance(user_id, int) else None
     if user is None or not user.active:
         raise DomainError(_("Unknown user."), field="user_id")
-    if not can_assign(actor, user):
+    if not access.may_assign_paths(actor, user):
         raise Forbidden(_("Managers assign reading paths to the people of their own team."))
     if not isinstance(due_on, date):
         raise DomainError(_("Choose a due date."), field="due_on")
@@ -1050,7 +1032,7 @@ def assign_path(path, *, user_id, due_on, actor):
 
 
 def unassign_path(assignment, *, actor):
-    if not can_assign(actor, assignment.user):
+    if not access.may_assign_paths(actor, assignment.user):
         raise Forbidden(_("Managers assign reading paths to the people of their own team."))
     with write_transaction() as session:
         session.delete(assignment)
@@ -1122,7 +1104,7 @@ def assignment_of(path, user):
 def team_progress(actor, path=None, team_id=None):
     """Progress of every assignment the actor oversees (admins: all, or the team they
     pick; managers: their team), overdue ones first."""
-    if not can_assign(actor):
+    if not access.may_see_team_progress(actor):
         return []
     query = (
         select(Assignment)
@@ -1134,7 +1116,7 @@ def team_progress(actor, path=None, team_id=None):
         )
         .order_by(Assignment.due_on, User.display_name)
     )
-    if actor.role != Role.ADMIN:
+    if not access.sees_every_team(actor):
         query = query.where(User.team_id == actor.team_id)
     elif team_id is not None:
         query = query.where(User.team_id == team_id)
@@ -1171,6 +1153,6 @@ def playbooks_for_stage(stage, user, limit=10):
         .order_by(Article.title, Article.id)
         .limit(limit)
     )
-    if not is_editor(user):
+    if not access.may_see_drafts(user):
         query = query.where(Article.status == Status.PUBLISHED)
     return db.session.scalars(query).all()

@@ -1,15 +1,16 @@
 """Knowledge-base pages. Thin: parse, call a service, render or redirect."""
 
+from functools import wraps
+
 from flask import abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..auth import roles_required
 from ..errors import DomainError
 from ..extensions import db
 from ..ledger.models import STAGE_LABELS, Stage
 from ..web import add_form_error, form_status, is_htmx, render, safe_next_url, see_other
-from . import bp, diff, markdown, services
+from . import access, bp, diff, markdown, services
 from .forms import (
     ArticleForm,
     AssignForm,
@@ -23,9 +24,8 @@ from .forms import (
     RestoreForm,
     VoteForm,
 )
-from .models import EDITOR_ROLES, STATUS_LABELS, Article, Assignment, Category, Status
+from .models import STATUS_LABELS, Article, Assignment, Category, Status
 
-editors_only = roles_required(*EDITOR_ROLES)
 MAX_ID = 2**31 - 1
 PAGE_SIZE = 20
 STALE_MONTH_CHOICES = (3, 6, 12, 24)
@@ -44,10 +44,30 @@ def _int_arg(name, default=None, lowest=1, highest=MAX_ID):
     return value if value is not None and lowest <= value <= highest else default
 
 
+def only_if(may):
+    """Refuse the page (403) to those for whom `may(user)` is false."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not may(current_user):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
 @bp.context_processor
 def kb_context():
     return {
-        "kb_can_edit": services.can_edit(current_user),
+        "kb_may_edit_articles": access.may_edit_articles(current_user),
+        "kb_may_see_drafts": access.may_see_drafts(current_user),
+        "kb_may_decide_proposals": access.may_decide_proposals(current_user),
+        "kb_may_see_insights": access.may_see_insights(current_user),
+        "kb_may_manage_categories": access.may_manage_categories(current_user),
+        "kb_may_manage_paths": access.may_manage_paths(current_user),
         "kb_pending_proposals": services.pending_proposal_count(current_user),
         "stage_labels": STAGE_LABELS,
     }
@@ -96,7 +116,7 @@ def _fill_meta(form, article):
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@editors_only
+@only_if(access.may_edit_articles)
 def new():
     form = ArticleForm(tree=services.category_tree())
     if form.validate_on_submit():
@@ -139,7 +159,7 @@ def _feedback_context(article):
     if mine:
         form.comment.data = mine.comment
     context = {"vote_form": form, "my_vote": mine}
-    if services.can_edit(current_user):
+    if access.may_see_insights(current_user):
         context["counts"] = services.vote_counts(article)
         context["comments"] = services.recent_comments(article)
     return context
@@ -162,7 +182,7 @@ def _reading_context(article):
 
 
 @bp.route("/<int:article_id>/edit", methods=["GET", "POST"])
-@editors_only
+@only_if(access.may_edit_articles)
 def edit(article_id):
     article = services.get_article_for(current_user, article_id, "edit")
     form = EditArticleForm(obj=article, tree=services.category_tree())
@@ -227,7 +247,7 @@ def _stale_context(error, form):
 
 
 @bp.route("/<int:article_id>/publish", methods=["POST"])
-@editors_only
+@only_if(access.may_edit_articles)
 def publish(article_id):
     article = services.get_article_for(current_user, article_id, "publish")
     services.set_published(article, actor=current_user, published=True)
@@ -236,7 +256,7 @@ def publish(article_id):
 
 
 @bp.route("/<int:article_id>/unpublish", methods=["POST"])
-@editors_only
+@only_if(access.may_edit_articles)
 def unpublish(article_id):
     article = services.get_article_for(current_user, article_id, "publish")
     services.set_published(article, actor=current_user, published=False)
@@ -248,14 +268,14 @@ def unpublish(article_id):
 
 
 @bp.route("/<int:article_id>/history")
-@editors_only
+@only_if(access.may_edit_articles)
 def history(article_id):
     article = services.get_article_for(current_user, article_id, "history")
     return render("kb/history.html", article=article, revisions=services.revisions(article))
 
 
 @bp.route("/<int:article_id>/diff")
-@editors_only
+@only_if(access.may_edit_articles)
 def compare(article_id):
     article = services.get_article_for(current_user, article_id, "history")
     new_number = _int_arg("to") or article.version
@@ -275,7 +295,7 @@ def compare(article_id):
 
 
 @bp.route("/<int:article_id>/revisions/<int:number>")
-@editors_only
+@only_if(access.may_edit_articles)
 def revision(article_id, number):
     article = services.get_article_for(current_user, article_id, "history")
     old = services.get_revision(article, number)
@@ -286,7 +306,7 @@ def revision(article_id, number):
 
 
 @bp.route("/<int:article_id>/revisions/<int:number>/restore", methods=["POST"])
-@editors_only
+@only_if(access.may_edit_articles)
 def restore(article_id, number):
     article = services.get_article_for(current_user, article_id, "edit")
     form = RestoreForm()
@@ -314,7 +334,7 @@ def restore(article_id, number):
 @bp.route("/<int:article_id>/propose", methods=["GET", "POST"])
 def propose(article_id):
     article = services.get_article_for(current_user, article_id, "propose")
-    if services.can_edit(current_user):
+    if access.may_edit_articles(current_user):
         return see_other(url_for("kb.edit", article_id=article.id))
     form = ProposalForm(obj=article)
     if request.method == "GET":
@@ -364,7 +384,7 @@ def proposal(proposal_id):
 
 
 @bp.route("/proposals/<int:proposal_id>/accept", methods=["POST"])
-@editors_only
+@only_if(access.may_decide_proposals)
 def accept_proposal(proposal_id):
     proposal = services.get_proposal_for(current_user, proposal_id)
     try:
@@ -380,7 +400,7 @@ def accept_proposal(proposal_id):
 
 
 @bp.route("/proposals/<int:proposal_id>/decline", methods=["POST"])
-@editors_only
+@only_if(access.may_decide_proposals)
 def decline_proposal(proposal_id):
     proposal = services.get_proposal_for(current_user, proposal_id)
     form = DeclineForm()
@@ -440,7 +460,7 @@ def search():
 
 
 @bp.route("/insights")
-@editors_only
+@only_if(access.may_see_insights)
 def insights():
     months = request.args.get("months", services.DEFAULT_STALE_MONTHS, type=int)
     if months not in STALE_MONTH_CHOICES:
@@ -455,7 +475,7 @@ def insights():
 
 
 @bp.route("/categories", methods=["GET", "POST"])
-@editors_only
+@only_if(access.may_manage_categories)
 def categories():
     tree = services.category_tree()
     form = CategoryForm(tree=tree)
@@ -477,7 +497,7 @@ def categories():
 
 
 @bp.route("/categories/<int:category_id>", methods=["GET", "POST"])
-@editors_only
+@only_if(access.may_manage_categories)
 def edit_category(category_id):
     category = db.get_or_404(Category, category_id)
     form = CategoryForm(obj=category, tree=services.category_tree(), exclude=category.id)
@@ -497,7 +517,7 @@ def edit_category(category_id):
 
 
 @bp.route("/categories/<int:category_id>/delete", methods=["POST"])
-@editors_only
+@only_if(access.may_manage_categories)
 def delete_category(category_id):
     category = db.get_or_404(Category, category_id)
     services.delete_category(category, actor=current_user)
@@ -515,12 +535,12 @@ def paths():
         mine=services.my_assignments(current_user),
         paths=services.all_paths(),
         team=services.team_progress(current_user),
-        can_assign=services.can_assign(current_user),
+        may_see_team_progress=access.may_see_team_progress(current_user),
     )
 
 
 @bp.route("/paths/new", methods=["GET", "POST"])
-@editors_only
+@only_if(access.may_manage_paths)
 def new_path():
     form = PathForm()
     if form.validate_on_submit():
@@ -537,7 +557,7 @@ def new_path():
 
 
 @bp.route("/paths/<int:path_id>/edit", methods=["GET", "POST"])
-@editors_only
+@only_if(access.may_manage_paths)
 def edit_path(path_id):
     path = services.get_path(path_id)
     form = PathForm(obj=path)
@@ -555,8 +575,7 @@ def edit_path(path_id):
 
 
 def _path_page(path, item_form=None, assign_form=None, status=200):
-    can_edit = services.can_edit(current_user)
-    if item_form is None and can_edit:
+    if item_form is None and access.may_manage_paths(current_user):
         item_form = _item_form(path, formdata=None)
     users = services.assignable_users(current_user)
     if assign_form is None and users:
@@ -593,7 +612,7 @@ def path(path_id):
 
 
 @bp.route("/paths/<int:path_id>/items", methods=["POST"])
-@editors_only
+@only_if(access.may_manage_paths)
 def add_path_item(path_id):
     path = services.get_path(path_id)
     form = _item_form(path)
@@ -608,7 +627,7 @@ def add_path_item(path_id):
 
 
 @bp.route("/paths/<int:path_id>/items/<int:article_id>/<any(up, down):direction>", methods=["POST"])
-@editors_only
+@only_if(access.may_manage_paths)
 def move_path_item(path_id, article_id, direction):
     path = services.get_path(path_id)
     services.move_in_path(path, article_id, offset=-1 if direction == "up" else 1, actor=current_user)
@@ -616,7 +635,7 @@ def move_path_item(path_id, article_id, direction):
 
 
 @bp.route("/paths/<int:path_id>/items/<int:article_id>/remove", methods=["POST"])
-@editors_only
+@only_if(access.may_manage_paths)
 def remove_path_item(path_id, article_id):
     path = services.get_path(path_id)
     services.remove_from_path(path, article_id, actor=current_user)

@@ -13,7 +13,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import HiddenInput
 
-from ..forms import choices
+from ..forms import SubmittedOnceForm, choices
 from .keys import PROVINCES
 from .models import CHANNEL_LABELS, GRADES, KIND_LABELS, SOURCE_LABELS, STAGE_LABELS
 from .services import ContactInput, CustomerInput
@@ -130,7 +130,7 @@ class StageForm(FlaskForm):
     version = IntegerField(validators=[InputRequired()], widget=HiddenInput())
 
 
-class FollowUpForm(FlaskForm):
+class FollowUpForm(SubmittedOnceForm):
     channel = SelectField(_l("Channel"), choices=choices(CHANNEL_LABELS.items()), default="phone")
     content = TextAreaField(_l("What happened"), validators=[DataRequired(), Length(max=5000)])
     occurred_at = DateTimeLocalField(_l("When"), validators=[Optional()], format="%Y-%m-%dT%H:%M")

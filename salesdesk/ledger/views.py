@@ -3,13 +3,14 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from .. import clock
+from .. import clock, submissions
 from ..auth import roles_required
 from ..auth.models import Role, Team, User
 from ..auth.services import sellers
 from ..errors import DomainError
 from ..extensions import db
 from ..forms import choices
+from ..recognition import access as recognition
 from ..web import add_form_error, form_status, is_htmx, render, see_other
 from . import access, bp, queries, services
 from .forms import (
@@ -127,6 +128,8 @@ def _customer_context(customer, **forms):
         "can_follow_up": access.can_log_follow_up(current_user, customer),
         "can_delete": access.can_delete(current_user, customer),
         "can_manage_collaborators": access.can_manage_collaborators(current_user, customer),
+        "may_award_owner": customer.owner is not None
+        and recognition.may_award_to(current_user, customer.owner),
         "collaborators": services.collaborators_of(customer),
         "timeline": services.timeline(customer) if visible else [],
         "stage_form": forms.get("stage_form") or _stage_form(customer),
@@ -235,21 +238,25 @@ def log_follow_up(customer_id):
     form = FollowUpForm()
     if form.validate_on_submit():
         try:
-            services.log_follow_up(
-                current_user,
-                customer.id,
-                channel=form.channel.data,
-                content=form.content.data,
-                occurred_at=clock.from_local(form.occurred_at.data, current_user.timezone)
-                if form.occurred_at.data
-                else None,
-                next_step=form.next_step.data or "",
-                next_follow_up_on=form.next_follow_up_on.data,
-            )
+            with submissions.once(form.submission_token.data, current_user):
+                services.log_follow_up(
+                    current_user,
+                    customer.id,
+                    channel=form.channel.data,
+                    content=form.content.data,
+                    occurred_at=clock.from_local(form.occurred_at.data, current_user.timezone)
+                    if form.occurred_at.data
+                    else None,
+                    next_step=form.next_step.data or "",
+                    next_follow_up_on=form.next_follow_up_on.data,
+                )
+        except submissions.AlreadySubmitted as error:
+            flash(error.message, "info")
         except DomainError as error:
             add_form_error(form, error)
         else:
             flash(_("Follow-up saved."), "success")
+        if not form.errors:
             if not is_htmx():
                 return see_other(url_for("ledger.show", customer_id=customer.id) + "#timeline")
             db.session.expire_all()

@@ -7,7 +7,7 @@ from wtforms import BooleanField, HiddenField, IntegerField, SelectField, TextAr
 from wtforms.validators import DataRequired, InputRequired, Optional
 from wtforms.widgets import HiddenInput
 
-from ..forms import choices
+from ..forms import SubmittedOnceForm, choices
 from .models import CATEGORY_LABELS, Category
 from .services import MAX_REASON
 
@@ -18,7 +18,7 @@ def _optional_int(value):
     return int(value)
 
 
-class _GiveForm(FlaskForm):
+class _GiveForm(SubmittedOnceForm):
     # The choices only offer colleagues; a forged id is judged by the service.
     recipient_id = SelectField(
         _l("Colleague"),

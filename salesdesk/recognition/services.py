@@ -21,14 +21,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from .. import audit, clock
-from ..auth.models import Role, Team, User
+from ..auth.models import Team, User
 from ..database import write_transaction
 from ..errors import Conflict, DomainError, Forbidden, NotFound
 from ..extensions import db
 from ..jobs import periodic
 from ..ledger.models import Collaborator, CollaboratorStatus, Customer
 from ..notifications import notify, register_kinds
-from . import summaries
+from . import access, summaries
 from .models import (
     CATEGORY_LABELS,
     Category,
@@ -111,7 +111,7 @@ def get_settings(session=None):
 
 
 def update_settings(actor, **values):
-    if not may_change_settings(actor):
+    if not access.may_change_settings(actor):
         raise Forbidden(_("Only administrators can change the recognition settings."))
     for name, (low, high) in SETTING_RANGES.items():
         value = values.get(name)
@@ -145,38 +145,6 @@ def update_settings(actor, **values):
             _("Someone else saved the settings at the same moment. Check them and save again.")
         ) from error
     return settings
-
-
-# ---- who may do what (the one place) ----------------------------------------------
-
-
-def may_award(user):
-    return user.is_authenticated and user.active and user.role in (Role.ADMIN, Role.MANAGER)
-
-
-def may_reverse(user):
-    return user.is_authenticated and user.active and user.role == Role.ADMIN
-
-
-def may_change_settings(user):
-    return may_reverse(user)
-
-
-def may_see_report(user):
-    return may_award(user)
-
-
-def can_receive(user):
-    return user.active and user.team_id is not None
-
-
-def may_thank(giver, recipient):
-    return giver.active and giver.id != recipient.id and can_receive(recipient)
-
-
-def require(allowed):
-    if not allowed:
-        raise Forbidden(_("You do not have permission to do this."))
 
 
 # ---- loaders ----------------------------------------------------------------------
@@ -368,7 +336,7 @@ def award_points(giver, *, recipient_id, points, category, reason, customer_id=N
     """A manager's (or administrator's) award from their monthly budget."""
     with write_transaction() as session:
         giver = _lock_user(session, giver.id)
-        if not may_award(giver):
+        if not access.may_award(giver):
             raise Forbidden(_("Only managers and administrators can award points."))
         settings = get_settings(session)
         gift = _Gift(
@@ -459,7 +427,7 @@ class _Gift:
 
 def reverse_entry(actor, entry_id, *, reason):
     """An administrator's correction: a negative entry that cancels one entry."""
-    if not may_reverse(actor):
+    if not access.may_reverse(actor):
         raise Forbidden(_("Only administrators can reverse points."))
     reason = _check_reason(reason)
     try:
@@ -544,7 +512,7 @@ def points_for_helpful_article(article, voter, helpful, previous=None):
         if not settings.helpful_enabled:
             return None
         author = _lock_user(session, author_id)
-        if not can_receive(author):
+        if not access.may_receive_points(author):
             return None
         zone = user_zone(author)
         since = month_bounds(this_month(clock.now(), zone), zone)[0]
@@ -596,7 +564,7 @@ def points_for_won_customer(customer):
         entries = []
         for user in users:
             # The owner's win is their own target; the points reward helping.
-            if user.id == customer.owner_id or not can_receive(user):
+            if user.id == customer.owner_id or not access.may_receive_points(user):
                 continue
             entry = _add_system_entry(
                 session,
@@ -920,7 +888,7 @@ class MutualReport:
 
 
 def report_teams(viewer):
-    if viewer.role == Role.ADMIN:
+    if access.sees_every_team(viewer):
         return db.session.scalars(select(Team).order_by(Team.name)).all()
     return [viewer.team] if viewer.team is not None else []
 
@@ -928,7 +896,7 @@ def report_teams(viewer):
 def mutual_thanks_report(viewer, team_id=None, days=90):
     """Pairs in a team who thank each other back and forth far more than the team's
     pairs do on average. Managers see their own team, administrators any team."""
-    if not may_see_report(viewer):
+    if not access.may_see_report(viewer):
         raise Forbidden(_("Only managers and administrators can see this report."))
     teams = report_teams(viewer)
     if team_id is None:

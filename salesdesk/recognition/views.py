@@ -7,23 +7,24 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from .. import submissions
 from ..auth.models import Team
 from ..errors import Conflict, DomainError, Forbidden
 from ..extensions import db
 from ..web import add_form_error, form_status, is_htmx, render, safe_next_url, see_other
-from . import bp, services
+from . import access, bp, services
 from .forms import AwardForm, ReverseForm, SettingsForm, ThanksForm
 from .models import RecognitionSettings
 from .periods import PERIOD_LABELS, PREVIOUS_LABELS
 
 
 @bp.context_processor
-def access():
+def permissions():
     return {
-        "may_award": services.may_award(current_user),
-        "may_reverse": services.may_reverse(current_user),
-        "may_see_report": services.may_see_report(current_user),
-        "may_change_settings": services.may_change_settings(current_user),
+        "may_award": access.may_award(current_user),
+        "may_reverse": access.may_reverse(current_user),
+        "may_see_report": access.may_see_report(current_user),
+        "may_change_settings": access.may_change_settings(current_user),
     }
 
 
@@ -85,8 +86,8 @@ def person(user_id):
         entries=entries,
         next_before=next_before,
         before=before,
-        may_thank=services.may_thank(current_user, person),
-        may_award_person=services.may_award(current_user) and services.may_thank(current_user, person),
+        may_thank=access.may_thank(current_user, person),
+        may_award_person=access.may_award_to(current_user, person),
     )
 
 
@@ -107,22 +108,27 @@ def _give(form, give, template, budget, done_message, settings):
         else:
             customer = services.get_customer_or_none(form.customer_id.data)
     if form.validate_on_submit():
+        done = safe_next_url(form.next.data, url_for("recognition.feed"))
         try:
-            entry = give(
-                current_user,
-                recipient_id=form.recipient_id.data,
-                points=form.points.data,
-                category=form.category.data,
-                reason=form.reason.data,
-                customer_id=form.customer_id.data,
-            )
+            with submissions.once(form.submission_token.data, current_user):
+                entry = give(
+                    current_user,
+                    recipient_id=form.recipient_id.data,
+                    points=form.points.data,
+                    category=form.category.data,
+                    reason=form.reason.data,
+                    customer_id=form.customer_id.data,
+                )
+        except submissions.AlreadySubmitted as error:
+            flash(error.message, "info")
+            return see_other(done)
         except Forbidden:
             raise
         except DomainError as error:
             add_form_error(form, error)
         else:
             flash(done_message(entry), "success")
-            return see_other(safe_next_url(form.next.data, url_for("recognition.feed")))
+            return see_other(done)
     return render(
         template,
         form=form,
@@ -135,7 +141,7 @@ def _give(form, give, template, budget, done_message, settings):
 
 @bp.route("/recognition/award", methods=["GET", "POST"])
 def award():
-    services.require(services.may_award(current_user))
+    access.require(access.may_award(current_user))
     form = AwardForm(recipients=services.recipient_choices(current_user))
     settings = services.get_settings()
     form.points.render_kw = {"min": 1, "max": settings.award_max_points, "inputmode": "numeric"}
@@ -182,7 +188,7 @@ def entry(entry_id):
 
 @bp.route("/recognition/entries/<int:entry_id>/reverse", methods=["POST"])
 def reverse(entry_id):
-    services.require(services.may_reverse(current_user))
+    access.require(access.may_reverse(current_user))
     entry = services.get_entry(entry_id)
     form = ReverseForm()
     status = None
@@ -207,14 +213,14 @@ def reverse(entry_id):
 
 @bp.route("/recognition/report")
 def report():
-    services.require(services.may_see_report(current_user))
+    access.require(access.may_see_report(current_user))
     report, teams = services.mutual_thanks_report(current_user, request.args.get("team", type=int))
     return render("recognition/report.html", report=report, teams=teams)
 
 
 @bp.route("/recognition/settings", methods=["GET", "POST"])
 def settings():
-    services.require(services.may_change_settings(current_user))
+    access.require(access.may_change_settings(current_user))
     form = SettingsForm(obj=services.get_settings())
     if form.validate_on_submit():
         try:

@@ -3,7 +3,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from .. import clock, notifications
+from .. import clock, notifications, submissions
 from ..auth.models import Role, Team
 from ..errors import DomainError
 from ..extensions import db
@@ -55,18 +55,22 @@ def log_follow_up(customer_id):
     form = FollowUpForm()
     if form.validate_on_submit():
         try:
-            ledger.log_follow_up(
-                current_user,
-                customer_id,
-                channel=form.channel.data,
-                content=form.content.data,
-                next_step=form.next_step.data or "",
-                next_follow_up_on=form.next_follow_up_on.data,
-            )
+            with submissions.once(form.submission_token.data, current_user):
+                ledger.log_follow_up(
+                    current_user,
+                    customer_id,
+                    channel=form.channel.data,
+                    content=form.content.data,
+                    next_step=form.next_step.data or "",
+                    next_follow_up_on=form.next_follow_up_on.data,
+                )
+        except submissions.AlreadySubmitted as error:
+            flash(error.message, "info")
         except DomainError as error:
             add_form_error(form, error)
         else:
             flash(_("Follow-up saved."), "success")
+        if not form.errors:
             if not is_htmx():
                 return see_other(url_for("workbench.home"))
             form = FollowUpForm(formdata=None)

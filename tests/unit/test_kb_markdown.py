@@ -3,10 +3,11 @@ payloads (styles from the OWASP XSS filter evasion cheat sheet) may run."""
 
 import re
 from html.parser import HTMLParser
+from urllib.parse import urljoin, urlsplit
 
 import pytest
 
-from salesdesk.kb.markdown import ALLOWED_TAGS, plain_text, render
+from salesdesk.kb.markdown import ALLOWED_TAGS, plain_text, render, sanitize
 
 PAYLOADS = [
     "<script>alert('XSS')</script>",
@@ -97,7 +98,7 @@ def test_markdown_features_survive():
         render(
             "# 标题\n\n**加粗** *斜体* ~~删除~~\n\n- 一\n- 二\n\n1. 甲\n2. 乙\n\n"
             "| 项目 | 金额 |\n|:--|--:|\n| 首付 | 30% |\n\n`code`\n\n```\nblock\n```\n\n"
-            "> 引用\n\n[官网](https://example.com/a?b=1) ![图](https://example.com/x.png) [内部](/kb/3)"
+            "> 引用\n\n[官网](https://example.com/a?b=1) ![图](/static/x.png) [内部](/kb/3)"
         )
     )
     for fragment in (
@@ -113,7 +114,7 @@ def test_markdown_features_survive():
         "<pre><code>block",
         "<blockquote>",
         'href="https://example.com/a?b=1"',
-        'src="https://example.com/x.png"',
+        'src="/static/x.png"',
         'href="/kb/3"',
         'rel="noopener noreferrer nofollow"',
     ):
@@ -126,3 +127,31 @@ def test_html_in_the_source_is_shown_as_text():
 
 def test_plain_text_is_what_a_reader_sees():
     assert plain_text("# 报价\n\n**折扣**说明 & <b>x</b>\n\n- 一") == "报价 折扣说明 & <b>x</b> 一"
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "![x](https://tracker.example/p.png)",
+        "![x](http://tracker.example/p.png)",
+        "![x](//tracker.example/p.png)",
+        "![x](/\\tracker.example/p.png)",
+        "![x](data:image/svg+xml;base64,PHN2Zz4=)",
+        '<img src="https://tracker.example/p.png">',
+        "[![x](https://tracker.example/p.png)](/kb/1)",
+    ],
+)
+def test_finding_8_images_from_other_hosts_are_dropped(source):
+    sources = [value for tag, name, value in parse(render(source)).attrs if tag == "img" and name == "src"]
+    assert not any(points_elsewhere(value) for value in sources), sources
+
+
+def points_elsewhere(src):
+    """Whether a browser on an article page would fetch `src` from another host
+    (browsers read a backslash as a slash)."""
+    return urlsplit(urljoin("https://app.example/kb/1", src.replace("\\", "/"))).netloc != "app.example"
+
+
+def test_finding_8_sanitiser_alone_drops_foreign_image_sources():
+    html = sanitize('<img src="https://tracker.example/p.png" alt="x"><img src="/static/a.png">')
+    assert "tracker.example" not in html and 'src="/static/a.png"' in html

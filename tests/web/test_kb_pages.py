@@ -88,6 +88,22 @@ def test_article_page_sanitises_and_counts_views(client_as, world):
     assert article.view_count == 1
 
 
+def test_finding_8_article_shows_no_image_from_another_host(client_as, world):
+    article = write(
+        world.admin,
+        "图片",
+        "![追踪](https://tracker.example/pixel.png) ![协议相对](//tracker.example/p.png) "
+        "![内嵌](data:image/png;base64,iVBORw0KGgo=) "
+        "![本站](/static/favicon.svg)",
+    )
+    response = client_as(world.rep_a).get(f"/kb/{article.id}")
+    sources = re.findall(r'<img[^>]*\ssrc="([^"]*)"', html_of(response))
+    assert sources == ["/static/favicon.svg"]
+    assert "追踪" in html_of(response)  # an image from elsewhere shows as its alt text
+    img_src = re.search(r"img-src ([^;]*)", response.headers["Content-Security-Policy"]).group(1)
+    assert "https:" not in img_src and "http:" not in img_src
+
+
 def test_no_inline_script_or_style_on_kb_pages(client_as, world, article):
     client = client_as(world.admin)
     for url in ("/kb/", f"/kb/{article.id}", f"/kb/{article.id}/edit", "/kb/search?q=报价", "/kb/paths"):

@@ -1,53 +1,18 @@
 """Budgets hold under parallel requests: real HTTP requests from many threads against the
 live server (one connection each, as from several browsers), on SQLite and PostgreSQL."""
 
-import http.client
-import threading
-from urllib.parse import urlencode, urlsplit
-
 import pytest
 from sqlalchemy import func, select
 
 from salesdesk.extensions import db
 from salesdesk.recognition.models import PointEntry
+from tests.helpers import browser_session, post_all_at_once
 from tests.recognition_helpers import assert_summaries_exact, local
 
 
 @pytest.fixture(autouse=True)
 def mid_november(frozen_clock):
     frozen_clock(local(2026, 11, 18, 10))
-
-
-def browser_session(app, user):
-    """The session cookie and CSRF token a logged-in browser would hold."""
-    client = app.test_client().login_as(user)
-    token = client.csrf_token()
-    return {"cookie": f"salesdesk_session={client.get_cookie('salesdesk_session').value}", "token": token}
-
-
-def post_all_at_once(base_url, requests):
-    """POST every (path, form, session) from its own thread, released together."""
-    address = urlsplit(base_url)
-    barrier = threading.Barrier(len(requests))
-    statuses = [None] * len(requests)
-
-    def send(index, path, form, session):
-        connection = http.client.HTTPConnection(address.hostname, address.port, timeout=60)
-        body = urlencode({**form, "csrf_token": session["token"]})
-        headers = {"Content-Type": "application/x-www-form-urlencoded", "Cookie": session["cookie"]}
-        barrier.wait()
-        connection.request("POST", path, body, headers)
-        response = connection.getresponse()
-        response.read()
-        statuses[index] = response.status
-        connection.close()
-
-    threads = [threading.Thread(target=send, args=(i, *request)) for i, request in enumerate(requests)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return statuses
 
 
 def given(giver):

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from salesdesk.recognition import services
-from tests.recognition_helpers import award, award_at, local, thank
+from tests.recognition_helpers import award, award_at, local, make_customer, thank
 
 
 @pytest.fixture(autouse=True)
@@ -147,6 +147,17 @@ def test_a_person_page_shows_points_by_category_history_and_actions(client_as, w
     assert "感谢张三" in colleague and "/recognition/award?" not in colleague
     own = html(client_as(world.rep_a).get(f"/people/{world.rep_a.id}"))
     assert "/recognition/thank?recipient_id" not in own
+
+
+def test_the_customer_page_offers_an_award_only_where_the_award_would_be_accepted(client_as, world):
+    # The page used to ask for the role alone and offered a manager to award themself.
+    theirs = make_customer("苏州恒达精密机械有限公司", owner=world.rep_a)
+    own = make_customer("无锡华光电子有限公司", owner=world.manager_a)
+    manager = client_as(world.manager_a)
+    assert "/recognition/award?" in html(manager.get(f"/customers/{theirs.id}"))
+    assert "/recognition/award?" not in html(manager.get(f"/customers/{own.id}"))
+    assert "/recognition/award?" in html(client_as(world.manager_b).get(f"/customers/{own.id}"))
+    assert "/recognition/award?" not in html(client_as(world.rep_a2).get(f"/customers/{theirs.id}"))
 
 
 def test_person_history_loads_more_as_a_fragment(client_as, world):
