@@ -1,7 +1,7 @@
 """form submissions: one-time tokens of forms that must take effect once
 
 Revision ID: 3f6a9c1e2b75
-Revises: b8d41f2a6c07
+Revises: 4c2732d479c0
 Create Date: 2026-12-04 18:00:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "3f6a9c1e2b75"
-down_revision = "b8d41f2a6c07"
+down_revision = "4c2732d479c0"
 branch_labels = None
 depends_on = None
 
