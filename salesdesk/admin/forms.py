@@ -1,20 +1,19 @@
 from zoneinfo import available_timezones
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from ..auth.models import LANGUAGES, ROLE_LABELS, Role
 from ..auth.services import MIN_PASSWORD_LENGTH
-from ..forms import choices
+from ..forms import Form, choices
 
 
 def _team_choices(teams):
     return choices([(0, _l("— no team —"))] + [(team.id, team.name) for team in teams])
 
 
-class UserForm(FlaskForm):
+class UserForm(Form):
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
     display_name = StringField(_l("Name"), validators=[DataRequired(), Length(max=64)])
     role = SelectField(
@@ -47,7 +46,7 @@ class NewUserForm(UserForm):
     )
 
 
-class TeamForm(FlaskForm):
+class TeamForm(Form):
     name = StringField(_l("Team name"), validators=[DataRequired(), Length(max=64)])
     timezone = SelectField(_l("Time zone"), default="Asia/Shanghai")
 

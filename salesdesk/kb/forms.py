@@ -1,5 +1,4 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -12,7 +11,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import HiddenInput
 
-from ..forms import choices
+from ..forms import Form, choices
 from ..ledger.models import STAGE_LABELS
 from .services import MAX_BODY_CHARS
 
@@ -31,7 +30,7 @@ def category_choices(tree, empty_label):
     return choices(pairs)
 
 
-class ArticleForm(FlaskForm):
+class ArticleForm(Form):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
     body = TextAreaField(
         _l("Text"),
@@ -67,7 +66,7 @@ class EditArticleForm(ArticleForm):
     proposal_id = IntegerField(widget=HiddenInput(), validators=[Optional(), NumberRange(min=1, max=MAX_ID)])
 
 
-class ProposalForm(FlaskForm):
+class ProposalForm(Form):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
     body = TextAreaField(_l("Text"), validators=[DataRequired(), Length(max=MAX_BODY_CHARS)])
     note = StringField(
@@ -78,17 +77,17 @@ class ProposalForm(FlaskForm):
     base_version = _hidden_int()
 
 
-class DeclineForm(FlaskForm):
+class DeclineForm(Form):
     reason = StringField(_l("Reason (optional)"), validators=[Length(max=300)])
 
 
-class RestoreForm(FlaskForm):
+class RestoreForm(Form):
     note = StringField(_l("Change note"), validators=[Length(max=200)])
     major = BooleanField(_l("Major change"))
     base_version = _hidden_int()
 
 
-class VoteForm(FlaskForm):
+class VoteForm(Form):
     helpful = SelectField(choices=choices([("yes", _l("Helpful")), ("no", _l("Not helpful"))]))
     comment = TextAreaField(
         _l("Comment (optional)"),
@@ -97,11 +96,11 @@ class VoteForm(FlaskForm):
     )
 
 
-class ReadForm(FlaskForm):
+class ReadForm(Form):
     version = _hidden_int()
 
 
-class CategoryForm(FlaskForm):
+class CategoryForm(Form):
     name = StringField(_l("Category name"), validators=[DataRequired(), Length(max=40)])
     parent_id = SelectField(_l("Parent category"), coerce=int, default=0)
 
@@ -111,16 +110,16 @@ class CategoryForm(FlaskForm):
         self.parent_id.choices = choices(pairs)
 
 
-class PathForm(FlaskForm):
+class PathForm(Form):
     name = StringField(_l("Path name"), validators=[DataRequired(), Length(max=80)])
     description = TextAreaField(_l("Description"), validators=[Length(max=500)])
 
 
-class PathItemForm(FlaskForm):
+class PathItemForm(Form):
     article_id = SelectField(_l("Add an article"), coerce=int)
 
 
-class AssignForm(FlaskForm):
+class AssignForm(Form):
     user_id = SelectField(_l("Reader"), coerce=int)
     due_on = DateField(_l("Due date"), validators=[InputRequired()])
 

@@ -1,5 +1,4 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
@@ -13,7 +12,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import HiddenInput
 
-from ..forms import SubmittedOnceForm, choices
+from ..forms import Form, SubmittedOnceForm, choices
 from .keys import PROVINCES
 from .models import CHANNEL_LABELS, GRADES, KIND_LABELS, SOURCE_LABELS, STAGE_LABELS
 from .services import ContactInput, CustomerInput
@@ -40,7 +39,7 @@ INDUSTRIES = (
 )
 
 
-class CustomerFieldsForm(FlaskForm):
+class CustomerFieldsForm(Form):
     kind = SelectField(_l("Type"), choices=choices(KIND_LABELS.items()), default="company")
     name = StringField(_l("Customer name"), validators=[DataRequired(), Length(max=200)])
     credit_code = StringField(
@@ -125,7 +124,7 @@ class EditCustomerForm(CustomerFieldsForm):
     version = IntegerField(validators=[InputRequired()], widget=HiddenInput())
 
 
-class StageForm(FlaskForm):
+class StageForm(Form):
     stage = SelectField(_l("Stage"), choices=choices((s.value, label) for s, label in STAGE_LABELS.items()))
     version = IntegerField(validators=[InputRequired()], widget=HiddenInput())
 
@@ -138,7 +137,7 @@ class FollowUpForm(SubmittedOnceForm):
     next_follow_up_on = DateField(_l("Next follow-up"), validators=[Optional()])
 
 
-class ContactForm(FlaskForm):
+class ContactForm(Form):
     name = StringField(_l("Contact name"), validators=[DataRequired(), Length(max=50)])
     title = StringField(_l("Job title"), validators=[Length(max=50)])
     phone = StringField(_l("Phone"), validators=[Length(max=40)], render_kw={"inputmode": "tel"})
@@ -156,13 +155,13 @@ class ContactForm(FlaskForm):
         )
 
 
-class CollaboratorForm(FlaskForm):
+class CollaboratorForm(Form):
     user_id = SelectField(_l("Colleague"), coerce=int)
 
 
-class CollaborationRequestForm(FlaskForm):
+class CollaborationRequestForm(Form):
     message = StringField(_l("Why you want to join"), validators=[Length(max=500)])
 
 
-class UploadForm(FlaskForm):
+class UploadForm(Form):
     file = FileField(_l("CSV or Excel file"), validators=[DataRequired()])

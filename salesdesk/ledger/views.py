@@ -58,6 +58,9 @@ def index():
 
 def _new_form():
     form = NewCustomerForm()
+    if current_user.role not in (Role.MANAGER, Role.ADMIN):
+        del form.owner_id  # not on their page: a missing owner is not an empty choice
+        return form
     owners = services.owner_choices(current_user)
     form.owner_id.choices = choices(
         [(services.AUTO, _("By the team's assignment rule")), ("pool", _("Public pool"))]

@@ -2,12 +2,11 @@
 input only; the rules (budgets, limits, who may) live in services."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, IntegerField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Optional
 from wtforms.widgets import HiddenInput
 
-from ..forms import SubmittedOnceForm, choices
+from ..forms import Form, SubmittedOnceForm, choices
 from .models import CATEGORY_LABELS, Category
 from .services import MAX_REASON
 
@@ -64,7 +63,7 @@ class ThanksForm(_GiveForm):
         self.points.choices = choices((n, str(n)) for n in range(1, max_points + 1))
 
 
-class ReverseForm(FlaskForm):
+class ReverseForm(Form):
     reason = TextAreaField(
         _l("Reason for the reversal"),
         validators=[DataRequired(message=_l("Say why: a reason is required."))],
@@ -76,7 +75,7 @@ def _number(label):
     return IntegerField(label, validators=[InputRequired(message=_l("Enter a whole number."))])
 
 
-class SettingsForm(FlaskForm):
+class SettingsForm(Form):
     award_monthly_budget = _number(_l("Monthly budget of each manager"))
     award_max_points = _number(_l("Most points in one award"))
     thanks_monthly_budget = _number(_l("Monthly thanks budget of each user"))

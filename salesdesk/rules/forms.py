@@ -1,9 +1,8 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import IntegerField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from ..forms import choices
+from ..forms import Form, choices
 from ..ledger.models import GRADES
 from .models import DECISION_LABELS, STRATEGY_LABELS
 from .services import MAX_EXTENSION_DAYS, SETTING_RANGES
@@ -14,7 +13,7 @@ def _number(label, name, description=None):
     return IntegerField(label, validators=[InputRequired(), NumberRange(low, high)], description=description)
 
 
-class SettingsForm(FlaskForm):
+class SettingsForm(Form):
     max_active_per_rep = _number(_l("Active customers a rep may hold"), "max_active_per_rep")
     claims_per_day = _number(_l("Claims per rep per day"), "claims_per_day")
     follow_up_days = _number(_l("Days without follow-up before reclaim"), "follow_up_days")
@@ -44,29 +43,29 @@ def add_grade_fields():
 add_grade_fields()
 
 
-class StrategyForm(FlaskForm):
+class StrategyForm(Form):
     strategy = SelectField(
         _l("New leads"), choices=choices((s.value, label) for s, label in STRATEGY_LABELS.items())
     )
 
 
-class ReasonForm(FlaskForm):
+class ReasonForm(Form):
     reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=500)])
 
 
-class ExtensionForm(FlaskForm):
+class ExtensionForm(Form):
     days = IntegerField(
         _l("Days"), default=7, validators=[InputRequired(), NumberRange(1, MAX_EXTENSION_DAYS)]
     )
     reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=500)])
 
 
-class ExtensionDecisionForm(FlaskForm):
+class ExtensionDecisionForm(Form):
     days = IntegerField(_l("Days to grant"), validators=[Optional(), NumberRange(1, MAX_EXTENSION_DAYS)])
     note = StringField(_l("Remark"), validators=[Length(max=500)])
 
 
-class CollisionForm(FlaskForm):
+class CollisionForm(Form):
     reason = TextAreaField(
         _l("Why this customer is yours"),
         validators=[DataRequired(), Length(max=2000)],
@@ -74,7 +73,7 @@ class CollisionForm(FlaskForm):
     )
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(Form):
     decision = RadioField(
         _l("Decision"),
         choices=choices((d.value, label) for d, label in DECISION_LABELS.items()),
@@ -83,6 +82,6 @@ class DecisionForm(FlaskForm):
     note = TextAreaField(_l("Reason for the decision"), validators=[DataRequired(), Length(max=2000)])
 
 
-class AssignForm(FlaskForm):
+class AssignForm(Form):
     user_id = SelectField(_l("Assign to"), coerce=int)
     reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=500)])

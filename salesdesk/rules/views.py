@@ -246,6 +246,8 @@ def rule_settings():
 def set_strategy(team_id):
     db.get_or_404(Team, team_id)
     form = StrategyForm()
+    if not form.validate_on_submit():
+        raise DomainError(_("Choose one of the offered values."), field="strategy")
     services.set_strategy(current_user, team_id, form.strategy.data)
     flash(_("Assignment strategy saved."), "success")
     return see_other(url_for("rules.rule_settings") + "#assignment")
@@ -255,13 +257,12 @@ def set_strategy(team_id):
 @allowed(access.may_change_rules)
 def set_territories(team_id):
     db.get_or_404(Team, team_id)
+    columns = [request.form.getlist(name) for name in ("province", "city", "user_id")]
+    if len({len(column) for column in columns}) > 1:
+        # The page sends every row whole; a column left out would have dropped every row.
+        raise DomainError(_("Each territory row needs a province, a city and a rep."), field="territories")
     rows = []
-    for province, city, user_id in zip(
-        request.form.getlist("province"),
-        request.form.getlist("city"),
-        request.form.getlist("user_id"),
-        strict=False,
-    ):
+    for province, city, user_id in zip(*columns, strict=True):
         province, city = province.strip()[:20], city.strip()[:30]
         # A row without a rep ("—") is dropped; a forged rep ("-1", "abc") is refused.
         if province and user_id and not user_id.isdecimal():

@@ -261,15 +261,15 @@ ROUTES = {
     "admin.audit_log": [case(ADMINS)],
     "admin.users": [case(ADMINS)],
     "admin.new_user": [case(ADMINS, "L 403 403 403 422")],
-    # An edit form posted without its fields keeps the object's values (WTForms obj=).
-    "admin.edit_user": [case(ADMINS, "L 403 403 403 303", user_id="rep_a2")],
+    # An edit form posted without its fields is empty, not the object's values (issue 14, finding 5).
+    "admin.edit_user": [case(ADMINS, "L 403 403 403 422", user_id="rep_a2")],
     "admin.deactivate_user": [
         case(post="L 403 403 403 303", user_id="leaver"),
         case(post="L 403 403 403 403", user_id="admin"),  # nobody deactivates themselves
     ],
     "admin.reactivate_user": [case(post="L 403 403 403 303", user_id="returner")],
     "admin.teams": [case(ADMINS, "L 403 403 403 422")],
-    "admin.edit_team": [case(ADMINS, "L 403 403 403 303", team_id="team_b")],
+    "admin.edit_team": [case(ADMINS, "L 403 403 403 422", team_id="team_b")],
     # ---- login and own account
     "auth.login": [case("200 302 302 302 302", "422 422 422 422 422")],
     "auth.logout": [case(post="L 303 303 303 303")],
@@ -326,7 +326,7 @@ ROUTES = {
     "kb.paths": [EVERYONE],
     "kb.new_path": [case(EDITORS, "L 403 422 422 422")],
     "kb.path": [case(LOGIN, path_id="path")],
-    "kb.edit_path": [case(EDITORS, "L 403 303 303 303", path_id="path")],
+    "kb.edit_path": [case(EDITORS, "L 403 422 422 422", path_id="path")],
     "kb.add_path_item": [case(post="L 403 422 422 422", path_id="path")],
     "kb.move_path_item": [
         case(post="L 403 303 303 303", path_id="path", article_id="article2", direction="up"),
@@ -367,9 +367,9 @@ ROUTES = {
         case("L 403 403 403 200", "L 403 403 403 422", customer_id="cust_b"),
     ],
     "ledger.edit_contact": [
-        case("L 200 403 200 200", "L 303 403 303 303", customer_id="cust_a", contact_id="contact_a"),
+        case("L 200 403 200 200", "L 422 403 422 422", customer_id="cust_a", contact_id="contact_a"),
         case("L 404 403 404 404", "L 404 403 404 404", customer_id="cust_a", contact_id="contact_b"),
-        case("L 403 403 403 200", "L 403 403 403 303", customer_id="cust_b", contact_id="contact_b"),
+        case("L 403 403 403 200", "L 403 403 403 422", customer_id="cust_b", contact_id="contact_b"),
     ],
     "ledger.delete_contact": [
         case(post="L 303 403 303 303", customer_id="cust_a", contact_id="contact_doomed"),
