@@ -32,7 +32,9 @@ def details_visible_clause(user):
     """SQL condition on Customer: rows whose contact details `user` may see."""
     if user.role in (Role.ADMIN, Role.SUPPORT):
         return true()
-    mine = or_(Customer.owner_id == user.id, Customer.id.in_(_active_collaborator_ids(user)))
+    # A collaboration is with an owner: a pool customer stays masked to its old collaborators.
+    collaborating = and_(Customer.owner_id.is_not(None), Customer.id.in_(_active_collaborator_ids(user)))
+    mine = or_(Customer.owner_id == user.id, collaborating)
     if user.role == Role.MANAGER and user.team_id is not None:
         return or_(
             mine, and_(Customer.owner_id.is_not(None), Customer.owner_id.in_(_team_member_ids(user.team_id)))

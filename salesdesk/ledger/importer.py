@@ -29,7 +29,7 @@ from ..auth.models import Role, User
 from ..database import write_transaction
 from ..errors import DomainError, NotFound
 from ..extensions import db
-from . import keys, services
+from . import access, keys, services
 from .models import Contact, ContactPhone, Customer, ImportJob, ImportRow, Stage
 
 audit.register_actions({"customer.imported": _l("Customers imported")})
@@ -460,9 +460,12 @@ def row_input(row, mapping):
 
 
 def _owners_by_name(user):
-    """Whom an importer may name as owner: display name or e-mail -> User."""
+    """Whom an importer may name as owner: display name or e-mail -> User. Reps own
+    what they create: they may name only themselves."""
     query = select(User).where(User.can_hold_customers)
-    if user.role != Role.ADMIN:
+    if not access.can_choose_owner(user):
+        query = query.where(User.id == user.id)
+    elif user.role != Role.ADMIN:
         query = query.where(User.team_id == user.team_id)
     found = {}
     for owner in db.session.scalars(query):

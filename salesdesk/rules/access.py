@@ -55,9 +55,19 @@ def may_request_extension(user, customer, now):
     return extension_refusal(user, customer, now) is None
 
 
-def may_decide_extension(user, customer):
-    """Grant or decline extensions on a customer: the owner's manager, admins."""
-    return user.role == Role.ADMIN or ledger_access.manages_owner(user, customer)
+def may_see_extensions(user, customer):
+    """A customer's extension requests: its owner, the owner's manager, admins."""
+    return (
+        customer.owner_id == user.id or user.role == Role.ADMIN or ledger_access.manages_owner(user, customer)
+    )
+
+
+def may_decide_extension(user, extension):
+    """Grant or decline an extension request: the owner's manager, admins; never the one
+    who asked (a manager's request on their own customer goes to an administrator)."""
+    return extension.requested_by_id != user.id and (
+        user.role == Role.ADMIN or ledger_access.manages_owner(user, extension.customer)
+    )
 
 
 def may_see_extension_requests(user):
@@ -118,8 +128,13 @@ def involving(user):
 
 
 def may_decide(user, report):
-    """Arbitrate a report that is still open."""
-    return report.status == "open" and _arbitrates(user, report)
+    """Arbitrate a report that is still open; never a party to it (a manager who filed
+    it, or whose customer it is about, leaves it to an administrator)."""
+    return (
+        report.status == "open"
+        and _arbitrates(user, report)
+        and user.id not in (report.reporter_id, report.owner_id)
+    )
 
 
 def may_transfer_to(user):

@@ -326,6 +326,7 @@ def claim(actor, customer_id):
             session.refresh(customer)  # someone else's claim committed first
             raise Conflict(_taken_message(customer, actor))
         customer.owner_id = None  # the history row records "from the pool"
+        _end_collaborations(customer, actor)  # any left from before: nobody inherits them
         record_owner_change(customer, actor, "claim", actor, at=now)
         customer.updated_at = now
     return customer
@@ -505,12 +506,20 @@ def run_reclaim():
 # ---- extensions (延期申请) -------------------------------------------------------------
 
 
-def _team_managers(team_id):
-    if team_id is None:
-        return []
-    return db.session.scalars(
-        select(User).where(User.team_id == team_id, User.role == Role.MANAGER, User.active.is_(True))
+def _deciders(team_id, *party_ids):
+    """Who decides a request of the team: its active managers who are not a party to it;
+    the administrators when no such manager remains."""
+    managers = db.session.scalars(
+        select(User).where(
+            User.team_id == team_id,
+            User.role == Role.MANAGER,
+            User.active.is_(True),
+            User.id.not_in(party_ids),
+        )
     ).all()
+    if managers:
+        return managers
+    return db.session.scalars(select(User).where(User.role == Role.ADMIN, User.active.is_(True))).all()
 
 
 def request_extension(actor, customer_id, days, reason):
@@ -533,9 +542,9 @@ def request_extension(actor, customer_id, days, reason):
             requested_at=now,
         )
         session.add(extension)
-        for manager in _team_managers(actor.team_id):
+        for decider in _deciders(actor.team_id, actor.id):
             notify(
-                manager,
+                decider,
                 "extension.requested",
                 link="/collisions#extensions",
                 owner=actor.display_name,
@@ -552,8 +561,8 @@ def decide_extension(actor, extension_id, *, grant, days=0, note=""):
         if extension is None:
             raise NotFound(_("This request does not exist."))
         customer = extension.customer
-        if not access.may_decide_extension(actor, customer):
-            raise Forbidden(_("The owner's manager decides extension requests."))
+        if not access.may_decide_extension(actor, extension):
+            raise Forbidden(_("The owner's manager decides extension requests, never the one who asked."))
         if extension.status != ExtensionStatus.PENDING:
             raise DomainError(_("This request has been decided already."))
         if customer.owner_id != extension.requested_by_id:
@@ -586,7 +595,9 @@ def pending_extensions(user):
     )
     if user.role != Role.ADMIN:
         query = (
-            query.join(Customer).join(User, User.id == Customer.owner_id).where(User.team_id == user.team_id)
+            query.join(Customer)
+            .join(User, User.id == Customer.owner_id)
+            .where(User.team_id == user.team_id, Extension.requested_by_id != user.id)
         )
     return db.session.scalars(query).all()
 
@@ -621,7 +632,7 @@ def file_collision(actor, customer_id, reason):
         )
         session.add(report)
         session.flush()
-        for user in [*_team_managers(customer.owner.team_id), customer.owner]:
+        for user in [*_deciders(customer.owner.team_id, actor.id, customer.owner_id), customer.owner]:
             notify(
                 user,
                 "collision.filed",
@@ -745,7 +756,7 @@ def decide_collision(actor, report_id, decision, note):
         if report.status != "open":
             raise DomainError(_("This report has been decided already."))
         if not access.may_decide(actor, report):
-            raise Forbidden(_("The owner's manager decides collision reports."))
+            raise Forbidden(_("The owner's manager decides collision reports, never a party to them."))
         customer, reporter = report.customer, report.reporter
         if decision != Decision.KEEP and not reporter.active:
             raise DomainError(_("The reporter is no longer active."), field="decision")
@@ -1000,6 +1011,8 @@ def hand_over(user, actor, successor=None):
     """Nothing stays with an inactive owner: to the successor, or to the pool."""
     customers = db.session.scalars(select(Customer).where(Customer.owner_id == user.id)).all()
     for customer in customers:
+        if successor is None:
+            _end_collaborations(customer, actor)  # a pool customer has no collaborators
         record_owner_change(customer, successor, "user_deactivated", actor)
         customer.updated_at = clock.now()
         if successor is not None:

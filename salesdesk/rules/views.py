@@ -312,20 +312,20 @@ def customer_rules(customer):
     """What the customer page shows and offers about pool, protection and collisions."""
     user = current_user
     now = clock.now()
-    decides_extensions = access.may_decide_extension(user, customer)
+    extensions = services.extensions_of(customer) if access.may_see_extensions(user, customer) else []
     rules = {
         "days_left": services.days_left(customer, now),
         "can_claim": access.may_claim(user, customer),
         "can_release": access.may_release(user, customer),
         "can_request_extension": access.may_request_extension(user, customer, now),
-        "extensions": services.extensions_of(customer)
-        if customer.owner_id == user.id or decides_extensions
-        else [],
+        "extensions": extensions,
+        "decidable_extensions": {
+            extension.id for extension in extensions if access.may_decide_extension(user, extension)
+        },
         "can_file_collision": access.may_file_collision(user, customer),
         "reason_form": ReasonForm(formdata=None),
         "extension_form": ExtensionForm(formdata=None),
         "decision_form": ExtensionDecisionForm(formdata=None),
-        "manages": decides_extensions,
     }
     if access.may_assign_customer(user, customer):
         rules["assign_form"] = assign_form()

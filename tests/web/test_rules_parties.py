@@ -1,0 +1,112 @@
+"""Found beyond the hardening issue's list, by a second probe: nobody decides a request
+they are a party to, a pool customer has no collaborators, and reps import customers for
+themselves only."""
+
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+
+from salesdesk.extensions import db
+from salesdesk.ledger import importer
+from salesdesk.ledger import services as ledger
+from salesdesk.ledger.models import Collaborator, Customer, FollowUp
+from salesdesk.notifications import Notification
+from salesdesk.rules.models import CollisionReport, Extension
+from tests.ledger_helpers import make_customer
+
+T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
+
+
+def kinds(user):
+    db.session.rollback()
+    return db.session.scalars(select(Notification.kind).where(Notification.user_id == user.id)).all()
+
+
+def test_a_manager_does_not_grant_their_own_extension(client_as, world, frozen_clock):
+    frozen_clock(T0)
+    owned = make_customer(world.manager_a, "温州瓯江阀门有限公司")
+    manager = client_as(world.manager_a)
+    asked = {"days": "30", "reason": "客户预算下月审批"}
+    assert manager.post(f"/customers/{owned.id}/extension", data=asked).status_code == 303
+    extension = db.session.scalar(select(Extension))
+    page = manager.get(f"/customers/{owned.id}").get_data(as_text=True)
+    assert f"/extensions/{extension.id}/grant" not in page
+    assert f"/extensions/{extension.id}/grant" not in manager.get("/collisions").get_data(as_text=True)
+    grant = {"days": "30", "note": "同意"}
+    assert manager.post(f"/extensions/{extension.id}/grant", data=grant).status_code == 403
+    db.session.refresh(owned)
+    assert owned.extension_days == 0
+    # The request goes to an administrator, who may decide it.
+    assert "extension.requested" in kinds(world.admin)
+    assert "extension.requested" not in kinds(world.manager_a)
+    admin = client_as(world.admin)
+    assert f"/extensions/{extension.id}/grant" in admin.get(f"/customers/{owned.id}").get_data(as_text=True)
+    assert admin.post(f"/extensions/{extension.id}/grant", data=grant).status_code == 303
+    db.session.refresh(owned)
+    assert owned.extension_days == 30
+
+
+def test_a_manager_does_not_decide_a_collision_report_they_filed(client_as, world):
+    customer = make_customer(world.rep_a, "宁波海港物流有限公司")
+    manager = client_as(world.manager_a)
+    filed = manager.post(f"/customers/{customer.id}/collision", data={"reason": "去年就认识周总"})
+    assert filed.status_code == 303
+    report = db.session.scalar(select(CollisionReport))
+    assert 'name="decision"' not in manager.get(f"/collisions/{report.id}").get_data(as_text=True)
+    decision = {"decision": "transfer", "note": "归我"}
+    assert manager.post(f"/collisions/{report.id}", data=decision).status_code == 403
+    db.session.refresh(customer)
+    assert customer.owner_id == world.rep_a.id and report.status == "open"
+    assert "collision.filed" in kinds(world.admin)
+    admin = client_as(world.admin)
+    decision = {"decision": "keep", "note": "仍归张三"}
+    assert admin.post(f"/collisions/{report.id}", data=decision).status_code == 303
+
+
+def test_a_manager_does_not_decide_a_report_about_their_own_customer(client_as, world):
+    customer = make_customer(world.manager_a, "宁波海港物流有限公司")
+    rep = client_as(world.rep_a)
+    assert rep.post(f"/customers/{customer.id}/collision", data={"reason": "我先联系的"}).status_code == 303
+    report = db.session.scalar(select(CollisionReport))
+    decision = {"decision": "keep", "note": "归我"}
+    assert client_as(world.manager_a).post(f"/collisions/{report.id}", data=decision).status_code == 403
+    assert client_as(world.admin).post(f"/collisions/{report.id}", data=decision).status_code == 303
+
+
+def test_an_owner_deactivated_to_the_pool_leaves_no_collaborators_behind(client_as, world):
+    customer = make_customer(world.rep_a, "杭州西湖茶业有限公司", phone="13811112222")
+    ledger.add_collaborator(world.rep_a, customer.id, world.rep_a2.id)
+    collaborator = client_as(world.rep_a2)
+    assert "13811112222" in collaborator.get(f"/customers/{customer.id}").get_data(as_text=True)
+    deactivated = client_as(world.admin).post(
+        f"/admin/users/{world.rep_a.id}/deactivate", data={"successor_id": ""}
+    )
+    assert deactivated.status_code == 303
+    assert db.session.scalars(select(Collaborator)).all() == []
+    assert "13811112222" not in collaborator.get(f"/customers/{customer.id}").get_data(as_text=True)
+    # Whoever claims it next starts without them.
+    assert client_as(world.rep_b).post(f"/customers/{customer.id}/claim").status_code == 303
+    follow_up = {"channel": "phone", "content": "还在跟"} | dict.fromkeys(
+        ("occurred_at", "next_step", "next_follow_up_on"), ""
+    )
+    assert collaborator.post(f"/customers/{customer.id}/follow-ups", data=follow_up).status_code == 403
+    assert db.session.scalars(select(FollowUp)).all() == []
+
+
+def test_a_pool_customer_is_masked_to_a_collaborator_left_over_from_before(client_as, world):
+    customer = make_customer(world.rep_a, "杭州西湖茶业有限公司", phone="13811112222")
+    db.session.add(Collaborator(customer_id=customer.id, user_id=world.rep_a2.id, status="active"))
+    db.session.get(Customer, customer.id).owner_id = None
+    db.session.commit()
+    page = client_as(world.rep_a2).get(f"/customers/{customer.id}").get_data(as_text=True)
+    assert "13811112222" not in page and "138****2222" in page
+
+
+def test_a_rep_imports_customers_for_themselves_only(app, world):
+    rows = [["客户名称", "负责人"], ["绍兴黄酒贸易有限公司", "李四"], ["嘉兴粽子食品有限公司", "张三"]]
+    mapping = {"name": 0, "owner": 1}
+    verdicts = importer.classify(world.rep_a, rows, mapping)
+    assert [verdict.status for verdict in verdicts] == ["invalid", "new"]
+    assert "李四" in verdicts[0].message and verdicts[1].owner.id == world.rep_a.id
+    managed = importer.classify(world.manager_a, rows, mapping)
+    assert [verdict.owner.id for verdict in managed] == [world.rep_a2.id, world.rep_a.id]
