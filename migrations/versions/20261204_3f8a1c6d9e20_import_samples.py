@@ -1,0 +1,23 @@
+"""ledger: an import keeps the first rows of its file, read once in the background
+
+Revision ID: 3f8a1c6d9e20
+Revises: b8d41f2a6c07
+Create Date: 2026-12-04 18:00:00
+
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "3f8a1c6d9e20"
+down_revision = "b8d41f2a6c07"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.add_column("import_jobs", sa.Column("samples", sa.JSON(), nullable=False, server_default="[]"))
+
+
+def downgrade():
+    op.drop_column("import_jobs", "samples")
