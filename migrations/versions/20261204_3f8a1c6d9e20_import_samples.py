@@ -16,7 +16,9 @@ depends_on = None
 
 
 def upgrade():
-    op.add_column("import_jobs", sa.Column("samples", sa.JSON(), nullable=False, server_default="[]"))
+    # Nullable: a server default cannot be compared on PostgreSQL's json, and jobs
+    # uploaded before this read their samples as none.
+    op.add_column("import_jobs", sa.Column("samples", sa.JSON(), nullable=True))
 
 
 def downgrade():

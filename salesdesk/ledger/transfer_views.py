@@ -64,7 +64,7 @@ def import_mapping(job_id):
         job=job,
         fields=importer.FIELDS,
         required=importer.REQUIRED,
-        samples=job.samples,
+        samples=job.samples or [],
         error=error,
         status=422 if error else 200,
     )
