@@ -445,7 +445,7 @@ def start_job(user, filename, stream, locale=None):
         raise
     worker = run_in_background(read, job.id, locale)
     worker.join(READ_WAIT_SECONDS)
-    if isinstance(worker.error, DomainError):
+    if not worker.is_alive() and isinstance(worker.error, DomainError):
         with write_transaction() as session:
             session.delete(session.get(ImportJob, job.id))
         raise worker.error
