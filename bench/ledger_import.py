@@ -233,8 +233,11 @@ def run(url, args):
             t, c = now, cpu
 
         with path.open("rb") as stream:
-            job = importer.start_job(user, path.name, stream)
-        job_id, mapping = job.id, dict(job.mapping)
+            job_id = importer.start_job(user, path.name, stream).id
+        importer.THREADS[job_id].join()  # the file is read in the background
+        db.session.remove()
+        mapping = dict(db.session.get(ImportJob, job_id).mapping)
+        user = _common.user_by_email(MANAGER_EMAIL)
         lap("start_job (upload, read, map)")
         unmapped = [h for i, h in enumerate(HEADERS) if i not in mapping.values()]
         assert not unmapped, f"headers not recognised: {unmapped}"

@@ -4,6 +4,12 @@
 
 # SQLALCHEMY_DATABASE_URI = "postgresql://salesdesk@127.0.0.1/salesdesk"
 # UPLOAD_LIMIT_MB = 20                    # largest accepted import file
+# IMPORT_MAX_ROWS = 200_000               # what an import may hold, checked before
+# IMPORT_MAX_COLUMNS = 256                # ... the file is parsed
+# IMPORT_MAX_CELLS = 4_000_000
+# IMPORT_MAX_UNPACKED_MB = 300            # an .xlsx unpacked
+# IMPORT_MAX_COMPRESSION_RATIO = 100      # tighter packing is a zip bomb
+# IMPORT_KEEP_HOURS = 24                  # uploads never imported are deleted after
 # LOGIN_MAX_FAILURES = 5                  # failed logins per account ...
 # LOGIN_FAILURE_WINDOW_MINUTES = 15       # ... within this many minutes
 # BABEL_DEFAULT_LOCALE = "zh_Hans_CN"     # or "en"

@@ -25,6 +25,17 @@ class Defaults:
     # Import files beyond this are refused with 413 (the request limit below leaves
     # room for the form around the file).
     UPLOAD_LIMIT_MB = 20
+    # What an import may hold, checked before the file is parsed: ten times what a
+    # real list needs (100,000 customers of ~20 columns fill a 10 MB workbook that
+    # unpacks to ~100 MB), far below what takes a worker minutes.
+    IMPORT_MAX_ROWS = 200_000
+    IMPORT_MAX_COLUMNS = 256
+    IMPORT_MAX_CELLS = 4_000_000
+    IMPORT_MAX_UNPACKED_MB = 300
+    # Worksheet XML packs about 10:1; a part packed tighter than this is a zip bomb.
+    IMPORT_MAX_COMPRESSION_RATIO = 100
+    # Uploaded files not imported within this time are deleted (hourly).
+    IMPORT_KEEP_HOURS = 24
     # Plain forms are small; the limit keeps a forged 10 MB field from being parsed.
     MAX_FORM_MEMORY_SIZE = 2 * MEGABYTE
 

@@ -1,20 +1,24 @@
 """Import from CSV (UTF-8, UTF-8 with BOM, GBK) and XLSX: read, map columns, dry-run
 every row, then write all accepted rows in one transaction or none.
 
-Preview and commit run in a background thread of the process that received the
-request; the job row carries status and progress for the page that polls it.
+The upload request only stores the file and checks what costs milliseconds (the size
+and packing of a workbook, its number of cells); reading, preview and commit run in a
+background thread of the process that received the request, and the job row carries
+status and progress for the page that polls it.
 """
 
 import codecs
 import csv
 import io
+import os
 import re
 import threading
 import unicodedata
 import uuid
 import zipfile
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from flask import current_app
@@ -24,11 +28,13 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, text
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from .. import audit, clock
+from .. import audit, clock, disk
 from ..auth.models import Role, User
+from ..config import MEGABYTE
 from ..database import write_transaction
 from ..errors import DomainError, NotFound
 from ..extensions import db
+from ..jobs import periodic
 from . import access, keys, services
 from .models import Contact, ContactPhone, Customer, ImportJob, ImportRow, Stage
 
@@ -135,15 +141,61 @@ STAGE_WORDS = {
     "输单": "lost",
     "丢单": "lost",
 }
-MAX_ROWS = 50_000
 # The thread working on each job in this process (tests wait on them).
 THREADS = {}
 PROGRESS_EVERY = 250
 STALE_AFTER = timedelta(minutes=2)
+# Beats of a running job, in a file: see keep_alive.
+HEARTBEAT_EVERY = STALE_AFTER / 4
+RUNNING = ("reading", "previewing", "committing")
+# The upload answers at once when its file is read within this time (most are).
+READ_WAIT_SECONDS = 1.5
+# Excel's own limit; a row number beyond it is forged.
+EXCEL_MAX_ROWS = 1_048_576
+XLSX_MAGIC = b"PK\x03\x04"
+XLS_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
 class ImportError_(DomainError):
-    """The file cannot be read (encoding, format, empty)."""
+    """The file cannot be imported: unreadable (encoding, format, empty), over a
+    limit, or not stored."""
+
+    status = 422
+
+
+class TooLarge(ImportError_):
+    """More rows, columns or cells than an import takes, or a workbook that unpacks
+    to more than we read."""
+
+    status = 413
+
+
+class DiskFull(ImportError_):
+    """The server's disk is full: nothing was stored or written; try again later."""
+
+    status = 503
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What an import may hold (config IMPORT_MAX_*)."""
+
+    rows: int
+    columns: int
+    cells: int
+    unpacked_bytes: int
+    compression_ratio: int
+
+    @classmethod
+    def configured(cls):
+        config = current_app.config
+        return cls(
+            rows=config["IMPORT_MAX_ROWS"],
+            columns=config["IMPORT_MAX_COLUMNS"],
+            cells=config["IMPORT_MAX_CELLS"],
+            unpacked_bytes=config["IMPORT_MAX_UNPACKED_MB"] * MEGABYTE,
+            compression_ratio=config["IMPORT_MAX_COMPRESSION_RATIO"],
+        )
 
 
 def normalize_header(text):
@@ -196,25 +248,110 @@ def _cell(value):
     return str(value).strip()
 
 
-def read_rows(path):
-    """All rows of the file as lists of strings (first row: headers)."""
-    path = Path(path)
-    data = path.read_bytes()
+def check_file(path, limits):
+    """The checks that cost milliseconds, made before anything parses the file: an
+    old .xls, and for a workbook its packing and number of cells (a 500 KB workbook
+    may unpack to 15 million cells, which would take openpyxl many minutes)."""
+    with open(path, "rb") as file:
+        magic = file.read(8)
+    if magic == XLS_MAGIC:
+        raise ImportError_(_("This is an old Excel file (.xls). Save it as .xlsx or CSV and upload again."))
+    if magic.startswith(XLSX_MAGIC):
+        try:
+            with zipfile.ZipFile(path) as archive:
+                _check_workbook(archive, limits)
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, OSError, EOFError) as error:
+            raise ImportError_(
+                _("The Excel file is damaged or not an .xlsx file (%(error)s).", error=type(error).__name__)
+            ) from None
+
+
+def _check_workbook(archive, limits):
+    members = archive.infolist()
+    unpacked = sum(member.file_size for member in members)
+    if unpacked > limits.unpacked_bytes:
+        raise TooLarge(
+            _(
+                "The Excel file unpacks to %(size)s MB, more than the %(limit)s MB an import reads. "
+                "Split it into smaller files.",
+                size=f"{unpacked // MEGABYTE:,}",
+                limit=f"{limits.unpacked_bytes // MEGABYTE:,}",
+            )
+        )
+    for member in members:
+        # Small parts (styles, a blank sheet) may pack tightly without costing anything.
+        if member.file_size > MEGABYTE and member.file_size > limits.compression_ratio * member.compress_size:
+            raise TooLarge(
+                _(
+                    "The Excel file is packed %(ratio)s to 1, far tighter than real lists (about "
+                    "10 to 1), as files made to overload a server are. Save it again from Excel, or as CSV.",
+                    ratio=f"{member.file_size // max(member.compress_size, 1):,}",
+                )
+            )
+    sheets = [m for m in members if "worksheets/" in m.filename and m.filename.endswith(".xml")]
+    if any(_count_cells(archive, sheet, limits.cells) > limits.cells for sheet in sheets):
+        raise _too_many_cells(limits)
+
+
+def _count_cells(archive, member, limit):
+    """How many cell elements a worksheet holds (an upper bound; counting stops past
+    `limit`), at the speed of unpacking: ~1 s for 200 MB of XML."""
+    cells = 0
+    with archive.open(member) as sheet:
+        while cells <= limit and (chunk := sheet.read(disk.CHUNK)):
+            # <c …>, <c>, <c/> and with a namespace prefix (<x:c …>); <col> and the
+            # like are counted too, and a tag cut by the chunk border is missed.
+            cells += chunk.count(b"<c") + chunk.count(b":c ") + chunk.count(b":c>") + chunk.count(b":c/")
+    return cells
+
+
+def _too_many_cells(limits):
+    return TooLarge(
+        _(
+            "The file has more than %(n)s cells (rows × columns); split it into smaller files.",
+            n=f"{limits.cells:,}",
+        )
+    )
+
+
+def read_rows(path, limits):
+    """The file's non-empty rows as lists of strings (first row: headers)."""
+    data = Path(path).read_bytes()
     if not data.removeprefix(codecs.BOM_UTF8).strip():
         raise ImportError_(_("The file is empty."))
-    if data[:4] == b"PK\x03\x04":
-        rows = _read_xlsx(data)
-    elif data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+    if data.startswith(XLSX_MAGIC):
+        rows = _collect(_read_xlsx(data, limits), limits)
+    elif data.startswith(XLS_MAGIC):
         raise ImportError_(_("This is an old Excel file (.xls). Save it as .xlsx or CSV and upload again."))
     else:
-        rows = _read_csv(data)
-    rows = [row for row in rows if any(cell for cell in row)]
+        rows = _collect(_read_csv(data), limits)
     if len(rows) < 2:
         raise ImportError_(_("The file has no data rows under its header row."))
-    if len(rows) - 1 > MAX_ROWS:
-        raise ImportError_(
-            _("The file has more than %(n)s rows; split it into smaller files.", n=f"{MAX_ROWS:,}")
-        )
+    return rows
+
+
+def _collect(raw_rows, limits):
+    """The non-empty rows, refused as soon as they pass a limit."""
+    rows, cells = [], 0
+    for raw in raw_rows:
+        row = [_cell(value) for value in raw]
+        if not any(row):
+            continue
+        if len(row) > limits.columns:
+            raise TooLarge(
+                _(
+                    "The file has more than %(n)s columns; remove those you do not need and upload it again.",
+                    n=f"{limits.columns:,}",
+                )
+            )
+        cells += len(row)
+        if cells > limits.cells:
+            raise _too_many_cells(limits)
+        if len(rows) > limits.rows:
+            raise TooLarge(
+                _("The file has more than %(n)s rows; split it into smaller files.", n=f"{limits.rows:,}")
+            )
+        rows.append(row)
     return rows
 
 
@@ -227,29 +364,35 @@ def _read_csv(data):
     except csv.Error:
         dialect = csv.excel
     try:
-        return [[_cell(cell) for cell in row] for row in csv.reader(io.StringIO(text), dialect)]
+        yield from csv.reader(io.StringIO(text), dialect)
     except csv.Error as error:
         raise ImportError_(_("The CSV file is malformed (%(error)s).", error=str(error))) from None
 
 
-def _read_xlsx(data):
+def _read_xlsx(data, limits):
+    """The first sheet's rows, each at most one column wider than the limit (so that a
+    row reaching past it is refused), without trailing empty cells."""
     from openpyxl import load_workbook
 
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as error:
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError, SyntaxError) as error:
         raise ImportError_(
             _("The Excel file is damaged or not an .xlsx file (%(error)s).", error=type(error).__name__)
         ) from None
     try:
         sheet = workbook.worksheets[0]
-        rows = []
-        for row in sheet.iter_rows(values_only=True):
-            rows.append([_cell(value) for value in row])
-            if len(rows) > MAX_ROWS + 1:
-                break
-        return rows
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as error:
+        # The declared size may lie (A1:XFD1048576 would be 17 billion cells): read
+        # what is there, no further than these bounds.
+        sheet.reset_dimensions()
+        for values in sheet.iter_rows(max_row=EXCEL_MAX_ROWS, max_col=limits.columns + 1, values_only=True):
+            if values.count(None) == len(values):
+                continue  # a gap between rows costs nothing
+            end = len(values)
+            while values[end - 1] is None:
+                end -= 1
+            yield values[:end]
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError, SyntaxError) as error:
         raise ImportError_(_("The Excel file is damaged (%(error)s).", error=type(error).__name__)) from None
     finally:
         workbook.close()
@@ -264,34 +407,67 @@ def import_folder():
     return folder
 
 
-def start_job(user, filename, stream):
-    """Store the upload, read its header row and guess the mapping."""
+def start_job(user, filename, stream, locale=None):
+    """Store the upload, check it, and read it in the background: the job comes back
+    'uploaded' (header row read, mapping guessed) when that took a moment, else
+    'reading'. A file that cannot be imported leaves neither a job nor a file."""
     if user.role == Role.SUPPORT:
         raise DomainError(_("Sales support does not import customers."))
-    limit = current_app.config["UPLOAD_LIMIT_MB"] * 1024 * 1024
-    data = stream.read(limit + 1)
-    if len(data) > limit:
-        raise RequestEntityTooLarge()
     stored = import_folder() / f"{uuid.uuid4().hex}{Path(filename).suffix.lower()[:6]}"
-    stored.write_bytes(data)
     try:
-        rows = read_rows(stored)
-    except ImportError_:
+        disk.write_stream(stream, stored, current_app.config["UPLOAD_LIMIT_MB"] * MEGABYTE)
+    except disk.TooLarge:
+        raise RequestEntityTooLarge() from None
+    except OSError as error:
+        if disk.is_full(error):
+            raise DiskFull(
+                _(
+                    "The server's disk is full: your file was not saved. "
+                    "Please tell your administrator, and upload it again later."
+                )
+            ) from None
+        raise
+    try:
+        check_file(stored, Limits.configured())
+        with write_transaction() as session:
+            now = clock.now()
+            job = ImportJob(
+                user_id=user.id,
+                filename=Path(filename).name[:255] or "upload",
+                stored_as=stored.name,
+                status="reading",
+                created_at=now,
+                heartbeat_at=now,
+            )
+            session.add(job)
+    except BaseException:
         stored.unlink(missing_ok=True)
         raise
-    headers = [h or f"#{i + 1}" for i, h in enumerate(rows[0])]
-    with write_transaction() as session:
-        job = ImportJob(
-            user_id=user.id,
-            filename=Path(filename).name[:255] or "upload",
-            stored_as=stored.name,
-            headers=headers,
-            mapping=guess_mapping(headers),
-            total_rows=len(rows) - 1,
-            created_at=clock.now(),
-        )
-        session.add(job)
+    worker = run_in_background(read, job.id, locale)
+    worker.join(READ_WAIT_SECONDS)
+    if not worker.is_alive() and isinstance(worker.error, DomainError):
+        with write_transaction() as session:
+            session.delete(session.get(ImportJob, job.id))
+        raise worker.error
     return job
+
+
+def read(job_id):
+    """Background step 1: read the file once for its header row, first rows and size.
+    A file that cannot be read is deleted at once."""
+    job = db.session.get(ImportJob, job_id)
+    path = import_folder() / job.stored_as
+    try:
+        rows = read_rows(path, Limits.configured())
+        width = max(map(len, rows))
+        headers = [h or f"#{i + 1}" for i, h in enumerate(rows[0] + [""] * (width - len(rows[0])))]
+        with write_transaction() as session:
+            job = session.get(ImportJob, job_id)
+            job.headers, job.mapping, job.samples = headers, guess_mapping(headers), rows[1:4]
+            job.total_rows, job.status, job.heartbeat_at = len(rows) - 1, "uploaded", clock.now()
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
 
 
 def get_job_for(user, job_id):
@@ -301,18 +477,57 @@ def get_job_for(user, job_id):
     return job
 
 
+def _heartbeat_file(job_id):
+    return import_folder() / f"job-{job_id}.alive"
+
+
 def is_stale(job):
     """A job left 'running' by a process that died (a restart, a crash)."""
-    return job.status in ("previewing", "committing") and (
-        job.heartbeat_at is None or clock.now() - job.heartbeat_at > STALE_AFTER
-    )
+    if job.status not in RUNNING:
+        return False
+    beats = [job.heartbeat_at] if job.heartbeat_at else []
+    with suppress(OSError):
+        beats.append(datetime.fromtimestamp(_heartbeat_file(job.id).stat().st_mtime, UTC))
+    return not beats or clock.now() - max(beats) > STALE_AFTER
+
+
+@contextmanager
+def keep_alive(job_id):
+    """Beat while a job runs. The beat goes to a file in the imports folder, which
+    every process sees at once: the job row cannot take it while the commit's one
+    transaction holds SQLite's single write lock (and readers would not see it before
+    that commits), and a commit longer than STALE_AFTER must not look interrupted.
+    The first beat comes after HEARTBEAT_EVERY, when the row's own beat gets old."""
+    path, done = _heartbeat_file(job_id), threading.Event()
+
+    def beat():
+        while not done.wait(HEARTBEAT_EVERY.total_seconds()):
+            moment = clock.now().timestamp()
+            with suppress(OSError):  # a full disk: the job may then look interrupted
+                path.touch()
+                os.utime(path, (moment, moment))
+
+    beater = threading.Thread(target=beat, name=f"import-{job_id}-heartbeat", daemon=True)
+    beater.start()
+    try:
+        yield
+    finally:
+        done.set()
+        beater.join()
+        path.unlink(missing_ok=True)
 
 
 def set_mapping(user, job_id, mapping):
     with write_transaction():
         job = get_job_for(user, job_id)
+        if job.status == "expired":
+            raise DomainError(
+                _("This upload was deleted because it was not imported in time. Upload the file again.")
+            )
         if job.status not in ("uploaded", "previewed", "failed") and not is_stale(job):
             raise DomainError(_("This import is already running."))
+        if not job.headers:
+            raise DomainError(_("This file could not be read. Upload it again."))
         clean = {}
         for field, index in mapping.items():
             if field in FIELDS and isinstance(index, int) and 0 <= index < len(job.headers):
@@ -332,35 +547,56 @@ def set_mapping(user, job_id, mapping):
     return job
 
 
-def run_in_background(target, job_id, locale):
+class Worker(threading.Thread):
+    """A job's background thread; `error` is what ended the job, if anything did."""
+
+    error = None
+
+
+def run_in_background(target, job_id, locale=None):
     app = current_app._get_current_object()
+    locale = locale or app.config["BABEL_DEFAULT_LOCALE"]
 
     def work():
         with app.app_context(), app.test_request_context(), force_locale(locale):
             try:
-                target(job_id)
+                with keep_alive(job_id):
+                    target(job_id)
             except Exception as error:  # noqa: BLE001 - any failure must end the job visibly
                 db.session.rollback()
-                _fail(job_id, error)
-                app.logger.exception("import job %s failed", job_id)
+                worker.error = _as_domain_error(error)
+                if not isinstance(error, DomainError):
+                    app.logger.exception("import job %s failed", job_id)
+                _fail(job_id, worker.error)
             finally:
                 db.session.remove()
 
-    thread = threading.Thread(target=work, name=f"import-{job_id}", daemon=True)
-    THREADS[job_id] = thread
-    thread.start()
-    return thread
+    worker = Worker(target=work, name=f"import-{job_id}", daemon=True)
+    THREADS[job_id] = worker
+    worker.start()
+    return worker
+
+
+def _as_domain_error(error):
+    if isinstance(error, DomainError):
+        return error
+    if disk.is_full(error):
+        return DiskFull(
+            _(
+                "The server's disk is full: the import stopped and nothing was written. "
+                "Please tell your administrator, then start it again."
+            )
+        )
+    return DomainError(_("The import failed unexpectedly; nothing was written."))
 
 
 def _fail(job_id, error):
-    message = (
-        error.message
-        if isinstance(error, DomainError)
-        else _("The import failed unexpectedly; nothing was written.")
-    )
-    with write_transaction() as session:
-        job = session.get(ImportJob, job_id)
-        job.status, job.error = "failed", str(message)
+    try:
+        with write_transaction() as session:
+            job = session.get(ImportJob, job_id)
+            job.status, job.error = "failed", str(error.message)
+    except Exception:  # noqa: BLE001 - the database may be what failed; the job then goes stale
+        current_app.logger.exception("import job %s: the failure could not be recorded", job_id)
 
 
 def _progress(job_id, processed, status=None):
@@ -568,7 +804,7 @@ def preview(job_id):
     row's prepared values (names indexed too), so the commit does no work twice."""
     job = db.session.get(ImportJob, job_id)
     user = db.session.get(User, job.user_id)
-    rows = read_rows(import_folder() / job.stored_as)
+    rows = read_rows(import_folder() / job.stored_as, Limits.configured())
     verdicts = classify(user, rows, job.mapping, on_progress=lambda n: _progress(job_id, n))
     services.index_names([v.prepared for v in verdicts if v.status == "new"])
     counts = dict.fromkeys(STATUS_LABELS, 0)
@@ -660,3 +896,34 @@ def commit(job_id):
             connection.execute(text("ANALYZE customers, contacts, contact_phones"))
             connection.commit()
     (import_folder() / job.stored_as).unlink(missing_ok=True)
+
+
+# ---- clean-up ------------------------------------------------------------------------
+
+
+@periodic("import-files", interval=timedelta(hours=1))
+def remove_abandoned_files():
+    """Delete the files (and dry-run rows) of imports nobody finished within
+    IMPORT_KEEP_HOURS, and files no job owns (an upload whose worker died before its
+    job was written). A failed read deletes its file at once; a failed preview or
+    commit keeps it for another try until then."""
+    now = clock.now()
+    keep = timedelta(hours=current_app.config["IMPORT_KEEP_HOURS"])
+    folder = import_folder()
+    unfinished = db.session.scalars(
+        select(ImportJob).where(ImportJob.status.notin_(("done", "expired")))
+    ).all()
+    owned = {job.stored_as for job in unfinished}
+    for job in unfinished:
+        last_seen = max(filter(None, (job.created_at, job.heartbeat_at)))
+        if now - last_seen > keep and (job.status not in RUNNING or is_stale(job)):
+            with write_transaction() as session:
+                session.execute(ImportRow.__table__.delete().where(ImportRow.job_id == job.id))
+                session.get(ImportJob, job.id).status = "expired"
+            (folder / job.stored_as).unlink(missing_ok=True)
+            owned.discard(job.stored_as)
+    db.session.rollback()
+    for path in folder.iterdir():
+        with suppress(OSError):  # gone meanwhile
+            if path.name not in owned and now.timestamp() - path.stat().st_mtime > keep.total_seconds():
+                path.unlink()

@@ -371,7 +371,8 @@ class OwnershipChange(db.Model):
 
 
 class ImportJob(db.Model):
-    """One upload through mapping, preview and commit. The file stays in instance/."""
+    """One upload through reading, mapping, preview and commit. The file stays in
+    instance/imports until the commit, a failed read, or IMPORT_KEEP_HOURS."""
 
     __tablename__ = "import_jobs"
 
@@ -381,6 +382,9 @@ class ImportJob(db.Model):
     stored_as: Mapped[str] = mapped_column(String(255))
     status: Mapped[str] = mapped_column(String(16), default="uploaded")
     headers: Mapped[list] = mapped_column(JSON, default=list)
+    # The first data rows, shown beside the mapping (the file is read once, in the
+    # background); None for jobs from before it was kept.
+    samples: Mapped[list | None] = mapped_column(JSON, default=list)
     mapping: Mapped[dict] = mapped_column(JSON, default=dict)
     total_rows: Mapped[int] = mapped_column(default=0)
     processed_rows: Mapped[int] = mapped_column(default=0)

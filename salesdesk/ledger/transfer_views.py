@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from .. import clock
 from ..errors import DomainError
 from ..extensions import db
-from ..web import form_status, render, see_other
+from ..web import form_status, is_htmx, render, see_other
 from . import bp, exporter, importer, queries
 from .forms import UploadForm
 from .models import ImportRow
@@ -19,20 +19,32 @@ ROWS_PER_PAGE = 100
 @bp.route("/customers/import", methods=["GET", "POST"])
 def import_upload():
     form = UploadForm()
+    refused = None
     if form.validate_on_submit():
         upload = form.file.data
         try:
-            job = importer.start_job(current_user, upload.filename or "upload", upload.stream)
+            job = importer.start_job(
+                current_user, upload.filename or "upload", upload.stream, str(get_locale())
+            )
         except DomainError as error:
             form.file.errors.append(error.message)
+            refused = error
         else:
-            return see_other(url_for("ledger.import_mapping", job_id=job.id))
-    return render("ledger/import_upload.html", form=form, fields=importer.FIELDS, status=form_status(form))
+            step = "ledger.import_mapping" if job.status == "uploaded" else "ledger.import_job"
+            return see_other(url_for(step, job_id=job.id))
+    # Too large (413) and a full disk (503) say more than "invalid input" (422).
+    status = refused.status if isinstance(refused, importer.ImportError_) else form_status(form)
+    response = render("ledger/import_upload.html", form=form, fields=importer.FIELDS, status=status)
+    if status == 503:
+        response.headers["Retry-After"] = "60"
+    return response
 
 
 @bp.route("/customers/import/<int:job_id>/mapping", methods=["GET", "POST"])
 def import_mapping(job_id):
     job = importer.get_job_for(current_user, job_id)
+    if job.status == "reading" or not job.headers:
+        return see_other(url_for("ledger.import_job", job_id=job.id))
     error = None
     if request.method == "POST":
         mapping = {}
@@ -47,13 +59,12 @@ def import_mapping(job_id):
         else:
             importer.run_in_background(importer.preview, job.id, str(get_locale()))
             return see_other(url_for("ledger.import_job", job_id=job.id))
-    samples = importer.read_rows(importer.import_folder() / job.stored_as)[1:4]
     return render(
         "ledger/import_mapping.html",
         job=job,
         fields=importer.FIELDS,
         required=importer.REQUIRED,
-        samples=samples,
+        samples=job.samples or [],
         error=error,
         status=422 if error else 200,
     )
@@ -62,6 +73,9 @@ def import_mapping(job_id):
 @bp.route("/customers/import/<int:job_id>")
 def import_job(job_id):
     job = importer.get_job_for(current_user, job_id)
+    if job.status == "uploaded" and is_htmx():
+        # The page was polling while the file was read: on to the mapping.
+        return see_other(url_for("ledger.import_mapping", job_id=job.id))
     status_filter = request.args.get("status", "")
     rows = page = None
     if job.status == "previewed":

@@ -2,14 +2,17 @@
 when the database is read-only or full."""
 
 import re
+import time
 
 import pytest
-from sqlalchemy import event, func, select, text
+from sqlalchemy import create_engine, event, func, select, text
 
 from salesdesk import database
 from salesdesk.extensions import db
+from salesdesk.jobs import JobLease
 from salesdesk.ledger.models import Customer
 from tests.ledger_helpers import new_customer_form
+from tests.web.test_import_hardening import full_disk  # noqa: F401 - a fixture
 
 # ---- static files ----------------------------------------------------------------------------
 
@@ -106,8 +109,36 @@ def test_healthz_says_ok_without_a_login(client):
         "status": "ok",
         "database": "ok",
         "migrations": "current",
+        "instance": "ok",
     }
     assert response.headers["Cache-Control"] == "no-store" and "Set-Cookie" not in response.headers
+    # Its write probes leave nothing behind.
+    assert db.session.scalar(select(func.count()).select_from(JobLease)) == 0
+
+
+def test_finding_10_healthz_fails_when_the_instance_folder_cannot_be_written(client, full_disk):  # noqa: F811
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json()["instance"] == "not writable: No space left on device"
+
+
+def test_finding_10_healthz_fails_when_the_database_refuses_a_write(read_only_app):
+    response = read_only_app.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json()["database"].startswith("not writable")
+
+
+def test_healthz_write_probe_does_not_wait_for_a_busy_writer(client, database_url):
+    if not database_url.startswith("sqlite"):
+        pytest.skip("SQLite's single write lock")
+    writer = create_engine(database_url)
+    # Another process holds SQLite's write lock (a long import commit, say).
+    with writer.connect().execution_options(write_transaction=True) as connection:
+        connection.exec_driver_sql("SELECT 1")  # BEGIN IMMEDIATE
+        started = time.monotonic()
+        response = client.get("/healthz")
+        assert response.status_code == 200 and time.monotonic() - started < 2
+    writer.dispose()
 
 
 @pytest.fixture
