@@ -9,7 +9,7 @@ from .. import clock
 from ..errors import DomainError
 from ..extensions import db
 from ..web import form_status, is_htmx, render, see_other
-from . import bp, exporter, importer, queries
+from . import bp, exporter, importer, queries, spreadsheet
 from .forms import UploadForm
 from .models import ImportRow
 
@@ -33,7 +33,7 @@ def import_upload():
             step = "ledger.import_mapping" if job.status == "uploaded" else "ledger.import_job"
             return see_other(url_for(step, job_id=job.id))
     # Too large (413) and a full disk (503) say more than "invalid input" (422).
-    status = refused.status if isinstance(refused, importer.ImportError_) else form_status(form)
+    status = refused.status if isinstance(refused, spreadsheet.ImportError_) else form_status(form)
     response = render("ledger/import_upload.html", form=form, fields=importer.FIELDS, status=status)
     if status == 503:
         response.headers["Retry-After"] = "60"

@@ -17,7 +17,7 @@ from sqlalchemy import event, func, select
 
 from salesdesk import clock, disk
 from salesdesk.extensions import db
-from salesdesk.ledger import importer, services
+from salesdesk.ledger import importer, services, spreadsheet
 from salesdesk.ledger.models import Customer, ImportJob, ImportRow
 from tests.helpers import LiveClient
 from tests.web.test_ledger_import import (
@@ -306,7 +306,7 @@ def test_finding_4_the_limits_leave_room_for_100000_customers_of_20_columns(app)
     path = importer.import_folder() / "big-list-check.xlsx"
     path.write_bytes(workbook(rows()))
     try:
-        importer.check_file(path, importer.Limits.configured())  # no TooLarge
+        spreadsheet.check_file(path, spreadsheet.Limits.configured())  # no TooLarge
     finally:
         path.unlink()
 
