@@ -554,6 +554,13 @@ def points_for_won_customer(customer):
         settings = get_settings(session)
         if not settings.won_enabled:
             return []
+        earlier_win = select(PointEntry.id).where(
+            PointEntry.customer_id == customer.id, PointEntry.cause == Cause.CUSTOMER_WON
+        )
+        if session.scalar(earlier_win.limit(1)) is not None:
+            # Won again after a reopening: colleagues added meanwhile would get points
+            # outside any budget, as often as the owner toggles the stage.
+            return []
         users = session.scalars(
             select(User)
             .join(Collaborator, Collaborator.user_id == User.id)

@@ -9,6 +9,7 @@ from salesdesk import signals
 from salesdesk.auth import services as accounts
 from salesdesk.database import write_transaction
 from salesdesk.extensions import db
+from salesdesk.ledger.models import Collaborator
 from salesdesk.notifications import Notification
 from salesdesk.recognition import services
 from salesdesk.recognition.models import PointEntry, RecognitionSettings
@@ -131,6 +132,18 @@ def test_active_collaborators_of_a_won_customer_get_ten_points_once(world):
     assert points_of(world.rep_a) == 0 and points_of(world.rep_b) == 0  # the owner; a request only
     messages = db.session.scalars(select(Notification.kind)).all()
     assert messages == ["points.customer_won", "points.customer_won"]
+
+
+def test_colleagues_added_after_the_win_get_nothing_when_it_is_won_again(world):
+    """Found by the hardening probe: an owner added a colleague to a won customer, moved
+    it back to 商务谈判 and to 赢单 again, and the colleague got 10 points each time."""
+    customer = make_customer(owner=world.rep_a, collaborators=[world.rep_a2])
+    won(customer, world.rep_a)
+    newcomer = make_user("newcomer@test.example", "rep", world.team_a, "新同事")
+    with write_transaction() as session:
+        session.add(Collaborator(customer_id=customer.id, user_id=newcomer.id, status="active"))
+    won(customer, world.rep_a)
+    assert points_of(world.rep_a2) == 10 and points_of(newcomer) == 0
 
 
 def test_won_points_follow_the_settings(world):
