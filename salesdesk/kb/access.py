@@ -21,6 +21,12 @@ def may_edit_articles(user):
     return _is_editor(user)
 
 
+def may_see_revision(user, article, number):
+    """An article's earlier revisions are the history's, which editors see; others read
+    the current one (a proposal based on an older revision would show its text)."""
+    return may_edit_articles(user) or number == article.version
+
+
 def may_see_drafts(user):
     return _is_editor(user)
 

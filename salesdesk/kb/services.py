@@ -423,7 +423,9 @@ def propose_edit(article, *, proposer, base_version, title, body, note=""):
     title, body = _check_content(title, body)
     with write_transaction() as session:
         article = _lock(session, article)
-        if not 1 <= base_version <= article.version:
+        if not 1 <= base_version <= article.version or not access.may_see_revision(
+            proposer, article, base_version
+        ):
             raise DomainError(_("The form is out of date. Reload the page and try again."))
         base = get_revision(article, base_version)
         if (title, body) == (base.title, base.body):

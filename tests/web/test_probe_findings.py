@@ -1,17 +1,19 @@
 """Found beyond the hardening issue's list, by a second probe: nobody decides a request
-they are a party to, a pool customer has no collaborators, and reps import customers for
-themselves only."""
+they are a party to, a pool customer has no collaborators, reps import customers for
+themselves only, and readers see only an article's current revision."""
 
 from datetime import UTC, datetime
 
 from sqlalchemy import select
 
 from salesdesk.extensions import db
+from salesdesk.kb.models import Proposal
 from salesdesk.ledger import importer
 from salesdesk.ledger import services as ledger
 from salesdesk.ledger.models import Collaborator, Customer, FollowUp
 from salesdesk.notifications import Notification
 from salesdesk.rules.models import CollisionReport, Extension
+from tests.kb_fixtures import edit, write
 from tests.ledger_helpers import make_customer
 
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
@@ -110,3 +112,17 @@ def test_a_rep_imports_customers_for_themselves_only(app, world):
     assert "李四" in verdicts[0].message and verdicts[1].owner.id == world.rep_a.id
     managed = importer.classify(world.manager_a, rows, mapping)
     assert [verdict.owner.id for verdict in managed] == [world.rep_a2.id, world.rep_a.id]
+
+
+def test_a_reader_cannot_see_an_old_revision_through_a_proposal(client_as, world):
+    """Found by the hardening probe: a rep proposed an edit based on revision 1, and the
+    proposal page showed the text that revision 2 had removed."""
+    article = write(world.manager_a, "折扣审批", "5% 以内销售自己决定。")
+    edit(article, world.manager_a, body="所有折扣都需经理审批。")
+    rep = client_as(world.rep_a)
+    old_base = {"title": "折扣审批", "body": "我的建议", "note": "", "base_version": "1"}
+    refused = rep.post(f"/kb/{article.id}/propose", data=old_base)
+    assert refused.status_code == 422 and "5% 以内" not in refused.get_data(as_text=True)
+    assert db.session.scalars(select(Proposal)).all() == []
+    current = {**old_base, "base_version": "2"}
+    assert rep.post(f"/kb/{article.id}/propose", data=current).status_code == 303
