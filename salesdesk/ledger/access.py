@@ -7,6 +7,7 @@ support and administrators; others see contact details masked. Pool customers ar
 masked until claimed, except for support and administrators.
 """
 
+import re
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
@@ -15,6 +16,7 @@ from sqlalchemy import and_, func, or_, select, true
 from ..auth.models import Role, User
 from ..errors import Forbidden, NotFound
 from ..extensions import db
+from . import keys
 from .models import Collaborator, CollaboratorStatus, Contact, ContactPhone, Customer
 
 
@@ -199,8 +201,9 @@ def _contact_view(contact, numbers, visible):
 
 
 def mask_phone(number):
-    """138****5678: the first three and last four digits stay."""
-    digits = "".join(ch for ch in number or "" if ch.isdigit())
+    """138****5678: the first three and last four digits stay, of the national number
+    (+86 139 0000 1111 is 139****1111, not 861****1111)."""
+    digits = keys.phone_key(number) or re.sub(r"[^0-9]", "", keys.fold(number))
     if len(digits) <= 7:
         return "*" * len(digits)
     return digits[:3] + "****" + digits[-4:]

@@ -3,6 +3,7 @@
 import pytest
 
 from salesdesk.ledger import keys
+from salesdesk.ledger.access import mask_phone
 from salesdesk.ledger.keys import company_key, credit_code_check_char, credit_code_key, email_key, phone_key
 
 SAME_COMPANY = [
@@ -162,3 +163,20 @@ def test_finding_6_email_and_credit_code_keys_ignore_unseen_characters_and_read_
 def test_finding_6_display_values_are_stored_as_they_look(typed, stored):
     assert keys.visible(typed) == stored
     assert company_key(typed) == company_key(stored)
+
+
+@pytest.mark.parametrize(
+    ("number", "masked"),
+    [
+        ("+86 139 0000 1111", "139****1111"),
+        ("0086-139-0000-1111", "139****1111"),
+        ("13900001111", "139****1111"),
+        ("+86 755 1234 5678", "075****5678"),
+        ("0755-12345678", "075****5678"),
+        ("١٣٩٠٠٠٠١١١١", "139****1111"),
+        ("12345", "*****"),
+    ],
+)
+def test_a_phone_is_masked_on_its_national_number(number, masked):
+    # Found by the hardening probe: +86 139 0000 1111 was shown as 861****1111.
+    assert mask_phone(number) == masked
