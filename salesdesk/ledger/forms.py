@@ -155,6 +155,10 @@ class ContactForm(Form):
         )
 
 
+class EditContactForm(ContactForm):
+    version = IntegerField(validators=[InputRequired()], widget=HiddenInput())
+
+
 class CollaboratorForm(Form):
     user_id = SelectField(_l("Colleague"), coerce=int)
 

@@ -235,6 +235,8 @@ class Contact(db.Model):
     # Phone digits and e-mail for substring search (trigram index, see migrations).
     search_text: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    # Bumped on every save; a save from an older version is refused, as for customers.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     customer: Mapped[Customer] = relationship(back_populates="contacts")
     phones: Mapped[list["ContactPhone"]] = relationship(

@@ -715,14 +715,32 @@ def add_contact(actor, customer_id, data):
     return row
 
 
-def update_contact(actor, customer_id, contact_id, data):
+class StaleContact(Conflict):
+    """The contact changed since the form was opened."""
+
+    def __init__(self, contact):
+        super().__init__(
+            _(
+                "Someone else saved this contact in the meantime. Here are the current values; "
+                "enter your change again if it is still needed."
+            )
+        )
+        self.contact = contact
+
+
+def update_contact(actor, customer_id, contact_id, expected_version, data):
+    """Save a contact if nobody saved it in between (else StaleContact)."""
     contact = prepare_contact(data)
     with write_transaction() as session:
         customer = access.get_customer_for(actor, customer_id, "edit")
+        _lock(customer)
         row = session.get(Contact, contact_id)
         if row is None or row.customer_id != customer.id:
             raise DomainError(_("This contact does not belong to this customer."))
+        if row.version != expected_version:
+            raise StaleContact(row)
         _check_contact_duplicates(contact, exclude_contact_id=row.id)
+        row.version += 1
         row.name, row.title, row.wechat = contact["name"], contact["title"], contact["wechat"]
         row.email, row.email_key = contact["email"], contact["email_key"]
         kept = {key: phone for phone in row.phones for key in [phone.key]}

@@ -18,6 +18,7 @@ from .forms import (
     CollaborationRequestForm,
     CollaboratorForm,
     ContactForm,
+    EditContactForm,
     EditCustomerForm,
     FollowUpForm,
     NewCustomerForm,
@@ -314,13 +315,21 @@ def edit_contact(customer_id, contact_id):
     contact = next((c for c in customer.contacts if c.id == contact_id), None)
     if contact is None:
         abort(404)
-    form = ContactForm(obj=contact)
+    form = EditContactForm(obj=contact)
     if request.method == "GET":
-        numbers = [phone.number for phone in contact.phones] + ["", ""]
-        form.phone.data, form.phone2.data = numbers[0], numbers[1]
+        _show_phones(form, contact)
+    stale = False
     if form.validate_on_submit():
         try:
-            services.update_contact(current_user, customer.id, contact.id, form.contact_input())
+            services.update_contact(
+                current_user, customer.id, contact.id, form.version.data, form.contact_input()
+            )
+        except services.StaleContact as error:
+            db.session.refresh(error.contact)
+            form = EditContactForm(formdata=None, obj=error.contact)
+            _show_phones(form, error.contact)
+            form.form_errors.append(error.message)
+            stale = True
         except DuplicateFound as duplicate:
             form.form_errors.append(
                 _(
@@ -333,7 +342,15 @@ def edit_contact(customer_id, contact_id):
         else:
             flash(_("Contact saved."), "success")
             return see_other(url_for("ledger.show", customer_id=customer.id))
-    return _contact_form_page(customer, form, contact.id)
+    response = _contact_form_page(customer, form, contact.id)
+    if stale:
+        response.status_code = 409
+    return response
+
+
+def _show_phones(form, contact):
+    numbers = [phone.number for phone in contact.phones] + ["", ""]
+    form.phone.data, form.phone2.data = numbers[0], numbers[1]
 
 
 def _contact_field_error(error):

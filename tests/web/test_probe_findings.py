@@ -126,3 +126,22 @@ def test_a_reader_cannot_see_an_old_revision_through_a_proposal(client_as, world
     assert db.session.scalars(select(Proposal)).all() == []
     current = {**old_base, "base_version": "2"}
     assert rep.post(f"/kb/{article.id}/propose", data=current).status_code == 303
+
+
+def test_a_stale_contact_edit_is_refused_with_the_current_values(client_as, world):
+    """Found by the hardening probe: the owner's new title was silently reverted when the
+    manager saved the same contact from a page opened before."""
+    customer = make_customer(world.rep_a, "苏州恒达精密机械有限公司", phone="13911112222")
+    contact = customer.contacts[0]
+    fields = {"name": contact.name, "phone": "13911112222"} | dict.fromkeys(
+        ("title", "phone2", "email", "wechat"), ""
+    )
+    url = f"/customers/{customer.id}/contacts/{contact.id}/edit"
+    owner, manager = client_as(world.rep_a), client_as(world.manager_a)
+    assert 'name="version" type="hidden" value="1"' in manager.get(url).get_data(as_text=True)
+    assert owner.post(url, data={**fields, "title": "总经理", "version": "1"}).status_code == 303
+    stale = manager.post(url, data={**fields, "wechat": "manager-wechat", "version": "1"})
+    page = stale.get_data(as_text=True)
+    assert stale.status_code == 409 and "其他人已保存了这位联系人" in page and 'value="总经理"' in page
+    db.session.refresh(contact)
+    assert (contact.title, contact.wechat, contact.version) == ("总经理", "", 2)
