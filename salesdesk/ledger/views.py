@@ -59,7 +59,7 @@ def index():
 
 def _new_form():
     form = NewCustomerForm()
-    if current_user.role not in (Role.MANAGER, Role.ADMIN):
+    if not access.can_choose_owner(current_user):
         del form.owner_id  # not on their page: a missing owner is not an empty choice
         return form
     owners = services.owner_choices(current_user)
