@@ -75,7 +75,10 @@ def user_by_email(email):
 
 def logged_in_client(app, user):
     """A test client whose session cookie says `user` is logged in (as
-    tests/helpers.py: Client.login_as does)."""
+    tests/helpers.py: Client.login_as does: a login row, then its token in the cookie)."""
+    from salesdesk.auth.services import start_session
+
+    start_session(user)  # a login row: the user loader now looks the session's token up
     client = app.test_client()
     with client.session_transaction() as session:
         session["_user_id"] = user.get_id()

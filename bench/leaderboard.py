@@ -40,6 +40,7 @@ from sqlalchemy import create_engine, func, make_url, select, text  # noqa: E402
 
 from salesdesk import clock, create_app  # noqa: E402
 from salesdesk.auth.models import User  # noqa: E402
+from salesdesk.auth.services import start_session  # noqa: E402
 from salesdesk.database import write_transaction  # noqa: E402
 from salesdesk.extensions import db  # noqa: E402
 from salesdesk.recognition import services, summaries  # noqa: E402
@@ -255,8 +256,8 @@ def time_boards(app, runs):
                         cpu.append(cpu_elapsed)
                 results.append(_summary("service", period, scope, timings, board.ranked, cpu))
         client = app.test_client()
+        viewer = start_session(db.session.get(User, viewer_id))  # the loader looks the login up
         with client.session_transaction() as session:
-            viewer = db.session.get(User, viewer_id)
             session["_user_id"] = viewer.get_id()
         db.session.remove()
         for period in PERIODS:
