@@ -143,8 +143,9 @@ class _FormReader(HTMLParser):
 
 
 def form_on_page(html, action):
-    """What a browser posts from the page's form with this action, before the user
-    types anything: hidden fields included, unticked boxes left out."""
+    """What a browser posts from the page's form with this action (None: a form without
+    one, which posts to the page itself) before the user types anything: hidden fields
+    included, unticked boxes left out, a select's chosen (or first) option."""
     reader = _FormReader(action)
     reader.feed(html)
     return reader.fields
