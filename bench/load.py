@@ -56,6 +56,12 @@ EXPECTED = {"claim": (409,), "new customer (POST)": (409, 422)}
 BRANDS = (
     "腾飞华瑞恒通达信鑫盛宏远泰安康和美佳锐博创智联云天海金银星光明辉德正诚嘉隆昌祥福源丰裕富宇航鹏程卓越汇聚"
 )
+# What the new-customer page posts (NewCustomerForm), text fields sent even when empty.
+NEW_CUSTOMER_FIELDS = (
+    *("kind", "name", "credit_code", "industry", "province", "city", "source", "grade", "stage"),
+    *("expected_amount", "tags", "next_follow_up_on", "notes", "owner_id", "contact_name"),
+    *("contact_title", "contact_phone", "contact_phone2", "contact_email", "contact_wechat"),
+)
 CSRF_META = re.compile(r'name="csrf-token" content="([^"]+)"')
 COMMON_WORDS = ["科技", "贸易", "电子", "实业", "软件"]
 KB_QUERIES = [
@@ -517,7 +523,11 @@ class Session:
             return False
         self.token = CSRF_META.search(page.text).group(1)
         response = await self.call(
-            "login", "POST", "/login", data={"email": self.account["email"], "password": PASSWORD}
+            "login",
+            "POST",
+            "/login",
+            # Every field the page posts: the form refuses a post that lacks one.
+            data={"email": self.account["email"], "password": PASSWORD, "next": ""},
         )
         if response is None or response.status_code != 303:
             return False
@@ -639,6 +649,7 @@ class Session:
                 "content": self.rng.choice(
                     ["电话沟通报价细节，客户需要内部讨论", "微信发送产品资料", "上门拜访，见到采购经理"]
                 ),
+                "occurred_at": "",
                 "next_step": "发送报价单",
                 "next_follow_up_on": (date.today() + timedelta(days=self.rng.randint(3, 14))).isoformat(),
             },
@@ -667,7 +678,9 @@ class Session:
         if form is None or form.status_code != 200:
             return
         name = "".join(rng.sample(BRANDS, 3)) + rng.choice(["科技", "贸易", "电子", "实业"]) + "有限公司"
+        # Every field the page posts, empty where the user leaves it empty.
         fields = {
+            **dict.fromkeys(NEW_CUSTOMER_FIELDS, ""),
             "kind": "company",
             "name": name,
             "province": rng.choice(["广东", "江苏", "浙江"]),

@@ -110,7 +110,7 @@ class Rep:
         self.http = httpx.Client(base_url=base, follow_redirects=False, timeout=60)
         page = self.http.get("/login")
         answer = self.http.post(
-            "/login", data={"email": email, "password": PASSWORD, "csrf_token": self._token(page)}
+            "/login", data={"email": email, "password": PASSWORD, "next": "", "csrf_token": self._token(page)}
         )
         if answer.status_code != 303:
             raise SystemExit(f"login of {email} failed: HTTP {answer.status_code}")

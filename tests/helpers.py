@@ -4,6 +4,7 @@ import http.client
 import re
 import secrets
 import threading
+from html.parser import HTMLParser
 from urllib.parse import urlencode, urlsplit
 
 import httpx
@@ -75,6 +76,81 @@ class Client(FlaskClient):
         return self
 
 
+def login_form(email, password=PASSWORD, **extra):
+    """What the login page posts: its hidden `next` is empty unless the page was sent
+    somewhere first, and an unticked "remember me" is left out."""
+    return {"email": email, "password": password, "next": "", **extra}
+
+
+def rule_settings_form(**changes):
+    """What the rules page posts: every setting as it stands, a grade's periods empty
+    where the grade follows the general ones."""
+    from salesdesk import settings
+    from salesdesk.ledger.models import GRADES
+    from salesdesk.rules.services import SETTING_FIELDS
+
+    current = settings.current()
+    grades = current.grade_periods or {}
+    return {
+        **{name: str(getattr(current, name)) for name in SETTING_FIELDS},
+        **{
+            f"grade_{grade}_{kind}": str(grades.get(grade, {}).get(kind) or "")
+            for grade in GRADES
+            for kind in ("follow_up_days", "deal_days")
+        },
+        **changes,
+    }
+
+
+class _FormReader(HTMLParser):
+    """The fields of one <form>, as a browser would post them without any typing."""
+
+    def __init__(self, action):
+        super().__init__()
+        self.action, self.inside, self.fields = action, False, {}
+        self.select = self.textarea = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form":
+            self.inside = attrs.get("action") == self.action
+        elif not self.inside or "name" not in attrs:
+            if tag == "option" and self.select and ("selected" in attrs or self.select not in self.fields):
+                self.fields[self.select] = attrs.get("value", "")
+        elif tag == "input":
+            kind = attrs.get("type", "text")
+            if kind in ("checkbox", "radio") and "checked" not in attrs:
+                return
+            if kind not in ("submit", "button", "reset", "image", "file"):
+                self.fields[attrs["name"]] = attrs.get("value") or ("on" if kind == "checkbox" else "")
+        elif tag == "select":
+            self.select = attrs["name"]
+        elif tag == "textarea":
+            self.textarea = attrs["name"]
+            self.fields[self.textarea] = ""
+
+    def handle_data(self, data):
+        if self.textarea:
+            self.fields[self.textarea] += data
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self.inside = False
+        elif tag == "select":
+            self.select = None
+        elif tag == "textarea":
+            self.textarea = None
+
+
+def form_on_page(html, action):
+    """What a browser posts from the page's form with this action (None: a form without
+    one, which posts to the page itself) before the user types anything: hidden fields
+    included, unticked boxes left out, a select's chosen (or first) option."""
+    reader = _FormReader(action)
+    reader.feed(html)
+    return reader.fields
+
+
 def make_user(email, role, team=None, name=None, password=PASSWORD):
     return accounts.create_user(
         email=email, display_name=name or email.split("@")[0], role=role, password=password, team=team
@@ -97,7 +173,7 @@ class LiveClient:
         self.http = httpx.Client(base_url=base_url, follow_redirects=False, timeout=30)
         page = self.http.get("/login")
         response = self.http.post(
-            "/login", data={"email": email, "password": password, "csrf_token": self._token(page)}
+            "/login", data={**login_form(email, password), "csrf_token": self._token(page)}
         )
         assert response.status_code == 303, response.text
         self.token = self._token(self.http.get("/"))

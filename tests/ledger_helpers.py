@@ -20,6 +20,28 @@ def make_customer(actor, name, *, phone=None, email=None, owner=None, pool=False
     )
 
 
+def follow_up_form(**overrides):
+    """What the customer page's follow-up form posts; `when` and the next step left empty."""
+    return {
+        "channel": "phone",
+        "content": "电话沟通了报价",
+        "occurred_at": "",
+        "next_step": "",
+        "next_follow_up_on": "",
+        **overrides,
+    }
+
+
+def quick_follow_up_form(**overrides):
+    """What the workbench's one-click follow-up posts (it has no `when` nor next step)."""
+    return {"channel": "phone", "content": "电话沟通了报价", "next_follow_up_on": "", **overrides}
+
+
+def contact_form(**fields):
+    """What the contact form posts: every field, empty unless given."""
+    return {**dict.fromkeys(("name", "title", "phone", "phone2", "email", "wechat"), ""), **fields}
+
+
 def new_customer_form(**overrides):
     """The fields of the new-customer form, filled in."""
     return {

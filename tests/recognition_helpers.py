@@ -59,6 +59,22 @@ def thank(giver, recipient, points=1, reason="谢谢你的帮忙", category="fol
     )
 
 
+def gift_form(recipient, points, category="follow_up", reason="帮忙准备了报价方案", **overrides):
+    """What the award and thanks pages post: their hidden `customer_id` and `next` are
+    empty unless the page was opened from a customer or another page. `recipient` is a
+    user or an id as text."""
+    recipient_id = recipient if isinstance(recipient, str) else str(recipient.id)
+    return {
+        "recipient_id": recipient_id,
+        "points": str(points),
+        "category": category,
+        "reason": reason,
+        "customer_id": "",
+        "next": "",
+        **overrides,
+    }
+
+
 def award_at(moment, giver, recipient, points=10, **kwargs):
     clock.set_now(moment)
     return award(giver, recipient, points, **kwargs)

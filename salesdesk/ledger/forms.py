@@ -129,12 +129,17 @@ class StageForm(Form):
     version = IntegerField(validators=[InputRequired()], widget=HiddenInput())
 
 
-class FollowUpForm(SubmittedOnceForm):
+class QuickFollowUpForm(SubmittedOnceForm):
+    """The workbench's one-click follow-up shows only these: it happened now, with no next step."""
+
     channel = SelectField(_l("Channel"), choices=choices(CHANNEL_LABELS.items()), default="phone")
     content = TextAreaField(_l("What happened"), validators=[DataRequired(), Length(max=5000)])
+    next_follow_up_on = DateField(_l("Next follow-up"), validators=[Optional()])
+
+
+class FollowUpForm(QuickFollowUpForm):
     occurred_at = DateTimeLocalField(_l("When"), validators=[Optional()], format="%Y-%m-%dT%H:%M")
     next_step = StringField(_l("Next step"), validators=[Length(max=500)])
-    next_follow_up_on = DateField(_l("Next follow-up"), validators=[Optional()])
 
 
 class ContactForm(Form):

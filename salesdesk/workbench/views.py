@@ -9,7 +9,7 @@ from ..errors import DomainError
 from ..extensions import db
 from ..ledger import access
 from ..ledger import services as ledger
-from ..ledger.forms import FollowUpForm
+from ..ledger.forms import QuickFollowUpForm
 from ..rules import access as rules_access
 from ..web import add_form_error, form_status, is_htmx, render, safe_next_url, see_other
 from . import bp, services
@@ -24,7 +24,7 @@ def _manager_view():
 def _home_context(follow_up_form=None, failed_customer=None, with_manager=True):
     context = {
         "rep": services.rep_home(current_user),
-        "follow_up_form": follow_up_form or FollowUpForm(formdata=None),
+        "follow_up_form": follow_up_form or QuickFollowUpForm(formdata=None),
         "failed_customer": failed_customer,
     }
     if with_manager and _manager_view():
@@ -52,7 +52,7 @@ def home():
 def log_follow_up(customer_id):
     """The due panel's one-click follow-up: logs it and shows the panel again."""
     access.get_customer_for(current_user, customer_id, "follow_up")
-    form = FollowUpForm()
+    form = QuickFollowUpForm()
     if form.validate_on_submit():
         try:
             with submissions.once(form.submission_token.data, current_user):
@@ -61,7 +61,6 @@ def log_follow_up(customer_id):
                     customer_id,
                     channel=form.channel.data,
                     content=form.content.data,
-                    next_step=form.next_step.data or "",
                     next_follow_up_on=form.next_follow_up_on.data,
                 )
         except submissions.AlreadySubmitted as error:
@@ -73,7 +72,7 @@ def log_follow_up(customer_id):
         if not form.errors:
             if not is_htmx():
                 return see_other(url_for("workbench.home"))
-            form = FollowUpForm(formdata=None)
+            form = QuickFollowUpForm(formdata=None)
     failed = customer_id if form.errors else None
     return render(
         "workbench/home.html",

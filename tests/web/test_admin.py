@@ -5,6 +5,7 @@ from sqlalchemy import select
 from salesdesk.audit import AuditEvent
 from salesdesk.auth.models import Team, User
 from salesdesk.extensions import db
+from tests.helpers import login_form
 
 
 def audit_actions():
@@ -31,7 +32,7 @@ def test_admin_creates_a_user_who_can_then_log_in(client_as, world, client):
     user = db.session.scalar(select(User).where(User.email == "new.hire@test.example"))
     assert user.team_id == world.team_a.id and user.role == "rep"
     assert "user.created" in audit_actions()
-    login = client.post("/login", data={"email": "new.hire@test.example", "password": "first-password"})
+    login = client.post("/login", data=login_form("new.hire@test.example", "first-password"))
     assert login.status_code == 303
 
 
@@ -85,7 +86,7 @@ def test_admin_resets_a_password_which_ends_their_sessions(client_as, world, cli
     assert rep.get("/").status_code == 302
     assert (
         client.post(
-            "/login", data={"email": "rep.a@test.example", "password": "reset-password-1"}
+            "/login", data=login_form("rep.a@test.example", "reset-password-1")
         ).status_code
         == 303
     )
@@ -152,7 +153,7 @@ def test_teams_are_created_and_renamed(client_as, world):
 
 
 def test_audit_log_page_lists_and_filters(client_as, world, client):
-    client.post("/login", data={"email": "rep.a@test.example", "password": "wrong-password"})
+    client.post("/login", data=login_form("rep.a@test.example", "wrong-password"))
     admin = client_as(world.admin)
     admin.post(f"/admin/users/{world.rep_b.id}/deactivate")
     html = admin.get("/admin/audit").get_data(as_text=True)

@@ -18,7 +18,7 @@ from salesdesk.audit import AuditEvent
 from salesdesk.extensions import db
 from salesdesk.ledger.models import Customer, FollowUp, StageChange
 from tests.helpers import LiveClient, app_config
-from tests.ledger_helpers import make_customer, new_customer_form
+from tests.ledger_helpers import follow_up_form, make_customer, new_customer_form
 from tests.schema_helpers import schema_objects
 
 FTS5_TABLES = ("customer_search", "contact_search", "kb_search")
@@ -83,7 +83,7 @@ class Writer(threading.Thread):
                 self.committed.append(("customer", customer_id))
                 response = self.client.post(
                     f"/customers/{customer_id}/follow-ups",
-                    data={"channel": "phone", "content": f"load {customer_id}"},
+                    data=follow_up_form(content=f"load {customer_id}"),
                 )
                 assert response.status_code == 303, response.text
                 self.committed.append(("follow_up", customer_id))

@@ -16,11 +16,14 @@ from salesdesk.ledger.models import FollowUp
 from salesdesk.recognition.models import PointEntry
 from salesdesk.submissions import FormSubmission, new_token
 from tests.helpers import browser_session, post_all_at_once
-from tests.ledger_helpers import make_customer
+from tests.ledger_helpers import follow_up_form, make_customer, quick_follow_up_form
+from tests.recognition_helpers import gift_form
 
-GIFT = {"points": "5", "category": "deal", "reason": "谢谢支持"}
-FOLLOW_UP = {"channel": "phone", "content": "电话沟通了报价"}
 ALREADY = "已经提交过了"
+
+
+def gift(recipient, **overrides):
+    return gift_form(recipient, 5, "deal", "谢谢支持", **overrides)
 
 
 def entries_given_by(user):
@@ -45,17 +48,20 @@ def test_finding_12_the_same_gift_sent_three_times_at_once_is_given_once(
     app, world, live_server, path, giver
 ):
     giver = getattr(world, giver)
-    form = {**GIFT, "recipient_id": str(world.rep_a.id), "submission_token": new_token()}
+    form = gift(world.rep_a, submission_token=new_token())
     statuses = post_all_at_once(live_server, [(path, form, browser_session(app, giver))] * 3)
     assert statuses == [303, 303, 303]
     assert entries_given_by(giver) == 1
 
 
-@pytest.mark.parametrize("path", ["/customers/{id}/follow-ups", "/workbench/follow-ups/{id}"])
+@pytest.mark.parametrize(
+    ("path", "follow_up"),
+    [("/customers/{id}/follow-ups", follow_up_form), ("/workbench/follow-ups/{id}", quick_follow_up_form)],
+)
 def test_finding_12_the_same_follow_up_sent_three_times_at_once_is_logged_once(
-    app, world, live_server, customer, path
+    app, world, live_server, customer, path, follow_up
 ):
-    form = {**FOLLOW_UP, "submission_token": new_token()}
+    form = follow_up(submission_token=new_token())
     url = path.format(id=customer.id)
     statuses = post_all_at_once(live_server, [(url, form, browser_session(app, world.rep_a))] * 3)
     assert statuses == [303, 303, 303]
@@ -64,7 +70,7 @@ def test_finding_12_the_same_follow_up_sent_three_times_at_once_is_logged_once(
 
 def test_finding_12_an_award_sent_twice_shows_the_first_outcome(client_as, world):
     client = client_as(world.manager_a)
-    form = {**GIFT, "recipient_id": str(world.rep_a.id), "submission_token": new_token(), "next": "/people/1"}
+    form = gift(world.rep_a, submission_token=new_token(), next="/people/1")
     first = client.post("/recognition/award", data=form)
     second = client.post("/recognition/award", data=form)
     assert first.status_code == second.status_code == 303
@@ -75,7 +81,7 @@ def test_finding_12_an_award_sent_twice_shows_the_first_outcome(client_as, world
 
 def test_finding_12_a_follow_up_sent_twice_is_logged_once(client_as, world, customer):
     client = client_as(world.rep_a)
-    form = {**FOLLOW_UP, "submission_token": new_token()}
+    form = follow_up_form(submission_token=new_token())
     assert client.post(f"/customers/{customer.id}/follow-ups", data=form).status_code == 303
     again = client.post(f"/customers/{customer.id}/follow-ups", data=form, htmx=True)
     assert again.status_code == 200
@@ -86,7 +92,7 @@ def test_finding_12_a_follow_up_sent_twice_is_logged_once(client_as, world, cust
 def test_finding_12_a_form_without_its_token_is_refused_and_offered_again(client_as, world):
     client = client_as(world.manager_a)
     for token in ("", "forged"):
-        form = {**GIFT, "recipient_id": str(world.rep_a.id), "submission_token": token}
+        form = gift(world.rep_a, submission_token=token)
         response = client.post("/recognition/award", data=form)
         html = response.get_data(as_text=True)
         assert response.status_code == 422 and "表单已过期" in html
@@ -96,7 +102,7 @@ def test_finding_12_a_form_without_its_token_is_refused_and_offered_again(client
 
 def test_finding_12_a_refused_post_does_not_use_up_its_token(client_as, world):
     client = client_as(world.manager_a)
-    form = {**GIFT, "recipient_id": str(world.rep_a.id), "submission_token": new_token()}
+    form = gift(world.rep_a, submission_token=new_token())
     assert client.post("/recognition/award", data={**form, "points": "100000"}).status_code == 422
     assert client.post("/recognition/award", data=form).status_code == 303
     assert entries_given_by(world.manager_a) == 1
@@ -113,9 +119,9 @@ def test_finding_12_each_inline_follow_up_form_has_its_own_token(client_as, worl
 def test_finding_12_tokens_are_forgotten_after_a_day(client_as, world, frozen_clock):
     start = clock.now()
     client = client_as(world.manager_a)
-    client.post("/recognition/award", data={**GIFT, "recipient_id": str(world.rep_a.id)})
+    client.post("/recognition/award", data=gift(world.rep_a))
     frozen_clock(start + timedelta(hours=23))
-    client.post("/recognition/award", data={**GIFT, "recipient_id": str(world.rep_b.id)})
+    client.post("/recognition/award", data=gift(world.rep_b))
     frozen_clock(start + timedelta(days=1, hours=1))
     run_if_leased("purge-form-submissions")
     db.session.rollback()

@@ -1,5 +1,7 @@
 """Chinese by default; English for users who choose it (and on the login page)."""
 
+from tests.helpers import login_form
+
 
 def test_anonymous_visitor_switches_the_login_page_to_english(client):
     response = client.post("/language", data={"locale": "en", "next": "/login"})
@@ -19,7 +21,7 @@ def test_user_preference_is_stored_and_used(client_as, world):
 
 def test_unknown_language_is_refused(client_as, world):
     rep = client_as(world.rep_a)
-    assert rep.post("/language", data={"locale": "fr"}).status_code == 400
+    assert rep.post("/language", data={"locale": "fr", "next": ""}).status_code == 400
     assert world.rep_a.locale == "zh_Hans_CN"
 
 
@@ -29,8 +31,8 @@ def test_language_switch_does_not_redirect_outside(client):
 
 
 def test_messages_from_services_are_translated(client, world):
-    client.post("/language", data={"locale": "en"})
-    response = client.post("/login", data={"email": "rep.a@test.example", "password": "wrong-password"})
+    client.post("/language", data={"locale": "en", "next": ""})
+    response = client.post("/login", data=login_form("rep.a@test.example", "wrong-password"))
     assert "Wrong e-mail address or password." in response.get_data(as_text=True)
 
 

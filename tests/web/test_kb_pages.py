@@ -26,6 +26,7 @@ def form(article, **overrides):
         "tags": "",
         "note": "",
         "base_version": str(article.version),
+        "proposal_id": "",
         **overrides,
     }
 
@@ -52,7 +53,8 @@ def test_reps_cannot_edit_publish_or_see_history(client_as, world, article, draf
 @pytest.mark.parametrize("role", ["admin", "manager_a", "manager_b", "support_a"])
 def test_editors_create_edit_publish(client_as, world, role):
     editor = client_as(getattr(world, role))
-    response = editor.post("/kb/new", data={"title": "拜访前准备", "body": "带好资料。", "category_id": "0"})
+    new = {"title": "拜访前准备", "body": "带好资料。", "category_id": "0", "tags": "", "note": ""}
+    response = editor.post("/kb/new", data=new)
     assert response.status_code == 303
     article = db.session.scalar(select(Article).where(Article.title == "拜访前准备"))
     assert article.status == "draft"
@@ -162,7 +164,7 @@ def test_history_diff_and_restore(client_as, world, article):
     assert response.status_code == 303
     db.session.expire_all()
     assert article.version == 3 and "经理" in article.body
-    stale = client.post(f"/kb/{article.id}/revisions/1/restore", data={"base_version": "2"})
+    stale = client.post(f"/kb/{article.id}/revisions/1/restore", data={"base_version": "2", "note": ""})
     assert stale.status_code == 303  # told with a flash, nothing written
     db.session.expire_all()
     assert article.version == 3
@@ -194,7 +196,7 @@ def test_proposal_with_forged_base_version_is_a_clear_400(client_as, world, arti
     rep = client_as(world.rep_a)
     for base in ("0", "abc", str(10**12), ""):
         response = rep.post(
-            f"/kb/{article.id}/propose", data={"title": "t", "body": "b", "base_version": base}
+            f"/kb/{article.id}/propose", data={"title": "t", "body": "b", "note": "", "base_version": base}
         )
         assert response.status_code == 400, base
     assert db.session.scalar(select(func.count()).select_from(Proposal)) == 0

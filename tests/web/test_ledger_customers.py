@@ -19,7 +19,7 @@ from salesdesk.ledger.models import (
 )
 from salesdesk.notifications import Notification
 from tests.helpers import LiveClient
-from tests.ledger_helpers import make_customer, new_customer_form
+from tests.ledger_helpers import contact_form, follow_up_form, make_customer, new_customer_form
 
 
 def count(model, *where):
@@ -322,6 +322,7 @@ def edit_form(customer, **changes):
         "stage": customer.stage,
         "expected_amount": str(customer.expected_amount),
         "tags": ", ".join(customer.tag_names),
+        "next_follow_up_on": customer.next_follow_up_on.isoformat() if customer.next_follow_up_on else "",
         "notes": customer.notes,
         "version": customer.version,
         **changes,
@@ -410,13 +411,13 @@ def test_logging_a_follow_up_updates_the_customer(client_as, world, frozen_clock
     rep = client_as(world.rep_a)
     response = rep.post(
         f"/customers/{customer.id}/follow-ups",
-        data={
-            "channel": "wechat",
-            "content": "微信发了报价单",
-            "occurred_at": "2026-05-06T09:30",
-            "next_step": "等回复",
-            "next_follow_up_on": "2026-05-08",
-        },
+        data=follow_up_form(
+            channel="wechat",
+            content="微信发了报价单",
+            occurred_at="2026-05-06T09:30",
+            next_step="等回复",
+            next_follow_up_on="2026-05-08",
+        ),
     )
     assert response.status_code == 303
     row = db.session.scalar(select(FollowUp).where(FollowUp.content == "微信发了报价单"))
@@ -428,7 +429,7 @@ def test_logging_a_follow_up_updates_the_customer(client_as, world, frozen_clock
 def test_follow_up_by_htmx_returns_the_activity_fragment(client_as, world, customer):
     response = client_as(world.rep_a).post(
         f"/customers/{customer.id}/follow-ups",
-        data={"channel": "phone", "content": "电话确认到货"},
+        data=follow_up_form(content="电话确认到货"),
         htmx=True,
     )
     html = html_of(response)
@@ -440,11 +441,11 @@ def test_follow_up_by_htmx_returns_the_activity_fragment(client_as, world, custo
 @pytest.mark.parametrize(
     "data",
     [
-        {"channel": "phone", "content": ""},
-        {"channel": "pigeon", "content": "x"},
-        {"channel": "phone", "content": "x", "occurred_at": "2099-01-01T10:00"},
-        {"channel": "phone", "content": "x" * 6000},
-        {"channel": "phone", "content": "x", "next_follow_up_on": "yesterday"},
+        follow_up_form(content=""),
+        follow_up_form(channel="pigeon"),
+        follow_up_form(occurred_at="2099-01-01T10:00"),
+        follow_up_form(content="x" * 6000),
+        follow_up_form(next_follow_up_on="yesterday"),
     ],
 )
 def test_bad_follow_ups_are_refused(client_as, world, customer, data):
@@ -456,14 +457,14 @@ def test_bad_follow_ups_are_refused(client_as, world, customer, data):
 def test_follow_ups_need_a_right_to_log(client_as, world, customer):
     for role in ("rep_a2", "rep_b", "support_a"):
         response = client_as(getattr(world, role)).post(
-            f"/customers/{customer.id}/follow-ups", data={"channel": "phone", "content": "x"}
+            f"/customers/{customer.id}/follow-ups", data=follow_up_form()
         )
         assert response.status_code == 403
     client_as(world.rep_a).post(
         f"/customers/{customer.id}/collaborators", data={"user_id": world.support_a.id}
     )
     response = client_as(world.support_a).post(
-        f"/customers/{customer.id}/follow-ups", data={"channel": "phone", "content": "支持同事跟进"}
+        f"/customers/{customer.id}/follow-ups", data=follow_up_form(content="支持同事跟进")
     )
     assert response.status_code == 303
 
@@ -475,14 +476,14 @@ def test_contacts_are_added_edited_and_deleted(client_as, world, customer):
     rep = client_as(world.rep_a)
     added = rep.post(
         f"/customers/{customer.id}/contacts/new",
-        data={"name": "钱会计", "title": "财务", "phone": "0512-6666 8888", "email": "qian@hengda.example"},
+        data=contact_form(name="钱会计", title="财务", phone="0512-6666 8888", email="qian@hengda.example"),
     )
     assert added.status_code == 303
     contact = customer.contacts[-1]
     assert [p.key for p in contact.phones] == ["051266668888"]
     edited = rep.post(
         f"/customers/{customer.id}/contacts/{contact.id}/edit",
-        data={"name": "钱会计", "title": "财务经理", "phone": "13700001234", "email": ""},
+        data=contact_form(name="钱会计", title="财务经理", phone="13700001234"),
     )
     assert edited.status_code == 303
     assert [p.key for p in contact.phones] == ["13700001234"] and contact.email is None
@@ -493,7 +494,7 @@ def test_contacts_are_added_edited_and_deleted(client_as, world, customer):
 def test_a_phone_of_another_customer_is_refused_on_contacts_too(client_as, world, customer):
     other = make_customer(world.rep_b, "另一家有限公司", phone="13566667777")
     response = client_as(world.rep_a).post(
-        f"/customers/{customer.id}/contacts/new", data={"name": "某人", "phone": "135-6666-7777"}
+        f"/customers/{customer.id}/contacts/new", data=contact_form(name="某人", phone="135-6666-7777")
     )
     assert response.status_code == 422
     assert "另一家有限公司" in html_of(response)
@@ -503,7 +504,7 @@ def test_a_phone_of_another_customer_is_refused_on_contacts_too(client_as, world
 def test_finding_6_a_phone_of_another_customer_in_other_digits_is_refused(client_as, world, customer):
     make_customer(world.rep_b, "另一家有限公司", phone="13566667777")
     response = client_as(world.rep_a).post(
-        f"/customers/{customer.id}/contacts/new", data={"name": "某人", "phone": "١٣٥-٦٦٦٦-٧٧٧٧"}
+        f"/customers/{customer.id}/contacts/new", data=contact_form(name="某人", phone="١٣٥-٦٦٦٦-٧٧٧٧")
     )
     assert response.status_code == 422
     assert "另一家有限公司" in html_of(response)

@@ -7,11 +7,11 @@ from sqlalchemy import select
 
 from salesdesk.audit import AuditEvent
 from salesdesk.auth.models import LoginFailure, UserSession
-from tests.helpers import PASSWORD
+from tests.helpers import PASSWORD, login_form
 
 
 def login(client, email, password=PASSWORD, address="127.0.0.1", **extra):
-    data = {"email": email, "password": password, **extra}
+    data = login_form(email, password, **extra)
     return client.post("/login", data=data, environ_base={"REMOTE_ADDR": address})
 
 
@@ -163,7 +163,7 @@ class TestThrottling:
         def attempt(forwarded, password="wrong-password"):
             return client.post(
                 "/login",
-                data={"email": "rep.a@test.example", "password": password},
+                data=login_form("rep.a@test.example", password),
                 headers={"X-Forwarded-For": forwarded},
             ).status_code
 

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from salesdesk.extensions import db
 from salesdesk.recognition.models import PointEntry
 from tests.helpers import browser_session, post_all_at_once
-from tests.recognition_helpers import assert_summaries_exact, local
+from tests.recognition_helpers import assert_summaries_exact, gift_form, local
 
 
 @pytest.fixture(autouse=True)
@@ -25,9 +25,8 @@ def given(giver):
 def test_parallel_awards_cannot_overspend_the_budget(app, world, live_server):
     manager = browser_session(app, world.manager_a)
     recipients = [world.rep_a, world.rep_a2, world.support_a, world.rep_b]
-    form = {"points": "50", "category": "deal", "reason": "并发测试"}
     requests = [
-        ("/recognition/award", {**form, "recipient_id": str(recipients[i % 4].id)}, manager)
+        ("/recognition/award", gift_form(recipients[i % 4], 50, "deal", "并发测试"), manager)
         for i in range(16)
     ]
     statuses = post_all_at_once(live_server, requests)
@@ -40,10 +39,9 @@ def test_parallel_thanks_keep_the_budget_and_the_weekly_limit(app, world, live_s
     rep = browser_session(app, world.rep_a)
     # Twelve thanks of 5 points to four colleagues: the budget of 20 allows four.
     colleagues = [world.rep_a2, world.support_a, world.manager_a, world.rep_b]
-    form = {"points": "5", "category": "other", "reason": "谢谢"}
     statuses = post_all_at_once(
         live_server,
-        [("/recognition/thank", {**form, "recipient_id": str(colleagues[i % 4].id)}, rep) for i in range(12)],
+        [("/recognition/thank", gift_form(colleagues[i % 4], 5, "other", "谢谢"), rep) for i in range(12)],
     )
     assert statuses.count(303) == 4 and statuses.count(422) == 8
     assert given(world.rep_a) == 20
@@ -51,7 +49,7 @@ def test_parallel_thanks_keep_the_budget_and_the_weekly_limit(app, world, live_s
     other = browser_session(app, world.rep_a2)
     statuses = post_all_at_once(
         live_server,
-        [("/recognition/thank", {**form, "points": "1", "recipient_id": str(world.rep_b.id)}, other)] * 8,
+        [("/recognition/thank", gift_form(world.rep_b, 1, "other", "谢谢"), other)] * 8,
     )
     assert statuses.count(303) == 2 and statuses.count(422) == 6
     assert given(world.rep_a2) == 2

@@ -6,7 +6,15 @@ from sqlalchemy import select
 
 from salesdesk.extensions import db
 from salesdesk.recognition.models import PointEntry
-from tests.recognition_helpers import award, entry_count, local, make_customer, points_of, thank
+from tests.recognition_helpers import (
+    award,
+    entry_count,
+    gift_form,
+    local,
+    make_customer,
+    points_of,
+    thank,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -14,14 +22,8 @@ def mid_november(frozen_clock):
     frozen_clock(local(2026, 11, 18, 10))
 
 
-def award_form(recipient, **overrides):
-    return {
-        "recipient_id": str(recipient.id),
-        "points": "20",
-        "category": "follow_up",
-        "reason": "帮忙准备了报价方案",
-        **overrides,
-    }
+def award_form(recipient, points="20", **overrides):
+    return gift_form(recipient, points, **overrides)
 
 
 def html(response):
@@ -178,14 +180,8 @@ def test_without_csrf_nothing_is_written(client_as, world):
 # ---- the thanks form -------------------------------------------------------------------
 
 
-def thanks_form(recipient, **overrides):
-    return {
-        "recipient_id": str(recipient.id),
-        "points": "3",
-        "category": "knowledge",
-        "reason": "谢谢分享",
-        **overrides,
-    }
+def thanks_form(recipient, points="3", **overrides):
+    return gift_form(recipient, points, **{"category": "knowledge", "reason": "谢谢分享", **overrides})
 
 
 def test_everyone_thanks_colleagues(client_as, world):

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from salesdesk.recognition import services
-from tests.recognition_helpers import award, award_at, local, make_customer, thank
+from tests.recognition_helpers import award, award_at, gift_form, local, make_customer, thank
 
 
 @pytest.fixture(autouse=True)
@@ -272,10 +272,9 @@ def test_forged_huge_ids_are_not_found_never_a_server_error(client_as, world):
     assert admin.get(f"/recognition/report?team={huge}").status_code == 404
     assert admin.get(f"/recognition?before={huge}").status_code == 200
     assert admin.get(f"/recognition/award?customer_id={huge}").status_code == 404
-    form = {"points": "5", "category": "other", "reason": "x"}
-    response = admin.post("/recognition/award", data={**form, "recipient_id": huge})
+    response = admin.post("/recognition/award", data=gift_form(huge, 5, "other", "x"))
     assert response.status_code == 422 and "该同事不存在。" in html(response)
     response = admin.post(
-        "/recognition/award", data={**form, "recipient_id": str(world.rep_a.id), "customer_id": huge}
+        "/recognition/award", data=gift_form(world.rep_a, 5, "other", "x", customer_id=huge)
     )
     assert response.status_code == 422 and "该客户不存在。" in html(response)

@@ -35,10 +35,10 @@ from salesdesk.ledger.models import Customer
 from salesdesk.notifications import notify
 from salesdesk.rules import services as rules
 from salesdesk.rules.models import Territory
-from tests.helpers import PASSWORD, make_user
+from tests.helpers import PASSWORD, login_form, make_user, rule_settings_form
 from tests.kb_fixtures import write
-from tests.ledger_helpers import make_customer
-from tests.recognition_helpers import award
+from tests.ledger_helpers import contact_form, make_customer
+from tests.recognition_helpers import award, gift_form
 
 ROLES = ("anon", "rep", "support", "manager", "admin")
 CSV = "客户名称,手机\n杭州新客户有限公司,13511112222\n".encode()
@@ -311,7 +311,8 @@ ROUTES = {
         case("L 404 200 200 200", proposal_id="prop_b"),  # rep B's
     ],
     "kb.accept_proposal": [case(post="L 403 303 303 303", proposal_id="prop_accept")],
-    "kb.decline_proposal": [case(post="L 403 303 303 303", proposal_id="prop_decline")],
+    # A post without the form's fields is refused (issue 14, finding 5).
+    "kb.decline_proposal": [case(post="L 403 400 400 400", proposal_id="prop_decline")],
     "kb.vote": [
         case(post="L 400 400 400 400", article_id="article"),
         case(post="L 404 400 400 400", article_id="draft"),
@@ -381,7 +382,7 @@ ROUTES = {
         case(post="L 403 403 403 400", customer_id="cust_b"),
     ],
     "ledger.request_collaboration": [
-        case(post="L 400 303 303 303", customer_id="cust_b"),  # rep A asked already
+        case(post="L 400 400 400 400", customer_id="cust_b"),  # no message field (finding 5)
         case(post="L 400 400 400 400", customer_id="pool"),
     ],
     "ledger.answer_collaboration": [
@@ -429,10 +430,12 @@ ROUTES = {
     ],
     "rules.release": [case(post="L 400 400 400 400", customer_id="cust_a")],
     "rules.request_extension": [case(post="L 400 400 400 400", customer_id="cust_a")],
+    # A post without `days` and `note` is refused before who may decide is asked (finding 5);
+    # test_rules_reclaim posts the whole form as a rep and as the other team's manager: 403.
     "rules.decide_extension": [
-        case(post="L 403 403 400 400", extension_id="ext_a", answer="grant"),
-        case(post="L 403 403 303 303", extension_id="ext_a_decline", answer="decline"),
-        case(post="L 403 403 403 400", extension_id="ext_b", answer="grant"),
+        case(post="L 400 400 400 400", extension_id="ext_a", answer="grant"),
+        case(post="L 400 400 400 400", extension_id="ext_a_decline", answer="decline"),
+        case(post="L 400 400 400 400", extension_id="ext_b", answer="grant"),
     ],
     "rules.file_collision": [case("L 200 403 200 403", "L 422 403 422 403", customer_id="cust_b")],
     "rules.collisions": [EVERYONE, case(LOGIN, query="status=decided")],
@@ -657,14 +660,6 @@ USER_FORGERIES = {
 }
 
 
-def rule_settings_form(ids):
-    from salesdesk import settings
-    from salesdesk.rules.services import SETTING_FIELDS
-
-    current = settings.current()
-    return {**{name: str(getattr(current, name)) for name in SETTING_FIELDS}, "claims_per_day": "21"}
-
-
 def recognition_settings_form(ids):
     from salesdesk.recognition.models import RecognitionSettings
 
@@ -711,7 +706,7 @@ FORMS = {
         team_id="team_b",
     ),
     # ---- own account
-    "auth.login": form("anon", {"email": "rep.a@test.example", "password": PASSWORD}, changes=False),
+    "auth.login": form("anon", login_form("rep.a@test.example"), changes=False),
     "auth.logout": form("rep_a", changes=False),
     "auth.logout_everywhere": form("rep_a"),
     "auth.set_language": form("rep_a", {"locale": "en", "next": "/"}, {"locale": ("xx", "", "EN")}),
@@ -729,6 +724,7 @@ FORMS = {
             "category_id": "{cat}",
             "tags": "回款",
             "stages": "won",
+            "note": "",
         },
         {"category_id": (*NOT_ZERO, "999999"), "stages": ("bogus",), "title": ("",)},
     ),
@@ -740,6 +736,8 @@ FORMS = {
             "base_version": version_of("article", Article),
             "category_id": "0",
             "tags": "",
+            "note": "",
+            "proposal_id": "",
         },
         {
             "base_version": (*NUMBERS, "1", "99"),
@@ -751,7 +749,7 @@ FORMS = {
     ),
     "kb.restore": form(
         "manager_a",
-        {"base_version": version_of("article", Article)},
+        {"base_version": version_of("article", Article), "note": ""},
         {"base_version": (*NUMBERS, "1", "99")},
         also=[303],  # a stale version: back to the history with a message
         article_id="article",
@@ -822,8 +820,11 @@ FORMS = {
             **customer_fields(),
             "owner_id": "{rep_a2}",
             "contact_name": "孙经理",
+            "contact_title": "",
             "contact_phone": "13811119999",
+            "contact_phone2": "",
             "contact_email": "sun@zijin.example",
+            "contact_wechat": "",
         },
         {
             **CUSTOMER_FORGERIES,
@@ -873,19 +874,15 @@ FORMS = {
     ),
     "ledger.new_contact": form(
         "rep_a",
-        {"name": "周工", "phone": "13500005555", "email": "zhou@yunqi.example"},
+        contact_form(name="周工", phone="13500005555", email="zhou@yunqi.example"),
         {"phone": ("12", "13900001111"), "email": ("secret.b@example.com", "not-an-email")},
         customer_id="cust_a",
     ),
     "ledger.edit_contact": form(
         "rep_a",
-        {
-            "name": "王总",
-            "title": "总经理",
-            "phone": "13911112222",
-            "phone2": "13911113333",
-            "email": "chen@yunqi.example",
-        },
+        contact_form(
+            name="王总", title="总经理", phone="13911112222", phone2="13911113333", email="chen@yunqi.example"
+        ),
         {"phone": ("12", "13900001111"), "email": ("secret.b@example.com",)},
         customer_id="cust_a",
         contact_id="contact_a",
@@ -959,7 +956,7 @@ FORMS = {
     ),
     "rules.rule_settings": form(
         "admin",
-        rule_settings_form,
+        lambda ids: rule_settings_form(claims_per_day="21"),
         {
             "max_active_per_rep": (*NUMBERS, "100001"),
             "similarity_percent": ("49", "101", str(2**63)),
@@ -979,7 +976,7 @@ FORMS = {
     # ---- recognition
     "recognition.award": form(
         "manager_a",
-        {"recipient_id": "{rep_a}", "points": "10", "category": "follow_up", "reason": "帮忙准备了报价方案"},
+        gift_form("{rep_a}", 10),
         {
             "recipient_id": (*NUMBERS, "999999", *ids_of("manager_a", "returner", "admin")),
             "points": (*NUMBERS, "51"),
@@ -989,7 +986,7 @@ FORMS = {
     ),
     "recognition.thank": form(
         "rep_a",
-        {"recipient_id": "{rep_a2}", "points": "2", "category": "follow_up", "reason": "谢谢你的帮忙"},
+        gift_form("{rep_a2}", 2, reason="谢谢你的帮忙"),
         {
             "recipient_id": (*NUMBERS, "999999", *ids_of("rep_a", "returner", "admin")),
             "points": (*NUMBERS, "6"),
@@ -1173,7 +1170,8 @@ def test_a_10_mb_form_is_refused_before_it_is_read(client_as, world):
     assert world.rep_a.active
     # The largest real form, an article of 100,000 Chinese characters (0.9 MB encoded), still goes.
     manager = client_as(world.manager_a)
-    response = manager.post("/kb/new", data={"title": "长文", "body": "报" * 100_000, "category_id": "0"})
+    article = {"title": "长文", "body": "报" * 100_000, "category_id": "0", "tags": "", "note": ""}
+    response = manager.post("/kb/new", data=article)
     assert response.status_code == 303
 
 

@@ -12,6 +12,7 @@ from salesdesk.ledger import services as ledger
 from salesdesk.ledger.models import Collaborator, Customer, OwnershipChange
 from salesdesk.notifications import Notification
 from salesdesk.rules import services as rules
+from tests.helpers import rule_settings_form
 from tests.ledger_helpers import make_customer
 
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
@@ -70,10 +71,7 @@ def test_grade_periods_differ(world, frozen_clock):
 
 
 def test_changing_the_settings_recomputes_every_date(client_as, world, owned):
-    form = {name: str(value) for name, value in rules.settings.DEFAULTS.items()} | {
-        "follow_up_days": "20",
-        "grade_C_follow_up_days": "25",
-    }
+    form = rule_settings_form(follow_up_days="20", grade_C_follow_up_days="25")
     response = client_as(world.admin).post("/rules", data=form)
     assert response.status_code == 303
     assert owned.reclaim_at == T0 + timedelta(days=25)
@@ -157,11 +155,12 @@ class TestExtensions:
         # Not the other team's manager, not the rep.
         assert (
             client_as(world.manager_b)
-            .post(f"/extensions/{extension.id}/grant", data={"days": "10"})
+            .post(f"/extensions/{extension.id}/grant", data={"days": "10", "note": ""})
             .status_code
             == 403
         )
-        assert rep.post(f"/extensions/{extension.id}/grant", data={"days": "10"}).status_code == 403
+        grant = {"days": "10", "note": ""}
+        assert rep.post(f"/extensions/{extension.id}/grant", data=grant).status_code == 403
         response = client_as(world.manager_a).post(
             f"/extensions/{extension.id}/grant", data={"days": "7", "note": "同意"}
         )
@@ -178,7 +177,7 @@ class TestExtensions:
         extension = rules.pending_extensions(world.manager_a)[0]
         assert (
             client_as(world.manager_a)
-            .post(f"/extensions/{extension.id}/decline", data={"note": "请先跟进"})
+            .post(f"/extensions/{extension.id}/decline", data={"days": "10", "note": "请先跟进"})
             .status_code
             == 303
         )

@@ -4,7 +4,7 @@ import pytest
 from flask import abort
 
 from salesdesk import CONTENT_SECURITY_POLICY
-from tests.helpers import PASSWORD
+from tests.helpers import PASSWORD, login_form
 
 EXPECTED_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -15,7 +15,7 @@ EXPECTED_CSP = (
 class TestCsrf:
     def test_form_post_without_token_is_refused(self, client, world):
         response = client.post(
-            "/login", data={"email": "rep.a@test.example", "password": PASSWORD}, csrf=False
+            "/login", data=login_form("rep.a@test.example", PASSWORD), csrf=False
         )
         assert response.status_code == 400
         assert "会话已过期或表单已失效" in response.get_data(as_text=True)
@@ -23,7 +23,7 @@ class TestCsrf:
     def test_form_post_with_a_forged_token_is_refused(self, client, world):
         response = client.post(
             "/login",
-            data={"email": "rep.a@test.example", "password": PASSWORD, "csrf_token": "forged"},
+            data=login_form("rep.a@test.example", PASSWORD, csrf_token="forged"),
             csrf=False,
         )
         assert response.status_code == 400
@@ -32,7 +32,7 @@ class TestCsrf:
         stolen = app.test_client().csrf_token()
         response = client.post(
             "/login",
-            data={"email": "rep.a@test.example", "password": PASSWORD, "csrf_token": stolen},
+            data=login_form("rep.a@test.example", PASSWORD, csrf_token=stolen),
             csrf=False,
         )
         assert response.status_code == 400
@@ -80,7 +80,7 @@ class TestHeaders:
             assert '"allowEval":false' in html and '"includeIndicatorStyles":false' in html
 
     def test_session_cookie_flags(self, client, world):
-        response = client.post("/login", data={"email": "rep.a@test.example", "password": PASSWORD})
+        response = client.post("/login", data=login_form("rep.a@test.example", PASSWORD))
         cookie = next(c for c in response.headers.getlist("Set-Cookie") if c.startswith("salesdesk_session="))
         assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie
 
@@ -88,7 +88,7 @@ class TestHeaders:
         monkeypatch.setenv("SALESDESK_HTTPS", "1")
         client = make_app().test_client()
         response = client.post(
-            "/login", data={"email": "rep.a@test.example", "password": PASSWORD, "remember": "y"}
+            "/login", data=login_form("rep.a@test.example", PASSWORD, remember="y")
         )
         cookies = response.headers.getlist("Set-Cookie")
         assert all("Secure" in cookie for cookie in cookies)
@@ -157,7 +157,7 @@ class TestErrorPages:
 
     def test_413_for_oversized_bodies(self, client, world):
         big = "x" * (21 * 1024 * 1024)
-        response = client.post("/login", data={"email": big, "password": "x"}, csrf=False)
+        response = client.post("/login", data=login_form(big, "x"), csrf=False)
         assert response.status_code == 413
         assert "20 MB" in response.get_data(as_text=True)
 

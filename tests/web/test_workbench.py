@@ -13,8 +13,9 @@ from salesdesk.ledger import services as ledger
 from salesdesk.ledger.models import Customer, FollowUp
 from salesdesk.rules import services as rules
 from salesdesk.workbench import services as workbench
+from tests.helpers import form_on_page
 from tests.kb_fixtures import write
-from tests.ledger_helpers import make_customer
+from tests.ledger_helpers import make_customer, quick_follow_up_form
 from tests.recognition_helpers import award
 
 # Wednesday 4 March 2026, 10:00 in Shanghai: the week began on Monday 2 March.
@@ -254,13 +255,7 @@ def test_support_sees_no_manager_view_and_no_customers(world, ledger_of_two_team
 
 
 def follow_up_form(**overrides):
-    return {
-        "channel": "phone",
-        "content": "电话沟通了报价，下周再约",
-        "next_step": "",
-        "next_follow_up_on": "",
-        **overrides,
-    }
+    return quick_follow_up_form(**{"content": "电话沟通了报价，下周再约", **overrides})
 
 
 def test_inline_follow_up_with_htmx_swaps_the_panel(world, ledger_of_two_teams, client_as):
@@ -277,6 +272,22 @@ def test_inline_follow_up_with_htmx_swaps_the_panel(world, ledger_of_two_teams, 
     assert customer.next_follow_up_on is None and customer.last_follow_up_at is not None
     entry = db.session.scalar(select(FollowUp).where(FollowUp.customer_id == customer.id))
     assert entry.content == "电话沟通了报价，下周再约" and entry.author_id == world.rep_a.id
+
+
+def test_finding_5_the_inline_follow_up_sends_every_field_its_form_asks_for(
+    world, ledger_of_two_teams, client_as
+):
+    # The panel shows channel, next date and text only; its form once also wanted `when`
+    # and a next step, so every follow-up typed there was refused as incomplete.
+    customer = ledger_of_two_teams["overdue"]
+    client = client_as(world.rep_a)
+    action = f"/workbench/follow-ups/{customer.id}"
+    posted = form_on_page(client.get("/").get_data(as_text=True), action)
+    assert {"channel", "content", "next_follow_up_on", "submission_token", "csrf_token"} <= set(posted)
+    response = client.post(action, data={**posted, "content": "电话沟通了报价"})
+    assert response.status_code == 303
+    logged = select(FollowUp).where(FollowUp.customer_id == customer.id, FollowUp.content == "电话沟通了报价")
+    assert db.session.scalar(logged) is not None
 
 
 def test_inline_follow_up_can_set_the_next_date(world, ledger_of_two_teams, client_as):
