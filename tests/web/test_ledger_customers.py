@@ -483,7 +483,7 @@ def test_contacts_are_added_edited_and_deleted(client_as, world, customer):
     assert [p.key for p in contact.phones] == ["051266668888"]
     edited = rep.post(
         f"/customers/{customer.id}/contacts/{contact.id}/edit",
-        data=contact_form(name="钱会计", title="财务经理", phone="13700001234"),
+        data=contact_form(name="钱会计", title="财务经理", phone="13700001234", version=str(contact.version)),
     )
     assert edited.status_code == 303
     assert [p.key for p in contact.phones] == ["13700001234"] and contact.email is None

@@ -31,7 +31,7 @@ from salesdesk.kb import services as kb
 from salesdesk.kb.models import Article
 from salesdesk.ledger import importer
 from salesdesk.ledger import services as ledger
-from salesdesk.ledger.models import Customer
+from salesdesk.ledger.models import Contact, Customer
 from salesdesk.notifications import notify
 from salesdesk.rules import services as rules
 from salesdesk.rules.models import Territory
@@ -110,6 +110,7 @@ def build_scene(world):
         b,
         cust_b.id,
         cust_b.contacts[0].id,
+        cust_b.contacts[0].version,
         ledger.ContactInput(
             name="王总",
             title="总经理",
@@ -880,10 +881,17 @@ FORMS = {
     ),
     "ledger.edit_contact": form(
         "rep_a",
-        contact_form(
-            name="王总", title="总经理", phone="13911112222", phone2="13911113333", email="chen@yunqi.example"
-        ),
-        {"phone": ("12", "13900001111"), "email": ("secret.b@example.com",)},
+        {
+            **contact_form(
+                name="王总",
+                title="总经理",
+                phone="13911112222",
+                phone2="13911113333",
+                email="chen@yunqi.example",
+            ),
+            "version": version_of("contact_a", Contact),
+        },
+        {"phone": ("12", "13900001111"), "email": ("secret.b@example.com",), "version": (*NUMBERS, "999")},
         customer_id="cust_a",
         contact_id="contact_a",
     ),
