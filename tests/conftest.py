@@ -17,7 +17,7 @@ from types import SimpleNamespace
 import httpx
 import pytest
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import create_engine, event, make_url, text
 from sqlalchemy.pool import NullPool
 from werkzeug.serving import make_server
 
@@ -193,6 +193,24 @@ def world(app):
         manager_b=make_user("manager.b@test.example", Role.MANAGER, team_b, "黄经理"),
         rep_b=make_user("rep.b@test.example", Role.REP, team_b, "王五"),
     )
+
+
+@pytest.fixture
+def full_sqlite_app(make_app, database_url):
+    """A second app on the test's SQLite database, which cannot grow by a page: a full
+    disk as SQLite sees it. PostgreSQL's disk-full error takes the same path."""
+    if not database_url.startswith("sqlite"):
+        pytest.skip("SQLite's page limit stands in for the full disk")
+    full = make_app()
+    with full.app_context():
+
+        @event.listens_for(db.engine, "connect")
+        def no_room_to_grow(connection, _record):
+            pages = connection.execute("PRAGMA page_count").fetchone()[0]
+            connection.execute(f"PRAGMA max_page_count = {pages}")
+
+        db.engine.dispose()
+    return full
 
 
 @pytest.fixture

@@ -1,11 +1,11 @@
 """Knowledge-base pages. Thin: parse, call a service, render or redirect."""
 
-from functools import wraps
 
 from flask import abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from ..auth import allowed
 from ..errors import DomainError
 from ..extensions import db
 from ..ledger.models import STAGE_LABELS, Stage
@@ -42,21 +42,6 @@ def refuse_huge_ids(_endpoint, values):
 def _int_arg(name, default=None, lowest=1, highest=MAX_ID):
     value = request.args.get(name, type=int)
     return value if value is not None and lowest <= value <= highest else default
-
-
-def only_if(may):
-    """Refuse the page (403) to those for whom `may(user)` is false."""
-
-    def decorator(view):
-        @wraps(view)
-        def wrapped(*args, **kwargs):
-            if not may(current_user):
-                abort(403)
-            return view(*args, **kwargs)
-
-        return wrapped
-
-    return decorator
 
 
 @bp.context_processor
@@ -116,7 +101,7 @@ def _fill_meta(form, article):
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@only_if(access.may_edit_articles)
+@allowed(access.may_edit_articles)
 def new():
     form = ArticleForm(tree=services.category_tree())
     if form.validate_on_submit():
@@ -182,7 +167,7 @@ def _reading_context(article):
 
 
 @bp.route("/<int:article_id>/edit", methods=["GET", "POST"])
-@only_if(access.may_edit_articles)
+@allowed(access.may_edit_articles)
 def edit(article_id):
     article = services.get_article_for(current_user, article_id, "edit")
     form = EditArticleForm(obj=article, tree=services.category_tree())
@@ -247,7 +232,7 @@ def _stale_context(error, form):
 
 
 @bp.route("/<int:article_id>/publish", methods=["POST"])
-@only_if(access.may_edit_articles)
+@allowed(access.may_edit_articles)
 def publish(article_id):
     article = services.get_article_for(current_user, article_id, "publish")
     services.set_published(article, actor=current_user, published=True)
@@ -256,7 +241,7 @@ def publish(article_id):
 
 
 @bp.route("/<int:article_id>/unpublish", methods=["POST"])
-@only_if(access.may_edit_articles)
+@allowed(access.may_edit_articles)
 def unpublish(article_id):
     article = services.get_article_for(current_user, article_id, "publish")
     services.set_published(article, actor=current_user, published=False)
@@ -268,14 +253,14 @@ def unpublish(article_id):
 
 
 @bp.route("/<int:article_id>/history")
-@only_if(access.may_edit_articles)
+@allowed(access.may_edit_articles)
 def history(article_id):
     article = services.get_article_for(current_user, article_id, "history")
     return render("kb/history.html", article=article, revisions=services.revisions(article))
 
 
 @bp.route("/<int:article_id>/diff")
-@only_if(access.may_edit_articles)
+@allowed(access.may_edit_articles)
 def compare(article_id):
     article = services.get_article_for(current_user, article_id, "history")
     new_number = _int_arg("to") or article.version
@@ -295,7 +280,7 @@ def compare(article_id):
 
 
 @bp.route("/<int:article_id>/revisions/<int:number>")
-@only_if(access.may_edit_articles)
+@allowed(access.may_edit_articles)
 def revision(article_id, number):
     article = services.get_article_for(current_user, article_id, "history")
     old = services.get_revision(article, number)
@@ -306,7 +291,7 @@ def revision(article_id, number):
 
 
 @bp.route("/<int:article_id>/revisions/<int:number>/restore", methods=["POST"])
-@only_if(access.may_edit_articles)
+@allowed(access.may_edit_articles)
 def restore(article_id, number):
     article = services.get_article_for(current_user, article_id, "edit")
     form = RestoreForm()
@@ -384,7 +369,7 @@ def proposal(proposal_id):
 
 
 @bp.route("/proposals/<int:proposal_id>/accept", methods=["POST"])
-@only_if(access.may_decide_proposals)
+@allowed(access.may_decide_proposals)
 def accept_proposal(proposal_id):
     proposal = services.get_proposal_for(current_user, proposal_id)
     try:
@@ -400,7 +385,7 @@ def accept_proposal(proposal_id):
 
 
 @bp.route("/proposals/<int:proposal_id>/decline", methods=["POST"])
-@only_if(access.may_decide_proposals)
+@allowed(access.may_decide_proposals)
 def decline_proposal(proposal_id):
     proposal = services.get_proposal_for(current_user, proposal_id)
     form = DeclineForm()
@@ -460,7 +445,7 @@ def search():
 
 
 @bp.route("/insights")
-@only_if(access.may_see_insights)
+@allowed(access.may_see_insights)
 def insights():
     months = request.args.get("months", services.DEFAULT_STALE_MONTHS, type=int)
     if months not in STALE_MONTH_CHOICES:
@@ -475,7 +460,7 @@ def insights():
 
 
 @bp.route("/categories", methods=["GET", "POST"])
-@only_if(access.may_manage_categories)
+@allowed(access.may_manage_categories)
 def categories():
     tree = services.category_tree()
     form = CategoryForm(tree=tree)
@@ -497,7 +482,7 @@ def categories():
 
 
 @bp.route("/categories/<int:category_id>", methods=["GET", "POST"])
-@only_if(access.may_manage_categories)
+@allowed(access.may_manage_categories)
 def edit_category(category_id):
     category = db.get_or_404(Category, category_id)
     form = CategoryForm(obj=category, tree=services.category_tree(), exclude=category.id)
@@ -517,7 +502,7 @@ def edit_category(category_id):
 
 
 @bp.route("/categories/<int:category_id>/delete", methods=["POST"])
-@only_if(access.may_manage_categories)
+@allowed(access.may_manage_categories)
 def delete_category(category_id):
     category = db.get_or_404(Category, category_id)
     services.delete_category(category, actor=current_user)
@@ -540,7 +525,7 @@ def paths():
 
 
 @bp.route("/paths/new", methods=["GET", "POST"])
-@only_if(access.may_manage_paths)
+@allowed(access.may_manage_paths)
 def new_path():
     form = PathForm()
     if form.validate_on_submit():
@@ -557,7 +542,7 @@ def new_path():
 
 
 @bp.route("/paths/<int:path_id>/edit", methods=["GET", "POST"])
-@only_if(access.may_manage_paths)
+@allowed(access.may_manage_paths)
 def edit_path(path_id):
     path = services.get_path(path_id)
     form = PathForm(obj=path)
@@ -612,7 +597,7 @@ def path(path_id):
 
 
 @bp.route("/paths/<int:path_id>/items", methods=["POST"])
-@only_if(access.may_manage_paths)
+@allowed(access.may_manage_paths)
 def add_path_item(path_id):
     path = services.get_path(path_id)
     form = _item_form(path)
@@ -627,7 +612,7 @@ def add_path_item(path_id):
 
 
 @bp.route("/paths/<int:path_id>/items/<int:article_id>/<any(up, down):direction>", methods=["POST"])
-@only_if(access.may_manage_paths)
+@allowed(access.may_manage_paths)
 def move_path_item(path_id, article_id, direction):
     path = services.get_path(path_id)
     services.move_in_path(path, article_id, offset=-1 if direction == "up" else 1, actor=current_user)
@@ -635,7 +620,7 @@ def move_path_item(path_id, article_id, direction):
 
 
 @bp.route("/paths/<int:path_id>/items/<int:article_id>/remove", methods=["POST"])
-@only_if(access.may_manage_paths)
+@allowed(access.may_manage_paths)
 def remove_path_item(path_id, article_id):
     path = services.get_path(path_id)
     services.remove_from_path(path, article_id, actor=current_user)

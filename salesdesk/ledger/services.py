@@ -537,16 +537,22 @@ def create_customer(actor, data, *, owner_id=None, confirm_similar=False):
 
 
 class StaleEdit(Conflict):
-    """The customer changed since the form was opened."""
+    """The customer, or one of its contacts, changed since the form was opened: the view
+    shows `record` as it is now."""
 
-    def __init__(self, customer):
-        super().__init__(
-            _(
+    def __init__(self, record):
+        if isinstance(record, Contact):
+            message = _(
+                "Someone else saved this contact in the meantime. Here are the current values; "
+                "enter your change again if it is still needed."
+            )
+        else:
+            message = _(
                 "Someone else saved this customer in the meantime. Here are the current values; "
                 "enter your change again if it is still needed."
             )
-        )
-        self.customer = customer
+        super().__init__(message)
+        self.record = record
 
 
 EDITABLE = (
@@ -715,21 +721,8 @@ def add_contact(actor, customer_id, data):
     return row
 
 
-class StaleContact(Conflict):
-    """The contact changed since the form was opened."""
-
-    def __init__(self, contact):
-        super().__init__(
-            _(
-                "Someone else saved this contact in the meantime. Here are the current values; "
-                "enter your change again if it is still needed."
-            )
-        )
-        self.contact = contact
-
-
 def update_contact(actor, customer_id, contact_id, expected_version, data):
-    """Save a contact if nobody saved it in between (else StaleContact)."""
+    """Save a contact if nobody saved it in between (else StaleEdit)."""
     contact = prepare_contact(data)
     with write_transaction() as session:
         customer = access.get_customer_for(actor, customer_id, "edit")
@@ -738,7 +731,7 @@ def update_contact(actor, customer_id, contact_id, expected_version, data):
         if row is None or row.customer_id != customer.id:
             raise DomainError(_("This contact does not belong to this customer."))
         if row.version != expected_version:
-            raise StaleContact(row)
+            raise StaleEdit(row)
         _check_contact_duplicates(contact, exclude_contact_id=row.id)
         row.version += 1
         row.name, row.title, row.wechat = contact["name"], contact["title"], contact["wechat"]

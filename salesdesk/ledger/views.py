@@ -185,10 +185,10 @@ def edit(customer_id):
         except StaleEdit as error:
             # Show the current values; keep what the user typed beside them.
             stale = _typed_values(form)
-            db.session.refresh(error.customer)
-            form = EditCustomerForm(formdata=None, obj=error.customer)
-            form.tags.data = ", ".join(error.customer.tag_names)
-            form.version.data = error.customer.version
+            db.session.refresh(error.record)
+            form = EditCustomerForm(formdata=None, obj=error.record)
+            form.tags.data = ", ".join(error.record.tag_names)
+            form.version.data = error.record.version
             form.form_errors.append(error.message)
         except DuplicateFound as duplicate:
             report = duplicate.report
@@ -324,10 +324,10 @@ def edit_contact(customer_id, contact_id):
             services.update_contact(
                 current_user, customer.id, contact.id, form.version.data, form.contact_input()
             )
-        except services.StaleContact as error:
-            db.session.refresh(error.contact)
-            form = EditContactForm(formdata=None, obj=error.contact)
-            _show_phones(form, error.contact)
+        except StaleEdit as error:
+            db.session.refresh(error.record)
+            form = EditContactForm(formdata=None, obj=error.record)
+            _show_phones(form, error.record)
             form.form_errors.append(error.message)
             stale = True
         except DuplicateFound as duplicate:

@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from salesdesk import clock, disk
 from salesdesk.extensions import db
@@ -362,23 +362,11 @@ def many_rows(count):
     return rows
 
 
-def test_finding_10_a_dry_run_on_a_full_database_disk_names_the_disk(
-    make_app, database_url, client_as, world
-):
-    if not database_url.startswith("sqlite"):
-        pytest.skip("SQLite's page limit stands in for the full disk")
+def test_finding_10_a_dry_run_on_a_full_database_disk_names_the_disk(full_sqlite_app, client_as, world):
     rep = client_as(world.rep_a)
     response = upload(rep, csv_bytes(rows=many_rows(2000)), "客户.csv")
     job_id = int(response.headers["Location"].split("/")[3])
-    full = make_app()
-    with full.app_context():
-
-        @event.listens_for(db.engine, "connect")
-        def no_room_to_grow(connection, _record):
-            pages = connection.execute("PRAGMA page_count").fetchone()[0]
-            connection.execute(f"PRAGMA max_page_count = {pages}")
-
-        db.engine.dispose()
+    full = full_sqlite_app
     guessed = db.session.get(ImportJob, job_id).mapping
     mapping = {f"map-{field}": str(index) for field, index in guessed.items()}
     preview = full.test_client().login_as(world.rep_a)

@@ -5,7 +5,7 @@ import re
 import time
 
 import pytest
-from sqlalchemy import create_engine, event, func, select, text
+from sqlalchemy import create_engine, func, select, text
 
 from salesdesk import database
 from salesdesk.extensions import db
@@ -80,18 +80,8 @@ def test_a_read_only_database_gives_a_clear_error_page(read_only_app, world):
     assert customers() == before
 
 
-def test_a_full_sqlite_database_gives_a_clear_error_page(make_app, database_url, world):
-    if not database_url.startswith("sqlite"):
-        pytest.skip("SQLite only: PostgreSQL's disk-full error is the same page (OperationalError)")
-    full = make_app()
-    with full.app_context():
-
-        @event.listens_for(db.engine, "connect")
-        def no_room_to_grow(connection, _record):
-            pages = connection.execute("PRAGMA page_count").fetchone()[0]
-            connection.execute(f"PRAGMA max_page_count = {pages}")
-
-        db.engine.dispose()
+def test_a_full_sqlite_database_gives_a_clear_error_page(full_sqlite_app, world):
+    full = full_sqlite_app
     before = customers()
     client = full.test_client().login_as(world.rep_a)
     form = new_customer_form(notes="备注" * 2400)
