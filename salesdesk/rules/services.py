@@ -554,15 +554,21 @@ def request_extension(actor, customer_id, days, reason):
     return extension
 
 
+def get_extension_for(user, extension_id):
+    """The extension request, if `user` may decide it; else NotFound or Forbidden."""
+    extension = db.session.get(Extension, extension_id)
+    if extension is None:
+        raise NotFound(_("This request does not exist."))
+    if not access.may_decide_extension(user, extension):
+        raise Forbidden(_("The owner's manager decides extension requests, never the one who asked."))
+    return extension
+
+
 def decide_extension(actor, extension_id, *, grant, days=0, note=""):
     note = (note or "").strip()[:500]
-    with write_transaction() as session:
-        extension = session.get(Extension, extension_id)
-        if extension is None:
-            raise NotFound(_("This request does not exist."))
+    with write_transaction():
+        extension = get_extension_for(actor, extension_id)
         customer = extension.customer
-        if not access.may_decide_extension(actor, extension):
-            raise Forbidden(_("The owner's manager decides extension requests, never the one who asked."))
         if extension.status != ExtensionStatus.PENDING:
             raise DomainError(_("This request has been decided already."))
         if customer.owner_id != extension.requested_by_id:

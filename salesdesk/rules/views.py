@@ -81,6 +81,7 @@ def request_extension(customer_id):
 
 @bp.route("/extensions/<int:extension_id>/<any(grant, decline):answer>", methods=["POST"])
 def decide_extension(extension_id, answer):
+    services.get_extension_for(current_user, extension_id)  # 404 or 403 before the form's 400
     form = ExtensionDecisionForm()
     if not form.validate_on_submit():
         raise DomainError(_("Grant 1 to %(n)s days.", n=services.MAX_EXTENSION_DAYS))

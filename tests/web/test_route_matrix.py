@@ -431,12 +431,12 @@ ROUTES = {
     ],
     "rules.release": [case(post="L 400 400 400 400", customer_id="cust_a")],
     "rules.request_extension": [case(post="L 400 400 400 400", customer_id="cust_a")],
-    # A post without `days` and `note` is refused before who may decide is asked (finding 5);
-    # test_rules_reclaim posts the whole form as a rep and as the other team's manager: 403.
+    # Who may decide is asked first (403); an empty post is then refused for its missing
+    # fields (finding 5).
     "rules.decide_extension": [
-        case(post="L 400 400 400 400", extension_id="ext_a", answer="grant"),
-        case(post="L 400 400 400 400", extension_id="ext_a_decline", answer="decline"),
-        case(post="L 400 400 400 400", extension_id="ext_b", answer="grant"),
+        case(post="L 403 403 400 400", extension_id="ext_a", answer="grant"),
+        case(post="L 403 403 400 400", extension_id="ext_a_decline", answer="decline"),
+        case(post="L 403 403 403 400", extension_id="ext_b", answer="grant"),
     ],
     "rules.file_collision": [case("L 200 403 200 403", "L 422 403 422 403", customer_id="cust_b")],
     "rules.collisions": [EVERYONE, case(LOGIN, query="status=decided")],
