@@ -22,6 +22,16 @@ from .extensions import db
 # syntax; SQLite's one hint, INDEXED BY, follows the table name.
 SQLiteCompiler.get_from_hint_text = lambda _compiler, _table, text: text
 
+# The largest id any table holds (a 32-bit INTEGER on PostgreSQL): a bigger number in a
+# URL or a form is simply not there, and must not reach SQLite, which cannot bind it.
+MAX_ID = 2**31 - 1
+
+
+def is_id(value):
+    """Whether `value` could be a row id: an int in 1..MAX_ID (bools are not ids)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID
+
+
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 SQLITE_MMAP_BYTES = 1 << 30
 

@@ -7,7 +7,7 @@ import threading
 from datetime import date, datetime, timedelta
 from email.message import EmailMessage
 
-from flask import current_app, has_app_context
+from flask import current_app, has_app_context, has_request_context, url_for
 from flask_babel import force_locale, format_date
 from sqlalchemy import JSON, ForeignKey, Index, String, event, func, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -62,6 +62,15 @@ class Notification(db.Model):
         if template is None:
             return self.kind
         return template(self.params) if callable(template) else str(template) % self.params
+
+
+def link(endpoint, **values):
+    """The path a notification links to, built with or without a request: services
+    also run from the CLI and the scheduler, where `url_for` has no request to use."""
+    if has_request_context():
+        return url_for(endpoint, **values)
+    root = current_app.config.get("APPLICATION_ROOT") or "/"
+    return current_app.url_map.bind("localhost", script_name=root).build(endpoint, values)
 
 
 def notify(user, kind, *, link=None, dedupe_key=None, **params):

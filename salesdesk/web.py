@@ -8,6 +8,8 @@ from htmx_flask import make_response as htmx_response
 from htmx_flask.requests import HtmxAwareRequest
 from werkzeug.routing import IntegerConverter
 
+from .database import MAX_ID
+
 
 def is_htmx():
     """True for an htmx request that wants a fragment (not a boosted navigation)."""
@@ -81,7 +83,7 @@ class BoundedIntegerConverter(IntegerConverter):
     not a number the database driver cannot take."""
 
     def __init__(self, map, *args, **kwargs):
-        kwargs.setdefault("max", 2**31 - 1)
+        kwargs.setdefault("max", MAX_ID)
         super().__init__(map, *args, **kwargs)
 
 

@@ -278,6 +278,18 @@ def sellers(team_id=None):
     return db.session.execute(query).all()
 
 
+def lock_user(session, user_id):
+    """The user's row, locked until the transaction ends: serialises one person's
+    limited actions (claims, point budgets) on PostgreSQL, so two parallel requests
+    cannot both pass a limit. SQLite's BEGIN IMMEDIATE already serialises writers."""
+    return session.execute(
+        select(User)
+        .where(User.id == user_id)
+        .with_for_update(key_share=True)
+        .execution_options(populate_existing=True)
+    ).scalar_one()
+
+
 def _active_admin_count(session):
     return session.scalar(select(func.count()).where(User.role == Role.ADMIN, User.active.is_(True)))
 

@@ -7,6 +7,7 @@ from enum import StrEnum
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .. import clock
@@ -189,9 +190,15 @@ class Customer(db.Model):
     def __repr__(self):
         return f"<Customer {self.id} {self.name}>"
 
-    @property
+    @hybrid_property
     def in_pool(self):
+        """In the public pool (公海): nobody owns it. The same rule in Python and SQL."""
         return self.owner_id is None
+
+    @in_pool.inplace.expression
+    @classmethod
+    def _in_pool_expression(cls):
+        return cls.owner_id.is_(None)
 
     @property
     def stage_enum(self):
