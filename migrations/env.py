@@ -4,6 +4,7 @@ import logging
 from logging.config import fileConfig
 
 from alembic import context
+from alembic.script import ScriptDirectory
 from flask import current_app
 
 config = context.config
@@ -26,13 +27,17 @@ def run_migrations_offline():
 
 
 def run_migrations_online():
-    def skip_empty_autogenerate(context, revision, directives):
+    def number_and_skip_empty(context, revision, directives):
         if getattr(config.cmd_opts, "autogenerate", False) and directives[0].upgrade_ops.is_empty():
             directives[:] = []
             logger.info("No changes in schema detected.")
+            return
+        # The next sequence number leads the message, and so the file name.
+        count = sum(1 for _ in ScriptDirectory.from_config(config).walk_revisions())
+        directives[0].message = f"{count + 1:04d} {directives[0].message or 'migration'}"
 
     conf_args = dict(current_app.extensions["migrate"].configure_args)
-    conf_args.setdefault("process_revision_directives", skip_empty_autogenerate)
+    conf_args.setdefault("process_revision_directives", number_and_skip_empty)
 
     with engine.connect() as connection:
         # SQLite rebuilds tables in batch migrations; foreign keys must be off while
