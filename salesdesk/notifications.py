@@ -16,6 +16,7 @@ from . import clock
 from .database import UTCDateTime, write_transaction
 from .extensions import db
 from .jobs import periodic
+from .paging import paginate
 
 # kind -> lazy message with %(name)s placeholders filled from the notification's
 # params, or a function of the params for messages that translate codes or dates.
@@ -103,7 +104,7 @@ def page_of(user, page, per_page, unread_only=False):
     query = select(Notification).where(Notification.user_id == user.id)
     if unread_only:
         query = query.where(Notification.read_at.is_(None))
-    return db.paginate(query.order_by(Notification.id.desc()), page=page, per_page=per_page, error_out=False)
+    return paginate(query.order_by(Notification.id.desc()), page, per_page)
 
 
 def newest_id(user):

@@ -1,53 +1,29 @@
 from flask import flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import joinedload
 
-from ..audit import ACTION_LABELS, AuditEvent
+from ..audit import ACTION_LABELS
 from ..auth import services as accounts
 from ..auth.models import ROLE_LABELS, Team, User
+from ..database import is_id
 from ..errors import DomainError
 from ..extensions import db
+from ..paging import page_number
 from ..web import add_form_error, form_status, render, see_other
 from . import bp
 from .forms import NewUserForm, TeamForm, UserForm
-
-
-def _teams():
-    return db.session.scalars(select(Team).order_by(Team.name)).all()
+from .queries import AuditFilters, UserFilters, audit_page, member_counts, users_page
 
 
 @bp.route("/users")
 def users():
-    filters = {
-        "q": request.args.get("q", "").strip()[:100],
-        "role": request.args.get("role", ""),
-        "team": request.args.get("team", type=int),
-        "status": request.args.get("status", "active"),
-    }
-    query = (
-        select(User)
-        .outerjoin(Team)
-        .options(joinedload(User.team))
-        .order_by(User.active.desc(), Team.name, User.role, User.display_name)
-    )
-    if filters["q"]:
-        pattern = f"%{filters['q']}%"
-        query = query.where(or_(User.display_name.ilike(pattern), User.email.ilike(pattern)))
-    if filters["role"] in ROLE_LABELS:
-        query = query.where(User.role == filters["role"])
-    if filters["team"]:
-        query = query.where(User.team_id == filters["team"])
-    if filters["status"] in ("active", "inactive"):
-        query = query.where(User.active.is_(filters["status"] == "active"))
-    page = db.paginate(query, per_page=50, max_per_page=50)
+    filters = UserFilters.from_args(request.args)
     return render(
         "admin/users.html",
         "admin/_user_rows.html",
-        page=page,
+        page=users_page(filters, page_number()),
         filters=filters,
-        teams=_teams(),
+        teams=accounts.teams(),
         roles=ROLE_LABELS,
     )
 
@@ -67,7 +43,7 @@ def _user_form_result(form, save, template, **context):
 
 @bp.route("/users/new", methods=["GET", "POST"])
 def new_user():
-    form = NewUserForm(teams=_teams())
+    form = NewUserForm(teams=accounts.teams())
 
     def save(team):
         return accounts.create_user(
@@ -86,7 +62,7 @@ def new_user():
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 def edit_user(user_id):
     user = db.get_or_404(User, user_id)
-    form = UserForm(obj=user, teams=_teams())
+    form = UserForm(obj=user, teams=accounts.teams())
     if request.method == "GET":
         form.team_id.data = user.team_id or 0
 
@@ -104,20 +80,17 @@ def edit_user(user_id):
             accounts.reset_password(user, actor=current_user, password=form.password.data)
         return user
 
-    successors = db.session.scalars(
-        select(User)
-        .outerjoin(Team)
-        .where(User.can_hold_customers, User.id != user.id)
-        .order_by(Team.name, User.display_name)
-    ).all()
-    return _user_form_result(form, save, "admin/user_form.html", user=user, successors=successors)
+    successors = [person for person in accounts.sellers() if person.id != user.id]
+    return _user_form_result(
+        form, save, "admin/user_form.html", user=user, successors=successors, roles=ROLE_LABELS
+    )
 
 
 @bp.route("/users/<int:user_id>/deactivate", methods=["POST"])
 def deactivate_user(user_id):
     user = db.get_or_404(User, user_id)
     successor_id = request.form.get("successor_id", type=int)
-    successor = db.session.get(User, successor_id) if successor_id and 0 < successor_id < 2**31 else None
+    successor = db.session.get(User, successor_id) if is_id(successor_id) else None
     # Empty means the public pool; anything else ("0", "abc") must name a user.
     if request.form.get("successor_id") and successor is None:
         raise DomainError(_("The successor must be another active rep or manager."))
@@ -145,9 +118,12 @@ def teams():
         else:
             flash(_("Team %(name)s created.", name=form.name.data.strip()), "success")
             return see_other(url_for("admin.teams"))
-    member_counts = dict(db.session.execute(select(User.team_id, func.count()).group_by(User.team_id)).all())
     return render(
-        "admin/teams.html", form=form, teams=_teams(), member_counts=member_counts, status=form_status(form)
+        "admin/teams.html",
+        form=form,
+        teams=accounts.teams(),
+        member_counts=member_counts(),
+        status=form_status(form),
     )
 
 
@@ -168,20 +144,11 @@ def edit_team(team_id):
 
 @bp.route("/audit")
 def audit_log():
-    filters = {
-        "action": request.args.get("action", ""),
-        "actor": request.args.get("actor", type=int),
-    }
-    query = select(AuditEvent).options(joinedload(AuditEvent.actor)).order_by(AuditEvent.id.desc())
-    if filters["action"] in ACTION_LABELS:
-        query = query.where(AuditEvent.action == filters["action"])
-    if filters["actor"]:
-        query = query.where(AuditEvent.actor_id == filters["actor"])
-    page = db.paginate(query, per_page=50, max_per_page=50)
+    filters = AuditFilters.from_args(request.args)
     return render(
         "admin/audit.html",
         "admin/_audit_rows.html",
-        page=page,
+        page=audit_page(filters, page_number()),
         filters=filters,
         actions=ACTION_LABELS,
     )

@@ -263,6 +263,11 @@ def create_user(*, email, display_name, role, password, team=None, locale="zh_Ha
     return user
 
 
+def teams():
+    """Every team by name: the choices of team pickers and filters."""
+    return db.session.scalars(select(Team).order_by(Team.name)).all()
+
+
 def sellers(team_id=None):
     """Active reps and managers, the people who hold customers, of one team or of all,
     by team and name. Rows (id, display_name, role, team_id, team_name), not users:

@@ -11,16 +11,17 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select, text, true, update
 
 from .. import clock, settings
-from ..auth.models import Role, Team, User
-from ..database import period_of, write_transaction
+from ..auth.models import Team, User
+from ..database import is_id, period_of, write_transaction
 from ..errors import NotFound
 from ..extensions import db
 from ..jobs import periodic
 from ..kb import services as kb
 from ..ledger.models import WON_AND_LISTED, Collaborator, CollaboratorStatus, Customer, OwnershipChange, Stage
-from ..notifications import Notification, register_kinds, with_dates
+from ..notifications import Notification, link, register_kinds, with_dates
 from ..recognition import services as recognition
 from ..rules import services as rules
+from . import access
 
 PANEL_LIMIT = 8
 TREND_MONTHS = 6
@@ -225,11 +226,11 @@ def manager_home(viewer, team, company_standings=None):
 
 def team_for(viewer, requested_id):
     """Managers see their team; admins any team they pick, or the whole company."""
-    if viewer.role != Role.ADMIN:
+    if not access.may_pick_team(viewer):
         return viewer.team
     if not requested_id:
         return None
-    team = db.session.get(Team, requested_id)
+    team = db.session.get(Team, requested_id) if is_id(requested_id) else None
     if team is None:
         raise NotFound(_("This team does not exist."))
     return team
@@ -271,7 +272,7 @@ def remind_due_follow_ups():
                 Notification(
                     user_id=owner_id,
                     kind="follow_up.due",
-                    link=f"/customers/{customer_id}",
+                    link=link("ledger.show", customer_id=customer_id),
                     params={"customer": name, "due": due.isoformat(), "today": today.isoformat()},
                     created_at=now,
                 )

@@ -1,24 +1,20 @@
 from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
 from .. import clock, notifications, submissions
-from ..auth.models import Role, Team
+from ..auth import services as accounts
 from ..errors import DomainError
-from ..extensions import db
 from ..ledger import access
 from ..ledger import services as ledger
 from ..ledger.forms import QuickFollowUpForm
+from ..paging import page_number
 from ..rules import access as rules_access
 from ..web import add_form_error, form_status, is_htmx, render, safe_next_url, see_other
+from . import access as workbench_access
 from . import bp, services
 
 NOTIFICATIONS_PER_PAGE = 30
-
-
-def _manager_view():
-    return current_user.role in (Role.MANAGER, Role.ADMIN)
 
 
 def _home_context(follow_up_form=None, failed_customer=None, with_manager=True):
@@ -27,12 +23,12 @@ def _home_context(follow_up_form=None, failed_customer=None, with_manager=True):
         "follow_up_form": follow_up_form or QuickFollowUpForm(formdata=None),
         "failed_customer": failed_customer,
     }
-    if with_manager and _manager_view():
+    if with_manager and workbench_access.sees_team_home(current_user):
         team = services.team_for(current_user, request.args.get("team", type=int))
         context["manager"] = services.manager_home(current_user, team, context["rep"]["standings"])
-        context["can_pick_team"] = current_user.role == Role.ADMIN  # managers see their own
+        context["can_pick_team"] = workbench_access.may_pick_team(current_user)
         if context["can_pick_team"]:
-            context["teams"] = db.session.scalars(select(Team).order_by(Team.name)).all()
+            context["teams"] = accounts.teams()
         context["claims_link"] = (
             url_for("rules.ownership_report", reason="claim")
             if rules_access.may_see_ownership_history(current_user)
@@ -44,7 +40,7 @@ def _home_context(follow_up_form=None, failed_customer=None, with_manager=True):
 @bp.route("/")
 def home():
     # htmx asks for the manager's part alone when an admin switches teams.
-    fragment = "workbench/_manager.html" if _manager_view() else None
+    fragment = "workbench/_manager.html" if workbench_access.sees_team_home(current_user) else None
     return render("workbench/home.html", fragment, **_home_context())
 
 
@@ -106,8 +102,9 @@ def notification_bell():
 @bp.route("/notifications")
 def notification_list():
     unread_only = request.args.get("show") == "unread"
-    page = max(1, min(request.args.get("page", 1, type=int), 10_000))
-    items = notifications.page_of(current_user, page, NOTIFICATIONS_PER_PAGE, unread_only=unread_only)
+    items = notifications.page_of(
+        current_user, page_number(), NOTIFICATIONS_PER_PAGE, unread_only=unread_only
+    )
     return render(
         "workbench/notifications.html",
         "workbench/_notification_list.html",
