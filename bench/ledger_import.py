@@ -17,9 +17,11 @@ import random
 import time
 from datetime import date, timedelta
 
+from salesdesk.demo.words import INDUSTRIES
+
 from . import _common
 from ._common import DATA, MANAGER_EMAIL, backend, bench_app, copy_database, normalise_url
-from .ledger_seed import EMAIL_DOMAINS, GIVEN, INDUSTRIES, REGIONS, SURNAMES, TITLES, random_company
+from .ledger_seed import EMAIL_DOMAINS, GIVEN, REGIONS, SURNAMES, TITLES, random_company
 
 TARGET_S = 30
 HEADERS = [

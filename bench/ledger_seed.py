@@ -32,6 +32,8 @@ from multiprocessing import Pool
 from pathlib import Path
 from types import SimpleNamespace
 
+from salesdesk.demo import words as demo_words
+
 from . import _common
 from ._common import ADMIN_EMAIL, DATA, Stopwatch, backend, bench_app, normalise_url
 
@@ -104,33 +106,15 @@ INDUSTRY_WORDS = {
     "人工智能": 1,
 }
 SUFFIXES = {"有限公司": 70, "有限责任公司": 10, "股份有限公司": 12, "集团有限公司": 5, "": 3}
-# Province -> a few of its cities (from the region lists the name keys know).
+# Places, surnames, industries and team names come from the demo's word lists.
+# Province -> its cities (all known to the name keys); "" for a municipality, whose
+# companies are named after it alone.
 REGIONS = {
-    "广东": ["深圳", "广州", "东莞", "佛山", "珠海", "惠州", "中山"],
-    "江苏": ["南京", "苏州", "无锡", "常州", "南通"],
-    "浙江": ["杭州", "宁波", "温州", "嘉兴", "绍兴"],
-    "北京": [""],
-    "上海": [""],
-    "天津": [""],
-    "重庆": [""],
-    "山东": ["济南", "青岛", "烟台", "潍坊"],
-    "四川": ["成都", "绵阳"],
-    "湖北": ["武汉", "宜昌", "襄阳"],
-    "湖南": ["长沙", "株洲"],
-    "福建": ["福州", "厦门", "泉州"],
-    "河南": ["郑州", "洛阳"],
-    "陕西": ["西安"],
-    "安徽": ["合肥", "芜湖"],
-    "辽宁": ["沈阳", "大连"],
-    "河北": ["石家庄", "唐山", "保定"],
-    "云南": ["昆明"],
-    "广西": ["南宁", "柳州", "桂林"],
+    province: [""] if province in demo_words.MUNICIPALITIES else cities
+    for provinces in demo_words.TERRITORIES.values()
+    for province, (_weight, cities) in provinces.items()
 }
-MUNICIPALITIES = {"北京", "上海", "天津", "重庆"}
-SURNAMES = (
-    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁"
-    "任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴"
-)
+SURNAMES = "".join(surname for surname, _pinyin in demo_words.SURNAMES)
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红建国文辉鹏飞宇浩然婷雪琳晨阳欣怡涵轩思远嘉俊"
 TITLES = [
     "总经理",
@@ -162,25 +146,6 @@ STAGES = {"lead": 30, "contacted": 20, "qualified": 15, "quoted": 10, "negotiati
 GRADES = {"A": 10, "B": 30, "C": 45, "D": 15}
 SOURCES = {"website": 25, "exhibition": 15, "referral": 20, "cold_call": 20, "advertising": 10, "other": 10}
 CHANNELS = {"phone": 40, "wechat": 30, "visit": 15, "email": 10, "meeting": 5}
-INDUSTRIES = [
-    "制造业",
-    "软件和信息技术",
-    "电子商务",
-    "批发零售",
-    "金融",
-    "医疗健康",
-    "教育培训",
-    "建筑工程",
-    "物流运输",
-    "能源化工",
-    "汽车",
-    "食品饮料",
-    "文化传媒",
-    "餐饮酒店",
-    "房地产",
-    "农业",
-    "其他",
-]
 TOPICS = [
     "报价单",
     "产品演示",
@@ -217,7 +182,7 @@ NEXT_STEPS = [
     "",
 ]
 EMAIL_DOMAINS = ["qq.com", "163.com", "126.com", "sina.com", "foxmail.com", "aliyun.com"]
-TEAMS = ["华东大区", "华南大区", "华北大区", "西南大区"]
+TEAMS = [*demo_words.TEAMS, "西南大区"]  # the demo's three regions and one more
 
 # ---- the rules ------------------------------------------------------------------------
 # Periods differ by grade (A longer than D), as an admin would set them.
@@ -251,7 +216,8 @@ def random_company(rng):
     if style < 0.35 and city:
         name = f"{city}市{core}{suffix or '有限公司'}"
     elif style < 0.45:
-        name = f"{province}{'市' if province in MUNICIPALITIES else '省'}{core}{suffix or '有限公司'}"
+        division = "市" if province in demo_words.MUNICIPALITIES else "省"
+        name = f"{province}{division}{core}{suffix or '有限公司'}"
     elif style < 0.6 and city:
         name = f"{core}（{city}）有限公司"
     elif style < 0.68:
@@ -464,7 +430,7 @@ class Generator:
             "name": name,
             "name_key": name_key,
             "credit_code": self.credit_code() if rng.random() < 0.3 else None,
-            "industry": rng.choice(INDUSTRIES),
+            "industry": rng.choice(demo_words.INDUSTRIES),
             "province": province,
             "city": city,
             "source": weighted(rng, SOURCES),

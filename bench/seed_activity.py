@@ -7,6 +7,8 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from salesdesk.demo.words import ARTICLES, COLLISION_REASON, PATH_DESCRIPTION, PATH_NAME, PATH_TITLES
+
 CUSTOMER_KINDS = {  # kind -> weight, for reps (managers and others get their own mix)
     "follow_up.due": 55,
     "reclaim.warning": 14,
@@ -28,7 +30,6 @@ MANAGER_KINDS = {
 }
 NOTIFICATION_DAYS = 60
 REASONS = ["帮忙约到了决策人", "分享了报价模板", "带新人跑客户", "协助处理售后问题", "一起攻下了大客户"]
-COLLISION_REASON = "这家客户上个月在展会上就是我先接触的，留了采购经理的名片，也发过两次报价。"
 
 
 def _moment(rng, now, days):
@@ -55,7 +56,7 @@ def _params(rng, kind, customer, people, today):
         return {"days": rng.choice((7, 14, 30)), "customer": customer}
     if kind == "extension.requested":
         return {"owner": rng.choice(people), "days": rng.choice((7, 14, 30)), "customer": customer}
-    return {"by": rng.choice(people), "path": "新人第一周", "due": today.isoformat()}
+    return {"by": rng.choice(people), "path": PATH_NAME, "due": today.isoformat()}
 
 
 def notifications(rng, now, today, users, owned, per_rep):
@@ -219,7 +220,6 @@ def knowledge_base(rng, now, admin, managers, newest_reps):
     assigned to the newest reps of each team a week or two ago; some read already."""
     from salesdesk import clock
     from salesdesk.kb import services
-    from salesdesk.kb.demo_content import ARTICLES, PATH_DESCRIPTION, PATH_NAME, PATH_TITLES
 
     articles = {}
     with clock.at(now - timedelta(days=300)):

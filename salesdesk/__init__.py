@@ -17,8 +17,9 @@ from .web import BoundedIntegerConverter, FormLimitedRequest, flashes_to_toasts,
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# Each feature is a sub-package exposing a blueprint `bp`; optional `demo.seed()`
-# and a `translations/` catalog. Order matters for demo data (users come first).
+# Each feature is a sub-package exposing a blueprint `bp`, a `translations/` catalog
+# and optionally `cli` commands. The demo (salesdesk/demo/) is no feature: it has no
+# blueprint and only `salesdesk demo` loads it.
 FEATURES = ("auth", "admin", "ledger", "rules", "kb", "recognition", "workbench")
 
 CONTENT_SECURITY_POLICY = (

@@ -8,8 +8,10 @@ from sqlalchemy import func, select
 
 from salesdesk import clock
 from salesdesk.auth.models import Role, Team, User
+from salesdesk.demo import company, scenario
+from salesdesk.demo.ledger import load_staff
 from salesdesk.extensions import db
-from salesdesk.ledger import demo, keys, search
+from salesdesk.ledger import keys, search
 from salesdesk.ledger.models import (
     CHANNEL_LABELS,
     Collaborator,
@@ -46,7 +48,7 @@ def test_demo_loads_a_believable_ledger_once(app):
     assert first.exit_code == 0, first.output
     db.session.rollback()
     totals = (count(Customer), count(Contact), count(FollowUp), count(Collaborator))
-    assert totals[0] == 3 * demo.CUSTOMERS_PER_TEAM
+    assert totals[0] == 3 * scenario.CUSTOMERS_PER_TEAM
 
     # Idempotent: a second run adds nothing and, like the first, prints only the logins.
     second = runner.invoke(args=["salesdesk", "demo"])
@@ -149,11 +151,9 @@ def test_the_demo_plan_works_whatever_the_day_and_hour(app):
     at any hour of any weekday, weekends, holidays and midnight in Shanghai included."""
     import dataclasses
 
-    from salesdesk.auth import demo as auth_demo
-
     real_now = clock.now()
-    auth_demo.seed()
-    staff = demo._staff()
+    company.seed()
+    staff = load_staff()
     start = datetime(2026, 9, 28, 0, 0, tzinfo=UTC)  # the week before 国庆
     for step in range(40):
         moment = start + timedelta(hours=7 * step + step % 3)
@@ -162,4 +162,4 @@ def test_the_demo_plan_works_whatever_the_day_and_hour(app):
             dataclasses.replace(team, joined={user: day + shift for user, day in team.joined.items()})
             for team in staff
         ]
-        assert demo.Planner(moved, moment, 0.85).plan(), moment
+        assert scenario.plan(moved, moment, 0.85), moment

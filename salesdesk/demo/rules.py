@@ -10,14 +10,15 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from .. import clock, settings
-from ..auth.demo import DOMAIN, TEAMS
 from ..auth.models import User
 from ..errors import DomainError
 from ..extensions import db
 from ..ledger import services as ledger_services
 from ..ledger.models import Customer, Stage
-from . import services
-from .models import CollisionReport
+from ..rules import services
+from ..rules.models import CollisionReport
+from .company import DOMAIN
+from .words import COLLABORATION_MESSAGE, COLLISION_REASON, TEAMS
 
 
 def seed():
@@ -49,7 +50,7 @@ def _pool_customers(rep, before):
     return db.session.scalars(
         select(Customer)
         .where(
-            Customer.owner_id.is_(None),
+            Customer.in_pool,
             Customer.deleted_at.is_(None),
             Customer.team_id == rep.team_id,
             Customer.created_at < before,
@@ -102,18 +103,11 @@ def _file_collision(reporter, owner):
     customers = _owned_by(owner)
     if customers:
         with suppress(DomainError):
-            services.file_collision(
-                reporter,
-                customers[-1].id,
-                "这家客户上个月在展会上就是我先接触的，当时留了采购经理的名片，也发过两次报价，"
-                "系统里没登记是我的疏忽，聊天记录和报价单都可以提供。",
-            )
+            services.file_collision(reporter, customers[-1].id, COLLISION_REASON)
 
 
 def _request_collaboration(requester, owner):
     customers = _owned_by(owner)
     if customers:
         with suppress(DomainError):
-            ledger_services.request_collaboration(
-                requester, customers[0].id, "我和他们的技术负责人是老同事，方案阶段可以帮忙约一次见面。"
-            )
+            ledger_services.request_collaboration(requester, customers[0].id, COLLABORATION_MESSAGE)

@@ -1,6 +1,7 @@
-"""Demo knowledge base: about 40 articles in six categories, with revisions, votes,
-one pending proposal and the onboarding path 新人第一周 assigned to the newest rep
-of each team. Runs after the auth demo; does nothing when the categories exist."""
+"""The demo knowledge base (data/kb.toml), written through the knowledge base's services:
+about 40 articles in six categories, with revisions, votes, a draft, one pending
+proposal and the onboarding path 新人第一周 assigned to the newest rep of each team.
+Runs after the demo company; does nothing when the categories exist."""
 
 import random
 from datetime import timedelta
@@ -8,16 +9,26 @@ from datetime import timedelta
 from sqlalchemy import select, update
 
 from .. import clock
-from ..auth.demo import TEAMS, _email
 from ..auth.models import User
 from ..extensions import db
-from . import services
-from .demo_content import ARTICLES, EDITS, PATH_DESCRIPTION, PATH_NAME, PATH_TITLES, VOTE_COMMENTS
-from .models import Article, Category
+from ..kb import services
+from ..kb.models import Article, Category
+from .company import email
+from .words import (
+    ARTICLES,
+    DRAFT,
+    EDITS,
+    PATH_DESCRIPTION,
+    PATH_NAME,
+    PATH_TITLES,
+    PROPOSAL,
+    TEAMS,
+    VOTE_COMMENTS,
+)
 
 
 def _user(login):
-    return db.session.scalar(select(User).where(User.email == _email(login)))
+    return db.session.scalar(select(User).where(User.email == email(login)))
 
 
 def seed():
@@ -60,10 +71,10 @@ def seed():
     with clock.at(now - timedelta(days=15)):
         services.create_article(
             author=editors[0],
-            title="2027 年新版价格体系（草稿）",
-            body="明年起专业版调整为每人每年 108 元，老客户续费维持原价一年。\n\n**尚未定稿，请勿对外。**",
-            category_id=categories["报价与合同"].id,
-            tags="价格 草稿",
+            title=DRAFT["title"],
+            body=DRAFT["body"],
+            category_id=categories[DRAFT["category"]].id,
+            tags=DRAFT["tags"],
         )
 
     _votes(articles, readers + editors, rng, now)
@@ -106,15 +117,15 @@ def seed():
             )
 
     # A rep's proposal waiting for an editor.
-    target = articles["客户说“太贵了”怎么回应"]
+    target = articles[PROPOSAL["title"]]
     with clock.at(now - timedelta(hours=5)):
         services.propose_edit(
             target,
             proposer=_user("li.na"),
             base_version=target.version,
             title=target.title,
-            body=target.body + "\n\n补充：如果客户是连锁门店，可以先从一家旗舰店试点，效果好再全面铺开。",
-            note="加一个试点的办法，上周用这个方法签了一单",
+            body=target.body + "\n\n" + PROPOSAL["paragraph"],
+            note=PROPOSAL["note"],
         )
 
 

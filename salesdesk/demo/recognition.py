@@ -14,49 +14,18 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select, update
 
 from .. import clock
-from ..auth.demo import ADMIN, DOMAIN, TEAMS
 from ..auth.models import User
 from ..database import write_transaction
 from ..errors import DomainError
 from ..extensions import db
 from ..ledger.models import Customer, Stage, StageChange
 from ..notifications import Notification
-from . import services
-from .models import Category, Kind, PointEntry
-from .periods import add_months, local_midnight, this_month
+from ..recognition import services
+from ..recognition.models import Category, Kind, PointEntry
+from ..recognition.periods import add_months, local_midnight, this_month
+from .company import DOMAIN
+from .words import ADMIN, AWARD_REASONS, MUTUAL_THANKS, REVERSAL_REASON, TEAMS, THANKS
 
-AWARD_REASONS = {
-    Category.FOLLOW_UP: [
-        "帮我跟进了苏州恒达的报价细节，客户当天就确认了需求",
-        "周末替同事去客户现场做了产品演示，客户反馈很好",
-        "主动梳理了宁波港通的采购流程和关键决策人",
-        "把拜访纪要整理得清清楚楚，及时同步给了整个团队",
-        "帮忙约到了客户的技术负责人，推动了方案评审",
-    ],
-    Category.KNOWLEDGE: [
-        "整理的《方案报价检查清单》让新同事少走了很多弯路",
-        "分享了展会获客的经验，团队下周就用上了",
-        "更新了产品常见问题文档，客户的疑问一查就有",
-        "写了一篇竞品对比分析，商务谈判时非常管用",
-    ],
-    Category.MENTORING: [
-        "耐心带新同事跑了三家客户，讲清楚了拜访要点",
-        "帮新人梳理了客户跟进的节奏和台账的用法",
-        "手把手教新同事写出了第一份报价单",
-        "陪新同事做了两次电话开发的模拟练习",
-    ],
-    Category.DEAL: [
-        "连续三周攻坚华润置地的项目，终于拿下首单",
-        "商务谈判中守住了价格底线，帮团队赢下了大单",
-        "协调技术支持连夜出方案，客户当场签了合同",
-        "帮忙谈妥了客户的付款条款，合同顺利签署",
-    ],
-    Category.OTHER: [
-        "主动承担了月度客户回访的统计工作",
-        "组织了一次团队经验分享会，大家收获很多",
-        "把展会物料准备得非常充分，现场井井有条",
-    ],
-}
 AWARD_CATEGORY_WEIGHTS = {
     Category.FOLLOW_UP: 5,
     Category.KNOWLEDGE: 2,
@@ -64,19 +33,6 @@ AWARD_CATEGORY_WEIGHTS = {
     Category.DEAL: 3,
     Category.OTHER: 1,
 }
-THANKS = [
-    ("谢谢你帮我查了客户的开票信息！", Category.FOLLOW_UP),
-    ("感谢帮忙顶了周五的客户拜访", Category.FOLLOW_UP),
-    ("谢谢你把报价模板分享给我", Category.KNOWLEDGE),
-    ("感谢你在客户会议上的补充，讲得很专业", Category.DEAL),
-    ("谢谢帮我约到了客户的采购经理", Category.FOLLOW_UP),
-    ("感谢技术问题的快速解答", Category.KNOWLEDGE),
-    ("谢谢你陪我改方案到深夜", Category.DEAL),
-    ("感谢分享的开场话术，客户很受用", Category.KNOWLEDGE),
-    ("谢谢师傅带我熟悉客户台账", Category.MENTORING),
-    ("感谢帮我把样品及时寄到了客户那里", Category.OTHER),
-]
-MUTUAL_THANKS = ["谢谢你的帮忙！", "感谢支持～", "多谢啦", "谢谢配合"]
 AWARD_POINTS = [10, 15, 20, 20, 25, 30, 30, 40, 50]
 THANKS_POINTS = [1, 2, 2, 3, 3, 3, 5]
 
@@ -222,7 +178,7 @@ class _Demo:
                     self.add(
                         self.moment(month),
                         self.thanks_action(
-                            giver, recipient, self.random.choice(THANKS_POINTS), category, reason
+                            giver, recipient, self.random.choice(THANKS_POINTS), Category(category), reason
                         ),
                     )
 
@@ -271,8 +227,6 @@ class _Demo:
                 .limit(1)
             )
             if duplicate is not None:
-                services.reverse_entry(
-                    admin, duplicate.id, reason="与上周的奖励是同一件事，重复发放，予以撤销。"
-                )
+                services.reverse_entry(admin, duplicate.id, reason=REVERSAL_REASON)
 
         self.events.append((at, 2, action))

@@ -1,0 +1,15 @@
+"""The demo company and its data, for trying Salesdesk out: `flask salesdesk demo` (which
+`make run` calls) runs load(). Each part is written through its feature's services and
+does nothing once its data are there; the words they are made of are data files
+(data/*.toml, read by words.py)."""
+
+from . import company, kb, ledger, recognition, rules
+
+# Users first; the rules, the knowledge base and recognition build on the ledger.
+PARTS = (company, ledger, rules, kb, recognition)
+
+
+def load():
+    """Load whatever part of the demo is missing."""
+    for part in PARTS:
+        part.seed()
