@@ -109,7 +109,7 @@ def main(argv=None):
     from salesdesk import settings
     from salesdesk.extensions import db
     from salesdesk.ledger import similar
-    from salesdesk.ledger.services import check_duplicates
+    from salesdesk.ledger.duplicates import check_duplicates
 
     print(f"Duplicate check on {backend(url)} — {_common.machine()} — {datetime.now():%Y-%m-%d %H:%M}")
     print(f"load average before: {_common.load()}")

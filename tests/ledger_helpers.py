@@ -1,23 +1,55 @@
 """Making customers for tests, through the same services the pages use."""
 
-from salesdesk.ledger import services
+from salesdesk.database import write_transaction
+from salesdesk.ledger.customers import create_customer
+from salesdesk.ledger.models import Collaborator, CollaboratorStatus
+from salesdesk.ledger.trash import delete_customer
+from salesdesk.ledger.validation import ContactInput, CustomerInput
 
 
-def make_customer(actor, name, *, phone=None, email=None, owner=None, pool=False, stage="lead", **fields):
+def make_customer(
+    actor,
+    name="苏州恒达精密机械有限公司",
+    *,
+    phone=None,
+    email=None,
+    owner=None,
+    pool=False,
+    stage="lead",
+    collaborators=(),
+    requested=(),
+    deleted=False,
+    **fields,
+):
+    """A customer created by `actor` through the ledger's create service, so its keys,
+    search columns and history are what a page would have written. It belongs to
+    `owner` (default: the actor), or to the pool with pool=True (both chosen only by
+    managers and admins; a rep owns what they create). `collaborators` and `requested`
+    are written as collaboration rows, since the services would also notify each of
+    them; deleted=True moves it to the trash, which `actor` must be allowed to do."""
     contacts = []
     if phone or email:
         contacts = [
-            services.ContactInput(
-                name="王总", title="总经理", phones=[phone] if phone else [], email=email or ""
-            )
+            ContactInput(name="王总", title="总经理", phones=[phone] if phone else [], email=email or "")
         ]
     owner_id = None if pool else (owner.id if owner else actor.id)
-    return services.create_customer(
+    customer = create_customer(
         actor,
-        services.CustomerInput(name=name, stage=stage, contacts=contacts, **fields),
+        CustomerInput(name=name, stage=stage, contacts=contacts, **fields),
         owner_id=owner_id,
         confirm_similar=True,
     )
+    if collaborators or requested:
+        with write_transaction() as session:
+            for users, status in (
+                (collaborators, CollaboratorStatus.ACTIVE),
+                (requested, CollaboratorStatus.REQUESTED),
+            ):
+                for user in users:
+                    session.add(Collaborator(customer_id=customer.id, user_id=user.id, status=status))
+    if deleted:
+        delete_customer(actor, customer.id)
+    return customer
 
 
 def follow_up_form(**overrides):

@@ -1,4 +1,5 @@
-"""Helpers for the recognition tests: local times, customers, and looking at the points."""
+"""Helpers for the recognition tests: local times, awards, and looking at the points.
+Customers are made with tests.ledger_helpers.make_customer, through the ledger's services."""
 
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -6,9 +7,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from salesdesk import clock
-from salesdesk.database import write_transaction
 from salesdesk.extensions import db
-from salesdesk.ledger.models import Collaborator, Customer
 from salesdesk.recognition import services, summaries
 from salesdesk.recognition.models import PointEntry
 
@@ -18,23 +17,6 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 def local(year, month, day, hour=10, minute=0, zone=SHANGHAI):
     """An aware moment in a local time zone (Asia/Shanghai unless given)."""
     return datetime(year, month, day, hour, minute, tzinfo=zone)
-
-
-def make_customer(name="苏州恒达精密机械有限公司", owner=None, collaborators=(), requested=(), deleted=False):
-    with write_transaction() as session:
-        customer = Customer(
-            name=name,
-            owner_id=owner.id if owner else None,
-            team_id=owner.team_id if owner else None,
-            deleted_at=clock.now() if deleted else None,
-        )
-        session.add(customer)
-        session.flush()
-        for user in collaborators:
-            session.add(Collaborator(customer_id=customer.id, user_id=user.id, status="active"))
-        for user in requested:
-            session.add(Collaborator(customer_id=customer.id, user_id=user.id, status="requested"))
-    return customer
 
 
 def article(number, author):

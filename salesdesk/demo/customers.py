@@ -10,7 +10,7 @@ from rapidfuzz import fuzz, process
 
 from ..ledger import keys, search
 from ..ledger.models import Stage
-from ..ledger.services import ContactInput, CustomerInput
+from ..ledger.validation import ContactInput, CustomerInput
 from .words import (
     AWKWARD_BRANDS,
     BRANDS,

@@ -14,9 +14,12 @@ from .. import clock, settings
 from ..auth.models import User
 from ..database import write_transaction
 from ..extensions import db
-from ..ledger import services
+from ..ledger.collaborators import add_collaborator, answer_collaboration, request_collaboration
+from ..ledger.customers import change_stage, create_customer
+from ..ledger.duplicates import DuplicateFound
+from ..ledger.followups import log_follow_up
 from ..ledger.models import Customer
-from ..ledger.services import DuplicateFound
+from ..ledger.ownership import record_owner_change
 from . import scenario
 from .company import DOMAIN, email
 from .stories import Staff
@@ -96,7 +99,7 @@ def _apply(story, kind, args):
     if kind == "create":
         actor, owner = args
         try:
-            customer = services.create_customer(actor, story.data, owner_id=owner.id if owner else None)
+            customer = create_customer(actor, story.data, owner_id=owner.id if owner else None)
         except DuplicateFound:
             # Someone already has this customer (a ledger that was not empty): leave it out.
             story.failed = True
@@ -106,7 +109,7 @@ def _apply(story, kind, args):
     customer_id = story.customer_id
     if kind == "follow_up":
         author, channel, content, next_step, next_on = args
-        services.log_follow_up(
+        log_follow_up(
             author,
             customer_id,
             channel=channel,
@@ -117,18 +120,18 @@ def _apply(story, kind, args):
     elif kind == "stage":
         actor, stage = args
         version = db.session.get(Customer, customer_id).version
-        services.change_stage(actor, customer_id, stage, version)
+        change_stage(actor, customer_id, stage, version)
     elif kind == "owner":
         new_owner, reason, actor, note = args
         with write_transaction():
             customer = db.session.get(Customer, customer_id)
-            services.record_owner_change(customer, new_owner, reason, actor, note=note)
+            record_owner_change(customer, new_owner, reason, actor, note=note)
     elif kind == "add":
         actor, user = args
-        services.add_collaborator(actor, customer_id, user.id)
+        add_collaborator(actor, customer_id, user.id)
     elif kind == "request":
         user, message = args
-        services.request_collaboration(user, customer_id, message)
+        request_collaboration(user, customer_id, message)
     elif kind == "answer":
         actor, user, approve = args
-        services.answer_collaboration(actor, customer_id, user.id, approve)
+        answer_collaboration(actor, customer_id, user.id, approve)

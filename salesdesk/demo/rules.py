@@ -13,7 +13,7 @@ from .. import clock, settings
 from ..auth.models import User
 from ..errors import DomainError
 from ..extensions import db
-from ..ledger import services as ledger_services
+from ..ledger import collaborators, duplicates
 from ..ledger.models import Customer, Stage
 from ..rules import services
 from ..rules.models import CollisionReport
@@ -84,11 +84,11 @@ def _blocked_duplicate(rep, rng):
             select(Customer).where(Customer.deleted_at.is_(None), Customer.name_key.is_not(None)).limit(200)
         ).all()
     )
-    report = ledger_services.check_duplicates(
+    report = duplicates.check_duplicates(
         name_key=existing.name_key, credit_code=None, phone_keys=[], email_keys=[], with_similar=False
     )
     if report.blocking:
-        ledger_services.record_blocked_duplicate(rep, report)
+        duplicates.record_blocked_duplicate(rep, report)
 
 
 def _owned_by(owner):
@@ -110,4 +110,4 @@ def _request_collaboration(requester, owner):
     customers = _owned_by(owner)
     if customers:
         with suppress(DomainError):
-            ledger_services.request_collaboration(requester, customers[0].id, COLLABORATION_MESSAGE)
+            collaborators.request_collaboration(requester, customers[0].id, COLLABORATION_MESSAGE)

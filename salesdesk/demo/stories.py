@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from ..auth.models import User
 from ..ledger.models import Customer, Stage
-from ..ledger.services import CustomerInput
+from ..ledger.validation import CustomerInput
 from .customers import CustomerMaker, pick
 from .words import LEAD_NOTES, NOTES, PERSON_NOTES, RELEASE_NOTES, SYSTEMS, Sector
 from .workdays import day_off, holiday

@@ -35,12 +35,10 @@ def details_visible_clause(user):
     if user.role in (Role.ADMIN, Role.SUPPORT):
         return true()
     # A collaboration is with an owner: a pool customer stays masked to its old collaborators.
-    collaborating = and_(Customer.owner_id.is_not(None), Customer.id.in_(_active_collaborator_ids(user)))
+    collaborating = and_(~Customer.in_pool, Customer.id.in_(_active_collaborator_ids(user)))
     mine = or_(Customer.owner_id == user.id, collaborating)
     if user.role == Role.MANAGER and user.team_id is not None:
-        return or_(
-            mine, and_(Customer.owner_id.is_not(None), Customer.owner_id.in_(_team_member_ids(user.team_id)))
-        )
+        return or_(mine, and_(~Customer.in_pool, Customer.owner_id.in_(_team_member_ids(user.team_id))))
     return mine
 
 
@@ -85,12 +83,12 @@ def can_edit(user, customer):
     assign pool customers instead)."""
     if user.role == Role.ADMIN:
         return True
-    return customer.owner_id is not None and (customer.owner_id == user.id or manages_owner(user, customer))
+    return not customer.in_pool and (customer.owner_id == user.id or manages_owner(user, customer))
 
 
 def can_log_follow_up(user, customer):
     """The owner, active collaborators (support included), the owner's manager, admins."""
-    return can_edit(user, customer) or (customer.owner_id is not None and is_collaborator(user, customer))
+    return can_edit(user, customer) or (not customer.in_pool and is_collaborator(user, customer))
 
 
 def can_choose_owner(user):
@@ -105,7 +103,7 @@ def can_delete(user, customer):
 
 
 def can_manage_collaborators(user, customer):
-    return customer.owner_id is not None and (
+    return not customer.in_pool and (
         customer.owner_id == user.id or manages_owner(user, customer) or user.role == Role.ADMIN
     )
 

@@ -13,9 +13,23 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import HiddenInput
 
 from ..forms import Form, SubmittedOnceForm, choices
+from .collaborators import MAX_MESSAGE
+from .followups import MAX_CONTENT, MAX_NEXT_STEP
 from .keys import PROVINCES
 from .models import CHANNEL_LABELS, GRADES, KIND_LABELS, SOURCE_LABELS, STAGE_LABELS
-from .services import ContactInput, CustomerInput
+from .validation import (
+    MAX_CITY,
+    MAX_CONTACT_NAME,
+    MAX_EMAIL,
+    MAX_INDUSTRY,
+    MAX_NAME,
+    MAX_NOTES,
+    MAX_PHONE,
+    MAX_TITLE,
+    MAX_WECHAT,
+    ContactInput,
+    CustomerInput,
+)
 
 INDUSTRIES = (
     "制造业",
@@ -40,18 +54,20 @@ INDUSTRIES = (
 
 
 class CustomerFieldsForm(Form):
+    # The limits are validation's; the code, amount and tags are capped here only as
+    # typed text, before validation parses them (18 characters, the amount's range, MAX_TAGS).
     kind = SelectField(_l("Type"), choices=choices(KIND_LABELS.items()), default="company")
-    name = StringField(_l("Customer name"), validators=[DataRequired(), Length(max=200)])
+    name = StringField(_l("Customer name"), validators=[DataRequired(), Length(max=MAX_NAME)])
     credit_code = StringField(
         _l("Unified social credit code"),
         validators=[Optional(), Length(max=30)],
         description=_l("18 characters, optional. Checked against its check character."),
     )
-    industry = StringField(_l("Industry"), validators=[Length(max=50)])
+    industry = StringField(_l("Industry"), validators=[Length(max=MAX_INDUSTRY)])
     province = SelectField(
         _l("Province"), choices=choices([("", "—")] + [(p, p) for p in PROVINCES]), default=""
     )
-    city = StringField(_l("City"), validators=[Length(max=30)])
+    city = StringField(_l("City"), validators=[Length(max=MAX_CITY)])
     source = SelectField(_l("Source"), choices=choices(SOURCE_LABELS.items()), default="other")
     grade = SelectField(_l("Grade"), choices=choices((g, g) for g in GRADES), default="C")
     stage = SelectField(
@@ -65,7 +81,7 @@ class CustomerFieldsForm(Form):
     )
     tags = StringField(_l("Tags"), validators=[Length(max=400)], description=_l("Separate tags with commas."))
     next_follow_up_on = DateField(_l("Next follow-up"), validators=[Optional()])
-    notes = TextAreaField(_l("Notes"), validators=[Length(max=5000)])
+    notes = TextAreaField(_l("Notes"), validators=[Length(max=MAX_NOTES)])
     confirm_similar = BooleanField(_l("I checked the similar customers: this is a different one"))
 
     def customer_input(self, contacts=()):
@@ -89,14 +105,18 @@ class CustomerFieldsForm(Form):
 
 class NewCustomerForm(CustomerFieldsForm):
     owner_id = SelectField(_l("Owner"), default="auto")
-    contact_name = StringField(_l("Contact name"), validators=[Length(max=50)])
-    contact_title = StringField(_l("Job title"), validators=[Length(max=50)])
-    contact_phone = StringField(_l("Phone"), validators=[Length(max=40)], render_kw={"inputmode": "tel"})
-    contact_phone2 = StringField(
-        _l("Second phone"), validators=[Length(max=40)], render_kw={"inputmode": "tel"}
+    contact_name = StringField(_l("Contact name"), validators=[Length(max=MAX_CONTACT_NAME)])
+    contact_title = StringField(_l("Job title"), validators=[Length(max=MAX_TITLE)])
+    contact_phone = StringField(
+        _l("Phone"), validators=[Length(max=MAX_PHONE)], render_kw={"inputmode": "tel"}
     )
-    contact_email = StringField(_l("E-mail"), validators=[Length(max=254)], render_kw={"inputmode": "email"})
-    contact_wechat = StringField(_l("WeChat ID"), validators=[Length(max=64)])
+    contact_phone2 = StringField(
+        _l("Second phone"), validators=[Length(max=MAX_PHONE)], render_kw={"inputmode": "tel"}
+    )
+    contact_email = StringField(
+        _l("E-mail"), validators=[Length(max=MAX_EMAIL)], render_kw={"inputmode": "email"}
+    )
+    contact_wechat = StringField(_l("WeChat ID"), validators=[Length(max=MAX_WECHAT)])
 
     def contact_input(self):
         if not any(
@@ -133,22 +153,24 @@ class QuickFollowUpForm(SubmittedOnceForm):
     """The workbench's one-click follow-up shows only these: it happened now, with no next step."""
 
     channel = SelectField(_l("Channel"), choices=choices(CHANNEL_LABELS.items()), default="phone")
-    content = TextAreaField(_l("What happened"), validators=[DataRequired(), Length(max=5000)])
+    content = TextAreaField(_l("What happened"), validators=[DataRequired(), Length(max=MAX_CONTENT)])
     next_follow_up_on = DateField(_l("Next follow-up"), validators=[Optional()])
 
 
 class FollowUpForm(QuickFollowUpForm):
     occurred_at = DateTimeLocalField(_l("When"), validators=[Optional()], format="%Y-%m-%dT%H:%M")
-    next_step = StringField(_l("Next step"), validators=[Length(max=500)])
+    next_step = StringField(_l("Next step"), validators=[Length(max=MAX_NEXT_STEP)])
 
 
 class ContactForm(Form):
-    name = StringField(_l("Contact name"), validators=[DataRequired(), Length(max=50)])
-    title = StringField(_l("Job title"), validators=[Length(max=50)])
-    phone = StringField(_l("Phone"), validators=[Length(max=40)], render_kw={"inputmode": "tel"})
-    phone2 = StringField(_l("Second phone"), validators=[Length(max=40)], render_kw={"inputmode": "tel"})
-    email = StringField(_l("E-mail"), validators=[Length(max=254)], render_kw={"inputmode": "email"})
-    wechat = StringField(_l("WeChat ID"), validators=[Length(max=64)])
+    name = StringField(_l("Contact name"), validators=[DataRequired(), Length(max=MAX_CONTACT_NAME)])
+    title = StringField(_l("Job title"), validators=[Length(max=MAX_TITLE)])
+    phone = StringField(_l("Phone"), validators=[Length(max=MAX_PHONE)], render_kw={"inputmode": "tel"})
+    phone2 = StringField(
+        _l("Second phone"), validators=[Length(max=MAX_PHONE)], render_kw={"inputmode": "tel"}
+    )
+    email = StringField(_l("E-mail"), validators=[Length(max=MAX_EMAIL)], render_kw={"inputmode": "email"})
+    wechat = StringField(_l("WeChat ID"), validators=[Length(max=MAX_WECHAT)])
 
     def contact_input(self):
         return ContactInput(
@@ -169,7 +191,7 @@ class CollaboratorForm(Form):
 
 
 class CollaborationRequestForm(Form):
-    message = StringField(_l("Why you want to join"), validators=[Length(max=500)])
+    message = StringField(_l("Why you want to join"), validators=[Length(max=MAX_MESSAGE)])
 
 
 class UploadForm(Form):

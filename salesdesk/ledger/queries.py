@@ -10,6 +10,7 @@ from sqlalchemy import case, func, select, union
 from sqlalchemy.orm import defer, joinedload, selectinload
 
 from .. import clock, settings
+from ..database import is_id
 from ..extensions import db
 from . import access, search
 from .models import GRADES, SOURCE_LABELS, Contact, Customer, CustomerTag, Stage
@@ -55,7 +56,7 @@ def _int(value):
         number = int(value)
     except (TypeError, ValueError):
         return None
-    return number if 0 < number < 2**31 else None
+    return number if is_id(number) else None
 
 
 @dataclass
@@ -173,7 +174,7 @@ def conditions(user, filters):
     if filters.owner == "me":
         where.append(Customer.owner_id == user.id)
     elif filters.owner == "pool":
-        where.append(Customer.owner_id.is_(None))
+        where.append(Customer.in_pool)
     elif filters.owner:
         where.append(Customer.owner_id == int(filters.owner))
     if filters.team:

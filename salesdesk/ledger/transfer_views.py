@@ -9,7 +9,7 @@ from .. import clock
 from ..errors import DomainError
 from ..extensions import db
 from ..web import form_status, is_htmx, render, see_other
-from . import bp, exporter, importer, queries, spreadsheet
+from . import bp, exporter, import_rows, importer, queries, spreadsheet
 from .forms import UploadForm
 from .models import ImportRow
 
@@ -34,7 +34,7 @@ def import_upload():
             return see_other(url_for(step, job_id=job.id))
     # Too large (413) and a full disk (503) say more than "invalid input" (422).
     status = refused.status if isinstance(refused, spreadsheet.ImportError_) else form_status(form)
-    response = render("ledger/import_upload.html", form=form, fields=importer.FIELDS, status=status)
+    response = render("ledger/import_upload.html", form=form, fields=import_rows.FIELDS, status=status)
     if status == 503:
         response.headers["Retry-After"] = "60"
     return response
@@ -48,7 +48,7 @@ def import_mapping(job_id):
     error = None
     if request.method == "POST":
         mapping = {}
-        for field in importer.FIELDS:
+        for field in import_rows.FIELDS:
             value = request.form.get(f"map-{field}", "")
             if value.isdecimal():
                 mapping[field] = int(value)
@@ -62,8 +62,8 @@ def import_mapping(job_id):
     return render(
         "ledger/import_mapping.html",
         job=job,
-        fields=importer.FIELDS,
-        required=importer.REQUIRED,
+        fields=import_rows.FIELDS,
+        required=import_rows.REQUIRED,
         samples=job.samples or [],
         error=error,
         status=422 if error else 200,
@@ -81,7 +81,7 @@ def import_job(job_id):
     if job.status == "previewed":
         page_number = max(1, min(request.args.get("page", 1, type=int), 10_000))
         query = select(ImportRow).where(ImportRow.job_id == job.id)
-        if status_filter in importer.STATUS_LABELS:
+        if status_filter in import_rows.STATUS_LABELS:
             query = query.where(ImportRow.status == status_filter)
         total = db.session.scalar(select(func.count()).select_from(query.subquery()))
         rows = db.session.scalars(
@@ -97,7 +97,7 @@ def import_job(job_id):
         rows=rows,
         page=page,
         status_filter=status_filter,
-        labels=importer.STATUS_LABELS,
+        labels=import_rows.STATUS_LABELS,
         stale=importer.is_stale(job),
     )
 

@@ -12,7 +12,8 @@ from ..extensions import db
 from ..forms import choices
 from ..recognition import access as recognition
 from ..web import add_form_error, form_status, is_htmx, render, see_other
-from . import access, bp, queries, services
+from . import access, bp, collaborators, contacts, customers, duplicates, followups, keys, queries
+from .duplicates import DuplicateFound
 from .forms import (
     INDUSTRIES,
     CollaborationRequestForm,
@@ -24,8 +25,11 @@ from .forms import (
     NewCustomerForm,
     StageForm,
 )
+from .locking import StaleEdit
 from .models import GRADES, SOURCE_LABELS, STAGE_LABELS, Customer
-from .services import DuplicateFound, StaleEdit
+from .ownership import AUTO, owner_choices
+from .timeline import timeline
+from .trash import delete_customer, restore_customer
 
 
 def list_context(filters, **extra):
@@ -40,7 +44,7 @@ def list_context(filters, **extra):
         "sources": SOURCE_LABELS,
         "owners": sellers(),
         "teams": teams,
-        "provinces": services.keys.PROVINCES,
+        "provinces": keys.PROVINCES,
         "page_sizes": queries.PAGE_SIZES,
         "today": clock.today(current_user.timezone),
         "now": clock.now(),
@@ -62,9 +66,9 @@ def _new_form():
     if not access.can_choose_owner(current_user):
         del form.owner_id  # not on their page: a missing owner is not an empty choice
         return form
-    owners = services.owner_choices(current_user)
+    owners = owner_choices(current_user)
     form.owner_id.choices = choices(
-        [(services.AUTO, _("By the team's assignment rule")), ("pool", _("Public pool"))]
+        [(AUTO, _("By the team's assignment rule")), ("pool", _("Public pool"))]
         + [(str(user.id), user.display_name) for user in owners]
     )
     return form
@@ -75,7 +79,7 @@ def _chosen_owner(form):
     if not access.can_choose_owner(current_user):
         return None
     value = form.owner_id.data or ""
-    return services.AUTO if value == services.AUTO else (int(value) if value.isdigit() else None)
+    return AUTO if value == AUTO else (int(value) if value.isdigit() else None)
 
 
 @bp.route("/customers/new", methods=["GET", "POST"])
@@ -84,7 +88,7 @@ def new():
     report = None
     if form.validate_on_submit():
         try:
-            customer = services.create_customer(
+            customer = customers.create_customer(
                 current_user,
                 form.customer_input(form.contact_input()),
                 owner_id=_chosen_owner(form),
@@ -93,7 +97,7 @@ def new():
         except DuplicateFound as duplicate:
             report = duplicate.report
             if duplicate.blocking:
-                services.record_blocked_duplicate(current_user, report)
+                duplicates.record_blocked_duplicate(current_user, report)
             form.form_errors.append(duplicate.message)
         except DomainError as error:
             add_form_error(form, error)
@@ -115,7 +119,7 @@ def new():
 def check_duplicates():
     """The live duplicate check while typing (htmx): what the form would refuse or warn about."""
     form = NewCustomerForm()
-    report = services.duplicates_while_typing(form.customer_input(form.contact_input()))
+    report = duplicates.duplicates_while_typing(form.customer_input(form.contact_input()))
     return render("ledger/_duplicates.html", report=report, live=True)
 
 
@@ -134,22 +138,35 @@ def _customer_context(customer, **forms):
         "can_manage_collaborators": access.can_manage_collaborators(current_user, customer),
         "may_award_owner": customer.owner is not None
         and recognition.may_award_to(current_user, customer.owner),
-        "collaborators": services.collaborators_of(customer),
-        "timeline": services.timeline(customer) if visible else [],
+        "collaborators": collaborators.collaborators_of(customer),
+        "timeline": timeline(customer) if visible else [],
         "stage_form": forms.get("stage_form") or _stage_form(customer),
         "follow_up_form": forms.get("follow_up_form") or FollowUpForm(formdata=None),
-        "request_form": CollaborationRequestForm(formdata=None),
+        "request_form": forms.get("request_form") or CollaborationRequestForm(formdata=None),
         "today": clock.today(current_user.timezone),
         "stages": STAGE_LABELS,
     }
     if context["can_manage_collaborators"]:
-        form = CollaboratorForm(formdata=None)
-        form.user_id.choices = choices(
-            (user.id, f"{user.display_name} · {user.team.name if user.team else user.role_label}")
-            for user in services.collaborator_candidates(customer)
+        context["collaborator_form"] = forms.get("collaborator_form") or _collaborator_form(
+            customer, formdata=None
         )
-        context["collaborator_form"] = form
     return context
+
+
+def _collaborator_form(customer, **kwargs):
+    form = CollaboratorForm(**kwargs)
+    form.user_id.choices = choices(
+        (user.id, f"{user.display_name} · {user.team.name if user.team else user.role_label}")
+        for user in collaborators.collaborator_candidates(customer)
+    )
+    return form
+
+
+def _refused_inline_form(customer_id, **forms):
+    """The customer page again, with the inline form that was refused showing its errors
+    and what was typed (422): without JavaScript there is nothing else to go back to."""
+    customer = access.get_customer_for(current_user, customer_id)
+    return render("ledger/show.html", status=422, **_customer_context(customer, **forms))
 
 
 def _stage_form(customer):
@@ -175,7 +192,7 @@ def edit(customer_id):
     stale = False
     if form.validate_on_submit():
         try:
-            services.update_customer(
+            customers.update_customer(
                 current_user,
                 customer.id,
                 form.version.data,
@@ -224,15 +241,19 @@ def _typed_values(form):
 
 @bp.route("/customers/<int:customer_id>/stage", methods=["POST"])
 def change_stage(customer_id):
+    customer = access.get_customer_for(current_user, customer_id, "edit")
     form = StageForm()
-    if not form.validate_on_submit():
-        abort(400)
-    try:
-        customer = services.change_stage(current_user, customer_id, form.stage.data, form.version.data)
-    except StaleEdit:
-        flash(_("Someone else changed this customer in the meantime; check the stage again."), "error")
-    else:
-        flash(_("Stage is now %(stage)s.", stage=customer.stage_label), "success")
+    if form.validate_on_submit():
+        try:
+            customer = customers.change_stage(current_user, customer.id, form.stage.data, form.version.data)
+        except StaleEdit:
+            flash(_("Someone else changed this customer in the meantime; check the stage again."), "error")
+        except DomainError as error:
+            add_form_error(form, error)
+        else:
+            flash(_("Stage is now %(stage)s.", stage=customer.stage_label), "success")
+    if form.errors:
+        return _refused_inline_form(customer_id, stage_form=form)
     return see_other(url_for("ledger.show", customer_id=customer_id))
 
 
@@ -243,7 +264,7 @@ def log_follow_up(customer_id):
     if form.validate_on_submit():
         try:
             with submissions.once(form.submission_token.data, current_user):
-                services.log_follow_up(
+                followups.log_follow_up(
                     current_user,
                     customer.id,
                     channel=form.channel.data,
@@ -293,7 +314,7 @@ def new_contact(customer_id):
     form = ContactForm()
     if form.validate_on_submit():
         try:
-            services.add_contact(current_user, customer.id, form.contact_input())
+            contacts.add_contact(current_user, customer.id, form.contact_input())
         except DuplicateFound as duplicate:
             form.form_errors.append(
                 _(
@@ -321,7 +342,7 @@ def edit_contact(customer_id, contact_id):
     stale = False
     if form.validate_on_submit():
         try:
-            services.update_contact(
+            contacts.update_contact(
                 current_user, customer.id, contact.id, form.version.data, form.contact_input()
             )
         except StaleEdit as error:
@@ -362,7 +383,7 @@ def _contact_field_error(error):
 
 @bp.route("/customers/<int:customer_id>/contacts/<int:contact_id>/delete", methods=["POST"])
 def delete_contact(customer_id, contact_id):
-    services.delete_contact(current_user, customer_id, contact_id)
+    contacts.delete_contact(current_user, customer_id, contact_id)
     flash(_("Contact deleted."), "success")
     return see_other(url_for("ledger.show", customer_id=customer_id))
 
@@ -373,25 +394,31 @@ def delete_contact(customer_id, contact_id):
 @bp.route("/customers/<int:customer_id>/collaborators", methods=["POST"])
 def add_collaborator(customer_id):
     customer = access.get_customer_for(current_user, customer_id, "collaborators")
-    form = CollaboratorForm()
-    form.user_id.choices = choices(
-        (user.id, user.display_name) for user in services.collaborator_candidates(customer)
-    )
-    if not form.validate_on_submit():
-        raise DomainError(_("Choose a colleague from the list."))
-    services.add_collaborator(current_user, customer.id, form.user_id.data)
-    flash(_("Collaborator added."), "success")
-    return see_other(url_for("ledger.show", customer_id=customer.id) + "#collaborators")
+    form = _collaborator_form(customer)
+    if form.validate_on_submit():
+        try:
+            collaborators.add_collaborator(current_user, customer.id, form.user_id.data)
+        except DomainError as error:
+            add_form_error(form, error)
+        else:
+            flash(_("Collaborator added."), "success")
+            return see_other(url_for("ledger.show", customer_id=customer.id) + "#collaborators")
+    return _refused_inline_form(customer.id, collaborator_form=form)
 
 
 @bp.route("/customers/<int:customer_id>/collaborators/request", methods=["POST"])
 def request_collaboration(customer_id):
+    customer = access.get_customer_for(current_user, customer_id)
     form = CollaborationRequestForm()
-    if not form.validate_on_submit():
-        raise DomainError(_("The message is too long."))
-    services.request_collaboration(current_user, customer_id, form.message.data or "")
-    flash(_("Your request was sent to the owner."), "success")
-    return see_other(url_for("ledger.show", customer_id=customer_id))
+    if form.validate_on_submit():
+        try:
+            collaborators.request_collaboration(current_user, customer.id, form.message.data or "")
+        except DomainError as error:
+            add_form_error(form, error)
+        else:
+            flash(_("Your request was sent to the owner."), "success")
+            return see_other(url_for("ledger.show", customer_id=customer.id))
+    return _refused_inline_form(customer.id, request_form=form)
 
 
 @bp.route(
@@ -399,14 +426,14 @@ def request_collaboration(customer_id):
     methods=["POST"],
 )
 def answer_collaboration(customer_id, user_id, answer):
-    services.answer_collaboration(current_user, customer_id, user_id, approve=answer == "approve")
+    collaborators.answer_collaboration(current_user, customer_id, user_id, approve=answer == "approve")
     flash(_("Request accepted.") if answer == "approve" else _("Request declined."), "success")
     return see_other(url_for("ledger.show", customer_id=customer_id) + "#collaborators")
 
 
 @bp.route("/customers/<int:customer_id>/collaborators/<int:user_id>/remove", methods=["POST"])
 def remove_collaborator(customer_id, user_id):
-    services.remove_collaborator(current_user, customer_id, user_id)
+    collaborators.remove_collaborator(current_user, customer_id, user_id)
     flash(_("Collaborator removed."), "success")
     return see_other(url_for("ledger.show", customer_id=customer_id) + "#collaborators")
 
@@ -416,7 +443,7 @@ def remove_collaborator(customer_id, user_id):
 
 @bp.route("/customers/<int:customer_id>/delete", methods=["POST"])
 def delete(customer_id):
-    customer = services.delete_customer(current_user, customer_id)
+    customer = delete_customer(current_user, customer_id)
     flash(
         _("%(name)s was moved to the trash. An administrator can restore it.", name=customer.name), "success"
     )
@@ -439,6 +466,6 @@ def trash():
 @bp.route("/customers/<int:customer_id>/restore", methods=["POST"])
 @roles_required(Role.ADMIN)
 def restore(customer_id):
-    customer = services.restore_customer(current_user, customer_id)
+    customer = restore_customer(current_user, customer_id)
     flash(_("%(name)s is back in the ledger.", name=customer.name), "success")
     return see_other(url_for("ledger.show", customer_id=customer.id))

@@ -28,7 +28,7 @@ from ..ledger.models import (
     OwnershipChange,
     Stage,
 )
-from ..ledger.services import record_owner_change
+from ..ledger.ownership import record_owner_change
 from ..notifications import Notification, notify, register_kinds, with_dates
 from ..settings import RuleSettings
 from . import access

@@ -12,7 +12,7 @@ from ..forms import choices
 from ..ledger import access as ledger_access
 from ..ledger import queries
 from ..ledger.models import GRADES, OWNERSHIP_REASONS
-from ..ledger.services import owner_choices
+from ..ledger.ownership import owner_choices
 from ..ledger.views import list_context
 from ..web import add_form_error, form_status, is_htmx, render, safe_next_url, see_other
 from . import access, bp, services

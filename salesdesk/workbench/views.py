@@ -5,8 +5,7 @@ from flask_login import current_user
 from .. import clock, notifications, submissions
 from ..auth import services as accounts
 from ..errors import DomainError
-from ..ledger import access
-from ..ledger import services as ledger
+from ..ledger import access, followups
 from ..ledger.forms import QuickFollowUpForm
 from ..paging import page_number
 from ..rules import access as rules_access
@@ -52,7 +51,7 @@ def log_follow_up(customer_id):
     if form.validate_on_submit():
         try:
             with submissions.once(form.submission_token.data, current_user):
-                ledger.log_follow_up(
+                followups.log_follow_up(
                     current_user,
                     customer_id,
                     channel=form.channel.data,

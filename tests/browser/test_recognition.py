@@ -4,11 +4,11 @@ feed and on the leaderboard, and switches the period with htmx."""
 from playwright.sync_api import expect
 
 from tests.helpers import browser_login
-from tests.recognition_helpers import make_customer
+from tests.ledger_helpers import make_customer
 
 
 def test_a_manager_awards_points_and_the_recipient_sees_them(page, world):
-    customer = make_customer(name="宁波港通物流股份有限公司", owner=world.rep_a, collaborators=[world.rep_a2])
+    customer = make_customer(world.rep_a, "宁波港通物流股份有限公司", collaborators=[world.rep_a2])
 
     browser_login(page, "manager.a@test.example")
     # What the customer page's "award points" button links to.

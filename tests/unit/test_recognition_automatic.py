@@ -14,12 +14,12 @@ from salesdesk.notifications import Notification
 from salesdesk.recognition import services
 from salesdesk.recognition.models import PointEntry, RecognitionSettings
 from tests.helpers import make_user
+from tests.ledger_helpers import make_customer
 from tests.recognition_helpers import (
     article,
     assert_summaries_exact,
     entry_count,
     local,
-    make_customer,
     points_of,
 )
 
@@ -118,7 +118,7 @@ def test_no_points_for_a_deactivated_author_or_an_article_without_author(world):
 
 def test_active_collaborators_of_a_won_customer_get_ten_points_once(world):
     customer = make_customer(
-        owner=world.rep_a, collaborators=[world.rep_a2, world.support_a], requested=[world.rep_b]
+        world.rep_a, collaborators=[world.rep_a2, world.support_a], requested=[world.rep_b]
     )
     won(customer, world.rep_a)
     won(customer, world.rep_a)  # sent again (reopened and won again): still once
@@ -137,7 +137,7 @@ def test_active_collaborators_of_a_won_customer_get_ten_points_once(world):
 def test_colleagues_added_after_the_win_get_nothing_when_it_is_won_again(world):
     """Found by the hardening probe: an owner added a colleague to a won customer, moved
     it back to 商务谈判 and to 赢单 again, and the colleague got 10 points each time."""
-    customer = make_customer(owner=world.rep_a, collaborators=[world.rep_a2])
+    customer = make_customer(world.rep_a, collaborators=[world.rep_a2])
     won(customer, world.rep_a)
     newcomer = make_user("newcomer@test.example", "rep", world.team_a, "新同事")
     with write_transaction() as session:
@@ -147,7 +147,7 @@ def test_colleagues_added_after_the_win_get_nothing_when_it_is_won_again(world):
 
 
 def test_won_points_follow_the_settings(world):
-    customer = make_customer(owner=world.rep_a, collaborators=[world.rep_a2])
+    customer = make_customer(world.rep_a, collaborators=[world.rep_a2])
     change_settings(world.admin, won_enabled=False)
     won(customer)
     assert entry_count() == 0
@@ -157,7 +157,7 @@ def test_won_points_follow_the_settings(world):
 
 
 def test_deactivated_collaborators_get_nothing(world):
-    customer = make_customer(owner=world.rep_a, collaborators=[world.rep_a2, world.support_a])
+    customer = make_customer(world.rep_a, collaborators=[world.rep_a2, world.support_a])
     accounts.deactivate_user(world.rep_a2, actor=world.admin)
     won(customer)
     assert points_of(world.rep_a2) == 0 and points_of(world.support_a) == 10
@@ -166,7 +166,7 @@ def test_deactivated_collaborators_get_nothing(world):
 def test_points_roll_back_with_the_change_that_caused_them(world):
     """Receivers write in the sender's transaction: a won customer whose save fails
     leaves no points behind."""
-    customer = make_customer(owner=world.rep_a, collaborators=[world.rep_a2])
+    customer = make_customer(world.rep_a, collaborators=[world.rep_a2])
     with pytest.raises(RuntimeError), write_transaction():
         won(customer)
         vote(article(7, world.support_a), world.rep_a)
@@ -181,7 +181,7 @@ def test_points_roll_back_with_the_change_that_caused_them(world):
 
 
 def test_automatic_points_can_be_reversed_and_are_not_given_again(world):
-    customer = make_customer(owner=world.rep_a, collaborators=[world.rep_a2])
+    customer = make_customer(world.rep_a, collaborators=[world.rep_a2])
     won(customer)
     entry = db.session.scalars(select(PointEntry)).one()
     services.reverse_entry(world.admin, entry.id, reason="客户退单")

@@ -12,13 +12,13 @@ from salesdesk.extensions import db
 from salesdesk.notifications import Notification
 from salesdesk.recognition import services
 from salesdesk.recognition.models import Kind, PointEntry, RecognitionSettings
+from tests.ledger_helpers import make_customer
 from tests.recognition_helpers import (
     assert_summaries_exact,
     award,
     award_at,
     entry_count,
     local,
-    make_customer,
     order,
     points_of,
     thank,
@@ -147,11 +147,11 @@ def test_the_recipient_must_be_an_active_team_member(world):
 
 
 def test_an_award_links_a_customer_that_exists(world):
-    customer = make_customer(owner=world.rep_a)
+    customer = make_customer(world.rep_a)
     entry = award(world.manager_a, world.rep_a, customer_id=customer.id)
     assert entry.customer_id == customer.id
     refused(lambda: award(world.manager_a, world.rep_a, customer_id=999_999), "该客户不存在。", NotFound)
-    trashed = make_customer(name="已删除的客户", deleted=True)
+    trashed = make_customer(world.admin, "已删除的客户", pool=True, deleted=True)
     refused(lambda: award(world.manager_a, world.rep_a, customer_id=trashed.id), "该客户不存在。", NotFound)
     assert entry_count() == 1
 

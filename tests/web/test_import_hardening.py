@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from salesdesk import clock, disk
 from salesdesk.extensions import db
-from salesdesk.ledger import importer, services, spreadsheet
+from salesdesk.ledger import customers, importer, spreadsheet
 from salesdesk.ledger.models import Customer, ImportJob, ImportRow
 from tests.helpers import LiveClient
 from tests.web.test_ledger_import import (
@@ -382,7 +382,7 @@ def test_finding_10_a_dry_run_that_gets_enospc_names_the_disk(client_as, world, 
     def no_space(_prepared):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(services, "index_names", no_space)
+    monkeypatch.setattr(customers, "index_names", no_space)
     rep = client_as(world.rep_a)
     job_id = run_job(rep, upload(rep, csv_bytes(), "客户.csv"))
     job = db.session.get(ImportJob, job_id)
@@ -401,14 +401,14 @@ def test_finding_11_a_commit_longer_than_the_stale_limit_is_not_reported_interru
     frozen_clock(start)
     monkeypatch.setattr(importer, "HEARTBEAT_EVERY", timedelta(seconds=0.02))
     inserting, finish = threading.Event(), threading.Event()
-    original = services.insert_customers
+    original = customers.insert_customers
 
     def slow_insert(*args, **kwargs):
         original(*args, **kwargs)
         inserting.set()  # the commit's transaction is open and holds the write lock…
         assert finish.wait(30)  # …for longer than the stale limit
 
-    monkeypatch.setattr(services, "insert_customers", slow_insert)
+    monkeypatch.setattr(customers, "insert_customers", slow_insert)
     assert rep.post(f"/customers/import/{job_id}/commit").status_code == 303
     assert inserting.wait(30)
     frozen_clock(start + importer.STALE_AFTER + timedelta(minutes=3))

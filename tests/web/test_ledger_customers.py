@@ -124,9 +124,9 @@ class TestDuplicateCheck:
         customer = make_customer(
             world.rep_b, "深圳市腾飞科技有限公司", phone="+86 138 0013 8000", email="Wang@Tengfei.example"
         )
-        from salesdesk.ledger import services
+        from salesdesk.ledger import followups
 
-        services.log_follow_up(world.rep_b, customer.id, channel="phone", content="报价已发")
+        followups.log_follow_up(world.rep_b, customer.id, channel="phone", content="报价已发")
         return customer
 
     @pytest.mark.parametrize(
@@ -255,9 +255,9 @@ def customer(world):
         email="zhao@hengda.example",
         notes="关注交期",
     )
-    from salesdesk.ledger import services
+    from salesdesk.ledger import followups
 
-    services.log_follow_up(world.rep_a, customer.id, channel="visit", content="拜访赵总，确认需求")
+    followups.log_follow_up(world.rep_a, customer.id, channel="visit", content="拜访赵总，确认需求")
     return customer
 
 
@@ -531,10 +531,8 @@ def test_ask_to_join_then_owner_approves(client_as, world, customer):
         ).status_code
         == 303
     )
-    assert (
-        db.session.scalar(select(Notification.kind).where(Notification.user_id == world.rep_a.id))
-        == "collaboration.requested"
-    )
+    requested = db.session.scalar(select(Notification).where(Notification.user_id == world.rep_a.id))
+    assert (requested.kind, requested.link) == ("collaboration.requested", f"/customers/{customer.id}")
     owner_page = html_of(client_as(world.rep_a).get(f"/customers/{customer.id}"))
     assert "我有这家的人脉" in owner_page
     # Only the owner's side can answer.
@@ -558,7 +556,8 @@ def test_ask_to_join_then_owner_approves(client_as, world, customer):
 
 
 def test_declined_request_leaves_no_access(client_as, world, customer):
-    client_as(world.rep_b).post(f"/customers/{customer.id}/collaborators/request")
+    client_as(world.rep_b).post(f"/customers/{customer.id}/collaborators/request", data={"message": ""})
+    assert count(Collaborator) == 1
     client_as(world.rep_a).post(f"/customers/{customer.id}/collaborators/{world.rep_b.id}/decline")
     assert count(Collaborator) == 0
     assert "138****5678" in html_of(client_as(world.rep_b).get(f"/customers/{customer.id}"))
@@ -566,18 +565,78 @@ def test_declined_request_leaves_no_access(client_as, world, customer):
 
 def test_collaborator_refusals(client_as, world, customer):
     rep = client_as(world.rep_a)
-    assert rep.post(f"/customers/{customer.id}/collaborators/request").status_code == 400  # own customer
+    assert rep.post(f"/customers/{customer.id}/collaborators/request").status_code == 422  # no message field
+    own = rep.post(f"/customers/{customer.id}/collaborators/request", data={"message": "我也来"})
+    assert own.status_code == 422 and "你是该客户的负责人。" in html_of(own)  # own customer
     assert (
         rep.post(f"/customers/{customer.id}/collaborators", data={"user_id": world.rep_a.id}).status_code
-        == 400
+        == 422
     )
-    assert rep.post(f"/customers/{customer.id}/collaborators", data={"user_id": 999999}).status_code == 400
+    assert rep.post(f"/customers/{customer.id}/collaborators", data={"user_id": 999999}).status_code == 422
+    assert count(Collaborator) == 0
     assert (
         client_as(world.rep_b)
         .post(f"/customers/{customer.id}/collaborators", data={"user_id": world.rep_b.id})
         .status_code
         == 403
     )
+
+
+# ---- inline forms refused without JavaScript ------------------------------------------------------
+# The customer page's small forms post without htmx too: a refusal shows the page again
+# with the form's errors (422) and what was typed, not a bare error page.
+
+
+def refused_page(response):
+    assert response.status_code == 422
+    page = html_of(response)
+    assert "<html" in page  # the whole page, not an error page nor a fragment
+    return page
+
+
+def test_a_refused_request_to_join_keeps_the_message(client_as, world, customer):
+    rep2 = client_as(world.rep_a2)
+    page = refused_page(
+        rep2.post(f"/customers/{customer.id}/collaborators/request", data={"message": "长" * 501})
+    )
+    assert (
+        "字段长度不能超过 500 个字符。" in page and "长" * 501 in page and "苏州恒达精密机械有限公司" in page
+    )
+    pool = make_customer(world.manager_a, "宁波港通物流股份有限公司", pool=True)
+    page = refused_page(
+        rep2.post(f"/customers/{pool.id}/collaborators/request", data={"message": "我认识老板"})
+    )
+    assert "该客户在公海中，请直接领取。" in page and 'value="我认识老板"' in page
+    assert count(Collaborator) == 0
+
+
+def test_a_refused_collaborator_shows_the_form_again(client_as, world, customer):
+    rep = client_as(world.rep_a)
+    page = refused_page(rep.post(f"/customers/{customer.id}/collaborators", data={"user_id": world.admin.id}))
+    assert f'action="/customers/{customer.id}/collaborators"' in page and "不是有效的选择。" in page
+    assert f'<option value="{world.support_a.id}">' in page  # the choices are still there
+    assert count(Collaborator) == 0
+
+
+def test_a_refused_stage_change_shows_the_page_again(client_as, world, customer):
+    rep = client_as(world.rep_a)
+    page = refused_page(
+        rep.post(f"/customers/{customer.id}/stage", data={"stage": "bogus", "version": customer.version})
+    )
+    assert f'action="/customers/{customer.id}/stage"' in page and "不是有效的选择。" in page
+    assert customer.stage == "lead"
+    assert rep.post(f"/customers/{customer.id}/stage", data={"stage": "won"}).status_code == 422  # no version
+    assert client_as(world.rep_b).post(f"/customers/{customer.id}/stage").status_code == 403
+
+
+def test_a_refused_follow_up_keeps_what_was_typed(client_as, world, customer):
+    response = client_as(world.rep_a).post(
+        f"/customers/{customer.id}/follow-ups",
+        data=follow_up_form(content="电话确认了交期", occurred_at="2099-01-01T10:00", next_step="下周寄样品"),
+    )
+    page = refused_page(response)
+    assert "跟进时间不能晚于现在。" in page and "电话确认了交期" in page and 'value="下周寄样品"' in page
+    assert count(FollowUp) == 1
 
 
 # ---- trash ---------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
 from salesdesk.extensions import db
-from salesdesk.ledger import importer, services
+from salesdesk.ledger import customers, import_rows, importer
 from salesdesk.ledger.models import Contact, Customer, ImportJob, ImportRow, OwnershipChange
 from tests.ledger_helpers import make_customer
 
@@ -154,7 +154,9 @@ def test_preview_classifies_every_row(client_as, world, existing, data, filename
 
 
 def test_headers_are_recognised_in_chinese_and_english():
-    assert importer.guess_mapping(["公司名称", "联系人姓名", "手机号码", "E-mail", "所属行业", "负责人"]) == {
+    assert import_rows.guess_mapping(
+        ["公司名称", "联系人姓名", "手机号码", "E-mail", "所属行业", "负责人"]
+    ) == {
         "name": 0,
         "contact_name": 1,
         "phone": 2,
@@ -162,7 +164,7 @@ def test_headers_are_recognised_in_chinese_and_english():
         "industry": 4,
         "owner": 5,
     }
-    assert importer.guess_mapping(["Company Name", "Contact", "Mobile", "Email", "Owner", "Stage"]) == {
+    assert import_rows.guess_mapping(["Company Name", "Contact", "Mobile", "Email", "Owner", "Stage"]) == {
         "name": 0,
         "contact_name": 1,
         "phone": 2,
@@ -252,13 +254,13 @@ def test_finding_6_copies_that_look_the_same_are_found_and_names_imported_clean(
 def test_a_failure_mid_commit_writes_nothing(client_as, world, existing, monkeypatch):
     rep = client_as(world.rep_a)
     job_id = run_job(rep, upload(rep, csv_bytes(), "客户.csv"))
-    original = services.insert_customers
+    original = customers.insert_customers
 
     def insert_then_fail(*args, **kwargs):
         original(*args, **kwargs)  # rows are in the transaction…
         raise RuntimeError("disk full")  # …when it fails
 
-    monkeypatch.setattr(services, "insert_customers", insert_then_fail)
+    monkeypatch.setattr(customers, "insert_customers", insert_then_fail)
     rep.post(f"/customers/import/{job_id}/commit")
     importer.THREADS[job_id].join(30)
     db.session.rollback()

@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from salesdesk.ledger import queries, services
+from salesdesk.ledger import followups, queries
 from tests.ledger_helpers import make_customer
 
 
@@ -52,7 +52,7 @@ def ledger(world, frozen_clock):
         ),
         "pool": make_customer(world.manager_a, "公海贸易有限公司", phone="13600001111", pool=True, grade="D"),
     }
-    services.log_follow_up(world.rep_b, customers["yunqi"].id, channel="phone", content="电话沟通")
+    followups.log_follow_up(world.rep_b, customers["yunqi"].id, channel="phone", content="电话沟通")
     return customers
 
 

@@ -15,7 +15,7 @@ from salesdesk import notifications
 from salesdesk.auth.models import User
 from salesdesk.extensions import db
 from salesdesk.kb import services as kb
-from salesdesk.ledger import services as ledger
+from salesdesk.ledger import collaborators, followups
 from salesdesk.ledger.models import Customer
 from salesdesk.notifications import Notification, notify
 from salesdesk.rules import services as rules
@@ -55,8 +55,8 @@ def test_every_kind_the_features_create_reads_well_and_links_somewhere(world, cl
     rules.reclaim_due()  # reclaim.done (15 days without a follow-up)
     report = rules.file_collision(world.rep_a2, warned.id, "我先接触的")  # collision.filed
     rules.decide_collision(world.manager_a, report.id, "keep", "跟进记录更早")  # collision.decided
-    ledger.request_collaboration(world.rep_a2, pool.id, "我认识他们的老板")  # collaboration.requested
-    ledger.answer_collaboration(world.rep_a, pool.id, world.rep_a2.id, approve=True)  # .approved
+    collaborators.request_collaboration(world.rep_a2, pool.id, "我认识他们的老板")  # collaboration.requested
+    collaborators.answer_collaboration(world.rep_a, pool.id, world.rep_a2.id, approve=True)  # .approved
     award(world.manager_a, world.rep_a, points=20, reason="帮忙准备了报价方案")  # points.received
     thank(world.rep_a2, world.rep_a, points=2, reason="谢谢你的帮忙")  # points.thanked
     path = kb.create_path(name="新人第一周", actor=world.manager_a)
@@ -306,7 +306,7 @@ def test_a_due_follow_up_reminds_its_owner_once(world, due_customers, frozen_clo
 def test_a_new_follow_up_date_is_reminded_again(world, due_customers, frozen_clock):
     workbench.remind_due_follow_ups()
     customer = due_customers["today"]
-    ledger.log_follow_up(
+    followups.log_follow_up(
         world.rep_a,
         customer.id,
         channel="phone",

@@ -8,8 +8,7 @@ from sqlalchemy import select
 
 from salesdesk.extensions import db
 from salesdesk.kb.models import Proposal
-from salesdesk.ledger import importer
-from salesdesk.ledger import services as ledger
+from salesdesk.ledger import collaborators, import_rows
 from salesdesk.ledger.models import Collaborator, Customer, FollowUp
 from salesdesk.notifications import Notification
 from salesdesk.rules.models import CollisionReport, Extension
@@ -77,7 +76,7 @@ def test_a_manager_does_not_decide_a_report_about_their_own_customer(client_as, 
 
 def test_an_owner_deactivated_to_the_pool_leaves_no_collaborators_behind(client_as, world):
     customer = make_customer(world.rep_a, "杭州西湖茶业有限公司", phone="13811112222")
-    ledger.add_collaborator(world.rep_a, customer.id, world.rep_a2.id)
+    collaborators.add_collaborator(world.rep_a, customer.id, world.rep_a2.id)
     collaborator = client_as(world.rep_a2)
     assert "13811112222" in collaborator.get(f"/customers/{customer.id}").get_data(as_text=True)
     deactivated = client_as(world.admin).post(
@@ -107,10 +106,10 @@ def test_a_pool_customer_is_masked_to_a_collaborator_left_over_from_before(clien
 def test_a_rep_imports_customers_for_themselves_only(app, world):
     rows = [["客户名称", "负责人"], ["绍兴黄酒贸易有限公司", "李四"], ["嘉兴粽子食品有限公司", "张三"]]
     mapping = {"name": 0, "owner": 1}
-    verdicts = importer.classify(world.rep_a, rows, mapping)
+    verdicts = import_rows.classify(world.rep_a, rows, mapping)
     assert [verdict.status for verdict in verdicts] == ["invalid", "new"]
     assert "李四" in verdicts[0].message and verdicts[1].owner.id == world.rep_a.id
-    managed = importer.classify(world.manager_a, rows, mapping)
+    managed = import_rows.classify(world.manager_a, rows, mapping)
     assert [verdict.owner.id for verdict in managed] == [world.rep_a2.id, world.rep_a.id]
 
 

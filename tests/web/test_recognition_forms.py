@@ -6,12 +6,12 @@ from sqlalchemy import select
 
 from salesdesk.extensions import db
 from salesdesk.recognition.models import PointEntry
+from tests.ledger_helpers import make_customer
 from tests.recognition_helpers import (
     award,
     entry_count,
     gift_form,
     local,
-    make_customer,
     points_of,
     thank,
 )
@@ -137,7 +137,7 @@ def test_the_budget_is_enforced_over_http(client_as, world):
 
 
 def test_the_customer_page_action_prefills_and_links_the_customer(client_as, world):
-    customer = make_customer(owner=world.rep_a, collaborators=[world.rep_a2])
+    customer = make_customer(world.rep_a, collaborators=[world.rep_a2])
     manager = client_as(world.manager_a)
     query = f"customer_id={customer.id}&recipient_id={world.rep_a2.id}&next=/customers/{customer.id}"
     page = html(manager.get(f"/recognition/award?{query}"))
@@ -157,7 +157,7 @@ def test_unknown_customers_and_foreign_redirects(client_as, world):
     manager = client_as(world.manager_a)
     assert manager.get("/recognition/award?customer_id=999999").status_code == 404
     assert manager.get("/recognition/award?customer_id=abc&recipient_id=xyz").status_code == 200
-    trashed = make_customer(deleted=True)
+    trashed = make_customer(world.admin, pool=True, deleted=True)
     assert manager.get(f"/recognition/award?customer_id={trashed.id}").status_code == 404
     response = manager.post("/recognition/award", data=award_form(world.rep_a, next="//evil.example/x"))
     assert response.headers["Location"] == "/recognition"

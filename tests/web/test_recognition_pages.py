@@ -7,7 +7,8 @@ from datetime import timedelta
 import pytest
 
 from salesdesk.recognition import services
-from tests.recognition_helpers import award, award_at, gift_form, local, make_customer, thank
+from tests.ledger_helpers import make_customer
+from tests.recognition_helpers import award, award_at, gift_form, local, thank
 
 
 @pytest.fixture(autouse=True)
@@ -151,8 +152,8 @@ def test_a_person_page_shows_points_by_category_history_and_actions(client_as, w
 
 def test_the_customer_page_offers_an_award_only_where_the_award_would_be_accepted(client_as, world):
     # The page used to ask for the role alone and offered a manager to award themself.
-    theirs = make_customer("苏州恒达精密机械有限公司", owner=world.rep_a)
-    own = make_customer("无锡华光电子有限公司", owner=world.manager_a)
+    theirs = make_customer(world.rep_a, "苏州恒达精密机械有限公司")
+    own = make_customer(world.manager_a, "无锡华光电子有限公司")
     manager = client_as(world.manager_a)
     assert "/recognition/award?" in html(manager.get(f"/customers/{theirs.id}"))
     assert "/recognition/award?" not in html(manager.get(f"/customers/{own.id}"))
@@ -190,9 +191,9 @@ def test_a_deactivated_persons_history_stays_visible(client_as, world):
 def test_system_entries_speak_the_readers_language(client_as, world):
     from salesdesk import signals
     from salesdesk.auth import services as accounts
-    from tests.recognition_helpers import make_customer
+    from tests.ledger_helpers import make_customer
 
-    customer = make_customer(owner=world.rep_a, collaborators=[world.rep_a2])
+    customer = make_customer(world.rep_a, collaborators=[world.rep_a2])
     signals.customer_won.send(customer, actor=world.rep_a)
     accounts.set_language(world.rep_b, "en")
     text = html(client_as(world.rep_b).get(f"/people/{world.rep_a2.id}"))

@@ -29,8 +29,7 @@ from salesdesk.database import write_transaction
 from salesdesk.extensions import db
 from salesdesk.kb import services as kb
 from salesdesk.kb.models import Article
-from salesdesk.ledger import importer
-from salesdesk.ledger import services as ledger
+from salesdesk.ledger import collaborators, contacts, importer, trash, validation
 from salesdesk.ledger.models import Contact, Customer
 from salesdesk.notifications import notify
 from salesdesk.rules import services as rules
@@ -106,12 +105,12 @@ def build_scene(world):
     cust_b = make_customer(
         b, "深圳市腾飞科技有限公司", phone="13900001111", email="secret.b@example.com", notes="机密备注乙"
     )
-    ledger.update_contact(
+    contacts.update_contact(
         b,
         cust_b.id,
         cust_b.contacts[0].id,
         cust_b.contacts[0].version,
-        ledger.ContactInput(
+        validation.ContactInput(
             name="王总",
             title="总经理",
             phones=["13900001111"],
@@ -123,11 +122,11 @@ def build_scene(world):
     ids.update(cust_a=cust_a.id, cust_b=cust_b.id, pool=pool.id)
     ids["contact_a"] = cust_a.contacts[0].id
     ids["contact_b"] = cust_b.contacts[0].id
-    ids["contact_doomed"] = ledger.add_contact(
-        a, cust_a.id, ledger.ContactInput(name="李工", phones=["13600003333"])
+    ids["contact_doomed"] = contacts.add_contact(
+        a, cust_a.id, validation.ContactInput(name="李工", phones=["13600003333"])
     ).id
-    ids["contact_b_doomed"] = ledger.add_contact(
-        b, cust_b.id, ledger.ContactInput(name="陈工", phones=["13600004444"])
+    ids["contact_b_doomed"] = contacts.add_contact(
+        b, cust_b.id, validation.ContactInput(name="陈工", phones=["13600004444"])
     ).id
     ids["pool_claim"] = make_customer(world.manager_a, "温州瓯江贸易有限公司", pool=True).id
     ids["doomed_a"] = make_customer(a, "金华双龙五金有限公司").id
@@ -137,13 +136,13 @@ def build_scene(world):
         ("trashed_show", "湖州安吉竹业有限公司"),
     ):
         ids[name] = make_customer(a, customer_name).id
-        ledger.delete_customer(world.admin, ids[name])
+        trash.delete_customer(world.admin, ids[name])
     cust_collab = make_customer(a, "嘉兴南湖电子有限公司")
-    ledger.add_collaborator(a, cust_collab.id, world.support_a.id)
+    collaborators.add_collaborator(a, cust_collab.id, world.support_a.id)
     ids["cust_collab"] = cust_collab.id
-    ledger.request_collaboration(a2, cust_a.id, "我认识采购")  # pending on team A's customer
-    ledger.request_collaboration(a, cust_b.id, "我认识老板")  # rep A asks on team B's customer
-    ledger.add_collaborator(b, cust_b.id, a2.id)  # a collaborator across teams
+    collaborators.request_collaboration(a2, cust_a.id, "我认识采购")  # pending on team A's customer
+    collaborators.request_collaboration(a, cust_b.id, "我认识老板")  # rep A asks on team B's customer
+    collaborators.add_collaborator(b, cust_b.id, a2.id)  # a collaborator across teams
 
     # Rules: extension requests and collision reports, in both teams
     ids["ext_a"] = rules.request_extension(a, cust_a.id, 7, "客户出差").id
@@ -357,8 +356,8 @@ ROUTES = {
         case("L 403 403 403 200", "L 403 403 403 422", customer_id="pool"),
     ],
     "ledger.change_stage": [
-        case(post="L 400 400 400 400", customer_id="cust_a"),
-        case(post="L 400 400 400 400", customer_id="cust_b"),
+        case(post="L 422 403 422 422", customer_id="cust_a"),
+        case(post="L 403 403 403 422", customer_id="cust_b"),
     ],
     "ledger.log_follow_up": [
         case(post="L 422 403 422 422", customer_id="cust_a"),
@@ -379,12 +378,12 @@ ROUTES = {
         case(post="L 403 403 403 303", customer_id="cust_b", contact_id="contact_b_doomed"),
     ],
     "ledger.add_collaborator": [
-        case(post="L 400 403 400 400", customer_id="cust_a"),
-        case(post="L 403 403 403 400", customer_id="cust_b"),
+        case(post="L 422 403 422 422", customer_id="cust_a"),
+        case(post="L 403 403 403 422", customer_id="cust_b"),
     ],
     "ledger.request_collaboration": [
-        case(post="L 400 400 400 400", customer_id="cust_b"),  # no message field (finding 5)
-        case(post="L 400 400 400 400", customer_id="pool"),
+        case(post="L 422 422 422 422", customer_id="cust_b"),  # no message field (finding 5)
+        case(post="L 422 422 422 422", customer_id="pool"),
     ],
     "ledger.answer_collaboration": [
         case(post="L 303 403 303 303", customer_id="cust_a", user_id="rep_a2", answer="approve"),

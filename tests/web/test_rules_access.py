@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from salesdesk.auth import services as accounts
 from salesdesk.errors import Forbidden
 from salesdesk.extensions import db
-from salesdesk.ledger import services as ledger
+from salesdesk.ledger import followups
 from salesdesk.ledger.models import Customer
 from salesdesk.notifications import Notification
 from salesdesk.rules import services as rules
@@ -33,9 +33,9 @@ def disputed(world, frozen_clock):
     frozen_clock(T0)
     customer = make_customer(world.rep_a, "宁波海港物流有限公司", phone="13912345678")
     frozen_clock(T0 + timedelta(days=1))
-    ledger.log_follow_up(world.rep_a, customer.id, channel="phone", content=FIRST_TEXT)
+    followups.log_follow_up(world.rep_a, customer.id, channel="phone", content=FIRST_TEXT)
     frozen_clock(T0 + timedelta(days=3))
-    ledger.log_follow_up(world.rep_a, customer.id, channel="visit", content=LAST_TEXT)
+    followups.log_follow_up(world.rep_a, customer.id, channel="visit", content=LAST_TEXT)
     return customer
 
 

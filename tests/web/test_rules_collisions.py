@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from salesdesk.extensions import db
-from salesdesk.ledger import services as ledger
+from salesdesk.ledger import customers, followups, ownership, validation
 from salesdesk.ledger.models import Collaborator, Customer, OwnershipChange
 from salesdesk.notifications import Notification
 from salesdesk.rules import services as rules
@@ -31,7 +31,7 @@ def disputed(world, frozen_clock):
     frozen_clock(T0)
     customer = make_customer(world.rep_a, "宁波海港物流有限公司", phone="13912345678")
     frozen_clock(T0 + timedelta(days=3))
-    ledger.log_follow_up(world.rep_a, customer.id, channel="visit", content="上门拜访周总")
+    followups.log_follow_up(world.rep_a, customer.id, channel="visit", content="上门拜访周总")
     return customer
 
 
@@ -177,8 +177,8 @@ class TestAssignment:
         rules.set_strategy(world.admin, world.team_a.id, "least_loaded")
         for n in range(3):
             make_customer(world.rep_a, f"张三的{n}号有限公司")
-        created = ledger.create_customer(
-            world.manager_a, ledger.CustomerInput(name="新线索有限公司"), owner_id=ledger.AUTO
+        created = customers.create_customer(
+            world.manager_a, validation.CustomerInput(name="新线索有限公司"), owner_id=ownership.AUTO
         )
         assert created.owner_id == world.rep_a2.id
 
@@ -187,20 +187,20 @@ class TestAssignment:
         rules.set_territories(
             world.admin, world.team_a.id, [("浙江", "", world.rep_a.id), ("江苏", "苏州", world.rep_a2.id)]
         )
-        zhejiang = ledger.create_customer(
+        zhejiang = customers.create_customer(
             world.manager_a,
-            ledger.CustomerInput(name="浙江客户有限公司", province="浙江", city="宁波"),
-            owner_id=ledger.AUTO,
+            validation.CustomerInput(name="浙江客户有限公司", province="浙江", city="宁波"),
+            owner_id=ownership.AUTO,
         )
-        suzhou = ledger.create_customer(
+        suzhou = customers.create_customer(
             world.manager_a,
-            ledger.CustomerInput(name="苏州客户有限公司", province="江苏", city="苏州"),
-            owner_id=ledger.AUTO,
+            validation.CustomerInput(name="苏州客户有限公司", province="江苏", city="苏州"),
+            owner_id=ownership.AUTO,
         )
-        nanjing = ledger.create_customer(
+        nanjing = customers.create_customer(
             world.manager_a,
-            ledger.CustomerInput(name="南京客户有限公司", province="江苏", city="南京"),
-            owner_id=ledger.AUTO,
+            validation.CustomerInput(name="南京客户有限公司", province="江苏", city="南京"),
+            owner_id=ownership.AUTO,
         )
         assert (zhejiang.owner_id, suzhou.owner_id, nanjing.owner_id) == (
             world.rep_a.id,

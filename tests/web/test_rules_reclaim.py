@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from salesdesk import jobs
 from salesdesk.extensions import db
-from salesdesk.ledger import services as ledger
+from salesdesk.ledger import collaborators, customers, followups
 from salesdesk.ledger.models import Collaborator, Customer, OwnershipChange
 from salesdesk.notifications import Notification
 from salesdesk.rules import services as rules
@@ -45,12 +45,12 @@ def test_deadline_is_the_earlier_of_the_two_rules(world, owned, frozen_clock):
     # Following up every week keeps it until the deal period (90 days) ends.
     for week in range(1, 13):
         frozen_clock(T0 + timedelta(weeks=week))
-        ledger.log_follow_up(world.rep_a, owned.id, channel="phone", content=f"第 {week} 周跟进")
+        followups.log_follow_up(world.rep_a, owned.id, channel="phone", content=f"第 {week} 周跟进")
     assert owned.reclaim_at == T0 + timedelta(days=90) and owned.reclaim_rule == "reclaim_no_deal"
 
 
 def test_won_customers_never_return(world, owned, frozen_clock):
-    ledger.change_stage(world.rep_a, owned.id, "won", owned.version)
+    customers.change_stage(world.rep_a, owned.id, "won", owned.version)
     assert owned.reclaim_at is None
     frozen_clock(T0 + timedelta(days=400))
     assert rules.reclaim_due() == 0
@@ -82,7 +82,7 @@ def test_changing_the_settings_recomputes_every_date(client_as, world, owned):
 
 
 def test_reclaim_moves_overdue_customers_and_records_the_rule(world, owned, frozen_clock):
-    owned_collaboration = ledger.add_collaborator(world.rep_a, owned.id, world.rep_a2.id)  # noqa: F841
+    owned_collaboration = collaborators.add_collaborator(world.rep_a, owned.id, world.rep_a2.id)  # noqa: F841
     frozen_clock(T0 + timedelta(days=15, seconds=-1))
     assert rules.reclaim_due() == 0
     frozen_clock(T0 + timedelta(days=15))
@@ -101,7 +101,7 @@ def test_reclaim_moves_overdue_customers_and_records_the_rule(world, owned, froz
 def test_reclaim_by_the_deal_rule(world, owned, frozen_clock):
     for day in range(10, 95, 10):
         frozen_clock(T0 + timedelta(days=day))
-        ledger.log_follow_up(world.rep_a, owned.id, channel="wechat", content="微信沟通")
+        followups.log_follow_up(world.rep_a, owned.id, channel="wechat", content="微信沟通")
     frozen_clock(T0 + timedelta(days=90))
     assert rules.reclaim_due() == 1
     assert history(owned)[-1][0] == "reclaim_no_deal"
@@ -123,7 +123,7 @@ def test_warning_once_per_deadline(world, owned, frozen_clock):
     [note] = notifications(world.rep_a, "reclaim.warning")
     assert note.message == "「苏州恒达精密机械有限公司」将于 2026年3月17日 回收到公海，请及时跟进"
     # A follow-up moves the deadline; the next window warns again.
-    ledger.log_follow_up(world.rep_a, owned.id, channel="phone", content="电话")
+    followups.log_follow_up(world.rep_a, owned.id, channel="phone", content="电话")
     frozen_clock(T0 + timedelta(days=25))
     assert rules.warn_due() == 1
 

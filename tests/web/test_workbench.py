@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from salesdesk.extensions import db
 from salesdesk.kb import services as kb
-from salesdesk.ledger import services as ledger
+from salesdesk.ledger import collaborators, customers, duplicates
 from salesdesk.ledger.models import Customer, FollowUp
 from salesdesk.rules import services as rules
 from salesdesk.workbench import services as workbench
@@ -104,8 +104,8 @@ def test_rep_sees_collisions_and_collaboration_requests_involving_them(world, cl
     mine = make_customer(world.rep_a, "苏州恒达精密机械有限公司")
     theirs = make_customer(world.rep_a2, "无锡华光电子有限公司")
     rules.file_collision(world.rep_a2, mine.id, "我上个月在展会上先接触的这家客户。")
-    ledger.request_collaboration(world.rep_a2, mine.id, "我认识他们的技术负责人")
-    ledger.request_collaboration(world.rep_a, theirs.id, "我可以帮忙做方案")
+    collaborators.request_collaboration(world.rep_a2, mine.id, "我认识他们的技术负责人")
+    collaborators.request_collaboration(world.rep_a, theirs.id, "我可以帮忙做方案")
     owner_html = section(client_as(world.rep_a).get("/").get_data(as_text=True), "撞单与申请")
     assert "「苏州恒达精密机械有限公司」的撞单申诉" in owner_html
     assert "李四 申请协作跟进「苏州恒达精密机械有限公司」" in owner_html
@@ -147,10 +147,10 @@ def test_manager_home_counts_only_their_team(world, ledger_of_two_teams, client_
     rules.claim(world.rep_b, c["pool_b"].id)  # this week, team B
     rules.file_collision(world.rep_a2, c["overdue"].id, "我先联系的")
     rules.file_collision(world.rep_a2, c["other_team"].id, "华南的撞单，不该算在华东")
-    report = ledger.check_duplicates(name_key=c["today"].name_key, with_similar=False)
-    ledger.record_blocked_duplicate(world.rep_a, report)
-    ledger.record_blocked_duplicate(world.rep_b, report)
-    ledger.record_blocked_duplicate(world.rep_b, report)
+    report = duplicates.check_duplicates(name_key=c["today"].name_key, with_similar=False)
+    duplicates.record_blocked_duplicate(world.rep_a, report)
+    duplicates.record_blocked_duplicate(world.rep_b, report)
+    duplicates.record_blocked_duplicate(world.rep_b, report)
 
     home = workbench.manager_home(world.manager_a, world.team_a)
     stages = {row.stage.value: (row.count, row.amount) for row in home.pipeline}
@@ -177,12 +177,12 @@ def test_manager_home_counts_only_their_team(world, ledger_of_two_teams, client_
 def test_manager_home_trend_counts_wins_by_month(world, client_as, frozen_clock):
     frozen_clock(datetime(2026, 1, 15, 2, 0, tzinfo=UTC))
     january = make_customer(world.rep_a, "苏州恒达精密机械有限公司", expected_amount="100000")
-    ledger.change_stage(world.rep_a, january.id, "won", january.version)
+    customers.change_stage(world.rep_a, january.id, "won", january.version)
     frozen_clock(T0 - timedelta(days=1))
     march = make_customer(world.rep_a, "无锡华光电子有限公司", expected_amount="50000")
-    ledger.change_stage(world.rep_a, march.id, "won", march.version)
+    customers.change_stage(world.rep_a, march.id, "won", march.version)
     other = make_customer(world.rep_b, "深圳市南方鑫材料有限公司", expected_amount="70000")
-    ledger.change_stage(world.rep_b, other.id, "won", other.version)
+    customers.change_stage(world.rep_b, other.id, "won", other.version)
     frozen_clock(T0)
     trend = workbench.manager_home(world.manager_a, world.team_a).trend
     assert [month for month, _count, _amount in trend] == [
@@ -197,7 +197,7 @@ def test_manager_home_trend_counts_wins_by_month(world, client_as, frozen_clock)
     company = workbench.manager_home(world.admin, None).trend
     assert company[-1][1:] == (2, 120000)
     # A deal reopened is no longer won; won again, it counts in the month it was won.
-    ledger.change_stage(world.rep_b, other.id, "negotiating", db.session.get(Customer, other.id).version)
+    customers.change_stage(world.rep_b, other.id, "negotiating", db.session.get(Customer, other.id).version)
     assert db.session.get(Customer, other.id).won_at is None
     assert workbench.manager_home(world.admin, None).trend[-1][1:] == (1, 50000)
     html = client_as(world.manager_a).get("/").get_data(as_text=True)

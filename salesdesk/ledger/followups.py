@@ -1,0 +1,57 @@
+"""Logging a follow-up (跟进记录) on a customer: what happened, and when to call again.
+The follow-up forms import their limits from here."""
+
+from zoneinfo import ZoneInfo
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from .. import clock, signals
+from ..database import write_transaction
+from ..errors import DomainError
+from . import access
+from .locking import lock_customer
+from .models import CHANNEL_LABELS, FollowUp
+from .validation import clean_choice, clean_text
+
+MAX_CONTENT = 5000
+MAX_NEXT_STEP = 500
+
+
+def log_follow_up(
+    actor, customer_id, *, channel, content, occurred_at=None, next_step="", next_follow_up_on=None
+):
+    now = clock.now()
+    channel = clean_choice(channel, CHANNEL_LABELS, "channel")
+    content = clean_text(content, MAX_CONTENT, "content", _l("What happened"), required=True)
+    next_step = clean_text(next_step, MAX_NEXT_STEP, "next_step", _l("Next step"))
+    occurred_at = occurred_at or now
+    if occurred_at > now:
+        raise DomainError(_("A follow-up cannot be in the future."), field="occurred_at")
+    local_day = occurred_at.astimezone(ZoneInfo(actor.timezone)).date()
+    if next_follow_up_on is not None and next_follow_up_on < local_day:
+        raise DomainError(_("The next follow-up date cannot be before this one."), field="next_follow_up_on")
+    with write_transaction() as session:
+        customer = access.get_customer_for(actor, customer_id, "follow_up")
+        lock_customer(customer)
+        follow_up = FollowUp(
+            customer_id=customer.id,
+            author_id=actor.id,
+            channel=channel,
+            content=content,
+            occurred_at=occurred_at,
+            next_step=next_step,
+            next_follow_up_on=next_follow_up_on,
+            created_at=now,
+        )
+        session.add(follow_up)
+        if customer.last_follow_up_at is None or occurred_at > customer.last_follow_up_at:
+            customer.last_follow_up_at = occurred_at
+        if next_follow_up_on is not None:
+            customer.next_follow_up_on = next_follow_up_on
+        elif customer.next_follow_up_on is not None and customer.next_follow_up_on <= local_day:
+            # The follow-up that was due is done.
+            customer.next_follow_up_on = None
+        customer.updated_at = now
+        signals.customer_changed.send(customer)
+    return follow_up

@@ -1,0 +1,226 @@
+"""What may be entered for a customer and its contacts: the limits, and the checks that
+turn a form's, an import row's or the demo's input into values with their duplicate
+keys (Prepared). The forms import the limits from here. No database, no HTTP."""
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from email_validator import EmailNotValidError, validate_email
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from ..errors import DomainError
+from . import keys
+from .models import GRADES, KIND_LABELS, SOURCE_LABELS, Stage
+
+MAX_NAME = 200
+MAX_INDUSTRY = 50
+MAX_PROVINCE = 20
+MAX_CITY = 30
+MAX_NOTES = 5000
+MAX_AMOUNT = Decimal("1000000000000")  # one trillion CNY: beyond any real deal
+MAX_TAG = 30
+MAX_TAGS = 10
+MAX_CONTACT_NAME = 50
+MAX_TITLE = 50
+MAX_PHONE = 40  # as typed: extensions, spaces and dashes included
+MAX_PHONES = 5
+MAX_EMAIL = 254  # the longest address email_validator accepts
+MAX_WECHAT = 64
+
+
+@dataclass
+class ContactInput:
+    name: str
+    title: str = ""
+    phones: list[str] = field(default_factory=list)
+    email: str = ""
+    wechat: str = ""
+
+
+@dataclass
+class CustomerInput:
+    name: str
+    kind: str = "company"
+    credit_code: str = ""
+    industry: str = ""
+    province: str = ""
+    city: str = ""
+    source: str = "other"
+    grade: str = "C"
+    stage: str = Stage.LEAD
+    expected_amount: str | Decimal = "0"
+    tags: list[str] = field(default_factory=list)
+    next_follow_up_on: date | None = None
+    notes: str = ""
+    contacts: list[ContactInput] = field(default_factory=list)
+
+
+@dataclass
+class Prepared:
+    """Validated values with their duplicate keys."""
+
+    fields: dict
+    name_key: str | None
+    credit_code: str | None
+    tags: list[str]
+    contacts: list[dict]
+
+    @property
+    def phone_keys(self):
+        return [key for contact in self.contacts for _number, key in contact["phones"]]
+
+    @property
+    def email_keys(self):
+        return [contact["email_key"] for contact in self.contacts if contact["email_key"]]
+
+    def to_json(self):
+        """For an import's dry run to hand to its commit."""
+        fields = dict(self.fields, expected_amount=str(self.fields["expected_amount"]))
+        if fields["next_follow_up_on"] is not None:
+            fields["next_follow_up_on"] = fields["next_follow_up_on"].isoformat()
+        return {
+            "fields": fields,
+            "name_key": self.name_key,
+            "credit_code": self.credit_code,
+            "tags": self.tags,
+            "contacts": self.contacts,
+        }
+
+    @classmethod
+    def from_json(cls, data):
+        fields = dict(data["fields"], expected_amount=Decimal(data["fields"]["expected_amount"]))
+        if fields["next_follow_up_on"] is not None:
+            fields["next_follow_up_on"] = date.fromisoformat(fields["next_follow_up_on"])
+        contacts = [
+            dict(contact, phones=[tuple(phone) for phone in contact["phones"]])
+            for contact in data["contacts"]
+        ]
+        return cls(fields, data["name_key"], data["credit_code"], data["tags"], contacts)
+
+
+def clean_text(value, limit, field_name, label, required=False):
+    """Free text, stripped; DomainError on `field_name` when missing or too long."""
+    value = (value or "").strip()
+    if required and not value:
+        raise DomainError(_("%(field)s is required.", field=label), field=field_name)
+    if len(value) > limit:
+        raise DomainError(
+            _("%(field)s is too long (at most %(n)s characters).", field=label, n=limit), field=field_name
+        )
+    return value
+
+
+def clean_line(value, limit, field_name, label, required=False):
+    """A name or other short value that lists show and compare: stored as it looks, so
+    that no invisible character makes two equal-looking values differ."""
+    return clean_text(keys.visible(value), limit, field_name, label, required)
+
+
+def clean_choice(value, allowed, field_name):
+    if value not in allowed:
+        raise DomainError(_("Choose one of the offered values."), field=field_name)
+    return value
+
+
+def parse_amount(value):
+    try:
+        amount = Decimal(str(value).replace(",", "").replace("，", "").strip() or "0")
+    except InvalidOperation:
+        raise DomainError(
+            _("Enter the amount as a number, e.g. 120000.50."), field="expected_amount"
+        ) from None
+    if not amount.is_finite() or amount < 0 or amount >= MAX_AMOUNT:
+        raise DomainError(_("The amount must be between 0 and 1,000,000,000,000."), field="expected_amount")
+    if amount != amount.quantize(Decimal("0.01")):
+        raise DomainError(_("The amount can have at most two decimals (fen)."), field="expected_amount")
+    return amount.quantize(Decimal("0.01"))
+
+
+def parse_tags(values):
+    tags = []
+    for raw in values:
+        for tag in keys.visible(str(raw)).replace("，", ",").split(","):
+            tag = tag.strip()
+            if tag and tag not in tags:
+                if len(tag) > MAX_TAG:
+                    raise DomainError(_("A tag has at most %(n)s characters.", n=MAX_TAG), field="tags")
+                tags.append(tag)
+    if len(tags) > MAX_TAGS:
+        raise DomainError(_("At most %(n)s tags.", n=MAX_TAGS), field="tags")
+    return tags
+
+
+def prepare_contact(contact, index=0):
+    prefix = f"contacts-{index}-"
+    name = clean_line(contact.name, MAX_CONTACT_NAME, prefix + "name", _l("Contact name"), required=True)
+    phones = []
+    for number in contact.phones:
+        number = keys.visible(number).strip()
+        if not number:
+            continue
+        key = keys.phone_key(number)
+        if key is None:
+            raise DomainError(_("%(number)s is not a phone number.", number=number), field=prefix + "phones")
+        if key not in [k for _n, k in phones]:
+            phones.append((number[:MAX_PHONE], key))
+    if len(phones) > MAX_PHONES:
+        raise DomainError(
+            _("At most %(n)s phone numbers per contact.", n=MAX_PHONES), field=prefix + "phones"
+        )
+    email = keys.visible(contact.email).strip()
+    if email:
+        try:
+            email = validate_email(email, check_deliverability=False).normalized
+        except EmailNotValidError:
+            raise DomainError(
+                _("%(email)s is not an e-mail address.", email=email), field=prefix + "email"
+            ) from None
+    return {
+        "name": name,
+        "title": clean_line(contact.title, MAX_TITLE, prefix + "title", _l("Job title")),
+        "phones": phones,
+        "email": email or None,
+        "email_key": keys.email_key(email),
+        "wechat": clean_line(contact.wechat, MAX_WECHAT, prefix + "wechat", _l("WeChat ID")),
+    }
+
+
+def prepare(data):
+    """Validate a CustomerInput; DomainError names the field that is wrong."""
+    name = clean_line(data.name, MAX_NAME, "name", _l("Customer name"), required=True)
+    kind = clean_choice(data.kind, KIND_LABELS, "kind")
+    try:
+        credit_code = keys.credit_code_key(data.credit_code)
+    except ValueError as error:
+        message = (
+            _(
+                "A unified social credit code has 18 characters: "
+                "digits and capital letters except I, O, S, V, Z."
+            )
+            if str(error) == "format"
+            else _("This unified social credit code is not valid: its check character does not match.")
+        )
+        raise DomainError(message, field="credit_code") from None
+    name_key = keys.company_key(name) if kind == "company" else None
+    if kind == "company" and not name_key:
+        raise DomainError(_("Enter the company's name, not only its legal form."), field="name")
+    contacts = [prepare_contact(contact, i) for i, contact in enumerate(data.contacts)]
+    phone_keys = [key for contact in contacts for _n, key in contact["phones"]]
+    if len(set(phone_keys)) != len(phone_keys):
+        raise DomainError(_("The same phone number is entered twice."), field="contacts-0-phones")
+    fields = {
+        "name": name,
+        "kind": kind,
+        "industry": clean_line(data.industry, MAX_INDUSTRY, "industry", _l("Industry")),
+        "province": clean_line(data.province, MAX_PROVINCE, "province", _l("Province")),
+        "city": clean_line(data.city, MAX_CITY, "city", _l("City")),
+        "source": clean_choice(data.source, SOURCE_LABELS, "source"),
+        "grade": clean_choice(data.grade, GRADES, "grade"),
+        "stage": clean_choice(data.stage, [s.value for s in Stage], "stage"),
+        "expected_amount": parse_amount(data.expected_amount),
+        "next_follow_up_on": data.next_follow_up_on,
+        "notes": clean_text(data.notes, MAX_NOTES, "notes", _l("Notes")),
+    }
+    return Prepared(fields, name_key, credit_code, parse_tags(data.tags), contacts)
