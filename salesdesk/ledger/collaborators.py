@@ -33,6 +33,16 @@ def _collaboration(customer, user):
     )
 
 
+def _collaboration_in(status, customer, user_id, refusal):
+    """`user_id`'s collaboration on `customer` if it is in `status` (with the user);
+    else DomainError(refusal)."""
+    user = db.session.get(User, user_id)
+    collaboration = _collaboration(customer, user) if user else None
+    if collaboration is None or collaboration.status != status:
+        raise DomainError(refusal)
+    return user, collaboration
+
+
 def _collaborator_event(customer, user, action, actor):
     db.session.add(
         CollaboratorEvent(
@@ -99,10 +109,9 @@ def request_collaboration(actor, customer_id, message=""):
 def answer_collaboration(actor, customer_id, user_id, approve):
     with write_transaction() as session:
         customer = access.get_customer_for(actor, customer_id, "collaborators")
-        user = session.get(User, user_id)
-        collaboration = _collaboration(customer, user) if user else None
-        if collaboration is None or collaboration.status != CollaboratorStatus.REQUESTED:
-            raise DomainError(_("There is no open request from this person."))
+        user, collaboration = _collaboration_in(
+            CollaboratorStatus.REQUESTED, customer, user_id, _("There is no open request from this person.")
+        )
         if approve:
             collaboration.status = CollaboratorStatus.ACTIVE
         else:
@@ -115,10 +124,12 @@ def remove_collaborator(actor, customer_id, user_id):
     """The owner (or their manager, or an admin) removes someone; anyone may leave."""
     with write_transaction() as session:
         customer = access.get_customer_for(actor, customer_id, "view")
-        user = session.get(User, user_id)
-        collaboration = _collaboration(customer, user) if user else None
-        if collaboration is None or collaboration.status != CollaboratorStatus.ACTIVE:
-            raise DomainError(_("This person does not collaborate on this customer."))
+        user, collaboration = _collaboration_in(
+            CollaboratorStatus.ACTIVE,
+            customer,
+            user_id,
+            _("This person does not collaborate on this customer."),
+        )
         if actor.id != user.id and not access.can_manage_collaborators(actor, customer):
             raise Forbidden(_("You may not do this with this customer."))
         session.delete(collaboration)
