@@ -15,8 +15,9 @@ from sqlalchemy import select
 from ..auth.models import Role, User
 from ..errors import DomainError
 from ..extensions import db
+from ..paging import paginate
 from . import access, keys
-from .models import SOURCE_LABELS, Contact, ContactPhone, Customer, Stage
+from .models import SOURCE_LABELS, Contact, ContactPhone, Customer, ImportRow, Stage
 from .validation import ContactInput, CustomerInput, Prepared, prepare
 
 FIELDS = {
@@ -344,3 +345,11 @@ def existing_keys(prepared_list, chunk=500):
             ):
                 found[(kind, key)] = customer_id
     return found
+
+
+def rows_page(job, status, page, per_page):
+    """One page of a checked file's rows in file order, only those of `status` if it is one."""
+    query = select(ImportRow).where(ImportRow.job_id == job.id)
+    if status in STATUS_LABELS:
+        query = query.where(ImportRow.status == status)
+    return paginate(query.order_by(ImportRow.row_number), page, per_page)

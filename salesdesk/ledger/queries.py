@@ -1,7 +1,7 @@
 """The customer list: filters from the query string, sorting, and pages that stay fast
 deep into 100,000 rows (ids are paged on an index, rows loaded for one page only)."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from math import ceil
 
@@ -9,7 +9,7 @@ from flask import current_app
 from sqlalchemy import case, func, select, union
 from sqlalchemy.orm import defer, joinedload, selectinload
 
-from .. import clock, settings
+from .. import clock, paging, settings
 from ..database import is_id
 from ..extensions import db
 from . import access, search
@@ -129,19 +129,12 @@ class Filters:
 
 
 @dataclass
-class Page:
-    items: list
-    total: int  # exact up to the count limit; beyond it `counted_all` is False
-    page: int
-    per_page: int
-    first_contacts: dict  # customer id -> ContactView
-    has_next: bool
-    counted_all: bool = True
+class Page(paging.Page):
+    """A page of customers, with the first contact each row shows."""
 
-    @property
-    def pages(self):
-        """The number of pages, when all rows were counted."""
-        return max(1, ceil(self.total / self.per_page)) if self.counted_all else None
+    first_contacts: dict = field(default_factory=dict)  # customer id -> ContactView
+    # The count limit when there were more matches than it: "more than N".
+    more_than: int | None = None
 
 
 def conditions(user, filters):
@@ -236,13 +229,13 @@ def list_customers(user, filters):
     has_next, ids = len(ids) > per_page, ids[:per_page]
     customers, visible_ids = load_for_display(user, ids)
     return Page(
-        customers,
-        total,
-        page,
-        per_page,
-        access.first_contacts(ids, visible_ids) if ids else {},
-        has_next,
-        counted_all,
+        items=customers,
+        page=page,
+        per_page=per_page,
+        has_next=has_next,
+        total=total if counted_all else None,
+        first_contacts=access.first_contacts(ids, visible_ids) if ids else {},
+        more_than=None if counted_all else limit,
     )
 
 

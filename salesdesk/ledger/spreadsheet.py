@@ -232,4 +232,3 @@ def _read_xlsx(data, limits):
         raise ImportError_(_("The Excel file is damaged (%(error)s).", error=type(error).__name__)) from None
     finally:
         workbook.close()
-

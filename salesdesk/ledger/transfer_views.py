@@ -3,15 +3,13 @@
 from flask import Response, request, send_file, stream_with_context, url_for
 from flask_babel import get_locale
 from flask_login import current_user
-from sqlalchemy import func, select
 
 from .. import clock
 from ..errors import DomainError
-from ..extensions import db
+from ..paging import page_number
 from ..web import form_status, is_htmx, render, see_other
 from . import bp, exporter, import_rows, importer, queries, spreadsheet
 from .forms import UploadForm
-from .models import ImportRow
 
 ROWS_PER_PAGE = 100
 
@@ -77,24 +75,13 @@ def import_job(job_id):
         # The page was polling while the file was read: on to the mapping.
         return see_other(url_for("ledger.import_mapping", job_id=job.id))
     status_filter = request.args.get("status", "")
-    rows = page = None
+    page = None
     if job.status == "previewed":
-        page_number = max(1, min(request.args.get("page", 1, type=int), 10_000))
-        query = select(ImportRow).where(ImportRow.job_id == job.id)
-        if status_filter in import_rows.STATUS_LABELS:
-            query = query.where(ImportRow.status == status_filter)
-        total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-        rows = db.session.scalars(
-            query.order_by(ImportRow.row_number)
-            .limit(ROWS_PER_PAGE)
-            .offset((page_number - 1) * ROWS_PER_PAGE)
-        ).all()
-        page = {"number": page_number, "pages": max(1, -(-total // ROWS_PER_PAGE)), "total": total}
+        page = import_rows.rows_page(job, status_filter, page_number(), ROWS_PER_PAGE)
     return render(
         "ledger/import_job.html",
         "ledger/_import_status.html",
         job=job,
-        rows=rows,
         page=page,
         status_filter=status_filter,
         labels=import_rows.STATUS_LABELS,
