@@ -37,8 +37,8 @@ from salesdesk.extensions import db
 from salesdesk.forms import MAY_BE_ABSENT, Form
 from salesdesk.ledger.models import Customer, Stage
 from salesdesk.rules.models import Territory
-from tests.kb_fixtures import write
-from tests.ledger_helpers import make_customer, new_customer_form
+from tests.fixtures.kb import write
+from tests.fixtures.ledger import make_customer, new_customer_form
 from tests.web.test_route_matrix import (
     BLUEPRINTS,
     FORMS,

@@ -8,8 +8,8 @@ import re
 import pytest
 
 from salesdesk import clock
+from tests.fixtures.ledger import make_customer
 from tests.helpers import form_on_page
-from tests.ledger_helpers import make_customer
 from tests.web.test_route_matrix import ACTORS, ROUTES, build_scene, build_url, expected_for
 
 INCOMPLETE = ("表单缺少此项", "This field is missing from the form")

@@ -34,10 +34,11 @@ from salesdesk.ledger.models import Contact, Customer
 from salesdesk.notifications import notify
 from salesdesk.rules import services as rules
 from salesdesk.rules.models import Territory
-from tests.helpers import PASSWORD, login_form, make_user, rule_settings_form
-from tests.kb_fixtures import write
-from tests.ledger_helpers import contact_form, make_customer
-from tests.recognition_helpers import award, gift_form
+from tests.fixtures.kb import write
+from tests.fixtures.ledger import contact_form, make_customer
+from tests.fixtures.recognition import award, gift_form
+from tests.fixtures.rules import rule_settings_form
+from tests.helpers import PASSWORD, login_form, make_user
 
 ROLES = ("anon", "rep", "support", "manager", "admin")
 CSV = "客户名称,手机\n杭州新客户有限公司,13511112222\n".encode()
