@@ -37,6 +37,7 @@ pytest_plugins = [
     "tests.fixtures.recognition",
     "tests.fixtures.rules",
 ]
+
 POSTGRES_URL = os.environ.get("SALESDESK_TEST_DATABASE_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
 CHROMIUM = "/usr/bin/chromium"
