@@ -30,6 +30,14 @@ from salesdesk.ledger.similar import forget_name_indexes
 
 from .helpers import Client, app_config, make_user
 
+# Each feature's fixtures; their plain helpers are imported by name where they are used.
+pytest_plugins = [
+    "tests.fixtures.ledger",
+    "tests.fixtures.kb",
+    "tests.fixtures.recognition",
+    "tests.fixtures.rules",
+]
+
 POSTGRES_URL = os.environ.get("SALESDESK_TEST_DATABASE_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
 CHROMIUM = "/usr/bin/chromium"

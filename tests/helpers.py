@@ -82,26 +82,6 @@ def login_form(email, password=PASSWORD, **extra):
     return {"email": email, "password": password, "next": "", **extra}
 
 
-def rule_settings_form(**changes):
-    """What the rules page posts: every setting as it stands, a grade's periods empty
-    where the grade follows the general ones."""
-    from salesdesk import settings
-    from salesdesk.ledger.models import GRADES
-    from salesdesk.rules.services import SETTING_FIELDS
-
-    current = settings.current()
-    grades = current.grade_periods or {}
-    return {
-        **{name: str(getattr(current, name)) for name in SETTING_FIELDS},
-        **{
-            f"grade_{grade}_{kind}": str(grades.get(grade, {}).get(kind) or "")
-            for grade in GRADES
-            for kind in ("follow_up_days", "deal_days")
-        },
-        **changes,
-    }
-
-
 class _FormReader(HTMLParser):
     """The fields of one <form>, as a browser would post them without any typing."""
 

@@ -5,8 +5,8 @@ from datetime import timedelta
 from playwright.sync_api import expect
 
 from salesdesk.kb import services
+from tests.fixtures.kb import write
 from tests.helpers import browser_login
-from tests.kb_fixtures import write
 
 
 def test_new_hire_reads_the_path_and_sees_progress(page, world):

@@ -3,8 +3,8 @@ a follow-up on the customer page without leaving it."""
 
 from playwright.sync_api import expect
 
+from tests.fixtures.ledger import make_customer
 from tests.helpers import browser_login
-from tests.ledger_helpers import make_customer
 
 
 def test_create_with_live_duplicate_check_then_log_a_follow_up(page, world):

@@ -3,8 +3,8 @@ feed and on the leaderboard, and switches the period with htmx."""
 
 from playwright.sync_api import expect
 
+from tests.fixtures.ledger import make_customer
 from tests.helpers import browser_login
-from tests.ledger_helpers import make_customer
 
 
 def test_a_manager_awards_points_and_the_recipient_sees_them(page, world):
@@ -54,7 +54,7 @@ def test_a_manager_awards_points_and_the_recipient_sees_them(page, world):
 
 
 def test_feed_loads_more_in_place(page, world):
-    from tests.recognition_helpers import award
+    from tests.fixtures.recognition import award
 
     for number in range(23):
         award(world.admin, world.rep_a, 1, reason=f"第{number}次协作")

@@ -3,8 +3,8 @@ collision report."""
 
 from playwright.sync_api import expect
 
+from tests.fixtures.ledger import make_customer
 from tests.helpers import browser_login
-from tests.ledger_helpers import make_customer
 
 
 def test_claim_race_in_two_browsers(browser, live_server, page, world):

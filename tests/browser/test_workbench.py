@@ -9,8 +9,8 @@ from salesdesk import clock
 from salesdesk.extensions import db
 from salesdesk.ledger.models import Customer
 from salesdesk.notifications import notify
+from tests.fixtures.ledger import make_customer
 from tests.helpers import browser_login
-from tests.ledger_helpers import make_customer
 
 
 def due_on(customer, day):

@@ -10,8 +10,7 @@ from salesdesk.extensions import db
 from salesdesk.kb import services
 from salesdesk.kb.models import Proposal, Revision
 from salesdesk.notifications import Notification
-from tests.kb_fixtures import *  # noqa: F403
-from tests.kb_fixtures import edit, write
+from tests.fixtures.kb import edit, write
 
 
 def numbers(article):

@@ -9,7 +9,6 @@ from sqlalchemy import func, select
 from salesdesk.extensions import db
 from salesdesk.kb import services
 from salesdesk.kb.models import Article, Revision, Vote
-from tests.kb_fixtures import *  # noqa: F403
 
 
 def run_together(make_app, jobs):

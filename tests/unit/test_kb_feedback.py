@@ -11,8 +11,7 @@ from salesdesk.errors import DomainError, NotFound
 from salesdesk.extensions import db
 from salesdesk.kb import services
 from salesdesk.kb.models import Vote
-from tests.kb_fixtures import *  # noqa: F403
-from tests.kb_fixtures import edit, write
+from tests.fixtures.kb import edit, write
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from salesdesk.errors import DomainError, Forbidden
 from salesdesk.extensions import db
 from salesdesk.kb import services
 from salesdesk.notifications import Notification
-from tests.kb_fixtures import edit, write
+from tests.fixtures.kb import edit, write
 
 NOW = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
 

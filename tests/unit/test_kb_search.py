@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from salesdesk.kb import search, services
-from tests.kb_fixtures import edit, write
+from tests.fixtures.kb import edit, write
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 

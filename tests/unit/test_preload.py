@@ -29,7 +29,7 @@ def test_the_master_loads_the_name_index_and_leaves_no_connection_to_the_workers
     from salesdesk import load_shared_dictionaries
     from salesdesk.extensions import db
     from salesdesk.ledger import similar
-    from tests.ledger_helpers import make_customer
+    from tests.fixtures.ledger import make_customer
 
     customer_id = make_customer(world.rep_a, "深圳市腾飞科技有限公司").id
     similar._indexes.clear()  # as in a master that has served nothing yet

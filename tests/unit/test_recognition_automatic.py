@@ -13,20 +13,17 @@ from salesdesk.ledger.models import Collaborator
 from salesdesk.notifications import Notification
 from salesdesk.recognition import services
 from salesdesk.recognition.models import PointEntry, RecognitionSettings
-from tests.helpers import make_user
-from tests.ledger_helpers import make_customer
-from tests.recognition_helpers import (
+from tests.fixtures.ledger import make_customer
+from tests.fixtures.recognition import (
     article,
     assert_summaries_exact,
     entry_count,
     local,
     points_of,
 )
+from tests.helpers import make_user
 
-
-@pytest.fixture(autouse=True)
-def mid_november(frozen_clock):
-    frozen_clock(local(2026, 11, 18, 10))
+pytestmark = pytest.mark.usefixtures("mid_november")
 
 
 def vote(article, voter, helpful=True, previous=None):

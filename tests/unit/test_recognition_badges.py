@@ -13,7 +13,7 @@ from salesdesk.notifications import Notification
 from salesdesk.recognition import services
 from salesdesk.recognition.models import MonthClosing, PointEntry, StarBadge
 from salesdesk.recognition.periods import current_and_previous
-from tests.recognition_helpers import SHANGHAI, award_at, local
+from tests.fixtures.recognition import SHANGHAI, award_at, local
 
 
 def badges():

@@ -15,14 +15,14 @@ from salesdesk.extensions import db
 from salesdesk.recognition import services, summaries
 from salesdesk.recognition.models import PointEntry
 from salesdesk.recognition.periods import PERIODS, current_and_previous
-from tests.helpers import make_user
-from tests.recognition_helpers import (
+from tests.fixtures.recognition import (
     assert_summaries_exact,
     award_at,
     board,
     local,
     order,
 )
+from tests.helpers import make_user
 
 WEDNESDAY = local(2026, 11, 18, 10)
 

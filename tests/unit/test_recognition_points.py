@@ -12,8 +12,8 @@ from salesdesk.extensions import db
 from salesdesk.notifications import Notification
 from salesdesk.recognition import services
 from salesdesk.recognition.models import Kind, PointEntry, RecognitionSettings
-from tests.ledger_helpers import make_customer
-from tests.recognition_helpers import (
+from tests.fixtures.ledger import make_customer
+from tests.fixtures.recognition import (
     assert_summaries_exact,
     award,
     award_at,
@@ -24,10 +24,7 @@ from tests.recognition_helpers import (
     thank,
 )
 
-
-@pytest.fixture(autouse=True)
-def mid_november(frozen_clock):
-    frozen_clock(local(2026, 11, 18, 10))  # a Wednesday
+pytestmark = pytest.mark.usefixtures("mid_november")
 
 
 def refused(call, message, error=DomainError):

@@ -17,8 +17,8 @@ from salesdesk import create_app, database
 from salesdesk.audit import AuditEvent
 from salesdesk.extensions import db
 from salesdesk.ledger.models import Customer, FollowUp, StageChange
+from tests.fixtures.ledger import follow_up_form, make_customer, new_customer_form
 from tests.helpers import LiveClient, app_config
-from tests.ledger_helpers import follow_up_form, make_customer, new_customer_form
 from tests.schema_helpers import schema_objects
 
 FTS5_TABLES = ("customer_search", "contact_search", "kb_search")

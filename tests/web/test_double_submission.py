@@ -15,9 +15,9 @@ from salesdesk.jobs import run_if_leased
 from salesdesk.ledger.models import FollowUp
 from salesdesk.recognition.models import PointEntry
 from salesdesk.submissions import FormSubmission, new_token
+from tests.fixtures.ledger import follow_up_form, make_customer, quick_follow_up_form
+from tests.fixtures.recognition import gift_form
 from tests.helpers import browser_session, post_all_at_once
-from tests.ledger_helpers import follow_up_form, make_customer, quick_follow_up_form
-from tests.recognition_helpers import gift_form
 
 ALREADY = "已经提交过了"
 

@@ -16,8 +16,8 @@ from sqlalchemy import func, select, update
 from salesdesk import clock
 from salesdesk.extensions import db
 from salesdesk.ledger.models import Customer, ImportJob, OwnershipChange
+from tests.fixtures.ledger import make_customer
 from tests.helpers import LiveClient, make_user
-from tests.ledger_helpers import make_customer
 from tests.web.test_ledger_import import HEADERS, csv_bytes
 
 IMPORT_ROWS = 2000

@@ -37,21 +37,11 @@ from salesdesk.extensions import db
 from salesdesk.forms import MAY_BE_ABSENT, Form
 from salesdesk.ledger.models import Customer, Stage
 from salesdesk.rules.models import Territory
-from tests.kb_fixtures import write
-from tests.ledger_helpers import make_customer, new_customer_form
-from tests.web.test_route_matrix import (
-    BLUEPRINTS,
-    FORMS,
-    TEMPLATES,
-    Case,
-    build_scene,
-    build_url,
-    changed_tables,
-    customer_fields,
-    resolve,
-    snapshot,
-    without,
-)
+from tests.fixtures.kb import write
+from tests.fixtures.ledger import make_customer, new_customer_form
+from tests.web.route_matrix.forms import BLUEPRINTS, FORMS, customer_fields, resolve, without
+from tests.web.route_matrix.routes import Case, build_url
+from tests.web.route_matrix.scene import TEMPLATES, build_scene, changed_tables, snapshot
 
 LONG = "x" * 100_000
 MISSING_ID = "999999999"
@@ -110,6 +100,7 @@ def fuzz(app, world, ids, endpoint, spec, fields, failures):
     template = spec.valid(ids) if callable(spec.valid) else spec.valid
     if not template:
         return  # nothing to leave out; the matrix posts these empty
+
     def post(changes=(), leave_out=None):
         data = {**resolve(template, ids), **dict(changes)}
         data = without(data, leave_out) if leave_out else data

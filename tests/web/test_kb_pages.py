@@ -10,8 +10,7 @@ from salesdesk.extensions import db
 from salesdesk.kb import services
 from salesdesk.kb.models import Article, Proposal, ReadReceipt, Vote
 from salesdesk.ledger.models import Stage
-from tests.kb_fixtures import *  # noqa: F403
-from tests.kb_fixtures import edit, write
+from tests.fixtures.kb import edit, write
 
 
 def html_of(response):

@@ -2,8 +2,6 @@
 
 import pytest
 
-from tests.kb_fixtures import *  # noqa: F403
-
 PAGES = [
     "/kb/",
     "/kb/{a}",

@@ -18,8 +18,8 @@ from salesdesk.ledger.models import (
     StageChange,
 )
 from salesdesk.notifications import Notification
+from tests.fixtures.ledger import contact_form, follow_up_form, make_customer, new_customer_form
 from tests.helpers import LiveClient
-from tests.ledger_helpers import contact_form, follow_up_form, make_customer, new_customer_form
 
 
 def count(model, *where):
@@ -661,7 +661,7 @@ def test_trash_and_restore(client_as, world, customer):
 
 
 def test_the_customer_page_shows_the_playbooks_of_its_stage(client_as, world, customer):
-    from tests.kb_fixtures import write
+    from tests.fixtures.kb import write
 
     write(world.manager_a, "方案报价阶段怎么做", "先确认预算，再发报价单。", stages=["quoted"])
     write(world.manager_a, "线索阶段的第一通电话", "介绍自己，确认需求。", stages=["lead"])

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from salesdesk.audit import AuditEvent
 from salesdesk.extensions import db
-from tests.ledger_helpers import make_customer
+from tests.fixtures.ledger import make_customer
 
 
 @pytest.fixture

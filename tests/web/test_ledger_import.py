@@ -12,7 +12,7 @@ from werkzeug.test import encode_multipart
 from salesdesk.extensions import db
 from salesdesk.ledger import customers, import_rows, importer
 from salesdesk.ledger.models import Contact, Customer, ImportJob, ImportRow, OwnershipChange
-from tests.ledger_helpers import make_customer
+from tests.fixtures.ledger import make_customer
 
 HEADERS = ["客户名称", "联系人", "手机", "邮箱", "行业", "地区", "来源", "负责人", "阶段", "预计金额", "备注"]
 ROWS = [

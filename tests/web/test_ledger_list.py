@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from salesdesk.ledger import followups, queries
-from tests.ledger_helpers import make_customer
+from tests.fixtures.ledger import make_customer
 
 
 def html_of(response):

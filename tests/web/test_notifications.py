@@ -21,9 +21,9 @@ from salesdesk.notifications import Notification, notify
 from salesdesk.rules import services as rules
 from salesdesk.workbench import services as workbench
 from tests.conftest import free_port
-from tests.kb_fixtures import write
-from tests.ledger_helpers import make_customer
-from tests.recognition_helpers import award, thank
+from tests.fixtures.kb import write
+from tests.fixtures.ledger import make_customer
+from tests.fixtures.recognition import award, thank
 
 T0 = datetime(2026, 3, 4, 2, 0, tzinfo=UTC)  # Wednesday, 10:00 in Shanghai
 TODAY = date(2026, 3, 4)

@@ -8,9 +8,10 @@ import re
 import pytest
 
 from salesdesk import clock
+from tests.fixtures.ledger import make_customer
 from tests.helpers import form_on_page
-from tests.ledger_helpers import make_customer
-from tests.web.test_route_matrix import ACTORS, ROUTES, build_scene, build_url, expected_for
+from tests.web.route_matrix.routes import ROUTES, build_url, expected_for
+from tests.web.route_matrix.scene import ACTORS, build_scene
 
 INCOMPLETE = ("表单缺少此项", "This field is missing from the form")
 

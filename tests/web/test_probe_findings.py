@@ -12,8 +12,8 @@ from salesdesk.ledger import collaborators, import_rows
 from salesdesk.ledger.models import Collaborator, Customer, FollowUp
 from salesdesk.notifications import Notification
 from salesdesk.rules.models import CollisionReport, Extension
-from tests.kb_fixtures import edit, write
-from tests.ledger_helpers import make_customer
+from tests.fixtures.kb import edit, write
+from tests.fixtures.ledger import make_customer
 
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 

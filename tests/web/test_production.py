@@ -11,7 +11,7 @@ from salesdesk import database
 from salesdesk.extensions import db
 from salesdesk.jobs import JobLease
 from salesdesk.ledger.models import Customer
-from tests.ledger_helpers import new_customer_form
+from tests.fixtures.ledger import new_customer_form
 from tests.web.test_import_hardening import full_disk  # noqa: F401 - a fixture
 
 # ---- static files ----------------------------------------------------------------------------

@@ -6,13 +6,10 @@ from sqlalchemy import func, select
 
 from salesdesk.extensions import db
 from salesdesk.recognition.models import PointEntry
+from tests.fixtures.recognition import assert_summaries_exact, gift_form
 from tests.helpers import browser_session, post_all_at_once
-from tests.recognition_helpers import assert_summaries_exact, gift_form, local
 
-
-@pytest.fixture(autouse=True)
-def mid_november(frozen_clock):
-    frozen_clock(local(2026, 11, 18, 10))
+pytestmark = pytest.mark.usefixtures("mid_november")
 
 
 def given(giver):
@@ -57,7 +54,7 @@ def test_parallel_thanks_keep_the_budget_and_the_weekly_limit(app, world, live_s
 
 
 def test_parallel_reversals_of_one_entry_reverse_it_once(app, world, live_server):
-    from tests.recognition_helpers import award
+    from tests.fixtures.recognition import award
 
     entry = award(world.manager_a, world.rep_a, 40)
     admin = browser_session(app, world.admin)

@@ -6,20 +6,16 @@ from sqlalchemy import select
 
 from salesdesk.extensions import db
 from salesdesk.recognition.models import PointEntry
-from tests.ledger_helpers import make_customer
-from tests.recognition_helpers import (
+from tests.fixtures.ledger import make_customer
+from tests.fixtures.recognition import (
     award,
     entry_count,
     gift_form,
-    local,
     points_of,
     thank,
 )
 
-
-@pytest.fixture(autouse=True)
-def mid_november(frozen_clock):
-    frozen_clock(local(2026, 11, 18, 10))
+pytestmark = pytest.mark.usefixtures("mid_november")
 
 
 def award_form(recipient, points="20", **overrides):

@@ -7,13 +7,10 @@ from datetime import timedelta
 import pytest
 
 from salesdesk.recognition import services
-from tests.ledger_helpers import make_customer
-from tests.recognition_helpers import award, award_at, gift_form, local, thank
+from tests.fixtures.ledger import make_customer
+from tests.fixtures.recognition import award, award_at, gift_form, local, thank
 
-
-@pytest.fixture(autouse=True)
-def mid_november(frozen_clock):
-    frozen_clock(local(2026, 11, 18, 10))
+pytestmark = pytest.mark.usefixtures("mid_november")
 
 
 def html(response):
@@ -191,7 +188,7 @@ def test_a_deactivated_persons_history_stays_visible(client_as, world):
 def test_system_entries_speak_the_readers_language(client_as, world):
     from salesdesk import signals
     from salesdesk.auth import services as accounts
-    from tests.ledger_helpers import make_customer
+    from tests.fixtures.ledger import make_customer
 
     customer = make_customer(world.rep_a, collaborators=[world.rep_a2])
     signals.customer_won.send(customer, actor=world.rep_a)

@@ -3,7 +3,7 @@ text only to those who may see the customer's details (finding 1); only reps and
 file, and a transfer only goes to someone who may hold customers (finding 2); and what
 the pages offer is what the services accept."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -11,36 +11,16 @@ from sqlalchemy import func, select
 from salesdesk.auth import services as accounts
 from salesdesk.errors import Forbidden
 from salesdesk.extensions import db
-from salesdesk.ledger import followups
 from salesdesk.ledger.models import Customer
 from salesdesk.notifications import Notification
 from salesdesk.rules import services as rules
 from salesdesk.rules.models import CollisionReport
-from tests.ledger_helpers import make_customer
-
-T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
-FIRST_TEXT = "首次电话：周总要一份报价单"
-LAST_TEXT = "上门拜访周总：预算三十万，下月签约"
+from tests.fixtures.ledger import make_customer
+from tests.fixtures.rules import FIRST_TEXT, LAST_TEXT, T0, file
 
 
 def html_of(response):
     return response.get_data(as_text=True)
-
-
-@pytest.fixture
-def disputed(world, frozen_clock):
-    """rep_a's customer with two follow-ups, on 2026-03-03 and 2026-03-05 (Shanghai)."""
-    frozen_clock(T0)
-    customer = make_customer(world.rep_a, "宁波海港物流有限公司", phone="13912345678")
-    frozen_clock(T0 + timedelta(days=1))
-    followups.log_follow_up(world.rep_a, customer.id, channel="phone", content=FIRST_TEXT)
-    frozen_clock(T0 + timedelta(days=3))
-    followups.log_follow_up(world.rep_a, customer.id, channel="visit", content=LAST_TEXT)
-    return customer
-
-
-def file(client, customer, reason="去年展会上就认识周总，一直在跟"):
-    return client.post(f"/customers/{customer.id}/collision", data={"reason": reason})
 
 
 def the_report():
@@ -242,7 +222,7 @@ def test_the_collision_link_is_shown_exactly_when_filing_is_possible(client_as, 
 
 
 def test_duplicate_cards_offer_a_collision_report_only_to_sellers(client_as, world, disputed):
-    from tests.ledger_helpers import new_customer_form
+    from tests.fixtures.ledger import new_customer_form
 
     form = new_customer_form(name="宁波海港物流有限公司")
     for user, offered in ((world.rep_b, True), (world.manager_b, True), (world.support_a, False)):

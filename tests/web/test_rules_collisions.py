@@ -1,20 +1,17 @@
 """Collision reports (撞单申诉) and assignment (线索分配, 分配与转移, 停用交接)."""
 
-from datetime import UTC, datetime, timedelta
-
 import pytest
 from sqlalchemy import func, select
 
 from salesdesk.extensions import db
-from salesdesk.ledger import customers, followups, ownership, validation
+from salesdesk.ledger import customers, ownership, validation
 from salesdesk.ledger.models import Collaborator, Customer, OwnershipChange
 from salesdesk.notifications import Notification
 from salesdesk.rules import services as rules
 from salesdesk.rules.models import CollisionReport, Territory
+from tests.fixtures.ledger import make_customer, new_customer_form
+from tests.fixtures.rules import file
 from tests.helpers import make_user
-from tests.ledger_helpers import make_customer, new_customer_form
-
-T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 
 
 def html_of(response):
@@ -24,19 +21,6 @@ def html_of(response):
 def kinds(user):
     db.session.rollback()
     return db.session.scalars(select(Notification.kind).where(Notification.user_id == user.id)).all()
-
-
-@pytest.fixture
-def disputed(world, frozen_clock):
-    frozen_clock(T0)
-    customer = make_customer(world.rep_a, "宁波海港物流有限公司", phone="13912345678")
-    frozen_clock(T0 + timedelta(days=3))
-    followups.log_follow_up(world.rep_a, customer.id, channel="visit", content="上门拜访周总")
-    return customer
-
-
-def file(client, customer, reason="去年展会上就认识周总，一直在跟"):
-    return client.post(f"/customers/{customer.id}/collision", data={"reason": reason})
 
 
 class TestCollisions:

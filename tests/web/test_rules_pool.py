@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 from salesdesk.extensions import db
 from salesdesk.ledger.models import Collaborator, Customer, OwnershipChange
 from salesdesk.rules import services as rules
+from tests.fixtures.ledger import make_customer
 from tests.helpers import LiveClient, make_user
-from tests.ledger_helpers import make_customer
 
 NOW = datetime(2026, 6, 10, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
 

@@ -12,8 +12,8 @@ from salesdesk.ledger import collaborators, customers, followups
 from salesdesk.ledger.models import Collaborator, Customer, OwnershipChange
 from salesdesk.notifications import Notification
 from salesdesk.rules import services as rules
-from tests.helpers import rule_settings_form
-from tests.ledger_helpers import make_customer
+from tests.fixtures.ledger import make_customer
+from tests.fixtures.rules import rule_settings_form
 
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 

@@ -13,10 +13,10 @@ from salesdesk.ledger import collaborators, customers, duplicates
 from salesdesk.ledger.models import Customer, FollowUp
 from salesdesk.rules import services as rules
 from salesdesk.workbench import services as workbench
+from tests.fixtures.kb import write
+from tests.fixtures.ledger import make_customer, quick_follow_up_form
+from tests.fixtures.recognition import award
 from tests.helpers import form_on_page
-from tests.kb_fixtures import write
-from tests.ledger_helpers import make_customer, quick_follow_up_form
-from tests.recognition_helpers import award
 
 # Wednesday 4 March 2026, 10:00 in Shanghai: the week began on Monday 2 March.
 T0 = datetime(2026, 3, 4, 2, 0, tzinfo=UTC)

@@ -1,0 +1,473 @@
+"""The forms table: for every POST route a valid submission and forged values of its
+fields (other users' and teams' ids, negative, zero, huge and non-numeric numbers,
+unknown choices, impossible dates). Values name objects of the scene as "{name}";
+callables make fresh values when the form is posted."""
+
+import io
+from dataclasses import dataclass
+from datetime import timedelta
+
+from salesdesk import clock
+from salesdesk.extensions import db
+from salesdesk.kb.models import Article
+from salesdesk.ledger.models import Contact, Customer
+from tests.fixtures.ledger import contact_form
+from tests.fixtures.recognition import gift_form
+from tests.fixtures.rules import rule_settings_form
+from tests.helpers import PASSWORD, login_form
+from tests.web.route_matrix.scene import CSV
+
+NUMBERS = ("-1", "0", str(2**63), "1.5", "²")  # where a whole number or an id is expected
+NOT_ZERO = tuple(n for n in NUMBERS if n != "0")  # where 0 is an offered choice ("none")
+DATES = ("2026-02-30", "yesterday", "99999-01-01")
+
+
+@dataclass
+class Form:
+    actor: str  # a world attribute, or "anon"
+    params: dict  # URL values, as in ROUTES
+    valid: dict  # a submission that succeeds: the forgeries change one field of it
+    forged: dict  # field -> forged values
+    ok: int  # the status of the valid submission
+    also: frozenset  # besides 4xx, what counts as a refusal (303 back with an error)
+    changes: bool  # whether the valid submission writes rows
+    records: frozenset  # tables a refusal writes to by design
+
+
+def form(actor, valid=None, forged=None, ok=303, also=(), changes=True, records=(), **params):
+    return Form(actor, params, valid or {}, forged or {}, ok, frozenset(also), changes, frozenset(records))
+
+
+def version_of(name, model=Customer):
+    """An object's current version, read when the form is posted."""
+
+    def version(ids):
+        db.session.rollback()
+        return str(db.session.get(model, ids[name]).version)
+
+    return version
+
+
+def ids_of(*names):
+    return tuple(f"{{{name}}}" for name in names)
+
+
+def customer_fields(**overrides):
+    return {
+        "kind": "company",
+        "name": "南京紫金软件有限公司",
+        "credit_code": "",
+        "industry": "软件和信息技术",
+        "province": "江苏",
+        "city": "南京",
+        "source": "website",
+        "grade": "B",
+        "stage": "lead",
+        "expected_amount": "88000.50",
+        "tags": "重点客户",
+        "next_follow_up_on": "",
+        "notes": "",
+        **overrides,
+    }
+
+
+CUSTOMER_FORGERIES = {
+    "kind": ("robot",),
+    "source": ("bogus",),
+    "grade": ("Z", "a"),
+    "stage": ("won2", "Lead"),
+    "province": ("火星",),
+    "expected_amount": ("-1", "abc", str(2**63), "1e309", "NaN", "Infinity", "0.001"),
+    "next_follow_up_on": DATES,
+    "credit_code": ("91330100MA2B3C4D5X",),
+    "name": ("", "有限公司"),
+}
+USER_FIELDS = {"email": "new.rep@test.example", "display_name": "新人", "role": "rep", "locale": "en"}
+USER_FORGERIES = {
+    "role": ("superuser", "ADMIN", ""),
+    "team_id": (*NUMBERS, "999999"),
+    "locale": ("xx", ""),
+    "email": ("not-an-email",),
+}
+
+
+def recognition_settings_form(ids):
+    from salesdesk.recognition.models import RecognitionSettings
+
+    values = RecognitionSettings.defaults()
+    data = {name: str(getattr(values, name)) for name in RecognitionSettings.FIELDS}
+    for name in ("helpful_enabled", "won_enabled"):
+        data[name] = "y" if getattr(values, name) else ""
+    return {**data, "award_max_points": "40"}
+
+
+def due_date(days):
+    return lambda ids: (clock.today("Asia/Shanghai") + timedelta(days=days)).isoformat()
+
+
+FORMS = {
+    # ---- administration (an administrator forges)
+    "admin.new_user": form(
+        "admin",
+        {**USER_FIELDS, "team_id": "{team_a}", "password": "long-enough-42"},
+        USER_FORGERIES,
+    ),
+    "admin.edit_user": form(
+        "admin",
+        {**USER_FIELDS, "email": "rep.a2@test.example", "team_id": "{team_a}", "password": ""},
+        USER_FORGERIES,
+        user_id="rep_a2",
+    ),
+    "admin.deactivate_user": form(
+        "admin",
+        {"successor_id": "{rep_a}"},
+        {"successor_id": (*NUMBERS, "999999", *ids_of("leaver", "support_a", "returner", "admin"))},
+        user_id="leaver",
+    ),
+    "admin.reactivate_user": form("admin", user_id="returner"),
+    "admin.teams": form(
+        "admin",
+        {"name": "华北大区", "timezone": "Asia/Shanghai"},
+        {"timezone": ("Mars/Olympus", ""), "name": ("",)},
+    ),
+    "admin.edit_team": form(
+        "admin",
+        {"name": "华南大区二部", "timezone": "Asia/Shanghai"},
+        {"timezone": ("Mars/Olympus", ""), "name": ("华东大区",)},  # the other team's name
+        team_id="team_b",
+    ),
+    # ---- own account
+    "auth.login": form("anon", login_form("rep.a@test.example"), changes=False),
+    "auth.logout": form("rep_a", changes=False),
+    "auth.logout_everywhere": form("rep_a"),
+    "auth.set_language": form("rep_a", {"locale": "en", "next": "/"}, {"locale": ("xx", "", "EN")}),
+    "auth.account": form(
+        "rep_a",
+        {"current_password": PASSWORD, "password": "another-horse-43", "confirm": "another-horse-43"},
+        {"current_password": ("wrong-horse-42",), "confirm": ("different-horse-44",)},
+    ),
+    # ---- knowledge base (manager A is an editor; rep A a reader)
+    "kb.new": form(
+        "manager_a",
+        {
+            "title": "回款流程",
+            "body": "每月五日前催收。",
+            "category_id": "{cat}",
+            "tags": "回款",
+            "stages": "won",
+            "note": "",
+        },
+        {"category_id": (*NOT_ZERO, "999999"), "stages": ("bogus",), "title": ("",)},
+    ),
+    "kb.edit": form(
+        "manager_a",
+        {
+            "title": "报价单填写规范",
+            "body": "新的正文。",
+            "base_version": version_of("article", Article),
+            "category_id": "0",
+            "tags": "",
+            "note": "",
+            "proposal_id": "",
+        },
+        {
+            "base_version": (*NUMBERS, "1", "99"),
+            "category_id": (*NOT_ZERO, "999999"),
+            "stages": ("bogus",),
+            "proposal_id": (*NUMBERS, *ids_of("prop_other")),
+        },
+        article_id="article",
+    ),
+    "kb.restore": form(
+        "manager_a",
+        {"base_version": version_of("article", Article), "note": ""},
+        {"base_version": (*NUMBERS, "1", "99")},
+        also=[303],  # a stale version: back to the history with a message
+        article_id="article",
+        number=1,
+    ),
+    "kb.publish": form("manager_a", article_id="draft_pub"),
+    "kb.unpublish": form("manager_a", article_id="article_unpub"),
+    "kb.propose": form(
+        "rep_a",
+        {
+            "title": "报价单填写规范",
+            "body": "我的修改。",
+            "note": "补充",
+            "base_version": version_of("article", Article),
+        },
+        {"base_version": (*NUMBERS, "99")},
+        article_id="article",
+    ),
+    "kb.accept_proposal": form("manager_a", proposal_id="prop_accept"),
+    "kb.decline_proposal": form("manager_a", {"reason": ""}, proposal_id="prop_decline"),
+    "kb.vote": form(
+        "rep_a", {"helpful": "yes", "comment": ""}, {"helpful": ("maybe", "1", "")}, article_id="article"
+    ),
+    "kb.mark_read": form(
+        "rep_a",
+        {"version": version_of("article", Article)},
+        {"version": (*NUMBERS, "99")},
+        article_id="article",
+    ),
+    "kb.categories": form(
+        "manager_a",
+        {"name": "新分类", "parent_id": "0"},
+        {"parent_id": (*NOT_ZERO, "999999", *ids_of("cat_child"))},
+    ),
+    "kb.edit_category": form(
+        "manager_a",
+        {"name": "销售技巧与话术", "parent_id": "0"},
+        {"parent_id": (*NOT_ZERO, "999999", *ids_of("cat", "cat_doomed"))},  # itself; under another
+        category_id="cat",
+    ),
+    "kb.delete_category": form("manager_a", category_id="cat_doomed"),
+    "kb.new_path": form("manager_a", {"name": "新路径", "description": ""}, {"name": ("", "第二周")}),
+    "kb.edit_path": form(
+        "manager_a", {"name": "新人第一周", "description": "入门"}, {"name": ("", "第二周")}, path_id="path"
+    ),
+    "kb.add_path_item": form(
+        "manager_a",
+        {"article_id": "{article3}"},
+        {"article_id": (*NUMBERS, "999999", *ids_of("draft", "article"))},  # a draft; already in it
+        path_id="path",
+    ),
+    "kb.move_path_item": form("manager_a", path_id="path", article_id="article2", direction="up"),
+    "kb.remove_path_item": form("manager_a", path_id="path2", article_id="article"),
+    "kb.assign_path": form(
+        "manager_a",
+        {"user_id": "{rep_a2}", "due_on": due_date(7)},
+        {
+            "user_id": (*NUMBERS, "999999", *ids_of("rep_b", "returner")),
+            "due_on": (*DATES, due_date(-1), due_date(400)),
+        },
+        path_id="path",
+    ),
+    "kb.unassign": form("manager_a", assignment_id="assignment_a"),
+    # ---- customer ledger
+    "ledger.new": form(
+        "manager_a",
+        {
+            **customer_fields(),
+            "owner_id": "{rep_a2}",
+            "contact_name": "孙经理",
+            "contact_title": "",
+            "contact_phone": "13811119999",
+            "contact_phone2": "",
+            "contact_email": "sun@zijin.example",
+            "contact_wechat": "",
+        },
+        {
+            **CUSTOMER_FORGERIES,
+            "owner_id": (*NUMBERS, "999999", *ids_of("rep_b", "support_a", "returner", "admin")),
+            "contact_phone": ("12", "13900001111"),  # not a number; team B's customer's
+            "contact_email": ("secret.b@example.com",),
+        },
+        records=["audit_events"],  # a blocked duplicate is counted for the managers
+    ),
+    "ledger.check_duplicates": form(
+        "rep_a",
+        customer_fields(),
+        {**CUSTOMER_FORGERIES, "contact_phone": ("12",)},
+        ok=200,
+        also=[200],
+        changes=False,
+    ),
+    "ledger.edit": form(
+        "rep_a",
+        {**customer_fields(name="杭州云栖数据科技有限公司"), "version": version_of("cust_a")},
+        {**CUSTOMER_FORGERIES, "version": (*NUMBERS, "999")},
+        customer_id="cust_a",
+    ),
+    "ledger.change_stage": form(
+        "rep_a",
+        {"stage": "contacted", "version": version_of("cust_a")},
+        {"stage": ("bogus", ""), "version": (*NUMBERS, "999")},
+        also=[303],  # a stale version: back to the customer with a message
+        customer_id="cust_a",
+    ),
+    "ledger.log_follow_up": form(
+        "rep_a",
+        {
+            "channel": "phone",
+            "content": "电话沟通了报价",
+            "occurred_at": "",
+            "next_step": "",
+            "next_follow_up_on": "",
+        },
+        {
+            "channel": ("pigeon",),
+            "occurred_at": ("2999-01-01T10:00", "2026-02-30T10:00", "now"),
+            "next_follow_up_on": (*DATES, "2000-01-01"),
+            "content": ("",),
+        },
+        customer_id="cust_a",
+    ),
+    "ledger.new_contact": form(
+        "rep_a",
+        contact_form(name="周工", phone="13500005555", email="zhou@yunqi.example"),
+        {"phone": ("12", "13900001111"), "email": ("secret.b@example.com", "not-an-email")},
+        customer_id="cust_a",
+    ),
+    "ledger.edit_contact": form(
+        "rep_a",
+        {
+            **contact_form(
+                name="王总",
+                title="总经理",
+                phone="13911112222",
+                phone2="13911113333",
+                email="chen@yunqi.example",
+            ),
+            "version": version_of("contact_a", Contact),
+        },
+        {"phone": ("12", "13900001111"), "email": ("secret.b@example.com",), "version": (*NUMBERS, "999")},
+        customer_id="cust_a",
+        contact_id="contact_a",
+    ),
+    "ledger.delete_contact": form("rep_a", customer_id="cust_a", contact_id="contact_doomed"),
+    "ledger.add_collaborator": form(
+        "rep_a",
+        {"user_id": "{support_a}"},
+        {"user_id": (*NUMBERS, "999999", *ids_of("admin", "rep_a", "returner", "rep_a2"))},
+        customer_id="cust_a",
+    ),
+    "ledger.request_collaboration": form(
+        "manager_a", {"message": "我认识他们的采购"}, {"message": ("长" * 501,)}, customer_id="cust_b"
+    ),
+    "ledger.answer_collaboration": form("rep_a", customer_id="cust_a", user_id="rep_a2", answer="approve"),
+    "ledger.remove_collaborator": form("rep_a", customer_id="cust_collab", user_id="support_a"),
+    "ledger.delete": form("manager_a", customer_id="doomed_a"),
+    "ledger.restore": form("admin", customer_id="trashed"),
+    "ledger.import_upload": form(
+        "rep_a",
+        {"file": lambda ids: (io.BytesIO(CSV), "客户.csv")},
+        {
+            "file": (
+                lambda ids: (io.BytesIO(b"\x00\x01garbage"), "客户.xlsx"),
+                lambda ids: (io.BytesIO(b""), "空.csv"),
+                "not a file",
+            )
+        },
+    ),
+    "ledger.import_mapping": form(
+        "rep_a",
+        {"map-name": "0", "map-phone": "1"},
+        {"map-name": ("-1", "2", str(2**63), "abc", "1"), "map-phone": ("0",)},  # out of range; used twice
+        job_id="job_a",
+    ),
+    "ledger.import_commit": form("rep_a", job_id="job_previewed"),
+    # ---- assignment and anti-collision rules
+    "rules.claim": form("rep_a", {"next": ""}, customer_id="pool_claim"),
+    "rules.release": form(
+        "rep_a", {"reason": "不再跟进"}, {"reason": ("", " ", "长" * 501)}, customer_id="release_a"
+    ),
+    "rules.request_extension": form(
+        "rep_a",
+        {"days": "7", "reason": "客户出差"},
+        {"days": (*NUMBERS, "91"), "reason": ("",)},
+        customer_id="ext_target",
+    ),
+    "rules.decide_extension": form(
+        "manager_a",
+        {"days": "7", "note": ""},
+        {"days": (*NUMBERS, "91")},
+        extension_id="ext_a",
+        answer="grant",
+    ),
+    "rules.file_collision": form(
+        "rep_a", {"reason": "我上个月就拜访过"}, {"reason": ("", "长" * 2001)}, customer_id="cust_b"
+    ),
+    "rules.collision": form(
+        "manager_a",
+        {"decision": "keep", "note": "跟进记录更早"},
+        {"decision": ("bogus", "", "KEEP"), "note": ("",)},
+        report_id="report_a",
+    ),
+    "rules.assign": form(
+        "manager_a",
+        {"user_id": "{rep_a2}", "reason": "区域对口", "customer_ids": ["{pool}"]},
+        {
+            "user_id": (*NUMBERS, "999999", *ids_of("rep_b", "support_a", "returner")),
+            "customer_ids": (*NUMBERS, "999999", *ids_of("cust_b", "trashed_show")),
+        },
+    ),
+    "rules.rule_settings": form(
+        "admin",
+        lambda ids: rule_settings_form(claims_per_day="21"),
+        {
+            "max_active_per_rep": (*NUMBERS, "100001"),
+            "similarity_percent": ("49", "101", str(2**63)),
+            "warning_days": ("-1",),
+            "grade_A_follow_up_days": (*NUMBERS, "3651"),
+        },
+    ),
+    "rules.set_strategy": form(
+        "admin", {"strategy": "round_robin"}, {"strategy": ("bogus", "")}, team_id="team_a"
+    ),
+    "rules.set_territories": form(
+        "admin",
+        {"province": "浙江", "city": "杭州", "user_id": "{rep_a}"},
+        {"user_id": ("-1", str(2**63), "999999", *ids_of("rep_b", "manager_a", "returner"))},
+        team_id="team_a",
+    ),
+    # ---- recognition
+    "recognition.award": form(
+        "manager_a",
+        gift_form("{rep_a}", 10),
+        {
+            "recipient_id": (*NUMBERS, "999999", *ids_of("manager_a", "returner", "admin")),
+            "points": (*NUMBERS, "51"),
+            "category": ("bogus", ""),
+            "customer_id": (*NUMBERS, "999999", *ids_of("trashed_show")),
+        },
+    ),
+    "recognition.thank": form(
+        "rep_a",
+        gift_form("{rep_a2}", 2, reason="谢谢你的帮忙"),
+        {
+            "recipient_id": (*NUMBERS, "999999", *ids_of("rep_a", "returner", "admin")),
+            "points": (*NUMBERS, "6"),
+            "category": ("bogus",),
+            "customer_id": (*NUMBERS, "999999", *ids_of("trashed_show")),
+        },
+    ),
+    "recognition.reverse": form("admin", {"reason": "误操作"}, {"reason": ("", " ")}, entry_id="entry"),
+    "recognition.settings": form(
+        "admin",
+        recognition_settings_form,
+        {
+            "award_max_points": (*NUMBERS, "100000000000"),
+            "thanks_max_points": ("-5",),
+            "won_points": ("abc",),
+        },
+    ),
+    # ---- workbench
+    "workbench.log_follow_up": form(
+        "rep_a",
+        {"channel": "wechat", "content": "微信确认了需求", "next_follow_up_on": ""},
+        {"channel": ("pigeon",), "next_follow_up_on": (*DATES, "2000-01-01"), "content": ("",)},
+        customer_id="cust_a",
+    ),
+    "workbench.read_notification": form("rep_a", {"next": ""}, notification_id="notif_a"),
+    "workbench.read_all_notifications": form("rep_a"),
+}
+
+
+# The walks over FORMS run one test a blueprint.
+BLUEPRINTS = ("admin", "auth", "kb", "ledger", "rules", "recognition", "workbench")
+
+
+def resolve(value, ids):
+    """Form data with scene names ("{rep_b}") filled in; callables make fresh values (files)."""
+    if callable(value):
+        return value(ids)
+    if isinstance(value, dict):
+        return {key: resolve(item, ids) for key, item in value.items()}
+    if isinstance(value, list):
+        return [resolve(item, ids) for item in value]
+    return value.format(**ids) if "{" in value else value
+
+
+def without(data, name):
+    return {key: value for key, value in data.items() if key != name}

@@ -1,0 +1,258 @@
+"""The route table: for every endpoint what anonymous visitors, a rep, sales support, a
+manager and an administrator get for GET and for a POST with a valid CSRF token and no
+other data, on objects of their own and on another team's or another user's. Parameters
+name objects of the scene (scene.build_scene)."""
+
+from dataclasses import dataclass, field
+
+ROLES = ("anon", "rep", "support", "manager", "admin")
+
+
+@dataclass
+class Case:
+    """One URL of a route and what each role gets. `get`/`post`: five tokens in ROLES
+    order; "L" is the redirect to /login, a number the exact status."""
+
+    get: str | None
+    post: str | None
+    params: dict = field(default_factory=dict)
+    query: str = ""
+
+
+def case(get=None, post=None, query="", **params):
+    return Case(get, post, params, query)
+
+
+LOGIN = "L 200 200 200 200"  # any logged-in user
+EVERYONE = case(LOGIN)
+ADMINS = "L 403 403 403 200"
+EDITORS = "L 403 200 200 200"
+MANAGERS = "L 403 403 200 200"
+
+ROUTES = {
+    # ---- administration
+    "admin.audit_log": [case(ADMINS)],
+    "admin.users": [case(ADMINS)],
+    "admin.new_user": [case(ADMINS, "L 403 403 403 422")],
+    # An edit form posted without its fields is empty, not the object's values (issue 14, finding 5).
+    "admin.edit_user": [case(ADMINS, "L 403 403 403 422", user_id="rep_a2")],
+    "admin.deactivate_user": [
+        case(post="L 403 403 403 303", user_id="leaver"),
+        case(post="L 403 403 403 403", user_id="admin"),  # nobody deactivates themselves
+    ],
+    "admin.reactivate_user": [case(post="L 403 403 403 303", user_id="returner")],
+    "admin.teams": [case(ADMINS, "L 403 403 403 422")],
+    "admin.edit_team": [case(ADMINS, "L 403 403 403 422", team_id="team_b")],
+    # ---- login and own account
+    "auth.login": [case("200 302 302 302 302", "422 422 422 422 422")],
+    "auth.logout": [case(post="L 303 303 303 303")],
+    "auth.logout_everywhere": [case(post="L 303 303 303 303")],
+    "auth.set_language": [case(post="400 400 400 400 400")],
+    # ---- monitoring: public, no session
+    "health.healthz": [case("200 200 200 200 200")],
+    "auth.account": [case(LOGIN, "L 422 422 422 422")],
+    # ---- knowledge base
+    "kb.index": [EVERYONE],
+    "kb.search": [case(LOGIN, query="q=报价")],
+    "kb.playbooks": [EVERYONE],
+    "kb.insights": [case(EDITORS)],
+    "kb.new": [case(EDITORS, "L 403 422 422 422")],
+    "kb.article": [
+        case(LOGIN, article_id="article"),
+        case("L 404 200 200 200", article_id="draft"),
+    ],
+    "kb.edit": [
+        case(EDITORS, "L 403 400 400 400", article_id="article"),
+        case(EDITORS, "L 403 400 400 400", article_id="draft"),
+    ],
+    "kb.history": [case(EDITORS, article_id="article")],
+    "kb.compare": [case(EDITORS, article_id="article")],
+    "kb.revision": [
+        case(EDITORS, article_id="article", number=1),
+        case("L 403 404 404 404", article_id="article", number=99),
+    ],
+    "kb.restore": [case(post="L 403 400 400 400", article_id="article", number=1)],
+    "kb.publish": [case(post="L 403 303 303 303", article_id="draft_pub")],
+    "kb.unpublish": [case(post="L 403 303 303 303", article_id="article_unpub")],
+    "kb.propose": [
+        case("L 200 303 303 303", "L 400 303 303 303", article_id="article"),
+        case("L 404 303 303 303", "L 404 303 303 303", article_id="draft"),
+    ],
+    "kb.proposals": [EVERYONE],
+    "kb.proposal": [
+        case(LOGIN, proposal_id="prop_a"),  # rep A's own proposal
+        case("L 404 200 200 200", proposal_id="prop_b"),  # rep B's
+    ],
+    "kb.accept_proposal": [case(post="L 403 303 303 303", proposal_id="prop_accept")],
+    # A post without the form's fields is refused (issue 14, finding 5).
+    "kb.decline_proposal": [case(post="L 403 400 400 400", proposal_id="prop_decline")],
+    "kb.vote": [
+        case(post="L 400 400 400 400", article_id="article"),
+        case(post="L 404 400 400 400", article_id="draft"),
+    ],
+    "kb.mark_read": [
+        case(post="L 400 400 400 400", article_id="article"),
+        case(post="L 404 400 400 400", article_id="draft"),
+    ],
+    "kb.categories": [case(EDITORS, "L 403 422 422 422")],
+    "kb.edit_category": [case(EDITORS, "L 403 422 422 422", category_id="cat")],
+    "kb.delete_category": [case(post="L 403 303 303 303", category_id="cat_doomed")],
+    "kb.paths": [EVERYONE],
+    "kb.new_path": [case(EDITORS, "L 403 422 422 422")],
+    "kb.path": [case(LOGIN, path_id="path")],
+    "kb.edit_path": [case(EDITORS, "L 403 422 422 422", path_id="path")],
+    "kb.add_path_item": [case(post="L 403 422 422 422", path_id="path")],
+    "kb.move_path_item": [
+        case(post="L 403 303 303 303", path_id="path", article_id="article2", direction="up"),
+        case(post="L 403 404 404 404", path_id="path", article_id="draft", direction="down"),
+    ],
+    "kb.remove_path_item": [case(post="L 403 303 303 303", path_id="path2", article_id="article")],
+    "kb.assign_path": [case(post="L 403 403 422 422", path_id="path")],
+    "kb.unassign": [
+        case(post="L 403 403 303 303", assignment_id="assignment_a"),  # rep A's, by manager A
+        case(post="L 403 403 403 303", assignment_id="assignment_b"),  # rep B's
+    ],
+    # ---- customer ledger
+    "ledger.index": [EVERYONE],
+    "ledger.export": [case(LOGIN, fmt="csv"), case(LOGIN, fmt="xlsx")],
+    "ledger.new": [case(LOGIN, "L 422 422 422 422")],
+    "ledger.check_duplicates": [case(post="L 200 200 200 200")],
+    "ledger.show": [
+        case(LOGIN, customer_id="cust_a"),
+        case(LOGIN, customer_id="cust_b"),  # everyone sees it exists; details are masked
+        case(LOGIN, customer_id="pool"),
+        case("L 404 404 404 404", customer_id="trashed_show"),
+    ],
+    "ledger.edit": [
+        case("L 200 403 200 200", "L 422 403 422 422", customer_id="cust_a"),
+        case("L 403 403 403 200", "L 403 403 403 422", customer_id="cust_b"),
+        case("L 403 403 403 200", "L 403 403 403 422", customer_id="pool"),
+    ],
+    "ledger.change_stage": [
+        case(post="L 422 403 422 422", customer_id="cust_a"),
+        case(post="L 403 403 403 422", customer_id="cust_b"),
+    ],
+    "ledger.log_follow_up": [
+        case(post="L 422 403 422 422", customer_id="cust_a"),
+        case(post="L 403 403 403 422", customer_id="cust_b"),
+    ],
+    "ledger.new_contact": [
+        case("L 200 403 200 200", "L 422 403 422 422", customer_id="cust_a"),
+        case("L 403 403 403 200", "L 403 403 403 422", customer_id="cust_b"),
+    ],
+    "ledger.edit_contact": [
+        case("L 200 403 200 200", "L 422 403 422 422", customer_id="cust_a", contact_id="contact_a"),
+        case("L 404 403 404 404", "L 404 403 404 404", customer_id="cust_a", contact_id="contact_b"),
+        case("L 403 403 403 200", "L 403 403 403 422", customer_id="cust_b", contact_id="contact_b"),
+    ],
+    "ledger.delete_contact": [
+        case(post="L 303 403 303 303", customer_id="cust_a", contact_id="contact_doomed"),
+        case(post="L 400 403 400 400", customer_id="cust_a", contact_id="contact_b"),
+        case(post="L 403 403 403 303", customer_id="cust_b", contact_id="contact_b_doomed"),
+    ],
+    "ledger.add_collaborator": [
+        case(post="L 422 403 422 422", customer_id="cust_a"),
+        case(post="L 403 403 403 422", customer_id="cust_b"),
+    ],
+    "ledger.request_collaboration": [
+        case(post="L 422 422 422 422", customer_id="cust_b"),  # no message field (finding 5)
+        case(post="L 422 422 422 422", customer_id="pool"),
+    ],
+    "ledger.answer_collaboration": [
+        case(post="L 303 403 303 303", customer_id="cust_a", user_id="rep_a2", answer="approve"),
+        case(post="L 403 403 403 303", customer_id="cust_b", user_id="rep_a", answer="decline"),
+    ],
+    "ledger.remove_collaborator": [
+        case(post="L 303 303 303 303", customer_id="cust_collab", user_id="support_a"),
+        case(post="L 403 403 403 303", customer_id="cust_b", user_id="rep_a2"),
+    ],
+    "ledger.delete": [
+        case(post="L 403 403 303 303", customer_id="doomed_a"),
+        case(post="L 403 403 403 303", customer_id="doomed_b"),
+    ],
+    "ledger.trash": [case(ADMINS)],
+    "ledger.restore": [case(post="L 403 403 403 303", customer_id="trashed")],
+    "ledger.import_upload": [case(LOGIN, "L 422 422 422 422")],
+    "ledger.import_mapping": [
+        case("L 200 404 404 200", "L 422 404 404 422", job_id="job_a"),
+        case("L 404 404 404 200", "L 404 404 404 422", job_id="job_b"),
+    ],
+    "ledger.import_job": [
+        case("L 200 404 404 200", job_id="job_a"),
+        case("L 404 404 404 200", job_id="job_b"),
+    ],
+    "ledger.import_commit": [
+        case(post="L 400 404 404 400", job_id="job_a"),
+        case(post="L 404 404 404 400", job_id="job_b"),
+    ],
+    # ---- recognition
+    "recognition.leaderboard": [EVERYONE, case(LOGIN, query="period=all&team={team_b}")],
+    "recognition.feed": [EVERYONE],
+    "recognition.person": [case(LOGIN, user_id="rep_b")],
+    "recognition.award": [case(MANAGERS, "L 403 403 422 422")],
+    "recognition.thank": [case(LOGIN, "L 422 422 422 422")],
+    "recognition.entry": [case(LOGIN, entry_id="entry"), case(LOGIN, entry_id="entry_b")],
+    "recognition.reverse": [case(post="L 403 403 403 422", entry_id="entry")],
+    "recognition.report": [case(MANAGERS), case("L 403 403 403 200", query="team={team_b}")],
+    "recognition.settings": [case(ADMINS, "L 403 403 403 422")],
+    # ---- assignment and anti-collision rules
+    "rules.pool": [EVERYONE],
+    "rules.claim": [
+        case(post="L 303 403 303 403", customer_id="pool_claim"),
+        case(post="L 409 403 409 403", customer_id="cust_b"),
+    ],
+    "rules.release": [case(post="L 400 400 400 400", customer_id="cust_a")],
+    "rules.request_extension": [case(post="L 400 400 400 400", customer_id="cust_a")],
+    # Who may decide is asked first (403); an empty post is then refused for its missing
+    # fields (finding 5).
+    "rules.decide_extension": [
+        case(post="L 403 403 400 400", extension_id="ext_a", answer="grant"),
+        case(post="L 403 403 400 400", extension_id="ext_a_decline", answer="decline"),
+        case(post="L 403 403 403 400", extension_id="ext_b", answer="grant"),
+    ],
+    "rules.file_collision": [case("L 200 403 200 403", "L 422 403 422 403", customer_id="cust_b")],
+    "rules.collisions": [EVERYONE, case(LOGIN, query="status=decided")],
+    "rules.collision": [
+        case("L 200 403 200 200", "L 403 403 422 422", report_id="report_a"),
+        case("L 403 403 403 200", "L 403 403 403 422", report_id="report_b"),
+    ],
+    "rules.assign": [case(post="L 403 403 400 400")],
+    "rules.rule_settings": [case(ADMINS, "L 403 403 403 422")],
+    "rules.set_strategy": [case(post="L 403 403 403 400", team_id="team_a")],
+    "rules.set_territories": [case(post="L 403 403 403 303", team_id="team_b")],
+    "rules.ownership_report": [case(ADMINS)],
+    # ---- workbench and notifications
+    "workbench.home": [EVERYONE, case(LOGIN, query="team={team_b}")],
+    "workbench.log_follow_up": [
+        case(post="L 422 403 422 422", customer_id="cust_a"),
+        case(post="L 403 403 403 422", customer_id="cust_b"),
+    ],
+    "workbench.notification_bell": [EVERYONE],
+    "workbench.notification_list": [EVERYONE],
+    "workbench.read_notification": [
+        case(post="L 303 404 404 404", notification_id="notif_a"),
+        case(post="L 404 404 404 404", notification_id="notif_b"),
+    ],
+    "workbench.read_all_notifications": [case(post="L 303 303 303 303")],
+}
+IGNORED = {"static"}
+
+
+def rules_by_endpoint(app):
+    found = {}
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint not in IGNORED:
+            found.setdefault(rule.endpoint, []).append(rule)
+    return found
+
+
+def expected_for(tokens, role):
+    return dict(zip(ROLES, tokens.split(), strict=True))[role]
+
+
+def build_url(adapter, endpoint, item, ids):
+    values = {
+        key: ids.get(value, value) if isinstance(value, str) else value for key, value in item.params.items()
+    }
+    url = adapter.build(endpoint, values)
+    return url + ("?" + item.query.format(**ids) if item.query else "")
