@@ -14,7 +14,7 @@ They are bulk-loaded, the summaries rebuilt with summaries.rebuild(), and then:
 1. every period's sums (current and previous, three time zones) are checked against a
    plain SUM over the entries: the summaries must be exact;
 2. each leaderboard (4 periods x company/team scope) is timed through
-   services.leaderboard(), a fresh database session per call, as in a request;
+   leaderboard.leaderboard(), a fresh database session per call, as in a request;
    the whole page (GET /leaderboard through the app, templates included) is timed too;
 3. 200 awards go through the real service on top of the million, timed, and the sums are
    checked again (the summaries stay exact when maintained one entry at a time).
@@ -43,7 +43,7 @@ from salesdesk.auth.models import User  # noqa: E402
 from salesdesk.auth.services import start_session  # noqa: E402
 from salesdesk.database import write_transaction  # noqa: E402
 from salesdesk.extensions import db  # noqa: E402
-from salesdesk.recognition import services, summaries  # noqa: E402
+from salesdesk.recognition import giving, leaderboard, summaries  # noqa: E402
 from salesdesk.recognition.models import PointEntry, RecognitionSettings  # noqa: E402
 from salesdesk.recognition.periods import PERIODS, current_and_previous  # noqa: E402
 
@@ -247,7 +247,7 @@ def time_boards(app, runs):
                 for run in range(runs + 5):
                     viewer = db.session.get(User, viewer_id)
                     started, cpu_started = time.perf_counter(), time.process_time()
-                    board = services.leaderboard(viewer, period, scope_team)
+                    board = leaderboard.leaderboard(viewer, period, scope_team)
                     elapsed = (time.perf_counter() - started) * 1000
                     cpu_elapsed = (time.process_time() - cpu_started) * 1000
                     db.session.remove()
@@ -325,7 +325,7 @@ def time_awards(app, count=200):
         for _ in range(count):
             giver = db.session.get(User, rng.choice(managers))
             started = time.perf_counter()
-            services.award_points(
+            giving.award_points(
                 giver, recipient_id=rng.choice(reps), points=1, category="other", reason="压测"
             )
             timings.append((time.perf_counter() - started) * 1000)

@@ -121,7 +121,7 @@ def prepare(url):
     from salesdesk.extensions import db
     from salesdesk.kb import services as kb
     from salesdesk.kb.models import Article
-    from salesdesk.recognition import services as recognition
+    from salesdesk.recognition import giving as recognition
     from salesdesk.settings import RuleSettings
 
     from .kb_search import article

@@ -20,9 +20,9 @@ from ..errors import DomainError
 from ..extensions import db
 from ..ledger.models import Customer, Stage, StageChange
 from ..notifications import Notification
-from ..recognition import services
+from ..recognition import automatic, badges, entries, giving
 from ..recognition.models import Category, Kind, PointEntry
-from ..recognition.periods import add_months, local_midnight, this_month
+from ..recognition.periods import add_months, company_zone_name, local_midnight, this_month
 from .company import DOMAIN
 from .words import ADMIN, AWARD_REASONS, MUTUAL_THANKS, REVERSAL_REASON, TEAMS, THANKS
 
@@ -57,7 +57,7 @@ class _Demo:
     def __init__(self, users):
         self.users = users
         self.random = random.Random(20261101)
-        self.zone = ZoneInfo(services.company_zone_name())
+        self.zone = ZoneInfo(company_zone_name())
         self.now = clock.now()
         current = this_month(self.now, self.zone)
         self.months = [add_months(current, -3), add_months(current, -2), add_months(current, -1), current]
@@ -71,7 +71,7 @@ class _Demo:
         self.plan_won_customers()
         for month in self.months[:-1]:
             closes_at = local_midnight(add_months(month, 1), self.zone) + timedelta(minutes=10)
-            self.events.append((closes_at, 0, lambda month=month: services.close_month(month)))
+            self.events.append((closes_at, 0, lambda month=month: badges.close_month(month)))
         self.plan_reversal()
         for moment, _order, action in sorted(self.events, key=lambda event: (event[0], event[1])):
             clock.set_now(moment)
@@ -150,7 +150,7 @@ class _Demo:
         def action():
             giver, recipient = self.users.get(giver_login), self.users.get(recipient_login)
             if self.member(giver, clock.now()) and self.member(recipient, clock.now()):
-                services.award_points(
+                giving.award_points(
                     giver, recipient_id=recipient.id, points=points, category=category, reason=reason
                 )
 
@@ -160,7 +160,7 @@ class _Demo:
         def action():
             giver, recipient = self.users.get(giver_login), self.users.get(recipient_login)
             if self.member(giver, clock.now()) and self.member(recipient, clock.now()):
-                services.thank(
+                giving.thank(
                     giver, recipient_id=recipient.id, points=points, category=category, reason=reason
                 )
 
@@ -210,7 +210,7 @@ class _Demo:
         ).all()
         for customer, won_at in won:
             at = won_at if won_at is not None and won_at >= self.start else self.moment(self.months[1])
-            self.add(at, lambda customer=customer: services.points_for_won_customer(customer))
+            self.add(at, lambda customer=customer: automatic.points_for_won_customer(customer))
 
     def plan_reversal(self):
         """An administrator reverses an award that was given twice for the same deal."""
@@ -227,6 +227,6 @@ class _Demo:
                 .limit(1)
             )
             if duplicate is not None:
-                services.reverse_entry(admin, duplicate.id, reason=REVERSAL_REASON)
+                entries.reverse_entry(admin, duplicate.id, reason=REVERSAL_REASON)
 
         self.events.append((at, 2, action))

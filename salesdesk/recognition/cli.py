@@ -8,7 +8,7 @@ from flask.cli import with_appcontext
 
 from ..cli import salesdesk
 from ..errors import DomainError
-from . import services
+from . import badges as stars
 
 
 def _month(value):
@@ -25,7 +25,7 @@ def _month(value):
 def close_month(month):
     """Award the 协作之星 badges of ended months, once per month."""
     try:
-        results = [services.close_month(_month(month))] if month else services.close_due_months()
+        results = [stars.close_month(_month(month))] if month else stars.close_due_months()
     except DomainError as error:
         raise click.ClickException(error.message) from error
     if not results:

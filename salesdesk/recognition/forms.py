@@ -7,8 +7,8 @@ from wtforms.validators import DataRequired, InputRequired, Optional
 from wtforms.widgets import HiddenInput
 
 from ..forms import Form, SubmittedOnceForm, choices
+from .entries import MAX_REASON
 from .models import CATEGORY_LABELS, Category
-from .services import MAX_REASON
 
 
 def _optional_int(value):

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 PERIODS = ("week", "month", "quarter", "all")
@@ -22,6 +23,16 @@ PREVIOUS_LABELS = {
     "quarter": _l("Compared with last quarter"),
     "all": _l("Compared with the standings last Monday"),
 }
+
+
+def user_zone(user):
+    """A person's periods are in their own time zone (the company's without a person)."""
+    return ZoneInfo(user.timezone if user is not None else company_zone_name())
+
+
+def company_zone_name():
+    """Months close company-wide in the default time zone."""
+    return current_app.config["BABEL_DEFAULT_TIMEZONE"]
 
 
 @dataclass(frozen=True)

@@ -2,14 +2,14 @@
 write transaction, so the points commit or roll back with the change that caused them."""
 
 from .. import signals
-from . import services
+from . import automatic
 
 
 @signals.customer_won.connect
 def _customer_won(customer, **_kwargs):
-    services.points_for_won_customer(customer)
+    automatic.points_for_won_customer(customer)
 
 
 @signals.article_voted.connect
 def _article_voted(article, voter=None, helpful=False, previous=None, **_kwargs):
-    services.points_for_helpful_article(article, voter, helpful, previous)
+    automatic.points_for_helpful_article(article, voter, helpful, previous)

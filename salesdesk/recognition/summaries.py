@@ -45,7 +45,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 
-from ..database import UTCDateTime
+from ..database import MAX_ID, UTCDateTime
 from .models import Kind, PointBucket, PointEntry, PointTotal
 
 Reversal = aliased(PointEntry, name="reversal")
@@ -263,7 +263,7 @@ def _window(session, start, end, with_reached=True):
         return totals
     if end_full is None:
         # Open-ended ("since Monday"): days from the first one on.
-        ranges = [(0, first_full, 2**31 - 1)]
+        ranges = [(0, first_full, MAX_ID)]
     else:
         ranges = [
             (level, low, high) for level, runs in blocks(first_full, end_full).items() for low, high in runs

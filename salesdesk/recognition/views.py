@@ -5,14 +5,16 @@ from flask import flash, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
 from .. import submissions
-from ..auth.models import Team
+from ..auth import services as accounts
 from ..errors import Conflict, DomainError, Forbidden
-from ..extensions import db
 from ..web import add_form_error, form_status, is_htmx, render, safe_next_url, see_other
-from . import access, bp, services
+from . import access, bp, budgets, entries, giving, people
+from . import feed as feeds
+from . import leaderboard as boards
+from . import report as reports
+from . import settings as recognition_settings
 from .forms import AwardForm, ReverseForm, SettingsForm, ThanksForm
 from .models import RecognitionSettings
 from .periods import PERIOD_LABELS, PREVIOUS_LABELS
@@ -34,23 +36,19 @@ def month_label(month):
     return format_skeleton("yMMM", month, locale=get_locale())
 
 
-def _teams():
-    return db.session.scalars(select(Team).order_by(Team.name)).all()
-
-
 # ---- leaderboard and feed ---------------------------------------------------------
 
 
 @bp.route("/leaderboard")
 def leaderboard():
-    board = services.leaderboard(
+    board = boards.leaderboard(
         current_user, request.args.get("period", "month"), request.args.get("team", type=int)
     )
     return render(
         "recognition/leaderboard.html",
         "recognition/_board.html",
         board=board,
-        teams=_teams(),
+        teams=accounts.teams(),
         periods=PERIOD_LABELS,
         compared_with=PREVIOUS_LABELS[board.period.key],
     )
@@ -58,34 +56,26 @@ def leaderboard():
 
 @bp.route("/recognition")
 def feed():
-    kind = request.args.get("kind")
-    kind = kind if kind in ("award", "thanks") else None
-    before = request.args.get("before", type=int)
-    entries, next_before = services.feed(kind, before)
+    filters = feeds.FeedFilters.from_args(request.args)
     return render(
         "recognition/feed.html",
         "recognition/_feed_items.html",
-        entries=entries,
-        next_before=next_before,
-        kind=kind,
-        before=before,
+        entries=feeds.feed(filters),
+        filters=filters,
     )
 
 
 @bp.route("/people/<int:user_id>")
 def person(user_id):
-    person = services.get_person(user_id)
-    before = request.args.get("before", type=int)
-    entries, next_before = services.history(person, before)
-    overview = None if is_htmx() else services.person_overview(person, current_user)
+    person = people.get_person(user_id)
+    entries = feeds.history(person, feeds.requested_before(request.args))
+    overview = None if is_htmx() else people.person_overview(person, current_user)
     return render(
         "recognition/person.html",
         "recognition/_history_items.html",
         person=person,
         overview=overview,
         entries=entries,
-        next_before=next_before,
-        before=before,
         may_thank=access.may_thank(current_user, person),
         may_award_person=access.may_award_to(current_user, person),
     )
@@ -104,9 +94,9 @@ def _give(form, give, template, budget, done_message, settings):
     customer = None
     if form.customer_id.data is not None:
         if request.method == "GET":
-            customer = services.get_customer(form.customer_id.data)
+            customer = giving.get_customer(form.customer_id.data)
         else:
-            customer = services.get_customer_or_none(form.customer_id.data)
+            customer = giving.get_customer_or_none(form.customer_id.data)
     if form.validate_on_submit():
         done = safe_next_url(form.next.data, url_for("recognition.feed"))
         try:
@@ -142,14 +132,14 @@ def _give(form, give, template, budget, done_message, settings):
 @bp.route("/recognition/award", methods=["GET", "POST"])
 def award():
     access.require(access.may_award(current_user))
-    form = AwardForm(recipients=services.recipient_choices(current_user))
-    settings = services.get_settings()
+    form = AwardForm(recipients=giving.recipient_choices(current_user))
+    settings = recognition_settings.get_settings()
     form.points.render_kw = {"min": 1, "max": settings.award_max_points, "inputmode": "numeric"}
     return _give(
         form,
-        services.award_points,
+        giving.award_points,
         "recognition/award.html",
-        services.award_budget,
+        budgets.award_budget,
         lambda entry: _(
             "You gave %(name)s %(points)s points.", name=entry.recipient.display_name, points=entry.points
         ),
@@ -159,15 +149,15 @@ def award():
 
 @bp.route("/recognition/thank", methods=["GET", "POST"])
 def thank():
-    settings = services.get_settings()
+    settings = recognition_settings.get_settings()
     form = ThanksForm(
-        recipients=services.recipient_choices(current_user), max_points=settings.thanks_max_points
+        recipients=giving.recipient_choices(current_user), max_points=settings.thanks_max_points
     )
     return _give(
         form,
-        services.thank,
+        giving.thank,
         "recognition/thank.html",
-        services.thanks_budget,
+        budgets.thanks_budget,
         lambda entry: _(
             "You thanked %(name)s with %(points)s points.",
             name=entry.recipient.display_name,
@@ -182,19 +172,19 @@ def thank():
 
 @bp.route("/recognition/entries/<int:entry_id>")
 def entry(entry_id):
-    entry = services.get_entry(entry_id)
+    entry = entries.get_entry(entry_id)
     return render("recognition/entry.html", entry=entry, form=ReverseForm())
 
 
 @bp.route("/recognition/entries/<int:entry_id>/reverse", methods=["POST"])
 def reverse(entry_id):
     access.require(access.may_reverse(current_user))
-    entry = services.get_entry(entry_id)
+    entry = entries.get_entry(entry_id)
     form = ReverseForm()
     status = None
     if form.validate_on_submit():
         try:
-            services.reverse_entry(current_user, entry.id, reason=form.reason.data)
+            entries.reverse_entry(current_user, entry.id, reason=form.reason.data)
         except Forbidden:
             raise
         except DomainError as error:
@@ -204,7 +194,7 @@ def reverse(entry_id):
         else:
             flash(_("The entry has been reversed."), "success")
             return see_other(url_for("recognition.entry", entry_id=entry.id))
-    entry = services.get_entry(entry_id)
+    entry = entries.get_entry(entry_id)
     return render("recognition/entry.html", entry=entry, form=form, status=status or form_status(form))
 
 
@@ -214,17 +204,17 @@ def reverse(entry_id):
 @bp.route("/recognition/report")
 def report():
     access.require(access.may_see_report(current_user))
-    report, teams = services.mutual_thanks_report(current_user, request.args.get("team", type=int))
+    report, teams = reports.mutual_thanks_report(current_user, request.args.get("team", type=int))
     return render("recognition/report.html", report=report, teams=teams)
 
 
 @bp.route("/recognition/settings", methods=["GET", "POST"])
 def settings():
     access.require(access.may_change_settings(current_user))
-    form = SettingsForm(obj=services.get_settings())
+    form = SettingsForm(obj=recognition_settings.get_settings())
     if form.validate_on_submit():
         try:
-            services.update_settings(
+            recognition_settings.update_settings(
                 current_user, **{name: getattr(form, name).data for name in RecognitionSettings.FIELDS}
             )
         except Forbidden:

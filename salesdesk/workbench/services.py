@@ -19,7 +19,7 @@ from ..jobs import periodic
 from ..kb import services as kb
 from ..ledger.models import WON_AND_LISTED, Collaborator, CollaboratorStatus, Customer, OwnershipChange, Stage
 from ..notifications import Notification, link, register_kinds, with_dates
-from ..recognition import services as recognition
+from ..recognition import leaderboard as recognition
 from ..rules import services as rules
 from . import access
 

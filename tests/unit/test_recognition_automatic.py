@@ -11,7 +11,8 @@ from salesdesk.database import write_transaction
 from salesdesk.extensions import db
 from salesdesk.ledger.models import Collaborator
 from salesdesk.notifications import Notification
-from salesdesk.recognition import services
+from salesdesk.recognition import settings
+from salesdesk.recognition.entries import reverse_entry
 from salesdesk.recognition.models import PointEntry, RecognitionSettings
 from tests.fixtures.ledger import make_customer
 from tests.fixtures.recognition import (
@@ -35,9 +36,9 @@ def won(customer, actor=None):
 
 
 def change_settings(admin, **changes):
-    defaults = services.get_settings()
+    defaults = settings.get_settings()
     values = {name: getattr(defaults, name) for name in RecognitionSettings.FIELDS}
-    services.update_settings(admin, **{**values, **changes})
+    settings.update_settings(admin, **{**values, **changes})
 
 
 @pytest.fixture
@@ -181,6 +182,6 @@ def test_automatic_points_can_be_reversed_and_are_not_given_again(world):
     customer = make_customer(world.rep_a, collaborators=[world.rep_a2])
     won(customer)
     entry = db.session.scalars(select(PointEntry)).one()
-    services.reverse_entry(world.admin, entry.id, reason="客户退单")
+    reverse_entry(world.admin, entry.id, reason="客户退单")
     won(customer)
     assert points_of(world.rep_a2) == 0

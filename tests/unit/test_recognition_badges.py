@@ -10,7 +10,9 @@ from salesdesk import jobs
 from salesdesk.errors import DomainError
 from salesdesk.extensions import db
 from salesdesk.notifications import Notification
-from salesdesk.recognition import services
+from salesdesk.recognition import badges as stars
+from salesdesk.recognition import leaderboard
+from salesdesk.recognition.entries import reverse_entry
 from salesdesk.recognition.models import MonthClosing, PointEntry, StarBadge
 from salesdesk.recognition.periods import current_and_previous
 from tests.fixtures.recognition import SHANGHAI, award_at, local
@@ -38,7 +40,7 @@ def october(world, frozen_clock):
 
 def test_the_top_three_with_ties_get_a_badge(october):
     world = october
-    closing, new, closed_now = services.close_month()
+    closing, new, closed_now = stars.close_month()
     assert closed_now and f"{closing.month:%Y-%m}" == "2026-10" and closing.badge_count == 3
     assert [(b.user_id, b.rank) for b in new] == [
         (world.rep_a.id, 1),
@@ -58,15 +60,15 @@ def test_a_tie_for_third_place_gives_four_badges(world, frozen_clock):
     for points, user in ((40, world.rep_a), (30, world.rep_a2), (20, world.support_a), (20, world.rep_b)):
         award_at(local(2026, 10, 12), world.admin, user, points)
     frozen_clock(local(2026, 11, 2))
-    services.close_month()
+    stars.close_month()
     assert [rank for _month, _user, rank, _points in badges()] == [1, 2, 3, 3]
 
 
 def test_a_month_closes_exactly_once(october):
-    services.close_month()
-    closing, new, closed_now = services.close_month()
+    stars.close_month()
+    closing, new, closed_now = stars.close_month()
     assert not closed_now and new == [] and closing.badge_count == 3
-    services.close_due_months()
+    stars.close_due_months()
     assert len(badges()) == 3
     assert db.session.scalar(select(func.count()).where(Notification.kind == "badge.awarded")) == 3
 
@@ -74,26 +76,26 @@ def test_a_month_closes_exactly_once(october):
 def test_a_month_that_has_not_ended_cannot_close(world, frozen_clock):
     frozen_clock(local(2026, 11, 30, 23, 59))
     with pytest.raises(DomainError) as refused:
-        services.close_month(local(2026, 11, 1).date())
+        stars.close_month(local(2026, 11, 1).date())
     assert refused.value.message == "2026-11 还没有结束。"
 
 
 def test_nobody_without_points_gets_a_badge(world, frozen_clock):
     award_at(local(2026, 10, 12), world.admin, world.rep_a, 5)
     frozen_clock(local(2026, 11, 2))
-    services.close_month()
+    stars.close_month()
     assert badges() == [("2026-10", world.rep_a.id, 1, 5)]
 
 
 def test_badges_stay_when_a_closed_months_points_are_reversed_later(october):
     world = october
-    services.close_month()
+    stars.close_month()
     entry = db.session.scalar(select(PointEntry).where(PointEntry.recipient_id == world.rep_a.id))
-    services.reverse_entry(world.admin, entry.id, reason="重复发放")
+    reverse_entry(world.admin, entry.id, reason="重复发放")
     # Awarded once: a later correction changes October's totals, not its badges.
     assert len(badges()) == 3
     october_period, _previous = current_and_previous("month", local(2026, 10, 20), SHANGHAI)
-    assert [s.name for s in services.standings(october_period)] == ["李四", "赵支持", "王五", "黄经理"]
+    assert [s.name for s in leaderboard.standings(october_period)] == ["李四", "赵支持", "王五", "黄经理"]
 
 
 def test_several_processes_closing_at_once_award_each_badge_once(october, make_app):
@@ -106,7 +108,7 @@ def test_several_processes_closing_at_once_award_each_badge_once(october, make_a
         with other.app_context():
             try:
                 barrier.wait()
-                _closing, new, closed_now = services.close_month()
+                _closing, new, closed_now = stars.close_month()
                 results.append((closed_now, len(new)))
             except Exception as error:  # noqa: BLE001 - reported below
                 errors.append(repr(error))
@@ -145,7 +147,7 @@ def test_the_app_closes_ended_months_in_requests(october, client_as, jobs_in_req
     assert len(badges()) == 3
     # A process looks at most once a minute.
     calls = []
-    monkeypatch.setattr(services, "close_due_months", lambda now=None: calls.append(now) or [])
+    monkeypatch.setattr(stars, "close_due_months", lambda now=None: calls.append(now) or [])
     jobs.THREADS.clear()
     jobs_in_requests(rep)
     jobs_in_requests(rep, "/leaderboard")
@@ -174,7 +176,7 @@ def test_a_failing_check_never_breaks_the_request(october, client_as, monkeypatc
     def locked(now=None):
         raise OperationalError("close", {}, Exception("database is locked"))
 
-    monkeypatch.setattr(services, "close_due_months", locked)
+    monkeypatch.setattr(stars, "close_due_months", locked)
     assert jobs_in_requests(client_as(october.rep_a)).status_code == 200
 
 

@@ -12,7 +12,8 @@ from salesdesk import clock
 from salesdesk.auth import services as accounts
 from salesdesk.errors import NotFound
 from salesdesk.extensions import db
-from salesdesk.recognition import services, summaries
+from salesdesk.recognition import giving, leaderboard, summaries
+from salesdesk.recognition.entries import reverse_entry
 from salesdesk.recognition.models import PointEntry
 from salesdesk.recognition.periods import PERIODS, current_and_previous
 from tests.fixtures.recognition import (
@@ -52,7 +53,7 @@ def test_a_reversal_can_change_who_reached_a_total_first(world, frozen_clock):
     assert order(world.rep_a) == [("张三", 1, 20), ("李四", 1, 20)]
     award_at(local(2026, 11, 18, 9), world.manager_a, world.rep_a, 10)
     assert order(world.rep_a)[0] == ("张三", 1, 30)
-    services.reverse_entry(world.admin, late.id, reason="重复")
+    reverse_entry(world.admin, late.id, reason="重复")
     # Without the 17th's award 张三 has 20 since 18th 9:00: 李四 got there first now.
     assert order(world.rep_a) == [("李四", 1, 20), ("张三", 1, 20)]
     assert order(world.rep_a, "all") == [("李四", 1, 20), ("张三", 1, 20)]
@@ -123,7 +124,7 @@ def test_scope_is_the_whole_company_or_one_team(world):
     assert order(world.rep_a, team_id=world.team_a.id) == [("张三", 1, 10)]
     assert order(world.rep_a, team_id=world.team_b.id) == [("王五", 1, 20)]
     with pytest.raises(NotFound):
-        services.leaderboard(world.rep_a, "month", 999_999)
+        leaderboard.leaderboard(world.rep_a, "month", 999_999)
 
 
 def test_a_teams_standings_taken_from_the_companys_are_its_own(world):
@@ -135,12 +136,12 @@ def test_a_teams_standings_taken_from_the_companys_are_its_own(world):
     def ranked(standings):
         return [(s.user_id, s.rank, s.points, s.reached_at) for s in standings]
 
-    company = services.current_standings(world.manager_a)
+    company = leaderboard.current_standings(world.manager_a)
     assert [s.rank for s in company] == [1, 2, 2]
     for team in (world.team_a, world.team_b):
-        direct = services.current_standings(world.manager_a, team.id)
-        assert ranked(services.team_standings(company, team.id)) == ranked(direct)
-    assert [s.name for s in services.team_standings(company, world.team_a.id)] == ["张三", "李四"]
+        direct = leaderboard.current_standings(world.manager_a, team.id)
+        assert ranked(leaderboard.team_standings(company, team.id)) == ranked(direct)
+    assert [s.name for s in leaderboard.team_standings(company, world.team_a.id)] == ["张三", "李四"]
 
 
 def test_the_viewers_own_row_shows_even_outside_the_top(world):
@@ -200,7 +201,7 @@ def test_summaries_stay_exact_with_many_entries_and_reversals(world, frozen_cloc
     for moment in moments:
         clock.set_now(moment)
         entries.append(
-            services.award_points(
+            giving.award_points(
                 world.admin,
                 recipient_id=rng.choice(people).id,
                 points=rng.randint(1, 5),
@@ -209,7 +210,7 @@ def test_summaries_stay_exact_with_many_entries_and_reversals(world, frozen_cloc
             )
         )
     for entry in rng.sample(entries, 25):
-        services.reverse_entry(world.admin, entry.id, reason="撤销")
+        reverse_entry(world.admin, entry.id, reason="撤销")
     assert_summaries_exact()
     for now in (datetime(2026, 11, 18, 2, tzinfo=UTC), datetime(2026, 10, 4, 16, 30, tzinfo=UTC)):
         for zone in ("Asia/Shanghai", "Asia/Kolkata", "America/New_York", "UTC"):
@@ -250,7 +251,7 @@ def test_rebuilding_the_summaries_gives_what_the_writes_maintained(world):
     for minutes in sorted(rng.randrange(0, 200 * 24 * 60) for _ in range(60)):
         clock.set_now(datetime(2026, 5, 1, tzinfo=UTC) + timedelta(minutes=minutes))
         entries.append(
-            services.award_points(
+            giving.award_points(
                 world.admin,
                 recipient_id=rng.choice(people).id,
                 points=rng.randint(1, 9),
@@ -259,7 +260,7 @@ def test_rebuilding_the_summaries_gives_what_the_writes_maintained(world):
             )
         )
     for entry in rng.sample(entries, 8):
-        services.reverse_entry(world.admin, entry.id, reason="撤销")
+        reverse_entry(world.admin, entry.id, reason="撤销")
 
     def snapshot():
         db.session.rollback()

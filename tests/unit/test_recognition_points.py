@@ -10,7 +10,8 @@ from salesdesk.auth import services as accounts
 from salesdesk.errors import Conflict, DomainError, Forbidden, NotFound
 from salesdesk.extensions import db
 from salesdesk.notifications import Notification
-from salesdesk.recognition import services
+from salesdesk.recognition import badges, budgets, giving, leaderboard, settings
+from salesdesk.recognition.entries import reverse_entry
 from salesdesk.recognition.models import Kind, PointEntry, RecognitionSettings
 from tests.fixtures.ledger import make_customer
 from tests.fixtures.recognition import (
@@ -78,7 +79,7 @@ def test_the_monthly_budget_is_500_and_cannot_be_overspent(world):
     for _ in range(9):
         award(world.manager_a, world.rep_a, 50)
     award(world.manager_a, world.rep_a2, 30)
-    assert services.award_budget(world.manager_a).remaining == 20
+    assert budgets.award_budget(world.manager_a).remaining == 20
     refused(lambda: award(world.manager_a, world.rep_b, 21), "预算不足：本月 500 积分预算只剩 20。")
     award(world.manager_a, world.rep_b, 20)
     refused(lambda: award(world.manager_a, world.rep_b, 1), "预算不足：本月 500 积分预算只剩 0。")
@@ -94,13 +95,13 @@ def test_the_budget_month_follows_the_managers_time_zone(world):
     refused(lambda: award(world.manager_a, world.rep_a, 1), "预算不足：本月 500 积分预算只剩 0。")
     # Half an hour later it is December in Shanghai: a fresh budget.
     award_at(local(2026, 12, 1, 0, 0), world.manager_a, world.rep_a, 50)
-    assert services.award_budget(world.manager_a).spent == 50
+    assert budgets.award_budget(world.manager_a).spent == 50
 
 
 def test_a_reversed_award_gives_its_points_back_to_the_budget(world):
     entries = [award(world.manager_a, world.rep_a, 50) for _ in range(10)]
-    services.reverse_entry(world.admin, entries[0].id, reason="重复发放")
-    assert services.award_budget(world.manager_a).remaining == 50
+    reverse_entry(world.admin, entries[0].id, reason="重复发放")
+    assert budgets.award_budget(world.manager_a).remaining == 50
     award(world.manager_a, world.rep_a, 50)
 
 
@@ -118,20 +119,20 @@ def test_the_category_must_be_known(world):
 
 def test_the_recipient_must_be_an_active_team_member(world):
     refused(
-        lambda: services.award_points(
+        lambda: giving.award_points(
             world.manager_a, recipient_id=None, points=5, category="other", reason="x"
         ),
         "请选择同事。",
     )
     refused(
-        lambda: services.award_points(
+        lambda: giving.award_points(
             world.manager_a, recipient_id=999_999, points=5, category="other", reason="x"
         ),
         "该同事不存在。",
         NotFound,
     )
     refused(
-        lambda: services.award_points(
+        lambda: giving.award_points(
             world.manager_a, recipient_id="3", points=5, category="other", reason="x"
         ),
         "该同事不存在。",
@@ -180,7 +181,7 @@ def test_thanks_come_from_a_monthly_budget_of_20(world):
     for colleague in (world.rep_a2, world.support_a, world.manager_a, world.rep_b):
         thank(world.rep_a, colleague, 5)
     refused(lambda: thank(world.rep_a, world.manager_b, 1), "感谢额度不足：本月 20 积分额度只剩 0。")
-    assert services.thanks_budget(world.rep_a).remaining == 0
+    assert budgets.thanks_budget(world.rep_a).remaining == 0
 
 
 def test_unused_thanks_do_not_carry_over(world, frozen_clock):
@@ -208,7 +209,7 @@ def test_the_same_colleague_at_most_twice_a_week(world, frozen_clock):
 def test_a_reversed_thanks_does_not_count_against_the_weekly_limit(world):
     first = thank(world.rep_a, world.rep_a2, 1)
     thank(world.rep_a, world.rep_a2, 1)
-    services.reverse_entry(world.admin, first.id, reason="误操作")
+    reverse_entry(world.admin, first.id, reason="误操作")
     thank(world.rep_a, world.rep_a2, 1)
 
 
@@ -222,7 +223,7 @@ def settings_values(**changes):
 
 
 def test_administrators_change_the_limits(world):
-    services.update_settings(world.admin, **settings_values(award_max_points=80, thanks_max_points=3))
+    settings.update_settings(world.admin, **settings_values(award_max_points=80, thanks_max_points=3))
     assert award(world.manager_a, world.rep_a, 80).points == 80
     refused(lambda: thank(world.rep_a, world.rep_a2, 4), "积分必须是 1 到 3 之间的整数。")
     event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "recognition.settings")).one()
@@ -231,20 +232,20 @@ def test_administrators_change_the_limits(world):
 
 def test_only_administrators_change_settings_and_only_to_sane_values(world):
     refused(
-        lambda: services.update_settings(world.manager_a, **settings_values()),
+        lambda: settings.update_settings(world.manager_a, **settings_values()),
         "只有管理员可以修改积分设置。",
         Forbidden,
     )
     error = refused(
-        lambda: services.update_settings(world.admin, **settings_values(award_max_points=0)),
+        lambda: settings.update_settings(world.admin, **settings_values(award_max_points=0)),
         "请输入 1 到 10000 之间的整数。",
     )
     assert error.field == "award_max_points"
     refused(
-        lambda: services.update_settings(world.admin, **settings_values(won_enabled="yes")),
+        lambda: settings.update_settings(world.admin, **settings_values(won_enabled="yes")),
         "请选择开启或关闭。",
     )
-    assert services.get_settings().award_max_points == 50
+    assert settings.get_settings().award_max_points == 50
 
 
 # ---- reversal -----------------------------------------------------------------------
@@ -254,12 +255,12 @@ def test_an_administrator_reverses_an_entry_and_totals_and_ranks_follow(world):
     mistaken = award(world.manager_a, world.rep_a, 50)
     award(world.manager_a, world.rep_a2, 30)
     assert order(world.rep_a) == [("张三", 1, 50), ("李四", 2, 30)]
-    reversal = services.reverse_entry(world.admin, mistaken.id, reason="重复发放，予以撤销")
+    reversal = reverse_entry(world.admin, mistaken.id, reason="重复发放，予以撤销")
     assert (reversal.kind, reversal.points, reversal.reversal_of_id) == ("reversal", -50, mistaken.id)
     assert reversal.counted_at == mistaken.counted_at
     assert points_of(world.rep_a) == 0
     assert order(world.rep_a) == [("李四", 1, 30)]
-    assert services.leaderboard(world.rep_a, "all").me is None
+    assert leaderboard.leaderboard(world.rep_a, "all").me is None
     # The original stays, marked as reversed; nothing was edited.
     assert db.session.get(PointEntry, mistaken.id).reversed_by.id == reversal.id
     event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "points.reversed")).one()
@@ -272,20 +273,20 @@ def test_an_administrator_reverses_an_entry_and_totals_and_ranks_follow(world):
 def test_reversal_is_for_administrators_with_a_reason_and_only_once(world):
     entry = award(world.manager_a, world.rep_a, 10)
     refused(
-        lambda: services.reverse_entry(world.manager_a, entry.id, reason="x"),
+        lambda: reverse_entry(world.manager_a, entry.id, reason="x"),
         "只有管理员可以撤销积分。",
         Forbidden,
     )
-    refused(lambda: services.reverse_entry(world.admin, entry.id, reason=" "), "请填写理由。")
-    refused(lambda: services.reverse_entry(world.admin, 999_999, reason="x"), "该积分记录不存在。", NotFound)
-    reversal = services.reverse_entry(world.admin, entry.id, reason="误发")
+    refused(lambda: reverse_entry(world.admin, entry.id, reason=" "), "请填写理由。")
+    refused(lambda: reverse_entry(world.admin, 999_999, reason="x"), "该积分记录不存在。", NotFound)
+    reversal = reverse_entry(world.admin, entry.id, reason="误发")
     refused(
-        lambda: services.reverse_entry(world.admin, entry.id, reason="再撤一次"),
+        lambda: reverse_entry(world.admin, entry.id, reason="再撤一次"),
         "该记录已被撤销过。",
         Conflict,
     )
     refused(
-        lambda: services.reverse_entry(world.admin, reversal.id, reason="撤销撤销"),
+        lambda: reverse_entry(world.admin, reversal.id, reason="撤销撤销"),
         "撤销记录本身不能再被撤销。",
         Conflict,
     )
@@ -308,7 +309,7 @@ def test_the_database_refuses_to_edit_history(world, statement, frozen_clock):
     frozen_clock(local(2026, 10, 15))
     award(world.manager_a, world.rep_a, 10)
     frozen_clock(local(2026, 11, 18))
-    services.close_month()
+    badges.close_month()
     db.session.commit()
     with pytest.raises(DBAPIError, match="append-only"):
         db.session.execute(text(statement))

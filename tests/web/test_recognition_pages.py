@@ -6,7 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from salesdesk.recognition import services
+from salesdesk.recognition import badges, leaderboard
+from salesdesk.recognition.entries import reverse_entry
 from tests.fixtures.ledger import make_customer
 from tests.fixtures.recognition import award, award_at, gift_form, local, thank
 
@@ -51,7 +52,7 @@ def test_the_leaderboard_page_and_its_htmx_fragment(client_as, world):
 
 
 def test_the_viewer_row_shows_below_the_top_list(client_as, world, monkeypatch):
-    monkeypatch.setattr(services, "BOARD_LIMIT", 1)
+    monkeypatch.setattr(leaderboard, "BOARD_LIMIT", 1)
     award(world.manager_a, world.rep_a, 30)
     award(world.manager_a, world.rep_a2, 20)
     text = html(client_as(world.rep_a2).get("/leaderboard"))
@@ -80,7 +81,7 @@ def test_badges_show_on_the_leaderboard_and_person_page(client_as, world, frozen
     award_at(local(2026, 10, 10), world.manager_a, world.rep_a, 30)
     frozen_clock(local(2026, 11, 18, 10))
     award(world.manager_a, world.rep_a, 10)
-    services.close_ended_months()  # what the app's periodic job does
+    badges.close_ended_months()  # what the app's periodic job does
     rep = client_as(world.rep_a2)
     assert 'class="star-badge"' in html(rep.get("/leaderboard"))
     person = html(rep.get(f"/people/{world.rep_a.id}"))
@@ -99,7 +100,7 @@ def test_the_nav_leads_to_the_leaderboard(client_as, world):
 def test_the_feed_shows_awards_and_thanks_and_marks_reversals(client_as, world):
     entry = award(world.manager_a, world.rep_a, 30, reason="连续三周攻坚华润项目")
     thank(world.rep_a2, world.rep_a, 2, reason="谢谢你帮我查开票信息")
-    services.reverse_entry(world.admin, entry.id, reason="重复发放")
+    reverse_entry(world.admin, entry.id, reason="重复发放")
     text = html(client_as(world.rep_b).get("/recognition"))
     assert "连续三周攻坚华润项目" in text and "谢谢你帮我查开票信息" in text
     assert "王经理</a> 奖励了 <a" in text and "李四</a> 感谢了 <a" in text
