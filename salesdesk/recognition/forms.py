@@ -1,5 +1,6 @@
 """Forms for awards, thanks, reversals and the settings. They check the shape of the
-input only; the rules (budgets, limits, who may) live in services."""
+input only; the rules (budgets, limits, who may) live in the service modules, and the
+limits the forms show (maxlength, min, max) are imported from there."""
 
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, HiddenField, IntegerField, SelectField, TextAreaField
@@ -9,6 +10,7 @@ from wtforms.widgets import HiddenInput
 from ..forms import Form, SubmittedOnceForm, choices
 from .entries import MAX_REASON
 from .models import CATEGORY_LABELS, Category
+from .settings import SETTING_RANGES
 
 
 def _optional_int(value):
@@ -71,18 +73,25 @@ class ReverseForm(Form):
     )
 
 
-def _number(label):
-    return IntegerField(label, validators=[InputRequired(message=_l("Enter a whole number."))])
+def _number(name, label):
+    low, high = SETTING_RANGES[name]
+    return IntegerField(
+        label,
+        validators=[InputRequired(message=_l("Enter a whole number."))],
+        render_kw={"min": low, "max": high, "inputmode": "numeric"},
+    )
 
 
 class SettingsForm(Form):
-    award_monthly_budget = _number(_l("Monthly budget of each manager"))
-    award_max_points = _number(_l("Most points in one award"))
-    thanks_monthly_budget = _number(_l("Monthly thanks budget of each user"))
-    thanks_max_points = _number(_l("Most points in one thanks"))
-    thanks_per_colleague_weekly = _number(_l("Thanks to the same colleague per week, at most"))
+    award_monthly_budget = _number("award_monthly_budget", _l("Monthly budget of each manager"))
+    award_max_points = _number("award_max_points", _l("Most points in one award"))
+    thanks_monthly_budget = _number("thanks_monthly_budget", _l("Monthly thanks budget of each user"))
+    thanks_max_points = _number("thanks_max_points", _l("Most points in one thanks"))
+    thanks_per_colleague_weekly = _number(
+        "thanks_per_colleague_weekly", _l("Thanks to the same colleague per week, at most")
+    )
     helpful_enabled = BooleanField(_l("Points when someone else marks your article helpful"))
-    helpful_points = _number(_l("Points per helpful mark"))
-    helpful_monthly_cap = _number(_l("Most points per article and month"))
+    helpful_points = _number("helpful_points", _l("Points per helpful mark"))
+    helpful_monthly_cap = _number("helpful_monthly_cap", _l("Most points per article and month"))
     won_enabled = BooleanField(_l("Points for the collaborators of a customer that is won"))
-    won_points = _number(_l("Points per collaborator"))
+    won_points = _number("won_points", _l("Points per collaborator"))
