@@ -33,8 +33,9 @@ def _in_default_locale(message):
         return str(message)
 
 
-def _add_system_entry(session, cause_key, **fields):
-    """Insert once per cause_key; None when it exists (also after a concurrent insert)."""
+def _add_system_entry(session, cause_key, notice, **fields):
+    """Insert once per cause_key and tell the recipient (`notice`: the notification's
+    kind and parameters); None when it exists (also after a concurrent insert)."""
     if session.scalar(select(PointEntry.id).where(PointEntry.cause_key == cause_key)):
         return None
     now = clock.now()
@@ -46,6 +47,9 @@ def _add_system_entry(session, cause_key, **fields):
     except IntegrityError:
         return None
     summaries.record(session, entry)
+    kind, params = notice
+    link_to = link("recognition.entry", entry_id=entry.id)
+    notify(entry.recipient_id, kind, link=link_to, points=entry.points, **params)
     return entry
 
 
@@ -81,6 +85,7 @@ def points_for_helpful_article(article, voter, helpful, previous=None):
         entry = _add_system_entry(
             session,
             f"helpful:{article_id}:{voter.id}",
+            ("points.article_helpful", {}),
             kind=Kind.AUTOMATIC,
             recipient_id=author.id,
             points=points,
@@ -89,13 +94,6 @@ def points_for_helpful_article(article, voter, helpful, previous=None):
             article_id=article_id,
             cause=Cause.ARTICLE_HELPFUL,
         )
-        if entry is not None:
-            notify(
-                author,
-                "points.article_helpful",
-                link=link("recognition.entry", entry_id=entry.id),
-                points=points,
-            )
     return entry
 
 
@@ -127,6 +125,7 @@ def points_for_won_customer(customer):
             entry = _add_system_entry(
                 session,
                 f"won:{customer.id}:{user.id}",
+                ("points.customer_won", {"customer": customer.name}),
                 kind=Kind.AUTOMATIC,
                 recipient_id=user.id,
                 points=settings.won_points,
@@ -136,12 +135,5 @@ def points_for_won_customer(customer):
                 cause=Cause.CUSTOMER_WON,
             )
             if entry is not None:
-                notify(
-                    user,
-                    "points.customer_won",
-                    link=link("recognition.entry", entry_id=entry.id),
-                    points=settings.won_points,
-                    customer=customer.name,
-                )
                 entries.append(entry)
     return entries

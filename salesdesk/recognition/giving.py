@@ -6,6 +6,9 @@ write lock; on PostgreSQL the giver's user row is locked (FOR NO KEY UPDATE, whi
 does not block inserts referring to the user) before the budget is read.
 """
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -60,63 +63,107 @@ def recipient_choices(giver):
     return [(user_id, f"{name} · {team}") for user_id, name, team in rows]
 
 
+@dataclass(frozen=True)
+class _Way:
+    """What tells an award from thanks: who may give, from which limits, what is said."""
+
+    kind: Kind
+    notification: str
+    may_give: Callable
+    refused: str
+    max_points: Callable
+    monthly_budget: Callable
+    out_of_budget: str
+    # Thanks only: how often one colleague may be thanked a week.
+    weekly_per_colleague: Callable | None = None
+
+
+_AWARD = _Way(
+    Kind.AWARD,
+    "points.received",
+    access.may_award,
+    _l("Only managers and administrators can award points."),
+    lambda settings: settings.award_max_points,
+    lambda settings: settings.award_monthly_budget,
+    _l("Not enough budget: %(remaining)s of your %(budget)s points are left this month."),
+)
+_THANKS = _Way(
+    Kind.THANKS,
+    "points.thanked",
+    lambda giver: giver.active,
+    _l("You do not have permission to do this."),
+    lambda settings: settings.thanks_max_points,
+    lambda settings: settings.thanks_monthly_budget,
+    _l("Not enough thanks left: %(remaining)s of your %(budget)s points are left this month."),
+    lambda settings: settings.thanks_per_colleague_weekly,
+)
+
+
 def award_points(giver, *, recipient_id, points, category, reason, customer_id=None):
     """A manager's (or administrator's) award from their monthly budget."""
-    with write_transaction() as session:
-        giver = lock_user(session, giver.id)
-        if not access.may_award(giver):
-            raise Forbidden(_("Only managers and administrators can award points."))
-        settings = get_settings(session)
-        gift = _Gift(
-            session, giver, recipient_id, points, settings.award_max_points, category, reason, customer_id
-        )
-        left = budget(session, giver, Kind.AWARD, settings.award_monthly_budget)
-        if gift.points > left.remaining:
-            raise DomainError(
-                _(
-                    "Not enough budget: %(remaining)s of your %(budget)s points are left this month.",
-                    remaining=left.remaining,
-                    budget=left.budget,
-                ),
-                field="points",
-            )
-        return gift.give(Kind.AWARD, "points.received")
+    return _give(_AWARD, giver, recipient_id, points, category, reason, customer_id)
 
 
 def thank(giver, *, recipient_id, points, category, reason, customer_id=None):
-    """Thanks between colleagues (感谢): a few points from a small monthly budget."""
+    """Thanks between colleagues (感谢): a few points from a small monthly budget, a few
+    times a week to the same colleague."""
+    return _give(_THANKS, giver, recipient_id, points, category, reason, customer_id)
+
+
+def _give(way, giver, recipient_id, points, category, reason, customer_id):
+    """Check every field and limit in the giver's locked transaction, then write the
+    entry with the recipient's notification."""
     with write_transaction() as session:
         giver = lock_user(session, giver.id)
-        if not giver.active:
-            raise Forbidden(_("You do not have permission to do this."))
+        if not way.may_give(giver):
+            raise Forbidden(str(way.refused))
         settings = get_settings(session)
-        gift = _Gift(
-            session, giver, recipient_id, points, settings.thanks_max_points, category, reason, customer_id
+        recipient = _recipient(session, recipient_id, giver)
+        points = _check_points(points, way.max_points(settings))
+        category = _check_category(category)
+        reason = check_reason(reason)
+        customer = get_customer(customer_id, session) if customer_id is not None else None
+        left = budget(session, giver, way.kind, way.monthly_budget(settings))
+        if points > left.remaining:
+            raise DomainError(
+                way.out_of_budget % {"remaining": left.remaining, "budget": left.budget}, field="points"
+            )
+        if way.weekly_per_colleague is not None:
+            _check_weekly(session, giver, recipient, way.weekly_per_colleague(settings))
+        entry = add_entry(
+            session,
+            kind=way.kind,
+            recipient_id=recipient.id,
+            giver_id=giver.id,
+            points=points,
+            category=category,
+            reason=reason,
+            customer_id=customer.id if customer else None,
         )
-        left = budget(session, giver, Kind.THANKS, settings.thanks_monthly_budget)
-        if gift.points > left.remaining:
-            raise DomainError(
-                _(
-                    "Not enough thanks left: %(remaining)s of your %(budget)s points are left this month.",
-                    remaining=left.remaining,
-                    budget=left.budget,
-                ),
-                field="points",
-            )
-        limit = settings.thanks_per_colleague_weekly
-        week_began = week_start(clock.now(), user_zone(giver))
-        _points, times = given_since(session, giver.id, Kind.THANKS, week_began, gift.recipient.id)
-        if times >= limit:
-            raise DomainError(
-                _(
-                    "You have thanked %(name)s %(count)s times this week; the limit is %(limit)s a week.",
-                    name=gift.recipient.display_name,
-                    count=times,
-                    limit=limit,
-                ),
-                field="recipient_id",
-            )
-        return gift.give(Kind.THANKS, "points.thanked")
+        notify(
+            recipient,
+            way.notification,
+            link=link("recognition.entry", entry_id=entry.id),
+            giver=giver.display_name,
+            points=points,
+            reason=reason,
+        )
+        return entry
+
+
+def _check_weekly(session, giver, recipient, limit):
+    week_began = week_start(clock.now(), user_zone(giver))
+    _points, times = given_since(session, giver.id, Kind.THANKS, week_began, recipient.id)
+    if times >= limit:
+        raise DomainError(
+            _(
+                "You have thanked %(name)s %(count)s times this week; the limit is %(limit)s a week.",
+                name=recipient.display_name,
+                count=times,
+                limit=limit,
+            ),
+            field="recipient_id",
+        )
 
 
 def _check_points(points, high):
@@ -149,37 +196,3 @@ def _recipient(session, recipient_id, giver):
     if recipient.team_id is None:
         raise DomainError(_("Only members of a team can receive points."), field="recipient_id")
     return recipient
-
-
-class _Gift:
-    """Points one user gives another, checked field by field (in the caller's
-    transaction), then written with the recipient's notification."""
-
-    def __init__(self, session, giver, recipient_id, points, max_points, category, reason, customer_id):
-        self.session, self.giver = session, giver
-        self.recipient = _recipient(session, recipient_id, giver)
-        self.points = _check_points(points, max_points)
-        self.category = _check_category(category)
-        self.reason = check_reason(reason)
-        self.customer = get_customer(customer_id, session) if customer_id is not None else None
-
-    def give(self, kind, notification_kind):
-        entry = add_entry(
-            self.session,
-            kind=kind,
-            recipient_id=self.recipient.id,
-            giver_id=self.giver.id,
-            points=self.points,
-            category=self.category,
-            reason=self.reason,
-            customer_id=self.customer.id if self.customer else None,
-        )
-        notify(
-            self.recipient,
-            notification_kind,
-            link=link("recognition.entry", entry_id=entry.id),
-            giver=self.giver.display_name,
-            points=self.points,
-            reason=self.reason,
-        )
-        return entry
