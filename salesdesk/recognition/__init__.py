@@ -4,4 +4,5 @@ from flask import Blueprint
 
 bp = Blueprint("recognition", __name__)
 
-from . import models, receivers, views  # noqa: E402,F401
+# badges registers the job that closes ended months; receivers the automatic points.
+from . import badges, models, receivers, views  # noqa: E402,F401

@@ -68,14 +68,14 @@ def feed():
 @bp.route("/people/<int:user_id>")
 def person(user_id):
     person = people.get_person(user_id)
-    entries = feeds.history(person, feeds.requested_before(request.args))
+    history = feeds.history(person, feeds.requested_before(request.args))
     overview = None if is_htmx() else people.person_overview(person, current_user)
     return render(
         "recognition/person.html",
         "recognition/_history_items.html",
         person=person,
         overview=overview,
-        entries=entries,
+        entries=history,
         may_thank=access.may_thank(current_user, person),
         may_award_person=access.may_award_to(current_user, person),
     )
