@@ -13,6 +13,14 @@ from .models import CATEGORY_LABELS, Category
 from .settings import SETTING_RANGES
 
 
+def _reason(label, rows=3):
+    return TextAreaField(
+        label,
+        validators=[DataRequired(message=_l("Say why: a reason is required."))],
+        render_kw={"maxlength": MAX_REASON, "rows": rows},
+    )
+
+
 def _optional_int(value):
     if value in (None, ""):
         return None
@@ -33,11 +41,7 @@ class _GiveForm(SubmittedOnceForm):
         default=Category.FOLLOW_UP.value,
         validate_choice=False,
     )
-    reason = TextAreaField(
-        _l("Why the points"),
-        validators=[DataRequired(message=_l("Say why: a reason is required."))],
-        render_kw={"maxlength": MAX_REASON, "rows": 3},
-    )
+    reason = _reason(_l("Why the points"))
     customer_id = IntegerField(widget=HiddenInput(), validators=[Optional()])
     next = HiddenField()
 
@@ -51,26 +55,22 @@ class AwardForm(_GiveForm):
         _l("Points"), validators=[InputRequired(message=_l("Enter the points as a whole number."))]
     )
 
+    def __init__(self, *args, max_points, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.points.render_kw = {"min": 1, "max": max_points, "inputmode": "numeric"}
+
 
 class ThanksForm(_GiveForm):
     points = SelectField(_l("Points"), coerce=_optional_int, validate_choice=False, default=1)
-    reason = TextAreaField(
-        _l("Thank-you message"),
-        validators=[DataRequired(message=_l("Say why: a reason is required."))],
-        render_kw={"maxlength": MAX_REASON, "rows": 3},
-    )
+    reason = _reason(_l("Thank-you message"))
 
-    def __init__(self, *args, max_points=5, **kwargs):
+    def __init__(self, *args, max_points, **kwargs):
         super().__init__(*args, **kwargs)
         self.points.choices = choices((n, str(n)) for n in range(1, max_points + 1))
 
 
 class ReverseForm(Form):
-    reason = TextAreaField(
-        _l("Reason for the reversal"),
-        validators=[DataRequired(message=_l("Say why: a reason is required."))],
-        render_kw={"maxlength": MAX_REASON, "rows": 2},
-    )
+    reason = _reason(_l("Reason for the reversal"), rows=2)
 
 
 def _number(name, label):

@@ -132,9 +132,8 @@ def _give(form, give, template, budget, done_message, settings):
 @bp.route("/recognition/award", methods=["GET", "POST"])
 def award():
     access.require(access.may_award(current_user))
-    form = AwardForm(recipients=giving.recipient_choices(current_user))
     settings = recognition_settings.get_settings()
-    form.points.render_kw = {"min": 1, "max": settings.award_max_points, "inputmode": "numeric"}
+    form = AwardForm(recipients=giving.recipient_choices(current_user), max_points=settings.award_max_points)
     return _give(
         form,
         giving.award_points,
