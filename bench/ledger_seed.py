@@ -14,7 +14,7 @@ and day.
 Ownership follows the rules (salesdesk/rules): the company's rule settings are saved
 (periods per grade), every rep holds fewer active customers than the limit, and an
 owned customer's owned_since and last follow-up are chosen so that its reclaim_at —
-computed with rules.services.deadline() — is overdue for a few (as after the reclaim
+computed with rules.protection.deadline() — is overdue for a few (as after the reclaim
 job was off for some days), in the warning window for some and ahead for most. The
 rest of the activity the workbench reads is seeded too: notifications per user,
 collision reports, collaborations, blocked duplicates, points, and the demo knowledge
@@ -541,14 +541,13 @@ class Generator:
     def finish(self, customer):
         """reclaim_at and its rule exactly as the rules compute them, and the warning
         and reminder markers the periodic jobs would have left."""
-        from salesdesk.rules.services import deadline
+        from salesdesk.rules.protection import deadline
 
         rng, now = self.rng, self.now
         at, rule = deadline(SimpleNamespace(**customer), self.rules)
         customer["reclaim_at"], customer["reclaim_rule"] = at, rule
         # Warned already: nearly all overdue ones, half of those in the window.
-        window = now + timedelta(days=self.rules.warning_days)
-        if at is not None and at <= window and rng.random() < (0.95 if at <= now else 0.5):
+        if self.rules.returns_soon(at, now) and rng.random() < (0.95 if at <= now else 0.5):
             customer["reclaim_warned_for"] = at
         due = customer["next_follow_up_on"]
         recent = due is not None and self.today - timedelta(days=3) <= due <= self.today

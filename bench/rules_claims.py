@@ -156,7 +156,7 @@ def plan(db, reps, claims, hot, seed):
     from salesdesk import clock, settings
     from salesdesk.auth.models import User
     from salesdesk.ledger.models import Customer
-    from salesdesk.rules import services
+    from salesdesk.rules.pool import active_count, claims_today
 
     rng = random.Random(seed)
     rules = settings.current()
@@ -184,8 +184,8 @@ def plan(db, reps, claims, hot, seed):
     for rep in chosen:
         state.append(
             {
-                "active": services.active_count(rep),
-                "claims_today": services.claims_today(rep, now),
+                "active": active_count(rep),
+                "claims_today": claims_today(rep, now),
             }
         )
     headroom = [
@@ -271,7 +271,8 @@ def verify(url, started_at, server_started_at):
     from salesdesk.auth.models import User
     from salesdesk.extensions import db
     from salesdesk.ledger.models import OwnershipChange
-    from salesdesk.rules import services
+    from salesdesk.rules.pool import active_count, claims_today
+    from salesdesk.rules.reclaim import RECLAIM_REASONS
 
     app = bench_app(url)
     with app.app_context():
@@ -290,11 +291,11 @@ def verify(url, started_at, server_started_at):
             )
         ).all()
         rules, now = settings.current(), clock.now()
-        over_holding = sum(1 for user in claimers if services.active_count(user) > rules.max_active_per_rep)
-        over_daily = sum(1 for user in claimers if services.claims_today(user, now) > rules.claims_per_day)
+        over_holding = sum(1 for user in claimers if active_count(user) > rules.max_active_per_rep)
+        over_daily = sum(1 for user in claimers if claims_today(user, now) > rules.claims_per_day)
         reclaimed = db.session.scalar(
             select(func.count()).where(
-                OwnershipChange.reason.in_(services.RECLAIM_REASONS), OwnershipChange.at >= server_started_at
+                OwnershipChange.reason.in_(RECLAIM_REASONS), OwnershipChange.at >= server_started_at
             )
         )
         result = {

@@ -4,7 +4,7 @@
     .venv/bin/python -m bench.rules_reclaim --database-url postgresql://postgres@127.0.0.1:5432/salesdesk_bench
 
 Times, in this process and in the order the periodic job runs them
-(salesdesk.rules.services.run_reclaim): `warn_due` (warn owners whose customers enter
+(salesdesk.rules.reclaim.run_reclaim): `warn_due` (warn owners whose customers enter
 the warning window), `reclaim_due` (return overdue customers to the pool: history
 row, notification, collaborators ended), then the same pair again with nothing left
 to do (what every minute costs), `recompute_all` (every owned customer's reclaim date,
@@ -18,7 +18,7 @@ SQL time and statement count. Target (issue 4): one reclaim pass <= 5 s.
 import argparse
 import json
 import time
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from . import _common
 from ._common import backend, bench_app, copy_database, normalise_url
@@ -35,7 +35,7 @@ def due_counts(db, now):
     from salesdesk import settings
     from salesdesk.ledger.models import Customer
 
-    horizon = now + timedelta(days=settings.current().warning_days)
+    horizon = settings.current().reclaim_horizon(now)
     live = (Customer.owner_id.is_not(None), Customer.stage != "won", Customer.deleted_at.is_(None))
 
     def count(*where):
@@ -97,7 +97,8 @@ def run(url, args):
     from salesdesk.extensions import db
     from salesdesk.ledger.models import OwnershipChange
     from salesdesk.notifications import Notification
-    from salesdesk.rules import services
+    from salesdesk.rules import protection, reclaim
+    from salesdesk.rules.settings import SETTING_FIELDS, update_settings
     from salesdesk.workbench.services import remind_due_follow_ups
 
     app = bench_app(url)
@@ -111,12 +112,12 @@ def run(url, args):
         notes_before = db.session.scalar(select(func.count()).select_from(Notification))
         db.session.rollback()
 
-        # The job's order: warn, then reclaim (services.run_reclaim).
+        # The job's order: warn, then reclaim (reclaim.run_reclaim).
         with clock.at(now):
-            timed("warn_due (first pass)", timer, services.warn_due, results)
-            moved = timed("reclaim_due (first pass)", timer, services.reclaim_due, results)
+            timed("warn_due (first pass)", timer, reclaim.warn_due, results)
+            moved = timed("reclaim_due (first pass)", timer, reclaim.reclaim_due, results)
             for n in range(1, args.idle_passes + 1):
-                timed(f"run_reclaim, nothing due (pass {n})", timer, services.run_reclaim, results)
+                timed(f"run_reclaim, nothing due (pass {n})", timer, reclaim.run_reclaim, results)
         after = due_counts(db, now)
         history = db.session.scalar(select(func.count()).select_from(OwnershipChange)) - history_before
         notes = db.session.scalar(select(func.count()).select_from(Notification)) - notes_before
@@ -130,7 +131,7 @@ def run(url, args):
 
         def recompute():
             with write_transaction():
-                services.recompute_all(settings.current())
+                protection.recompute_all(settings.current())
 
         old = snapshot(db)
         with clock.at(now):
@@ -147,7 +148,7 @@ def run(url, args):
         # A stricter follow-up period: many customers overdue at once.
         admin = _common.user_by_email(_common.ADMIN_EMAIL)
         rules = settings.current()
-        values = {name: getattr(rules, name) for name in services.SETTING_FIELDS}
+        values = {name: getattr(rules, name) for name in SETTING_FIELDS}
         values["follow_up_days"] = args.tighten_to
         grades = {grade: dict(periods) for grade, periods in (rules.grade_periods or {}).items()}
         for periods in grades.values():
@@ -157,13 +158,13 @@ def run(url, args):
             timed(
                 f"update_settings (follow-up {args.tighten_to} days)",
                 timer,
-                lambda: services.update_settings(admin, values, grades) and None,
+                lambda: update_settings(admin, values, grades) and None,
                 results,
             )
             tightened = due_counts(db, now)
             print(f"  after the change: {tightened}")
-            timed("warn_due (after the change)", timer, services.warn_due, results)
-            timed("reclaim_due (after the change)", timer, services.reclaim_due, results)
+            timed("warn_due (after the change)", timer, reclaim.warn_due, results)
+            timed("reclaim_due (after the change)", timer, reclaim.reclaim_due, results)
         db.session.remove()
         db.engine.dispose()
     return before, after, tightened, checks, results

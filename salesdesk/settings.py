@@ -1,7 +1,8 @@
 """The company's rule settings (公海, reclaim, limits, duplicate check): one row, read
 by the ledger and the rules, changed on the rules' admin page."""
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from flask import g, has_app_context
 from sqlalchemy import JSON, CheckConstraint
@@ -54,6 +55,35 @@ class RuleSettings(db.Model):
             int(override.get("follow_up_days") or self.follow_up_days),
             int(override.get("deal_days") or self.deal_days),
         )
+
+    def reclaim_horizon(self, now):
+        """Customers whose reclaim date is at or before this return to the pool soon:
+        the one boundary of the warning window, for SQL filters and for `returns_soon`."""
+        return now + timedelta(days=self.warning_days)
+
+    def returns_soon(self, reclaim_at, now):
+        """Inside the warning window (or overdue, awaiting the next reclaim run)."""
+        return reclaim_at is not None and reclaim_at <= self.reclaim_horizon(now)
+
+    def countdown(self, reclaim_at, now):
+        """What a page shows next to a reclaim date, or None for a customer that does not
+        return to the pool."""
+        if reclaim_at is None:
+            return None
+        return Countdown(days=(reclaim_at - now).days, soon=self.returns_soon(reclaim_at, now))
+
+
+@dataclass(frozen=True)
+class Countdown:
+    """Whole days until a customer returns to the pool (negative: overdue), and whether
+    that is soon enough to warn about."""
+
+    days: int
+    soon: bool
+
+    @property
+    def due(self):
+        return self.days < 0
 
 
 def current():

@@ -15,7 +15,7 @@ from ..errors import DomainError
 from ..extensions import db
 from ..ledger import collaborators, duplicates
 from ..ledger.models import Customer, Stage
-from ..rules import services
+from ..rules import collisions, pool
 from ..rules.models import CollisionReport
 from .company import DOMAIN
 from .words import COLLABORATION_MESSAGE, COLLISION_REASON, TEAMS
@@ -73,7 +73,7 @@ def _claim_from_pool(rep, rng, near_reclaim):
         days_left = rng.uniform(0.5, max(rules.warning_days - 0.5, 0.6))
         clock.set_now(now - timedelta(days=follow_days - days_left))
     with suppress(DomainError):
-        services.claim(rep, customer.id)
+        pool.claim(rep, customer.id)
     clock.set_now(now)
 
 
@@ -103,7 +103,7 @@ def _file_collision(reporter, owner):
     customers = _owned_by(owner)
     if customers:
         with suppress(DomainError):
-            services.file_collision(reporter, customers[-1].id, COLLISION_REASON)
+            collisions.file_collision(reporter, customers[-1].id, COLLISION_REASON)
 
 
 def _request_collaboration(requester, owner):

@@ -668,8 +668,3 @@ def playbooks():
     ]
     return render("kb/playbooks.html", sections=sections, stages=stages, chosen=chosen)
 
-
-@bp.app_context_processor
-def playbook_helpers():
-    """The customer page shows the playbooks of the customer's stage."""
-    return {"stage_playbooks": lambda stage: services.playbooks_for_stage(stage, current_user)}

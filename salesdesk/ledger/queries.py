@@ -2,7 +2,6 @@
 deep into 100,000 rows (ids are paged on an index, rows loaded for one page only)."""
 
 from dataclasses import dataclass, field
-from datetime import timedelta
 from math import ceil
 
 from flask import current_app
@@ -190,8 +189,7 @@ def conditions(user, filters):
         where.append(due)
     if filters.reclaim_soon:
         # Within the warning window (or already due, awaiting the next reclaim run).
-        horizon = clock.now() + timedelta(days=settings.current().warning_days)
-        where.append(Customer.reclaim_at <= horizon)
+        where.append(Customer.reclaim_at <= settings.current().reclaim_horizon(clock.now()))
     return where
 
 

@@ -5,19 +5,16 @@ from sqlalchemy import select
 
 from .. import clock, submissions
 from ..auth import roles_required
-from ..auth.models import Role, Team, User
-from ..auth.services import sellers
+from ..auth.models import Role, User
 from ..errors import DomainError
 from ..extensions import db
 from ..forms import choices
-from ..recognition import access as recognition
 from ..web import add_form_error, form_status, is_htmx, render, see_other
-from . import access, bp, collaborators, contacts, customers, duplicates, followups, keys, queries
+from . import access, bp, collaborators, contacts, customers, duplicates, followups, pages, queries
 from .duplicates import DuplicateFound
 from .forms import (
     INDUSTRIES,
     CollaborationRequestForm,
-    CollaboratorForm,
     ContactForm,
     EditContactForm,
     EditCustomerForm,
@@ -26,36 +23,15 @@ from .forms import (
     StageForm,
 )
 from .locking import StaleEdit
-from .models import GRADES, SOURCE_LABELS, STAGE_LABELS, Customer
+from .models import Customer
 from .ownership import AUTO, owner_choices
-from .timeline import timeline
 from .trash import delete_customer, restore_customer
-
-
-def list_context(filters, **extra):
-    """What the customer list templates need (the pool page uses them too)."""
-    page = queries.list_customers(current_user, filters)
-    teams = db.session.scalars(select(Team).order_by(Team.name)).all()
-    return {
-        "page": page,
-        "filters": filters,
-        "stages": STAGE_LABELS,
-        "grades": GRADES,
-        "sources": SOURCE_LABELS,
-        "owners": sellers(),
-        "teams": teams,
-        "provinces": keys.PROVINCES,
-        "page_sizes": queries.PAGE_SIZES,
-        "today": clock.today(current_user.timezone),
-        "now": clock.now(),
-        **extra,
-    }
 
 
 @bp.route("/customers")
 def index():
     filters = queries.Filters.from_args(request.args)
-    return render("ledger/index.html", "ledger/_results.html", **list_context(filters))
+    return render("ledger/index.html", "ledger/_results.html", **pages.customers_context(filters))
 
 
 # ---- create, with the duplicate check ------------------------------------------------
@@ -109,6 +85,7 @@ def new():
         "ledger/new.html",
         form=form,
         report=report,
+        collidable=pages.collidable(report),
         industries=INDUSTRIES,
         can_choose_owner=access.can_choose_owner(current_user),
         status=status,
@@ -120,65 +97,21 @@ def check_duplicates():
     """The live duplicate check while typing (htmx): what the form would refuse or warn about."""
     form = NewCustomerForm()
     report = duplicates.duplicates_while_typing(form.customer_input(form.contact_input()))
-    return render("ledger/_duplicates.html", report=report, live=True)
+    return render("ledger/_duplicates.html", report=report, collidable=pages.collidable(report), live=True)
 
 
 # ---- one customer --------------------------------------------------------------------
 
 
-def _customer_context(customer, **forms):
-    visible = access.can_see_details(current_user, customer)
-    context = {
-        "customer": customer,
-        "visible": visible,
-        "contacts": access.contact_views(customer, visible),
-        "can_edit": access.can_edit(current_user, customer),
-        "can_follow_up": access.can_log_follow_up(current_user, customer),
-        "can_delete": access.can_delete(current_user, customer),
-        "can_manage_collaborators": access.can_manage_collaborators(current_user, customer),
-        "may_award_owner": customer.owner is not None
-        and recognition.may_award_to(current_user, customer.owner),
-        "collaborators": collaborators.collaborators_of(customer),
-        "timeline": timeline(customer) if visible else [],
-        "stage_form": forms.get("stage_form") or _stage_form(customer),
-        "follow_up_form": forms.get("follow_up_form") or FollowUpForm(formdata=None),
-        "request_form": forms.get("request_form") or CollaborationRequestForm(formdata=None),
-        "today": clock.today(current_user.timezone),
-        "stages": STAGE_LABELS,
-    }
-    if context["can_manage_collaborators"]:
-        context["collaborator_form"] = forms.get("collaborator_form") or _collaborator_form(
-            customer, formdata=None
-        )
-    return context
-
-
-def _collaborator_form(customer, **kwargs):
-    form = CollaboratorForm(**kwargs)
-    form.user_id.choices = choices(
-        (user.id, f"{user.display_name} · {user.team.name if user.team else user.role_label}")
-        for user in collaborators.collaborator_candidates(customer)
-    )
-    return form
-
-
 def _refused_inline_form(customer_id, **forms):
-    """The customer page again, with the inline form that was refused showing its errors
-    and what was typed (422): without JavaScript there is nothing else to go back to."""
     customer = access.get_customer_for(current_user, customer_id)
-    return render("ledger/show.html", status=422, **_customer_context(customer, **forms))
-
-
-def _stage_form(customer):
-    form = StageForm(formdata=None)
-    form.stage.data, form.version.data = customer.stage, customer.version
-    return form
+    return pages.customer_page(customer, status=422, **forms)
 
 
 @bp.route("/customers/<int:customer_id>")
 def show(customer_id):
     customer = access.get_customer_for(current_user, customer_id)
-    return render("ledger/show.html", **_customer_context(customer))
+    return pages.customer_page(customer)
 
 
 @bp.route("/customers/<int:customer_id>/edit", methods=["GET", "POST"])
@@ -222,6 +155,7 @@ def edit(customer_id):
         customer=customer,
         form=form,
         report=report,
+        collidable=pages.collidable(report),
         stale=stale,
         industries=INDUSTRIES,
         status=status,
@@ -291,7 +225,7 @@ def log_follow_up(customer_id):
         "ledger/show.html",
         "ledger/_activity.html",
         status=form_status(form),
-        **_customer_context(customer, follow_up_form=form),
+        **pages.customer_context(customer, follow_up_form=form),
     )
 
 
@@ -394,7 +328,7 @@ def delete_contact(customer_id, contact_id):
 @bp.route("/customers/<int:customer_id>/collaborators", methods=["POST"])
 def add_collaborator(customer_id):
     customer = access.get_customer_for(current_user, customer_id, "collaborators")
-    form = _collaborator_form(customer)
+    form = pages.collaborator_form(customer)
     if form.validate_on_submit():
         try:
             collaborators.add_collaborator(current_user, customer.id, form.user_id.data)

@@ -5,4 +5,5 @@ from flask import Blueprint
 
 bp = Blueprint("rules", __name__)
 
-from . import models, views  # noqa: E402,F401
+# The modules whose signal receivers, jobs and notification kinds must be registered.
+from . import assignment, handover, models, protection, reclaim, views  # noqa: E402,F401

@@ -12,7 +12,7 @@ a collision report's evidence is for those who may see the customer's details
 from flask_babel import gettext as _
 from sqlalchemy import or_, select, true
 
-from ..auth.models import Role
+from ..auth.models import Role, User
 from ..errors import DomainError, Forbidden
 from ..extensions import db
 from ..ledger import access as ledger_access
@@ -23,12 +23,12 @@ from .models import CollisionReport, Extension, ExtensionStatus
 
 def may_claim(user, customer=None):
     """Take customers from the pool: sellers; given a customer, while it is in the pool."""
-    return user.can_hold_customers and (customer is None or customer.owner_id is None)
+    return user.can_hold_customers and (customer is None or customer.in_pool)
 
 
 def may_release(user, customer):
     """Give an owned customer back to the pool: the owner, the owner's manager, admins."""
-    return customer.owner_id is not None and ledger_access.can_manage_collaborators(user, customer)
+    return not customer.in_pool and ledger_access.can_manage_collaborators(user, customer)
 
 
 # ---- protection periods and extensions ----------------------------------------------------
@@ -83,7 +83,7 @@ def collision_refusal(user, customer):
     None when they may. Only sellers file: a report may end in a transfer to them."""
     if not user.can_hold_customers:
         return Forbidden(_("Only sales reps and managers file collision reports."))
-    if customer.owner_id is None:
+    if customer.in_pool:
         return DomainError(_("This customer is in the public pool: claim it instead."))
     if customer.owner_id == user.id:
         return DomainError(_("You own this customer."))
@@ -101,6 +101,22 @@ def collision_refusal(user, customer):
 
 def may_file_collision(user, customer):
     return collision_refusal(user, customer) is None
+
+
+def deciders(team_id, *party_ids):
+    """Who decides a request of the team (an extension, a collision report): its active
+    managers who are not a party to it; the administrators when no such manager remains."""
+    managers = db.session.scalars(
+        select(User).where(
+            User.team_id == team_id,
+            User.role == Role.MANAGER,
+            User.active.is_(True),
+            User.id.not_in(party_ids),
+        )
+    ).all()
+    if managers:
+        return managers
+    return db.session.scalars(select(User).where(User.role == Role.ADMIN, User.active.is_(True))).all()
 
 
 def _arbitrates(user, report):
@@ -162,7 +178,7 @@ def may_assign_customer(user, customer):
         return True
     return user.role == Role.MANAGER and (
         ledger_access.manages_owner(user, customer)
-        or (customer.owner_id is None and customer.team_id in (None, user.team_id))
+        or (customer.in_pool and customer.team_id in (None, user.team_id))
     )
 
 

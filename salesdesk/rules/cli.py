@@ -4,7 +4,7 @@ import click
 from flask.cli import with_appcontext
 
 from ..cli import salesdesk
-from .services import run_reclaim
+from .reclaim import run_reclaim
 
 
 @salesdesk.command("reclaim")

@@ -4,8 +4,10 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from ..forms import Form, choices
 from ..ledger.models import GRADES
+from ..ledger.ownership import owner_choices
+from . import assignment, collisions, extensions, pool
 from .models import DECISION_LABELS, STRATEGY_LABELS
-from .services import MAX_EXTENSION_DAYS, SETTING_RANGES
+from .settings import GRADE_PERIOD_RANGE, SETTING_RANGES
 
 
 def _number(label, name, description=None):
@@ -36,7 +38,7 @@ def add_grade_fields():
             setattr(
                 SettingsForm,
                 f"grade_{grade}_{kind}",
-                IntegerField(f"{grade} · {label}", validators=[Optional(), NumberRange(1, 3650)]),
+                IntegerField(f"{grade} · {label}", validators=[Optional(), NumberRange(*GRADE_PERIOD_RANGE)]),
             )
 
 
@@ -50,25 +52,27 @@ class StrategyForm(Form):
 
 
 class ReasonForm(Form):
-    reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=500)])
+    reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=pool.MAX_REASON)])
 
 
 class ExtensionForm(Form):
     days = IntegerField(
-        _l("Days"), default=7, validators=[InputRequired(), NumberRange(1, MAX_EXTENSION_DAYS)]
+        _l("Days"), default=7, validators=[InputRequired(), NumberRange(1, extensions.MAX_EXTENSION_DAYS)]
     )
-    reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=500)])
+    reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=extensions.MAX_REASON)])
 
 
 class ExtensionDecisionForm(Form):
-    days = IntegerField(_l("Days to grant"), validators=[Optional(), NumberRange(1, MAX_EXTENSION_DAYS)])
-    note = StringField(_l("Remark"), validators=[Length(max=500)])
+    days = IntegerField(
+        _l("Days to grant"), validators=[Optional(), NumberRange(1, extensions.MAX_EXTENSION_DAYS)]
+    )
+    note = StringField(_l("Remark"), validators=[Length(max=extensions.MAX_REASON)])
 
 
 class CollisionForm(Form):
     reason = TextAreaField(
         _l("Why this customer is yours"),
-        validators=[DataRequired(), Length(max=2000)],
+        validators=[DataRequired(), Length(max=collisions.MAX_REASON)],
         description=_l("When and how you were in touch, with whom, what was agreed."),
     )
 
@@ -79,9 +83,22 @@ class DecisionForm(Form):
         choices=choices((d.value, label) for d, label in DECISION_LABELS.items()),
         validators=[InputRequired()],
     )
-    note = TextAreaField(_l("Reason for the decision"), validators=[DataRequired(), Length(max=2000)])
+    note = TextAreaField(
+        _l("Reason for the decision"), validators=[DataRequired(), Length(max=collisions.MAX_REASON)]
+    )
 
 
 class AssignForm(Form):
     user_id = SelectField(_l("Assign to"), coerce=int)
-    reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=500)])
+    reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=assignment.MAX_REASON)])
+
+
+def assign_form(user, sellers=None, **kwargs):
+    """The people `user` may assign to; sellers: everyone who can hold customers, when
+    the page has them already."""
+    form = AssignForm(**kwargs)
+    form.user_id.choices = choices(
+        (seller.id, f"{seller.display_name} · {seller.team_name or ''}")
+        for seller in owner_choices(user, sellers)
+    )
+    return form

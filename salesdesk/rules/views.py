@@ -1,23 +1,25 @@
+from urllib.parse import parse_qsl, urlsplit
+
 from flask import flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
 
-from .. import clock, settings
+from .. import settings
 from ..auth import allowed
+from ..auth import services as accounts
 from ..auth.models import Role, Team, User
 from ..errors import Conflict, DomainError, Forbidden
 from ..extensions import db
-from ..forms import choices
 from ..ledger import access as ledger_access
-from ..ledger import queries
+from ..ledger import pages, queries
 from ..ledger.models import GRADES, OWNERSHIP_REASONS
 from ..ledger.ownership import owner_choices
-from ..ledger.views import list_context
+from ..paging import page_number
 from ..web import add_form_error, form_status, is_htmx, render, safe_next_url, see_other
-from . import access, bp, services
+from . import access, assignment, bp, collisions, extensions, ownership, pool
 from .forms import (
-    AssignForm,
     CollisionForm,
     DecisionForm,
     ExtensionDecisionForm,
@@ -25,28 +27,45 @@ from .forms import (
     ReasonForm,
     SettingsForm,
     StrategyForm,
+    assign_form,
 )
 from .models import Decision, Strategy, Territory
+from .settings import SETTING_FIELDS, update_settings
 
 
 def _back(default):
     return safe_next_url(request.form.get("next") or request.args.get("next"), default)
 
 
+def _refused(form, error):
+    """A rule's objection to what was typed goes on the form, shown again; a refusal of
+    the action itself (403, 404, 409) stays an error page."""
+    if error.status != DomainError.status:
+        raise error
+    add_form_error(form, error)
+
+
+def _refused_on_customer_page(customer_id, **forms):
+    customer = ledger_access.get_customer_for(current_user, customer_id)
+    return pages.customer_page(customer, status=422, **forms)
+
+
 # ---- the pool -------------------------------------------------------------------------
 
 
-@bp.route("/pool")
-def pool():
+@bp.route("/pool", endpoint="pool")
+def pool_page():
     filters = queries.Filters.from_args(request.args)
     filters.owner = "pool"
-    context = list_context(filters, pool_page=True, can_claim=access.may_claim(current_user))
+    context = pages.list_context(
+        filters, pool_page=True, can_claim=access.may_claim(current_user), rules=settings.current()
+    )
     return render("rules/pool.html", "rules/_pool_results.html", **context)
 
 
 @bp.route("/customers/<int:customer_id>/claim", methods=["POST"])
 def claim(customer_id):
-    customer = services.claim(current_user, customer_id)
+    customer = pool.claim(current_user, customer_id)
     flash(
         _("%(name)s is yours now. Follow it up within the protection period.", name=customer.name), "success"
     )
@@ -59,11 +78,15 @@ def claim(customer_id):
 @bp.route("/customers/<int:customer_id>/release", methods=["POST"])
 def release(customer_id):
     form = ReasonForm()
-    if not form.validate_on_submit():
-        raise DomainError(_("Say why you release this customer."))
-    customer = services.release(current_user, customer_id, form.reason.data)
-    flash(_("%(name)s is back in the public pool.", name=customer.name), "success")
-    return see_other(url_for("ledger.show", customer_id=customer_id))
+    if form.validate_on_submit():
+        try:
+            customer = pool.release(current_user, customer_id, form.reason.data)
+        except DomainError as error:
+            _refused(form, error)
+        else:
+            flash(_("%(name)s is back in the public pool.", name=customer.name), "success")
+            return see_other(url_for("ledger.show", customer_id=customer_id))
+    return _refused_on_customer_page(customer_id, reason_form=form)
 
 
 # ---- extensions -----------------------------------------------------------------------
@@ -72,28 +95,39 @@ def release(customer_id):
 @bp.route("/customers/<int:customer_id>/extension", methods=["POST"])
 def request_extension(customer_id):
     form = ExtensionForm()
-    if not form.validate_on_submit():
-        raise DomainError(_("Ask for 1 to %(n)s days and give a reason.", n=services.MAX_EXTENSION_DAYS))
-    services.request_extension(current_user, customer_id, form.days.data, form.reason.data)
-    flash(_("Extension requested; your manager decides."), "success")
-    return see_other(url_for("ledger.show", customer_id=customer_id))
+    if form.validate_on_submit():
+        try:
+            extensions.request_extension(current_user, customer_id, form.days.data, form.reason.data)
+        except DomainError as error:
+            _refused(form, error)
+        else:
+            flash(_("Extension requested; your manager decides."), "success")
+            return see_other(url_for("ledger.show", customer_id=customer_id))
+    return _refused_on_customer_page(customer_id, extension_form=form)
 
 
 @bp.route("/extensions/<int:extension_id>/<any(grant, decline):answer>", methods=["POST"])
 def decide_extension(extension_id, answer):
-    services.get_extension_for(current_user, extension_id)  # 404 or 403 before the form's 400
+    extension = extensions.get_extension_for(current_user, extension_id)  # 404 or 403 before the form
     form = ExtensionDecisionForm()
-    if not form.validate_on_submit():
-        raise DomainError(_("Grant 1 to %(n)s days.", n=services.MAX_EXTENSION_DAYS))
-    services.decide_extension(
-        current_user,
-        extension_id,
-        grant=answer == "grant",
-        days=form.days.data or 0,
-        note=form.note.data or "",
-    )
-    flash(_("Extension granted.") if answer == "grant" else _("Extension declined."), "success")
-    return see_other(_back(url_for("rules.collisions") + "#extensions"))
+    if form.validate_on_submit():
+        try:
+            extensions.decide_extension(
+                current_user,
+                extension_id,
+                grant=answer == "grant",
+                days=form.days.data or 0,
+                note=form.note.data or "",
+            )
+        except DomainError as error:
+            _refused(form, error)
+        else:
+            flash(_("Extension granted.") if answer == "grant" else _("Extension declined."), "success")
+            return see_other(_back(url_for("rules.collisions") + "#extensions"))
+    refused = {"decision_form": form, "decided_extension": extension.id}
+    if request.form.get("next"):  # sent from the customer page
+        return _refused_on_customer_page(extension.customer_id, **refused)
+    return _collisions_page(collisions.ReportFilters(), status=422, **refused)
 
 
 # ---- collisions -----------------------------------------------------------------------
@@ -108,7 +142,7 @@ def file_collision(customer_id):
     form = CollisionForm()
     if form.validate_on_submit():
         try:
-            report = services.file_collision(current_user, customer.id, form.reason.data)
+            report = collisions.file_collision(current_user, customer.id, form.reason.data)
         except DomainError as error:
             add_form_error(form, error)
         else:
@@ -117,24 +151,30 @@ def file_collision(customer_id):
     return render("rules/collision_form.html", customer=customer, form=form, status=form_status(form))
 
 
-@bp.route("/collisions")
-def collisions():
-    shown = "decided" if request.args.get("status") == "decided" else "open"
+@bp.route("/collisions", endpoint="collisions")
+def collision_list():
+    return _collisions_page(collisions.ReportFilters.from_args(request.args))
+
+
+def _collisions_page(filters, status=200, decision_form=None, decided_extension=None):
+    """decision_form: an extension decision refused, shown again on its request."""
     manager_view = access.may_see_extension_requests(current_user)
     return render(
         "rules/collisions.html",
-        reports=services.reports_for(current_user, shown),
-        shown=shown,
+        reports=collisions.reports_for(current_user, filters),
+        shown=filters.status,
         manager_view=manager_view,
-        extensions=services.pending_extensions(current_user) if manager_view else [],
-        blocked=services.blocked_duplicates_per_month(current_user) if manager_view else [],
-        decision_form=ExtensionDecisionForm(formdata=None),
+        extensions=extensions.pending_extensions(current_user) if manager_view else [],
+        blocked=collisions.blocked_duplicates_per_month(current_user) if manager_view else [],
+        decision_form=decision_form,
+        decided_extension=decided_extension,
+        status=status,
     )
 
 
 @bp.route("/collisions/<int:report_id>", methods=["GET", "POST"])
 def collision(report_id):
-    report = services.get_report_for(current_user, report_id)
+    report = collisions.get_report_for(current_user, report_id)
     form = decision_form(report)
     can_decide = access.may_decide(current_user, report)
     if request.method == "POST":
@@ -144,7 +184,7 @@ def collision(report_id):
             raise Forbidden(_("The owner's manager decides collision reports."))
         if form.validate_on_submit():
             try:
-                services.decide_collision(current_user, report.id, form.decision.data, form.note.data)
+                collisions.decide_collision(current_user, report.id, form.decision.data, form.note.data)
             except DomainError as error:
                 add_form_error(form, error)
             else:
@@ -154,7 +194,7 @@ def collision(report_id):
         "rules/collision.html",
         "rules/_collision.html",
         report=report,
-        evidence=services.evidence(report, current_user),
+        evidence=collisions.evidence(report, current_user),
         form=form,
         can_decide=can_decide,
         reasons=OWNERSHIP_REASONS,
@@ -173,26 +213,36 @@ def decision_form(report):
 # ---- assignment -----------------------------------------------------------------------
 
 
-def assign_form(sellers=None):
-    """sellers: everyone who can hold customers, when the page has them already."""
-    form = AssignForm()
-    form.user_id.choices = choices(
-        (user.id, f"{user.display_name} · {user.team_name or ''}")
-        for user in owner_choices(current_user, sellers)
-    )
-    return form
-
-
 @bp.route("/customers/assign", methods=["POST"])
 @allowed(access.may_assign)
 def assign():
-    form = assign_form()
+    form = assign_form(current_user)
     ids = request.form.getlist("customer_ids")
-    if not form.validate_on_submit() or not all(value.isdecimal() for value in ids):
-        raise DomainError(_("Choose a person, give a reason and select customers."))
-    moved = services.assign(current_user, [int(value) for value in ids], form.user_id.data, form.reason.data)
-    flash(_("%(n)s customers assigned.", n=len(moved)), "success")
-    return see_other(_back(url_for("ledger.index")))
+    if form.validate_on_submit():
+        if not ids or not all(value.isdecimal() for value in ids):
+            form.form_errors.append(_("Select 1 to 500 customers."))
+        else:
+            try:
+                moved = assignment.assign(
+                    current_user, [int(value) for value in ids], form.user_id.data, form.reason.data
+                )
+            except DomainError as error:
+                _refused(form, error)
+            else:
+                flash(_("%(n)s customers assigned.", n=len(moved)), "success")
+                return see_other(_back(url_for("ledger.index")))
+    return _refused_assignment(form, ids)
+
+
+def _refused_assignment(form, ids):
+    """The page the assignment came from again: the customer's page, or the customer list
+    under the filters it showed, with the form's errors (422)."""
+    back = urlsplit(_back(url_for("ledger.index")))
+    if len(ids) == 1 and ids[0].isdecimal() and back.path == url_for("ledger.show", customer_id=ids[0]):
+        return _refused_on_customer_page(int(ids[0]), assign_form=form)
+    filters = queries.Filters.from_args(MultiDict(parse_qsl(back.query)))
+    context = pages.list_context(filters, list_endpoint="ledger.index", bulk_assign_form=form)
+    return render("ledger/index.html", status=422, **context)
 
 
 # ---- rule settings (admins) -------------------------------------------------------------
@@ -209,7 +259,7 @@ def rule_settings():
             for kind in ("follow_up_days", "deal_days"):
                 getattr(form, f"grade_{grade}_{kind}").data = overrides.get(kind)
     if form.validate_on_submit():
-        values = {name: getattr(form, name).data for name in services.SETTING_FIELDS}
+        values = {name: getattr(form, name).data for name in SETTING_FIELDS}
         grades = {
             grade: {
                 kind: getattr(form, f"grade_{grade}_{kind}").data for kind in ("follow_up_days", "deal_days")
@@ -217,15 +267,15 @@ def rule_settings():
             for grade in GRADES
         }
         try:
-            services.update_settings(current_user, values, grades)
+            update_settings(current_user, values, grades)
         except DomainError as error:
             add_form_error(form, error)
         else:
             flash(_("Rules saved; reclaim dates were recalculated."), "success")
             return see_other(url_for("rules.rule_settings"))
-    teams = db.session.scalars(select(Team).order_by(Team.name)).all()
+    teams = accounts.teams()
     people = owner_choices(current_user)  # once, not once per team
-    strategies = {team.id: services.strategy_of(team.id) for team in teams}
+    strategies = {team.id: assignment.strategy_of(team.id) for team in teams}
     territories = db.session.scalars(
         select(Territory).order_by(Territory.team_id, Territory.province, Territory.city)
     ).all()
@@ -249,7 +299,7 @@ def set_strategy(team_id):
     form = StrategyForm()
     if not form.validate_on_submit():
         raise DomainError(_("Choose one of the offered values."), field="strategy")
-    services.set_strategy(current_user, team_id, form.strategy.data)
+    assignment.set_strategy(current_user, team_id, form.strategy.data)
     flash(_("Assignment strategy saved."), "success")
     return see_other(url_for("rules.rule_settings") + "#assignment")
 
@@ -270,7 +320,7 @@ def set_territories(team_id):
             raise DomainError(_("A territory goes to an active rep of the team."), field="territories")
         if province and user_id:
             rows.append((province, city, int(user_id)))
-    services.set_territories(current_user, team_id, rows)
+    assignment.set_territories(current_user, team_id, rows)
     flash(_("Territories saved."), "success")
     return see_other(url_for("rules.rule_settings") + "#assignment")
 
@@ -278,12 +328,8 @@ def set_territories(team_id):
 @bp.route("/rules/ownership")
 @allowed(access.may_see_ownership_history)
 def ownership_report():
-    filters = {
-        "reason": request.args.get("reason") if request.args.get("reason") in OWNERSHIP_REASONS else None,
-        "user": request.args.get("user", type=int),
-        "customer": request.args.get("customer", type=int),
-    }
-    page = services.ownership_history(filters, max(1, request.args.get("page", 1, type=int)))
+    filters = ownership.HistoryFilters.from_args(request.args)
+    page = ownership.ownership_history(filters, page_number())
     users = db.session.scalars(select(User).order_by(User.display_name)).all()
     return render(
         "rules/ownership.html",
@@ -293,41 +339,3 @@ def ownership_report():
         reasons=OWNERSHIP_REASONS,
         users=users,
     )
-
-
-# ---- the rules' part of the customer page -----------------------------------------------
-
-
-@bp.app_context_processor
-def customer_page_helpers():
-    """The rules' parts of ledger pages: what they show and offer, as the services decide."""
-    return {
-        "customer_rules": customer_rules,
-        "bulk_assign_form": assign_form,
-        "may_assign": lambda: access.may_assign(current_user),
-        "may_file_collision": lambda customer: access.may_file_collision(current_user, customer),
-    }
-
-
-def customer_rules(customer):
-    """What the customer page shows and offers about pool, protection and collisions."""
-    user = current_user
-    now = clock.now()
-    extensions = services.extensions_of(customer) if access.may_see_extensions(user, customer) else []
-    rules = {
-        "days_left": services.days_left(customer, now),
-        "can_claim": access.may_claim(user, customer),
-        "can_release": access.may_release(user, customer),
-        "can_request_extension": access.may_request_extension(user, customer, now),
-        "extensions": extensions,
-        "decidable_extensions": {
-            extension.id for extension in extensions if access.may_decide_extension(user, extension)
-        },
-        "can_file_collision": access.may_file_collision(user, customer),
-        "reason_form": ReasonForm(formdata=None),
-        "extension_form": ExtensionForm(formdata=None),
-        "decision_form": ExtensionDecisionForm(formdata=None),
-    }
-    if access.may_assign_customer(user, customer):
-        rules["assign_form"] = assign_form()
-    return rules

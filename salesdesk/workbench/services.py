@@ -20,7 +20,7 @@ from ..kb import services as kb
 from ..ledger.models import WON_AND_LISTED, Collaborator, CollaboratorStatus, Customer, OwnershipChange, Stage
 from ..notifications import Notification, link, register_kinds, with_dates
 from ..recognition import leaderboard as recognition
-from ..rules import services as rules
+from ..rules import collisions
 from . import access
 
 PANEL_LIMIT = 8
@@ -67,8 +67,10 @@ def rep_home(user):
         mine.where(Customer.next_follow_up_on <= today),
         [Customer.next_follow_up_on, Customer.id],
     )
-    horizon = now + timedelta(days=settings.current().warning_days)
-    reclaim = _panel(mine.where(Customer.reclaim_at <= horizon), [Customer.reclaim_at, Customer.id])
+    rules = settings.current()
+    reclaim = _panel(
+        mine.where(Customer.reclaim_at <= rules.reclaim_horizon(now)), [Customer.reclaim_at, Customer.id]
+    )
     requests_to_me = db.session.scalars(
         select(Collaborator)
         .join(Customer, Customer.id == Collaborator.customer_id)
@@ -87,7 +89,8 @@ def rep_home(user):
         "now": now,
         "due": due,
         "reclaim": reclaim,
-        "collisions": rules.open_reports_involving(user, PANEL_LIMIT),
+        "countdowns": {customer.id: rules.countdown(customer.reclaim_at, now) for customer in reclaim.rows},
+        "collisions": collisions.open_reports_involving(user, PANEL_LIMIT),
         "requests_to_me": requests_to_me,
         "my_requests": my_requests,
         "learning": kb.my_assignments(user),
@@ -216,9 +219,10 @@ def manager_home(viewer, team, company_standings=None):
         ),
         claims_this_week=db.session.scalar(claims),
         blocked_this_month=sum(
-            count for _month, count in rules.blocked_duplicates_per_month(viewer, months=1, team_id=team_id)
+            count
+            for _month, count in collisions.blocked_duplicates_per_month(viewer, months=1, team_id=team_id)
         ),
-        open_collisions=rules.count_reports(viewer, "open", team_id),
+        open_collisions=collisions.count_reports(viewer, collisions.ReportFilters(team_id=team_id)),
         learning=kb.team_progress(viewer, team_id=team_id),
         top=[row for row in standings if row.rank <= 5][:5],
     )

@@ -18,7 +18,7 @@ from salesdesk.kb import services as kb
 from salesdesk.ledger import collaborators, followups
 from salesdesk.ledger.models import Customer
 from salesdesk.notifications import Notification, notify
-from salesdesk.rules import services as rules
+from salesdesk.rules import assignment, collisions, reclaim
 from salesdesk.workbench import services as workbench
 from tests.conftest import free_port
 from tests.fixtures.kb import write
@@ -50,11 +50,11 @@ def test_every_kind_the_features_create_reads_well_and_links_somewhere(world, cl
     frozen_clock(T0 - timedelta(days=13))
     warned = make_customer(world.rep_a, "无锡华光电子有限公司")
     frozen_clock(T0)
-    rules.assign(world.manager_a, [pool.id], world.rep_a.id, "区域对口")  # customer.assigned
-    rules.warn_due()  # reclaim.warning (due in two days)
-    rules.reclaim_due()  # reclaim.done (15 days without a follow-up)
-    report = rules.file_collision(world.rep_a2, warned.id, "我先接触的")  # collision.filed
-    rules.decide_collision(world.manager_a, report.id, "keep", "跟进记录更早")  # collision.decided
+    assignment.assign(world.manager_a, [pool.id], world.rep_a.id, "区域对口")  # customer.assigned
+    reclaim.warn_due()  # reclaim.warning (due in two days)
+    reclaim.reclaim_due()  # reclaim.done (15 days without a follow-up)
+    report = collisions.file_collision(world.rep_a2, warned.id, "我先接触的")  # collision.filed
+    collisions.decide_collision(world.manager_a, report.id, "keep", "跟进记录更早")  # collision.decided
     collaborators.request_collaboration(world.rep_a2, pool.id, "我认识他们的老板")  # collaboration.requested
     collaborators.answer_collaboration(world.rep_a, pool.id, world.rep_a2.id, approve=True)  # .approved
     award(world.manager_a, world.rep_a, points=20, reason="帮忙准备了报价方案")  # points.received
@@ -410,7 +410,7 @@ def test_a_notification_is_mailed_after_its_transaction_commits(world, make_app,
     customer_id, manager_id, rep_id = ids(customer, world.manager_a, world.rep_a)
     other = mail_app(make_app, smtp_sink.port)
     with other.app_context():
-        rules.assign(db.session.get(User, manager_id), [customer_id], rep_id, "区域对口")
+        assignment.assign(db.session.get(User, manager_id), [customer_id], rep_id, "区域对口")
         assert wait_for(lambda: len(smtp_sink.messages) == 1)
         recipients, content = smtp_sink.messages[0]
         assert recipients == ["rep.a@test.example"]

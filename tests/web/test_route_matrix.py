@@ -282,7 +282,7 @@ def test_unicode_digits_in_ids_are_refused_not_a_server_error(client_as, world):
     pool = make_customer(world.manager_a, "宁波海港物流有限公司", pool=True)
     manager = client_as(world.manager_a)
     data = {"user_id": str(world.rep_a2.id), "reason": "区域对口", "customer_ids": ["²"]}
-    assert manager.post("/customers/assign", data=data).status_code == 400
+    assert manager.post("/customers/assign", data=data).status_code == 422
     assert db.session.get(Customer, pool.id).owner_id is None
     job = importer.start_job(world.rep_a, "客户.csv", io.BytesIO(CSV))
     response = client_as(world.rep_a).post(f"/customers/import/{job.id}/mapping", data={"map-name": "²"})

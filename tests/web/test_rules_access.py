@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy import func, select
 
 from salesdesk.auth import services as accounts
-from salesdesk.errors import Forbidden
+from salesdesk.errors import DomainError, Forbidden
 from salesdesk.extensions import db
 from salesdesk.ledger.models import Customer
 from salesdesk.notifications import Notification
-from salesdesk.rules import services as rules
+from salesdesk.rules import assignment, collisions
 from salesdesk.rules.models import CollisionReport
 from tests.fixtures.ledger import make_customer
 from tests.fixtures.rules import FIRST_TEXT, LAST_TEXT, T0, file
@@ -119,7 +119,7 @@ def test_finding_2_support_and_admin_may_not_file_a_collision_report(client_as, 
     assert report_count() == 0
     assert f"/customers/{disputed.id}/collision" not in html_of(client.get(f"/customers/{disputed.id}"))
     with pytest.raises(Forbidden):
-        rules.file_collision(getattr(world, role), disputed.id, "我先认识的")
+        collisions.file_collision(getattr(world, role), disputed.id, "我先认识的")
 
 
 @pytest.mark.parametrize("reporter", ["support_a", "admin"])
@@ -131,8 +131,8 @@ def test_finding_2_transfer_to_support_or_admin_is_refused(client_as, world, dis
     response = manager.post(f"/collisions/{report.id}", data={"decision": "transfer", "note": "转给申诉人"})
     assert response.status_code == 422
     # The service refuses it too, whatever the form offers.
-    with pytest.raises(rules.DomainError):
-        rules.decide_collision(world.manager_a, report.id, "transfer", "转给申诉人")
+    with pytest.raises(DomainError):
+        collisions.decide_collision(world.manager_a, report.id, "transfer", "转给申诉人")
     db.session.refresh(disputed)
     assert disputed.owner_id == world.rep_a.id and the_report().status == "open"
 
@@ -179,8 +179,8 @@ def test_transfer_to_an_inactive_reporter_is_refused(client_as, world, disputed)
 
 @pytest.mark.parametrize("target", ["support_a", "admin"])
 def test_assign_goes_only_to_who_may_hold_customers(world, disputed, target):
-    with pytest.raises(rules.DomainError):
-        rules.assign(world.admin, [disputed.id], getattr(world, target).id, "调整")
+    with pytest.raises(DomainError):
+        assignment.assign(world.admin, [disputed.id], getattr(world, target).id, "调整")
     db.session.refresh(disputed)
     assert disputed.owner_id == world.rep_a.id
 
@@ -232,7 +232,7 @@ def test_duplicate_cards_offer_a_collision_report_only_to_sellers(client_as, wor
 
 
 def test_finding_1_ownership_remarks_in_the_evidence_are_for_detail_viewers_only(client_as, world, disputed):
-    rules.assign(world.manager_a, [disputed.id], world.rep_a2.id, "张三休产假，客户暂交李四")
+    assignment.assign(world.manager_a, [disputed.id], world.rep_a2.id, "张三休产假，客户暂交李四")
     file(client_as(world.rep_b), disputed)
     url = f"/collisions/{the_report().id}"
     reporter_page = html_of(client_as(world.rep_b).get(url))

@@ -3,11 +3,12 @@
 import pytest
 from sqlalchemy import func, select
 
+from salesdesk.errors import DomainError
 from salesdesk.extensions import db
 from salesdesk.ledger import customers, ownership, validation
 from salesdesk.ledger.models import Collaborator, Customer, OwnershipChange
 from salesdesk.notifications import Notification
-from salesdesk.rules import services as rules
+from salesdesk.rules import assignment, collisions
 from salesdesk.rules.models import CollisionReport, Territory
 from tests.fixtures.ledger import make_customer, new_customer_form
 from tests.fixtures.rules import file
@@ -125,9 +126,9 @@ class TestCollisions:
                 "/customers/new", data=new_customer_form(name="宁波海港物流有限公司")
             )
         client_as(world.rep_b).post("/customers/new", data=new_customer_form(name="宁波海港物流有限公司"))
-        assert rules.blocked_duplicates_per_month(world.manager_a)[0][1] == 2
-        assert rules.blocked_duplicates_per_month(world.manager_b)[0][1] == 1
-        assert rules.blocked_duplicates_per_month(world.admin)[0][1] == 3
+        assert collisions.blocked_duplicates_per_month(world.manager_a)[0][1] == 2
+        assert collisions.blocked_duplicates_per_month(world.manager_b)[0][1] == 1
+        assert collisions.blocked_duplicates_per_month(world.admin)[0][1] == 3
 
 
 class TestAssignment:
@@ -136,7 +137,7 @@ class TestAssignment:
         assert db.session.scalar(select(Customer.owner_id)) is None
 
     def test_round_robin_is_fair_across_processes(self, client_as, world, make_app):
-        rules.set_strategy(world.admin, world.team_a.id, "round_robin")
+        assignment.set_strategy(world.admin, world.team_a.id, "round_robin")
         owners = []
         for n in range(5):
             # Each create in a fresh app instance: the cursor lives in the database.
@@ -158,7 +159,7 @@ class TestAssignment:
         assert "customer.assigned" in kinds(world.rep_a)
 
     def test_least_loaded(self, world):
-        rules.set_strategy(world.admin, world.team_a.id, "least_loaded")
+        assignment.set_strategy(world.admin, world.team_a.id, "least_loaded")
         for n in range(3):
             make_customer(world.rep_a, f"张三的{n}号有限公司")
         created = customers.create_customer(
@@ -167,8 +168,8 @@ class TestAssignment:
         assert created.owner_id == world.rep_a2.id
 
     def test_territory_with_fallback_to_the_pool(self, world):
-        rules.set_strategy(world.admin, world.team_a.id, "territory")
-        rules.set_territories(
+        assignment.set_strategy(world.admin, world.team_a.id, "territory")
+        assignment.set_territories(
             world.admin, world.team_a.id, [("浙江", "", world.rep_a.id), ("江苏", "苏州", world.rep_a2.id)]
         )
         zhejiang = customers.create_customer(
@@ -194,8 +195,8 @@ class TestAssignment:
         assert db.session.scalar(select(func.count()).select_from(Territory)) == 2
 
     def test_territories_only_for_the_team_reps(self, world):
-        with pytest.raises(rules.DomainError):
-            rules.set_territories(world.admin, world.team_a.id, [("浙江", "", world.rep_b.id)])
+        with pytest.raises(DomainError):
+            assignment.set_territories(world.admin, world.team_a.id, [("浙江", "", world.rep_b.id)])
 
     def test_manager_assigns_in_bulk_with_a_reason(self, client_as, world):
         pooled = [make_customer(world.manager_a, f"批量{n}号有限公司", pool=True) for n in range(3)]
@@ -283,7 +284,7 @@ class TestAssignment:
 
         from salesdesk.ledger import importer
 
-        rules.set_strategy(world.admin, world.team_a.id, "round_robin")
+        assignment.set_strategy(world.admin, world.team_a.id, "round_robin")
         manager = client_as(world.manager_a)
         data = "客户名称\n甲有限公司\n乙有限公司\n丙有限公司\n".encode()
         boundary, body = encode_multipart(

@@ -8,9 +8,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from salesdesk import settings
 from salesdesk.extensions import db
 from salesdesk.ledger.models import Collaborator, Customer, OwnershipChange
-from salesdesk.rules import services as rules
+from salesdesk.rules.settings import update_settings
 from tests.fixtures.ledger import make_customer
 from tests.helpers import LiveClient, make_user
 
@@ -27,7 +28,7 @@ def pooled(world, frozen_clock):
 
 
 def set_rules(admin, **values):
-    rules.update_settings(admin, {**rules.settings.DEFAULTS, **values}, {})
+    update_settings(admin, {**settings.DEFAULTS, **values}, {})
 
 
 def html_of(response):
@@ -131,7 +132,7 @@ def test_release_needs_a_reason_and_ends_collaboration(client_as, world, pooled)
     rep = client_as(world.rep_a)
     rep.post(f"/customers/{pooled[0].id}/claim")
     rep.post(f"/customers/{pooled[0].id}/collaborators", data={"user_id": world.rep_a2.id})
-    assert rep.post(f"/customers/{pooled[0].id}/release", data={"reason": ""}).status_code == 400
+    assert rep.post(f"/customers/{pooled[0].id}/release", data={"reason": ""}).status_code == 422  # shown again with its error (issue 15, item 6)
     assert (
         client_as(world.rep_b).post(f"/customers/{pooled[0].id}/release", data={"reason": "x"}).status_code
         == 403

@@ -6,12 +6,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from salesdesk import jobs
+from salesdesk import audit, jobs, settings
 from salesdesk.extensions import db
 from salesdesk.ledger import collaborators, customers, followups
 from salesdesk.ledger.models import Collaborator, Customer, OwnershipChange
 from salesdesk.notifications import Notification
-from salesdesk.rules import services as rules
+from salesdesk.rules import extensions, reclaim
+from salesdesk.rules.settings import update_settings
 from tests.fixtures.ledger import make_customer
 from tests.fixtures.rules import rule_settings_form
 
@@ -53,15 +54,15 @@ def test_won_customers_never_return(world, owned, frozen_clock):
     customers.change_stage(world.rep_a, owned.id, "won", owned.version)
     assert owned.reclaim_at is None
     frozen_clock(T0 + timedelta(days=400))
-    assert rules.reclaim_due() == 0
+    assert reclaim.reclaim_due() == 0
     assert owned.owner_id == world.rep_a.id
 
 
 def test_grade_periods_differ(world, frozen_clock):
     frozen_clock(T0)
-    rules.update_settings(
+    update_settings(
         world.admin,
-        dict(rules.settings.DEFAULTS),
+        dict(settings.DEFAULTS),
         {"A": {"follow_up_days": 30, "deal_days": 180}, "D": {"follow_up_days": 7}},
     )
     a = make_customer(world.rep_a, "甲级客户有限公司", grade="A")
@@ -76,7 +77,7 @@ def test_changing_the_settings_recomputes_every_date(client_as, world, owned):
     assert response.status_code == 303
     assert owned.reclaim_at == T0 + timedelta(days=25)
     event = db.session.scalar(
-        select(rules.audit.AuditEvent).where(rules.audit.AuditEvent.action == "rules.settings_changed")
+        select(audit.AuditEvent).where(audit.AuditEvent.action == "rules.settings_changed")
     )
     assert event.details["changes"]["follow_up_days"] == [15, 20]
 
@@ -84,9 +85,9 @@ def test_changing_the_settings_recomputes_every_date(client_as, world, owned):
 def test_reclaim_moves_overdue_customers_and_records_the_rule(world, owned, frozen_clock):
     owned_collaboration = collaborators.add_collaborator(world.rep_a, owned.id, world.rep_a2.id)  # noqa: F841
     frozen_clock(T0 + timedelta(days=15, seconds=-1))
-    assert rules.reclaim_due() == 0
+    assert reclaim.reclaim_due() == 0
     frozen_clock(T0 + timedelta(days=15))
-    assert rules.reclaim_due() == 1
+    assert reclaim.reclaim_due() == 1
     db.session.rollback()
     assert owned.owner_id is None and owned.reclaim_at is None
     assert history(owned)[-1] == ("reclaim_no_follow_up", world.rep_a.id, None)
@@ -94,7 +95,7 @@ def test_reclaim_moves_overdue_customers_and_records_the_rule(world, owned, froz
     [note] = notifications(world.rep_a, "reclaim.done")
     assert note.message == "「苏州恒达精密机械有限公司」已回收到公海：超期未跟进"
     # Idempotent: nothing more happens on the next runs.
-    assert rules.reclaim_due() == 0
+    assert reclaim.reclaim_due() == 0
     assert len(history(owned)) == 2
 
 
@@ -103,29 +104,29 @@ def test_reclaim_by_the_deal_rule(world, owned, frozen_clock):
         frozen_clock(T0 + timedelta(days=day))
         followups.log_follow_up(world.rep_a, owned.id, channel="wechat", content="微信沟通")
     frozen_clock(T0 + timedelta(days=90))
-    assert rules.reclaim_due() == 1
+    assert reclaim.reclaim_due() == 1
     assert history(owned)[-1][0] == "reclaim_no_deal"
 
 
 def test_cooldown_after_reclaim(client_as, world, owned, frozen_clock):
     frozen_clock(T0 + timedelta(days=16))
-    rules.reclaim_due()
+    reclaim.reclaim_due()
     response = client_as(world.rep_a).post(f"/customers/{owned.id}/claim")
     assert response.status_code == 409 and "起才能重新领取" in response.get_data(as_text=True)
 
 
 def test_warning_once_per_deadline(world, owned, frozen_clock):
     frozen_clock(T0 + timedelta(days=11))  # 4 days left: not yet
-    assert rules.warn_due() == 0
+    assert reclaim.warn_due() == 0
     frozen_clock(T0 + timedelta(days=12, hours=1))  # inside the 3-day window
-    assert rules.warn_due() == 1
-    assert rules.warn_due() == 0
+    assert reclaim.warn_due() == 1
+    assert reclaim.warn_due() == 0
     [note] = notifications(world.rep_a, "reclaim.warning")
     assert note.message == "「苏州恒达精密机械有限公司」将于 2026年3月17日 回收到公海，请及时跟进"
     # A follow-up moves the deadline; the next window warns again.
     followups.log_follow_up(world.rep_a, owned.id, channel="phone", content="电话")
     frozen_clock(T0 + timedelta(days=25))
-    assert rules.warn_due() == 1
+    assert reclaim.warn_due() == 1
 
 
 def test_the_customer_page_shows_the_date_and_countdown(client_as, world, owned, frozen_clock):
@@ -151,7 +152,7 @@ class TestExtensions:
             rep.post(f"/customers/{owned.id}/extension", data={"days": "5", "reason": "再等等"}).status_code
             == 400
         )
-        extension = rules.pending_extensions(world.manager_a)[0]
+        extension = extensions.pending_extensions(world.manager_a)[0]
         # Not the other team's manager, not the rep.
         assert (
             client_as(world.manager_b)
@@ -174,7 +175,7 @@ class TestExtensions:
 
     def test_declined_changes_nothing(self, client_as, world, owned):
         client_as(world.rep_a).post(f"/customers/{owned.id}/extension", data={"days": "10", "reason": "理由"})
-        extension = rules.pending_extensions(world.manager_a)[0]
+        extension = extensions.pending_extensions(world.manager_a)[0]
         assert (
             client_as(world.manager_a)
             .post(f"/extensions/{extension.id}/decline", data={"days": "10", "note": "请先跟进"})
@@ -236,7 +237,7 @@ class TestJobWithoutCron:
 
         def run(other):
             with other.app_context():
-                return rules.reclaim_due()
+                return reclaim.reclaim_due()
 
         with ThreadPoolExecutor(3) as pool:
             moved = list(pool.map(run, apps))

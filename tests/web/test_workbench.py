@@ -11,7 +11,7 @@ from salesdesk.extensions import db
 from salesdesk.kb import services as kb
 from salesdesk.ledger import collaborators, customers, duplicates
 from salesdesk.ledger.models import Customer, FollowUp
-from salesdesk.rules import services as rules
+from salesdesk.rules import collisions, pool
 from salesdesk.workbench import services as workbench
 from tests.fixtures.kb import write
 from tests.fixtures.ledger import make_customer, quick_follow_up_form
@@ -103,7 +103,7 @@ def test_rep_sees_collisions_and_collaboration_requests_involving_them(world, cl
     frozen_clock(T0)
     mine = make_customer(world.rep_a, "苏州恒达精密机械有限公司")
     theirs = make_customer(world.rep_a2, "无锡华光电子有限公司")
-    rules.file_collision(world.rep_a2, mine.id, "我上个月在展会上先接触的这家客户。")
+    collisions.file_collision(world.rep_a2, mine.id, "我上个月在展会上先接触的这家客户。")
     collaborators.request_collaboration(world.rep_a2, mine.id, "我认识他们的技术负责人")
     collaborators.request_collaboration(world.rep_a, theirs.id, "我可以帮忙做方案")
     owner_html = section(client_as(world.rep_a).get("/").get_data(as_text=True), "撞单与申请")
@@ -143,10 +143,10 @@ def stat(html, label):
 
 def test_manager_home_counts_only_their_team(world, ledger_of_two_teams, client_as, frozen_clock):
     c = ledger_of_two_teams
-    rules.claim(world.rep_a2, c["pool_a"].id)  # this week, team A
-    rules.claim(world.rep_b, c["pool_b"].id)  # this week, team B
-    rules.file_collision(world.rep_a2, c["overdue"].id, "我先联系的")
-    rules.file_collision(world.rep_a2, c["other_team"].id, "华南的撞单，不该算在华东")
+    pool.claim(world.rep_a2, c["pool_a"].id)  # this week, team A
+    pool.claim(world.rep_b, c["pool_b"].id)  # this week, team B
+    collisions.file_collision(world.rep_a2, c["overdue"].id, "我先联系的")
+    collisions.file_collision(world.rep_a2, c["other_team"].id, "华南的撞单，不该算在华东")
     report = duplicates.check_duplicates(name_key=c["today"].name_key, with_similar=False)
     duplicates.record_blocked_duplicate(world.rep_a, report)
     duplicates.record_blocked_duplicate(world.rep_b, report)

@@ -201,14 +201,14 @@ ROUTES = {
         case(post="L 303 403 303 403", customer_id="pool_claim"),
         case(post="L 409 403 409 403", customer_id="cust_b"),
     ],
-    "rules.release": [case(post="L 400 400 400 400", customer_id="cust_a")],
-    "rules.request_extension": [case(post="L 400 400 400 400", customer_id="cust_a")],
+    "rules.release": [case(post="L 422 422 422 422", customer_id="cust_a")],
+    "rules.request_extension": [case(post="L 422 422 422 422", customer_id="cust_a")],
     # Who may decide is asked first (403); an empty post is then refused for its missing
     # fields (finding 5).
     "rules.decide_extension": [
-        case(post="L 403 403 400 400", extension_id="ext_a", answer="grant"),
-        case(post="L 403 403 400 400", extension_id="ext_a_decline", answer="decline"),
-        case(post="L 403 403 403 400", extension_id="ext_b", answer="grant"),
+        case(post="L 403 403 422 422", extension_id="ext_a", answer="grant"),
+        case(post="L 403 403 422 422", extension_id="ext_a_decline", answer="decline"),
+        case(post="L 403 403 403 422", extension_id="ext_b", answer="grant"),
     ],
     "rules.file_collision": [case("L 200 403 200 403", "L 422 403 422 403", customer_id="cust_b")],
     "rules.collisions": [EVERYONE, case(LOGIN, query="status=decided")],
@@ -216,7 +216,7 @@ ROUTES = {
         case("L 200 403 200 200", "L 403 403 422 422", report_id="report_a"),
         case("L 403 403 403 200", "L 403 403 403 422", report_id="report_b"),
     ],
-    "rules.assign": [case(post="L 403 403 400 400")],
+    "rules.assign": [case(post="L 403 403 422 422")],
     "rules.rule_settings": [case(ADMINS, "L 403 403 403 422")],
     "rules.set_strategy": [case(post="L 403 403 403 400", team_id="team_a")],
     "rules.set_territories": [case(post="L 403 403 403 303", team_id="team_b")],

@@ -14,7 +14,7 @@ from salesdesk.extensions import db
 from salesdesk.kb import services as kb
 from salesdesk.ledger import collaborators, contacts, importer, trash, validation
 from salesdesk.notifications import notify
-from salesdesk.rules import services as rules
+from salesdesk.rules import collisions, extensions
 from tests.fixtures.kb import write
 from tests.fixtures.ledger import make_customer
 from tests.fixtures.recognition import award
@@ -118,11 +118,11 @@ def build_scene(world):
     collaborators.add_collaborator(b, cust_b.id, a2.id)  # a collaborator across teams
 
     # Rules: extension requests and collision reports, in both teams
-    ids["ext_a"] = rules.request_extension(a, cust_a.id, 7, "客户出差").id
-    ids["ext_a_decline"] = rules.request_extension(a, ids["doomed_a"], 7, "客户出差").id
-    ids["ext_b"] = rules.request_extension(b, cust_b.id, 7, "延期机密乙").id
-    ids["report_a"] = rules.file_collision(a2, cust_a.id, "我先联系的").id
-    ids["report_b"] = rules.file_collision(world.manager_b, cust_b.id, "撞单机密乙").id
+    ids["ext_a"] = extensions.request_extension(a, cust_a.id, 7, "客户出差").id
+    ids["ext_a_decline"] = extensions.request_extension(a, ids["doomed_a"], 7, "客户出差").id
+    ids["ext_b"] = extensions.request_extension(b, cust_b.id, 7, "延期机密乙").id
+    ids["report_a"] = collisions.file_collision(a2, cust_a.id, "我先联系的").id
+    ids["report_b"] = collisions.file_collision(world.manager_b, cust_b.id, "撞单机密乙").id
 
     # Imports (not previewed yet)
     ids["job_a"] = importer.start_job(a, "客户.csv", io.BytesIO(CSV)).id

@@ -1,0 +1,117 @@
+"""What the ledger's pages hand their templates: the customer lists and the customer
+page, with the parts other features show on them (the rules' ownership card and bulk
+assignment, the knowledge base's playbooks) built here, before rendering, by calling
+those features' own modules. Templates only draw what they are given."""
+
+from flask import request
+from flask_login import current_user
+
+from .. import clock, settings
+from ..auth import services as accounts
+from ..forms import choices
+from ..kb import services as kb
+from ..recognition import access as recognition
+from ..web import render
+from . import access, collaborators, keys, queries
+from .forms import CollaborationRequestForm, CollaboratorForm, FollowUpForm, StageForm
+from .models import GRADES, SOURCE_LABELS, STAGE_LABELS
+from .timeline import timeline
+
+
+def list_context(filters, list_endpoint=None, **extra):
+    """What the customer list templates need (the pool page uses them too).
+    list_endpoint: the list's own page, when a refused POST draws it again."""
+    page = queries.list_customers(current_user, filters)
+    now = clock.now()
+    rules = settings.current()
+    return {
+        "page": page,
+        "filters": filters,
+        "list_endpoint": list_endpoint or request.endpoint,
+        "stages": STAGE_LABELS,
+        "grades": GRADES,
+        "sources": SOURCE_LABELS,
+        "owners": accounts.sellers(),
+        "teams": accounts.teams(),
+        "provinces": keys.PROVINCES,
+        "page_sizes": queries.PAGE_SIZES,
+        "today": clock.today(current_user.timezone),
+        "now": now,
+        "countdowns": {customer.id: rules.countdown(customer.reclaim_at, now) for customer in page.items},
+        **extra,
+    }
+
+
+def customers_context(filters):
+    """The customer list, with the rules' bulk assignment for those who assign."""
+    from ..rules import panel  # here, not at the top: the rules import the ledger
+
+    context = list_context(filters)
+    context["bulk_assign_form"] = panel.bulk_assign_form(current_user, context["owners"])
+    return context
+
+
+def collidable(report):
+    """Ids of the duplicates found that the user may file a collision report on."""
+    from ..rules import panel
+
+    if report is None:
+        return set()
+    return panel.collidable(current_user, [match.customer for match in report.blocking + report.similar])
+
+
+def stage_form(customer):
+    form = StageForm(formdata=None)
+    form.stage.data, form.version.data = customer.stage, customer.version
+    return form
+
+
+def collaborator_form(customer, **kwargs):
+    form = CollaboratorForm(**kwargs)
+    form.user_id.choices = choices(
+        (user.id, f"{user.display_name} · {user.team.name if user.team else user.role_label}")
+        for user in collaborators.collaborator_candidates(customer)
+    )
+    return form
+
+
+def customer_context(customer, **forms):
+    """The customer page. forms: inline forms refused by a POST, shown again with their
+    errors (the ledger's and the rules' panel's, by name)."""
+    from ..rules import panel
+
+    visible = access.can_see_details(current_user, customer)
+    now = clock.now()
+    context = {
+        "customer": customer,
+        "visible": visible,
+        "contacts": access.contact_views(customer, visible),
+        "can_edit": access.can_edit(current_user, customer),
+        "can_follow_up": access.can_log_follow_up(current_user, customer),
+        "can_delete": access.can_delete(current_user, customer),
+        "can_manage_collaborators": access.can_manage_collaborators(current_user, customer),
+        "may_award_owner": customer.owner is not None
+        and recognition.may_award_to(current_user, customer.owner),
+        "collaborators": collaborators.collaborators_of(customer),
+        "timeline": timeline(customer) if visible else [],
+        "stage_form": forms.get("stage_form") or stage_form(customer),
+        "follow_up_form": forms.get("follow_up_form") or FollowUpForm(formdata=None),
+        "request_form": forms.get("request_form") or CollaborationRequestForm(formdata=None),
+        "today": clock.today(current_user.timezone),
+        "stages": STAGE_LABELS,
+        "panel": panel.customer_panel(current_user, customer, now, **forms),
+        "playbooks": []
+        if customer.stage_enum.is_closed
+        else kb.playbooks_for_stage(customer.stage, current_user),
+    }
+    if context["can_manage_collaborators"]:
+        context["collaborator_form"] = forms.get("collaborator_form") or collaborator_form(
+            customer, formdata=None
+        )
+    return context
+
+
+def customer_page(customer, status=200, **forms):
+    """The customer page; with refused inline forms, 422 and their errors and what was
+    typed: without JavaScript there is nothing else to go back to."""
+    return render("ledger/show.html", status=status, **customer_context(customer, **forms))
