@@ -209,7 +209,7 @@ def test_no_extension_is_offered_after_the_deadline(client_as, world, frozen_clo
     frozen_clock(customer.reclaim_at + timedelta(hours=1))
     assert "/extension" not in html_of(owner.get(f"/customers/{customer.id}"))
     response = owner.post(f"/customers/{customer.id}/extension", data={"days": 5, "reason": "客户预算下月批"})
-    assert response.status_code == 400 and "之前申请" in html_of(response)
+    assert response.status_code == 422 and "之前申请" in html_of(response)
 
 
 def test_the_collision_link_is_shown_exactly_when_filing_is_possible(client_as, world, disputed):

@@ -207,7 +207,7 @@ class TestAssignment:
             manager.post(
                 "/customers/assign", data={"customer_ids": ids, "user_id": world.rep_a2.id, "reason": ""}
             ).status_code
-            == 400
+            == 422
         )
         response = manager.post(
             "/customers/assign",
@@ -235,7 +235,7 @@ class TestAssignment:
                 "/customers/assign",
                 data={"customer_ids": [mine.id], "user_id": world.rep_b.id, "reason": "x"},
             ).status_code
-            == 400
+            == 422
         )
         assert (
             manager.post(
@@ -258,7 +258,7 @@ class TestAssignment:
             manager.post(
                 "/customers/assign", data={"customer_ids": ["abc"], "user_id": world.rep_a2.id, "reason": "x"}
             ).status_code
-            == 400
+            == 422
         )
         assert (
             manager.post(

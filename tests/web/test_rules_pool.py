@@ -132,7 +132,8 @@ def test_release_needs_a_reason_and_ends_collaboration(client_as, world, pooled)
     rep = client_as(world.rep_a)
     rep.post(f"/customers/{pooled[0].id}/claim")
     rep.post(f"/customers/{pooled[0].id}/collaborators", data={"user_id": world.rep_a2.id})
-    assert rep.post(f"/customers/{pooled[0].id}/release", data={"reason": ""}).status_code == 422  # shown again with its error (issue 15, item 6)
+    # Refused, the page is shown again with its error (issue 15: 422, no longer a bare 400).
+    assert rep.post(f"/customers/{pooled[0].id}/release", data={"reason": ""}).status_code == 422
     assert (
         client_as(world.rep_b).post(f"/customers/{pooled[0].id}/release", data={"reason": "x"}).status_code
         == 403

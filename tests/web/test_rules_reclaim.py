@@ -150,7 +150,7 @@ class TestExtensions:
         # A second request waits for the first.
         assert (
             rep.post(f"/customers/{owned.id}/extension", data={"days": "5", "reason": "再等等"}).status_code
-            == 400
+            == 422
         )
         extension = extensions.pending_extensions(world.manager_a)[0]
         # Not the other team's manager, not the rep.
@@ -171,7 +171,7 @@ class TestExtensions:
             notifications(world.rep_a, "extension.granted")[0].message
             == "「苏州恒达精密机械有限公司」已延期 7 天"
         )
-        assert client_as(world.manager_a).post(f"/extensions/{extension.id}/decline").status_code == 400
+        assert client_as(world.manager_a).post(f"/extensions/{extension.id}/decline").status_code == 422
 
     def test_declined_changes_nothing(self, client_as, world, owned):
         client_as(world.rep_a).post(f"/customers/{owned.id}/extension", data={"days": "10", "reason": "理由"})
@@ -196,7 +196,7 @@ class TestExtensions:
         ],
     )
     def test_bad_requests(self, client_as, world, owned, data):
-        assert client_as(world.rep_a).post(f"/customers/{owned.id}/extension", data=data).status_code == 400
+        assert client_as(world.rep_a).post(f"/customers/{owned.id}/extension", data=data).status_code == 422
 
     def test_only_the_owner_before_the_date(self, client_as, world, owned, frozen_clock):
         assert (
@@ -209,7 +209,7 @@ class TestExtensions:
         response = client_as(world.rep_a).post(
             f"/customers/{owned.id}/extension", data={"days": "5", "reason": "x"}
         )
-        assert response.status_code == 400
+        assert response.status_code == 422
 
 
 class TestJobWithoutCron:
