@@ -1,6 +1,5 @@
 """Knowledge-base pages. Thin: parse, call a service, render or redirect."""
 
-
 from flask import abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -667,4 +666,3 @@ def playbooks():
         if not chosen or chosen == stage.value
     ]
     return render("kb/playbooks.html", sections=sections, stages=stages, chosen=chosen)
-

@@ -143,7 +143,7 @@ def manager_home(viewer, team, company_standings=None):
     now = clock.now()
     today = now.astimezone(zone).date()
     in_team = _team_scope(Customer.team_id, team)
-    owned = Customer.owner_id.is_not(None)
+    owned = ~Customer.in_pool
 
     by_stage = {
         stage: (count, amount)
@@ -189,7 +189,7 @@ def manager_home(viewer, team, company_standings=None):
     }
     overdue_by_rep = [(people[owner_id], count) for owner_id, count in overdue if owner_id in people]
 
-    pool = _open(select(func.count()).select_from(Customer)).where(Customer.owner_id.is_(None))
+    pool = _open(select(func.count()).select_from(Customer)).where(Customer.in_pool)
     week_start = datetime.combine(today - timedelta(days=today.weekday()), time(), tzinfo=zone)
     claims = (
         select(func.count())
@@ -264,7 +264,7 @@ def remind_due_follow_ups():
                 update(Customer)
                 .where(
                     Customer.team_id == team_id if team_id is not None else Customer.team_id.is_(None),
-                    Customer.owner_id.is_not(None),
+                    ~Customer.in_pool,
                     Customer.deleted_at.is_(None),
                     Customer.next_follow_up_on.between(today - timedelta(days=REMINDER_CATCH_UP_DAYS), today),
                     or_(Customer.reminded_for.is_(None), Customer.reminded_for != Customer.next_follow_up_on),
