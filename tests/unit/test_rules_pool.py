@@ -117,7 +117,10 @@ class TestRelease:
         released = pool.release(world.rep_a, customer.id, "客户已转型")
         assert released.in_pool and released.reclaim_at is None
         assert reasons(released)[-1] == "release"
-        assert db.session.scalars(select(Collaborator).where(Collaborator.customer_id == customer.id)).all() == []
+        assert (
+            db.session.scalars(select(Collaborator).where(Collaborator.customer_id == customer.id)).all()
+            == []
+        )
 
     def test_not_someone_else(self, world):
         customer = make_customer(world.rep_a)

@@ -81,7 +81,9 @@ class TestDeadline:
         assert deadline(row(grade="A"), rules)[0] == NOW + timedelta(days=30)
 
     @pytest.mark.parametrize(
-        "fields", [{"owner_id": None}, {"stage": Stage.WON}, {"deleted_at": NOW}], ids=["pool", "won", "trash"]
+        "fields",
+        [{"owner_id": None}, {"stage": Stage.WON}, {"deleted_at": NOW}],
+        ids=["pool", "won", "trash"],
     )
     def test_pool_won_and_deleted_customers_never_return(self, rules, fields):
         assert deadline(row(**fields), rules) == (None, None)
