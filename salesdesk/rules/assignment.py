@@ -33,6 +33,16 @@ audit.register_actions(
 register_kinds({"customer.assigned": _l("%(actor)s assigned %(customer)s to you")})
 
 
+def tell_new_owner(owner, customer, actor):
+    notify(
+        owner,
+        "customer.assigned",
+        link=link("ledger.show", customer_id=customer.id),
+        actor=actor.display_name,
+        customer=customer.name,
+    )
+
+
 def strategy_of(team_id):
     row = db.session.get(TeamAssignment, team_id) if team_id else None
     return Strategy(row.strategy) if row else Strategy.POOL
@@ -100,13 +110,7 @@ def assign_by_strategy(actor, customers):
         owner = picker.pick(customer)
         if owner is not None:
             record_owner_change(customer, owner, "assign", actor, note=str(picker.strategy.label))
-            notify(
-                owner,
-                "customer.assigned",
-                link=link("ledger.show", customer_id=customer.id),
-                actor=actor.display_name,
-                customer=customer.name,
-            )
+            tell_new_owner(owner, customer, actor)
 
 
 def assign(actor, customer_ids, user_id, reason):
@@ -143,13 +147,7 @@ def assign(actor, customer_ids, user_id, reason):
                 customer, owner, "assign" if customer.in_pool else "transfer", actor, note=reason
             )
             customer.updated_at = clock.now()
-            notify(
-                owner,
-                "customer.assigned",
-                link=link("ledger.show", customer_id=customer.id),
-                actor=actor.display_name,
-                customer=customer.name,
-            )
+            tell_new_owner(owner, customer, actor)
         audit.record(
             "customer.assigned", actor=actor, subject=owner, customers=[c.id for c in moving], reason=reason
         )

@@ -6,7 +6,7 @@ from .. import clock, signals
 from ..extensions import db
 from ..ledger.models import Collaborator, Customer
 from ..ledger.ownership import record_owner_change
-from ..notifications import link, notify
+from .assignment import tell_new_owner
 from .models import Extension, ExtensionStatus
 from .ownership import end_collaborations
 
@@ -21,13 +21,7 @@ def hand_over(user, actor, successor=None):
         record_owner_change(customer, successor, "user_deactivated", actor)
         customer.updated_at = clock.now()
         if successor is not None:
-            notify(
-                successor,
-                "customer.assigned",
-                link=link("ledger.show", customer_id=customer.id),
-                actor=actor.display_name,
-                customer=customer.name,
-            )
+            tell_new_owner(successor, customer, actor)
     db.session.execute(delete(Collaborator).where(Collaborator.user_id == user.id))
     for extension in db.session.scalars(
         select(Extension).where(
