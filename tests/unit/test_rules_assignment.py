@@ -11,7 +11,7 @@ from salesdesk.ledger import customers, ownership, validation
 from salesdesk.ledger.models import Collaborator, OwnershipChange
 from salesdesk.rules import assignment
 from salesdesk.rules.models import Strategy
-from tests.ledger_helpers import make_customer
+from tests.fixtures.ledger import make_customer
 
 
 def last_reason(customer):

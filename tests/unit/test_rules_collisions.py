@@ -12,7 +12,7 @@ from salesdesk.ledger.models import Collaborator, CollaboratorStatus
 from salesdesk.notifications import Notification
 from salesdesk.rules import collisions
 from salesdesk.rules.collisions import ReportFilters
-from tests.ledger_helpers import make_customer
+from tests.fixtures.ledger import make_customer
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from salesdesk.extensions import db
 from salesdesk.notifications import Notification
 from salesdesk.rules import extensions
 from salesdesk.rules.models import ExtensionStatus
-from tests.ledger_helpers import make_customer
+from tests.fixtures.ledger import make_customer
 
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 

@@ -12,7 +12,7 @@ from salesdesk.ledger.models import Collaborator, OwnershipChange
 from salesdesk.rules import pool
 from salesdesk.rules.settings import update_settings
 from salesdesk.settings import DEFAULTS
-from tests.ledger_helpers import make_customer
+from tests.fixtures.ledger import make_customer
 
 NOW = datetime(2026, 6, 10, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
 

@@ -11,7 +11,7 @@ from salesdesk.ledger.models import Collaborator, OwnershipChange
 from salesdesk.notifications import Notification
 from salesdesk.rules import reclaim
 from salesdesk.settings import DEFAULTS
-from tests.ledger_helpers import make_customer
+from tests.fixtures.ledger import make_customer
 
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 WARNING = timedelta(days=DEFAULTS["warning_days"])

@@ -11,7 +11,7 @@ from sqlalchemy import event
 
 from salesdesk.extensions import db
 from salesdesk.rules import panel
-from tests.ledger_helpers import make_customer
+from tests.fixtures.ledger import make_customer
 
 NOW = datetime(2026, 6, 10, 2, 0, tzinfo=UTC)
 PANEL = "rules/_customer_panel.html"
