@@ -9,7 +9,6 @@ from flask_login import current_user
 from .. import clock, settings
 from ..auth import services as accounts
 from ..forms import choices
-from ..kb import services as kb
 from ..recognition import access as recognition
 from ..web import render
 from . import access, collaborators, keys, queries
@@ -78,6 +77,7 @@ def collaborator_form(customer, **kwargs):
 def customer_context(customer, **forms):
     """The customer page. forms: inline forms refused by a POST, shown again with their
     errors (the ledger's and the rules' panel's, by name)."""
+    from ..kb import services as kb  # here, not at the top: kb's models import the ledger
     from ..rules import panel
 
     visible = access.can_see_details(current_user, customer)
