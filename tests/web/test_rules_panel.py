@@ -10,7 +10,7 @@ from jinja2 import TemplateNotFound
 from sqlalchemy import event
 
 from salesdesk.extensions import db
-from salesdesk.rules import panel
+from salesdesk.rules import extensions, panel
 from tests.fixtures.ledger import make_customer
 
 NOW = datetime(2026, 6, 10, 2, 0, tzinfo=UTC)
@@ -77,3 +77,58 @@ def test_the_panel_renders_without_reading_the_database(app, world):
         finally:
             event.remove(db.engine, "before_cursor_execute", record)
     assert statements == [] and "reclaim-line" in html
+
+
+# ---- refused inline forms: the page again, with the errors and what was typed (422) ----
+
+
+def test_a_refused_release_shows_the_customer_page_with_what_was_typed(client_as, world):
+    owned = make_customer(world.rep_a)
+    typed = "太长的理由" * 101  # 505 characters
+    response = client_as(world.rep_a).post(f"/customers/{owned.id}/release", data={"reason": typed})
+    html = html_of(response)
+    assert response.status_code == 422 and typed in html and 'class="form-errors"' in html
+    assert owned.owner_id == world.rep_a.id
+
+
+def test_a_refused_extension_says_why_even_when_it_can_no_longer_be_asked(client_as, world, frozen_clock):
+    owned = make_customer(world.rep_a)
+    frozen_clock(owned.reclaim_at + timedelta(hours=1))
+    response = client_as(world.rep_a).post(
+        f"/customers/{owned.id}/extension", data={"days": "5", "reason": "客户预算下月批"}
+    )
+    assert response.status_code == 422 and 'class="form-errors"' in html_of(response)
+
+
+def test_a_refused_decision_keeps_the_days_typed_on_the_page_it_came_from(client_as, world):
+    owned = make_customer(world.rep_a)
+    client_as(world.rep_a).post(f"/customers/{owned.id}/extension", data={"days": "10", "reason": "理由"})
+    extension_id = extensions.pending_extensions(world.manager_a)[0].id
+    manager = client_as(world.manager_a)
+    from_list = manager.post(f"/extensions/{extension_id}/grant", data={"days": "91", "note": "好"})
+    assert from_list.status_code == 422 and 'id="extensions"' in html_of(from_list)
+    assert 'value="91"' in html_of(from_list)
+    on_page = f"/customers/{owned.id}"
+    from_page = manager.post(
+        f"/extensions/{extension_id}/grant", data={"days": "0", "note": "", "next": on_page}
+    )
+    assert from_page.status_code == 422 and 'id="protection"' in html_of(from_page)
+    assert 'value="0"' in html_of(from_page)
+
+
+def test_a_refused_bulk_assignment_shows_the_list_it_came_from(client_as, world):
+    pooled = make_customer(world.manager_a, "公海客户有限公司", pool=True)
+    response = client_as(world.manager_a).post(
+        "/customers/assign",
+        data={
+            "customer_ids": [pooled.id],
+            "user_id": world.rep_a2.id,
+            "reason": "",
+            "next": "/customers?owner=pool",
+        },
+    )
+    html = html_of(response)
+    assert response.status_code == 422 and 'id="bulk-assign"' in html and "公海客户有限公司" in html
+    # The list's own links, not the POST's URL: filtering again works.
+    assert 'action="/customers"' in html and 'value="/customers?owner=pool"' in html
+    assert pooled.in_pool
