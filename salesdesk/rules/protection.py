@@ -16,7 +16,8 @@ BATCH = 1000
 
 def deadline(customer, rules):
     """(when it returns to the pool, which rule fires), or (None, None) for a pool or
-    won customer."""
+    won customer. customer: a Customer, or a row of its columns (recompute_all, the
+    bench's seed), hence `owner_id is None` rather than `in_pool`."""
     if customer.owner_id is None or customer.stage == Stage.WON or customer.deleted_at is not None:
         return None, None
     follow_days, deal_days = rules.periods_for(customer.grade)
