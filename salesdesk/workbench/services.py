@@ -16,7 +16,7 @@ from ..database import is_id, period_of, write_transaction
 from ..errors import NotFound
 from ..extensions import db
 from ..jobs import periodic
-from ..kb import services as kb
+from ..kb import paths
 from ..ledger.models import WON_AND_LISTED, Collaborator, CollaboratorStatus, Customer, OwnershipChange, Stage
 from ..notifications import Notification, link, register_kinds, with_dates
 from ..recognition import services as recognition
@@ -90,7 +90,7 @@ def rep_home(user):
         "collisions": rules.open_reports_involving(user, PANEL_LIMIT),
         "requests_to_me": requests_to_me,
         "my_requests": my_requests,
-        "learning": kb.my_assignments(user),
+        "learning": paths.my_assignments(user),
         "standing": next((s for s in standings if s.user_id == user_id), None),
         "ranked": len(standings),
         "standings": standings,
@@ -219,7 +219,7 @@ def manager_home(viewer, team, company_standings=None):
             count for _month, count in rules.blocked_duplicates_per_month(viewer, months=1, team_id=team_id)
         ),
         open_collisions=rules.count_reports(viewer, "open", team_id),
-        learning=kb.team_progress(viewer, team_id=team_id),
+        learning=paths.team_progress(viewer, team_id=team_id),
         top=[row for row in standings if row.rank <= 5][:5],
     )
 
