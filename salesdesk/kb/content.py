@@ -84,6 +84,19 @@ def apply(article, *, title, body, category, tags, stages):
         ]
 
 
+def replace_text(article, title, body):
+    """A new title and text (a restored revision, an accepted proposal); the article's
+    category, tags and stages stay."""
+    apply(
+        article,
+        title=title,
+        body=body,
+        category=article.category,
+        tags=article.tag_names,
+        stages=article.stage_values,
+    )
+
+
 def lock(session, article):
     """Re-read the article inside the write transaction, locked (PostgreSQL; SQLite's
     BEGIN IMMEDIATE already serialises writers)."""

@@ -121,14 +121,7 @@ def accept_proposal(proposal, *, editor):
             raise Conflict(_("This proposal has been decided already."))
         if proposal.base_version != article.version:
             raise stale_edit(article)
-        content.apply(
-            article,
-            title=proposal.title,
-            body=proposal.body,
-            category=article.category,
-            tags=article.tag_names,
-            stages=article.stage_values,
-        )
+        content.replace_text(article, proposal.title, proposal.body)
         close_proposal(session, proposal, article, editor, accepted=True, author=proposal.proposer)
     return proposal
 

@@ -121,14 +121,7 @@ def restore_revision(article, number, *, actor, base_version, note="", major=Fal
             raise stale_edit(article)
         if (old.title, old.body) == (article.title, article.body):
             raise DomainError(_("This revision is the same as the current text."))
-        content.apply(
-            article,
-            title=old.title,
-            body=old.body,
-            category=article.category,
-            tags=article.tag_names,
-            stages=article.stage_values,
-        )
+        content.replace_text(article, old.title, old.body)
         note = (note or "").strip() or _("Restored revision %(number)s", number=number)
         new_number = add_revision(
             session,
