@@ -3,6 +3,7 @@ from wtforms import (
     BooleanField,
     DateField,
     IntegerField,
+    RadioField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -91,7 +92,8 @@ class RestoreForm(Form):
 
 
 class VoteForm(Form):
-    helpful = SelectField(choices=choices([("yes", _l("Helpful")), ("no", _l("Not helpful"))]))
+    # Two submit buttons named `helpful`: like a radio group, nothing is sent until one is pressed.
+    helpful = RadioField(choices=choices([("yes", _l("Helpful")), ("no", _l("Not helpful"))]))
     comment = TextAreaField(
         _l("Comment (optional)"),
         validators=[Length(max=MAX_COMMENT)],

@@ -272,6 +272,9 @@ def test_a_refused_vote_keeps_the_comment_typed(client_as, world, article):
     fragment = rep.post(f"/kb/{article.id}/vote", data={"helpful": "no", "comment": comment}, htmx=True)
     assert fragment.status_code == 422 and "<html" not in html_of(fragment)
     assert 'id="feedback"' in html_of(fragment) and comment in html_of(fragment)
+    unchosen = rep.post(f"/kb/{article.id}/vote", data={"comment": "缺少示例"})
+    assert unchosen.status_code == 422 and "请选择“有用”或“没用”。" in html_of(unchosen)
+    assert "缺少示例" in html_of(unchosen)
 
 
 def test_mark_read_records_the_revision(client_as, world, article):
