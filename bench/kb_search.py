@@ -8,7 +8,7 @@ characters each, on SQLite or PostgreSQL. Not a test; run by hand:
 
 For PostgreSQL a scratch database is created next to the one named in the URL and
 dropped afterwards. Generated text and the SQLite file stay in bench/data/ (git-ignored).
-Timings are of services.search_articles(), the whole search a page makes: query,
+Timings are of search.search_articles(), the whole search a page makes: query,
 loading the 20 articles, highlighted titles and snippets.
 """
 
@@ -173,15 +173,15 @@ def seed(app, articles):
 
 def measure(user, queries, rounds):
     from salesdesk.extensions import db
-    from salesdesk.kb import services
+    from salesdesk.kb import search
 
     for query in queries:  # warm caches and the segmenter
-        services.search_articles(user, query)
+        search.search_articles(user, query)
     timings, cpu, per_query = [], [], {}
     for _ in range(rounds):
         for query in queries:
             started, started_cpu = time.perf_counter(), time.process_time()
-            results = services.search_articles(user, query)
+            results = search.search_articles(user, query)
             elapsed = (time.perf_counter() - started) * 1000
             cpu.append((time.process_time() - started_cpu) * 1000)
             db.session.rollback()

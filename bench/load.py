@@ -119,7 +119,8 @@ def prepare(url):
     from salesdesk import jobs
     from salesdesk.auth.models import Role, User
     from salesdesk.extensions import db
-    from salesdesk.kb import services as kb
+    from salesdesk.kb.articles import create_article
+    from salesdesk.kb.categories import create_category
     from salesdesk.kb.models import Article
     from salesdesk.recognition import giving as recognition
     from salesdesk.settings import RuleSettings
@@ -143,13 +144,13 @@ def prepare(url):
         users = db.session.scalars(select(User).order_by(User.id)).all()
         editors = [user for user in users if user.role == Role.SUPPORT]
         categories = [
-            kb.create_category(name=name, actor=editors[0]).id
+            create_category(name=name, actor=editors[0]).id
             for name in ("产品", "销售技巧", "售后", "流程制度")
         ]
         rng = random.Random(8)
         for n in range(KB_ARTICLES):
             title, body = article(rng, n)
-            kb.create_article(
+            create_article(
                 author=editors[n % len(editors)],
                 title=title,
                 body=body,

@@ -219,14 +219,17 @@ def knowledge_base(rng, now, admin, managers, newest_reps):
     """The demo knowledge base's articles (through the services), the onboarding path,
     assigned to the newest reps of each team a week or two ago; some read already."""
     from salesdesk import clock
-    from salesdesk.kb import services
+    from salesdesk.kb.articles import create_article
+    from salesdesk.kb.categories import create_category
+    from salesdesk.kb.paths import add_to_path, assign_path, create_path
+    from salesdesk.kb.reading import acknowledge
 
     articles = {}
     with clock.at(now - timedelta(days=300)):
-        categories = {name: services.create_category(name=name, actor=admin) for name in ARTICLES}
+        categories = {name: create_category(name=name, actor=admin) for name in ARTICLES}
         for category_name, items in ARTICLES.items():
             for title, tags, stages, body in items:
-                articles[title] = services.create_article(
+                articles[title] = create_article(
                     author=admin,
                     title=title,
                     body=body,
@@ -236,20 +239,20 @@ def knowledge_base(rng, now, admin, managers, newest_reps):
                     publish=True,
                 )
     with clock.at(now - timedelta(days=20)):
-        path = services.create_path(name=PATH_NAME, description=PATH_DESCRIPTION, actor=managers[0])
+        path = create_path(name=PATH_NAME, description=PATH_DESCRIPTION, actor=managers[0])
         for title in PATH_TITLES:
-            services.add_to_path(path, articles[title].id, actor=managers[0])
+            add_to_path(path, articles[title].id, actor=managers[0])
     assigned = 0
     for manager, reps in zip(managers, newest_reps, strict=True):
         for rep in reps:
             days_ago = rng.randint(1, 20)
             with clock.at(now - timedelta(days=days_ago)):
-                due = services.local_today(manager) + timedelta(days=rng.randint(3, 14))
-                services.assign_path(path, user_id=rep.id, due_on=due, actor=manager)
+                due = clock.today(manager.timezone) + timedelta(days=rng.randint(3, 14))
+                assign_path(path, user_id=rep.id, due_on=due, actor=manager)
             assigned += 1
             for title in PATH_TITLES[: rng.randint(0, len(PATH_TITLES))]:
                 with clock.at(now - timedelta(days=rng.uniform(0, days_ago))):
-                    services.acknowledge(articles[title], user=rep, version=articles[title].version)
+                    acknowledge(articles[title], user=rep, version=articles[title].version)
     return len(articles), assigned
 
 

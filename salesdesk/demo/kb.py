@@ -11,8 +11,13 @@ from sqlalchemy import select, update
 from .. import clock
 from ..auth.models import User
 from ..extensions import db
-from ..kb import services
+from ..kb.articles import create_article, save_article
+from ..kb.categories import create_category
+from ..kb.feedback import vote
 from ..kb.models import Article, Category
+from ..kb.paths import add_to_path, assign_path, create_path
+from ..kb.proposals import propose_edit
+from ..kb.reading import acknowledge
 from .company import email
 from .words import (
     ARTICLES,
@@ -50,14 +55,14 @@ def seed():
     total = sum(len(items) for items in ARTICLES.values())
     position = 0
     with clock.at(now - timedelta(days=320)):
-        categories = {name: services.create_category(name=name, actor=admin) for name in ARTICLES}
+        categories = {name: create_category(name=name, actor=admin) for name in ARTICLES}
     for category_name, items in ARTICLES.items():
         for title, tags, stages, body in items:
             # Spread from ten months ago to three weeks ago: some are due for upkeep.
             days_ago = 300 - round(280 * position / total)
             author = editors[position % len(editors)]
             with clock.at(now - timedelta(days=days_ago, hours=rng.randint(1, 8))):
-                articles[title] = services.create_article(
+                articles[title] = create_article(
                     author=author,
                     title=title,
                     body=body,
@@ -69,7 +74,7 @@ def seed():
                 )
             position += 1
     with clock.at(now - timedelta(days=15)):
-        services.create_article(
+        create_article(
             author=editors[0],
             title=DRAFT["title"],
             body=DRAFT["body"],
@@ -86,24 +91,24 @@ def seed():
     # The onboarding path, assigned a few days ago; the newest rep of 华东 has started.
     managers = {staff["reps"][-1][0]: _user(staff["manager"][0]) for staff in teams}
     with clock.at(now - timedelta(days=3)):
-        path = services.create_path(name=PATH_NAME, description=PATH_DESCRIPTION, actor=managers["chen.jing"])
+        path = create_path(name=PATH_NAME, description=PATH_DESCRIPTION, actor=managers["chen.jing"])
         for title in PATH_TITLES:
-            services.add_to_path(path, articles[title].id, actor=managers["chen.jing"])
+            add_to_path(path, articles[title].id, actor=managers["chen.jing"])
         for login, manager in managers.items():
-            due = services.local_today(manager) + timedelta(days=4 if login != "he.lei" else -1)
+            due = clock.today(manager.timezone) + timedelta(days=4 if login != "he.lei" else -1)
             with clock.at(now - timedelta(days=3 if login != "he.lei" else 9)):
-                services.assign_path(path, user_id=_user(login).id, due_on=due, actor=manager)
+                assign_path(path, user_id=_user(login).id, due_on=due, actor=manager)
     newest = _user("chen.jing")
     with clock.at(now - timedelta(days=2)):
         for title in PATH_TITLES[:3] + ["报价单填写规范"]:
-            services.acknowledge(articles[title], user=newest, version=articles[title].version)
+            acknowledge(articles[title], user=newest, version=articles[title].version)
 
     # Later edits (two of them major, so readers are asked to read again).
     for number, (title, (old, new), note, major) in enumerate(EDITS):
         article = articles[title]
         editor = editors[(number + 2) % len(editors)]
         with clock.at(now - timedelta(days=1, hours=len(EDITS) - number)):
-            services.save_article(
+            save_article(
                 article,
                 editor=editor,
                 base_version=article.version,
@@ -119,7 +124,7 @@ def seed():
     # A rep's proposal waiting for an editor.
     target = articles[PROPOSAL["title"]]
     with clock.at(now - timedelta(hours=5)):
-        services.propose_edit(
+        propose_edit(
             target,
             proposer=_user("li.na"),
             base_version=target.version,
@@ -137,4 +142,4 @@ def _votes(articles, voters, rng, now):
             helpful = rng.random() > (0.6 if title in weak else 0.15)
             comment = rng.choice(VOTE_COMMENTS[helpful]) if rng.random() < 0.3 else ""
             with clock.at(now - timedelta(days=rng.randint(2, 20))):
-                services.vote(articles[title], user=voter, helpful=helpful, comment=comment)
+                vote(articles[title], user=voter, helpful=helpful, comment=comment)

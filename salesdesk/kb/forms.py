@@ -3,6 +3,7 @@ from wtforms import (
     BooleanField,
     DateField,
     IntegerField,
+    RadioField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -11,11 +12,13 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import HiddenInput
 
+from ..database import MAX_ID
 from ..forms import Form, choices
 from ..ledger.models import STAGE_LABELS
-from .services import MAX_BODY_CHARS
-
-MAX_ID = 2**31 - 1
+from . import categories, paths
+from .content import MAX_BODY_CHARS, MAX_NOTE, MAX_TITLE
+from .feedback import MAX_COMMENT
+from .proposals import MAX_REASON
 
 
 def _hidden_int():
@@ -31,7 +34,7 @@ def category_choices(tree, empty_label):
 
 
 class ArticleForm(Form):
-    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=MAX_TITLE)])
     body = TextAreaField(
         _l("Text"),
         validators=[DataRequired(), Length(max=MAX_BODY_CHARS)],
@@ -41,6 +44,7 @@ class ArticleForm(Form):
         ),
     )
     category_id = SelectField(_l("Category"), coerce=int, default=0)
+    # Capped as typed text only: content.parse_tags counts the tags and their length.
     tags = StringField(
         _l("Tags"), validators=[Length(max=400)], description=_l("Separate tags with spaces or commas.")
     )
@@ -51,7 +55,7 @@ class ArticleForm(Form):
     )
     note = StringField(
         _l("Change note"),
-        validators=[Length(max=200)],
+        validators=[Length(max=MAX_NOTE)],
         description=_l("What changed and why, for the history."),
     )
     major = BooleanField(_l("Major change: readers who confirmed this article must read it again"))
@@ -67,31 +71,32 @@ class EditArticleForm(ArticleForm):
 
 
 class ProposalForm(Form):
-    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=MAX_TITLE)])
     body = TextAreaField(_l("Text"), validators=[DataRequired(), Length(max=MAX_BODY_CHARS)])
     note = StringField(
         _l("What did you change, and why?"),
-        validators=[Length(max=200)],
+        validators=[Length(max=MAX_NOTE)],
         description=_l("An editor reads this before accepting your edit."),
     )
     base_version = _hidden_int()
 
 
 class DeclineForm(Form):
-    reason = StringField(_l("Reason (optional)"), validators=[Length(max=300)])
+    reason = StringField(_l("Reason (optional)"), validators=[Length(max=MAX_REASON)])
 
 
 class RestoreForm(Form):
-    note = StringField(_l("Change note"), validators=[Length(max=200)])
+    note = StringField(_l("Change note"), validators=[Length(max=MAX_NOTE)])
     major = BooleanField(_l("Major change"))
     base_version = _hidden_int()
 
 
 class VoteForm(Form):
-    helpful = SelectField(choices=choices([("yes", _l("Helpful")), ("no", _l("Not helpful"))]))
+    # Two submit buttons named `helpful`: like a radio group, nothing is sent until one is pressed.
+    helpful = RadioField(choices=choices([("yes", _l("Helpful")), ("no", _l("Not helpful"))]))
     comment = TextAreaField(
         _l("Comment (optional)"),
-        validators=[Length(max=500)],
+        validators=[Length(max=MAX_COMMENT)],
         description=_l("What was missing or wrong? Editors read every comment."),
     )
 
@@ -101,7 +106,7 @@ class ReadForm(Form):
 
 
 class CategoryForm(Form):
-    name = StringField(_l("Category name"), validators=[DataRequired(), Length(max=40)])
+    name = StringField(_l("Category name"), validators=[DataRequired(), Length(max=categories.MAX_NAME)])
     parent_id = SelectField(_l("Parent category"), coerce=int, default=0)
 
     def __init__(self, *args, tree=(), exclude=None, **kwargs):
@@ -111,8 +116,8 @@ class CategoryForm(Form):
 
 
 class PathForm(Form):
-    name = StringField(_l("Path name"), validators=[DataRequired(), Length(max=80)])
-    description = TextAreaField(_l("Description"), validators=[Length(max=500)])
+    name = StringField(_l("Path name"), validators=[DataRequired(), Length(max=paths.MAX_NAME)])
+    description = TextAreaField(_l("Description"), validators=[Length(max=paths.MAX_DESCRIPTION)])
 
 
 class PathItemForm(Form):

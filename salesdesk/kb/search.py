@@ -11,15 +11,23 @@ mode, and every word must match (title or body). Ranking is deliberately simple 
 identical on both: articles whose title has every word first, then the most recently
 updated. One-character words are often part of longer ones (税 in 增值税), so a query
 with one falls back to a substring scan of the segmented words.
+
+search_articles() is the search a page makes: one page of hits the user may read,
+highlighted, with the capped count.
 """
 
 import re
 from dataclasses import dataclass
+from math import ceil
 
 from markupsafe import Markup, escape
-from sqlalchemy import text
+from sqlalchemy import select, text
+from sqlalchemy.orm import defer, joinedload
 
 from ..extensions import db
+from ..paging import Page
+from . import access
+from .models import Article
 
 # Letters and digits of any script; everything else separates words.
 WORD = re.compile(r"[^\W_]+")
@@ -261,3 +269,80 @@ def snippet(value, query, length=SNIPPET_CHARS):
     prefix = "…" if start > 0 else ""
     suffix = "…" if end < len(value) else ""
     return Markup(prefix) + highlight(piece, query) + Markup(suffix)
+
+
+PAGE_SIZE = 20
+LIVE_RESULTS = 6  # the dropdown under the search box
+MAX_PAGE = 1000
+
+
+@dataclass
+class Hit:
+    article: Article
+    title: object  # Markup with <mark>
+    snippet: object
+    in_title: bool
+
+
+@dataclass
+class SearchResults:
+    query: Query
+    page: Page  # of Hits, drawn by the pagination macro; no total once counting stopped
+    total: int  # the matches counted: MAX_COUNT + 1 stands for "more than MAX_COUNT"
+
+    @property
+    def hits(self):
+        return self.page.items
+
+    @property
+    def more(self):
+        """More matches than were counted (the total shown is then a lower bound)."""
+        return self.total > MAX_COUNT
+
+    @property
+    def shown_total(self):
+        return min(self.total, MAX_COUNT)
+
+    @property
+    def pages(self):
+        """The pages the counted matches fill."""
+        return max(1, ceil(self.shown_total / self.page.per_page))
+
+
+def search_articles(user, raw_query, *, page=1, per_page=PAGE_SIZE):
+    """Articles the user may read that contain every word of the query, ranked."""
+    query = parse_query(raw_query)
+    page = max(1, min(page or 1, MAX_PAGE))
+    # One id more than a page tells whether another page follows, as paging.paginate does.
+    ids, in_title, total = find(
+        query, include_drafts=access.may_see_drafts(user), limit=per_page + 1, offset=(page - 1) * per_page
+    )
+    has_next, ids = len(ids) > per_page and page < MAX_PAGE, ids[:per_page]
+    articles = {
+        article.id: article
+        for article in db.session.scalars(
+            select(Article)
+            .where(Article.id.in_(ids))
+            .options(
+                joinedload(Article.category),
+                # The results need the plain text for snippets, not the source or the index words.
+                defer(Article.body),
+                defer(Article.search_title),
+                defer(Article.search_body),
+            )
+        )
+    }
+    hits = [
+        Hit(
+            article=articles[article_id],
+            title=highlight(articles[article_id].title, query),
+            snippet=snippet(articles[article_id].plain_text, query),
+            in_title=in_title[article_id],
+        )
+        for article_id in ids
+        if article_id in articles
+    ]
+    counted = None if total > MAX_COUNT else total
+    return SearchResults(
+        query=query, page=Page(hits, page, per_page, has_next=has_next, total=counted), total=total
+    )

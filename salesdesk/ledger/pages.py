@@ -77,7 +77,7 @@ def collaborator_form(customer, **kwargs):
 def customer_context(customer, **forms):
     """The customer page. forms: inline forms refused by a POST, shown again with their
     errors (the ledger's and the rules' panel's, by name)."""
-    from ..kb import services as kb  # here, not at the top: kb's models import the ledger
+    from ..kb import playbooks  # here, not at the top: kb's models import the ledger
     from ..rules import panel
 
     visible = access.can_see_details(current_user, customer)
@@ -102,7 +102,7 @@ def customer_context(customer, **forms):
         "panel": panel.customer_panel(current_user, customer, now, **forms),
         "playbooks": []
         if customer.stage_enum.is_closed
-        else kb.playbooks_for_stage(customer.stage, current_user),
+        else playbooks.playbooks_for_stage(customer.stage, current_user),
     }
     if context["can_manage_collaborators"]:
         context["collaborator_form"] = forms.get("collaborator_form") or collaborator_form(

@@ -16,7 +16,7 @@ from ..database import is_id, period_of, write_transaction
 from ..errors import NotFound
 from ..extensions import db
 from ..jobs import periodic
-from ..kb import services as kb
+from ..kb import paths
 from ..ledger.models import WON_AND_LISTED, Collaborator, CollaboratorStatus, Customer, OwnershipChange, Stage
 from ..notifications import Notification, link, register_kinds, with_dates
 from ..recognition import leaderboard as recognition
@@ -93,7 +93,7 @@ def rep_home(user):
         "collisions": collisions.open_reports_involving(user, PANEL_LIMIT),
         "requests_to_me": requests_to_me,
         "my_requests": my_requests,
-        "learning": kb.my_assignments(user),
+        "learning": paths.my_assignments(user),
         "standing": next((s for s in standings if s.user_id == user_id), None),
         "ranked": len(standings),
         "standings": standings,
@@ -223,7 +223,7 @@ def manager_home(viewer, team, company_standings=None):
             for _month, count in collisions.blocked_duplicates_per_month(viewer, months=1, team_id=team_id)
         ),
         open_collisions=collisions.count_reports(viewer, collisions.ReportFilters(team_id=team_id)),
-        learning=kb.team_progress(viewer, team_id=team_id),
+        learning=paths.team_progress(viewer, team_id=team_id),
         top=[row for row in standings if row.rank <= 5][:5],
     )
 

@@ -4,21 +4,22 @@ from datetime import timedelta
 
 from playwright.sync_api import expect
 
-from salesdesk.kb import services
+from salesdesk import clock
+from salesdesk.kb import paths
 from tests.fixtures.kb import write
 from tests.helpers import browser_login
 
 
 def test_new_hire_reads_the_path_and_sees_progress(page, world):
-    path = services.create_path(name="新人第一周", actor=world.manager_a)
+    path = paths.create_path(name="新人第一周", actor=world.manager_a)
     first = write(world.manager_a, "新人第一周日程", "第一天开通账号，第二天学习产品。")
     write(world.manager_a, "电话开场白", "先说清楚你是谁。")
     for article_id in (first.id, first.id + 1):
-        services.add_to_path(path, article_id, actor=world.manager_a)
-    services.assign_path(
+        paths.add_to_path(path, article_id, actor=world.manager_a)
+    paths.assign_path(
         path,
         user_id=world.rep_a.id,
-        due_on=services.local_today(world.rep_a) + timedelta(days=7),
+        due_on=clock.today(world.rep_a.timezone) + timedelta(days=7),
         actor=world.manager_a,
     )
 

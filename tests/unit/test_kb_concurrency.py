@@ -7,7 +7,7 @@ import threading
 from sqlalchemy import func, select
 
 from salesdesk.extensions import db
-from salesdesk.kb import services
+from salesdesk.kb import articles, feedback, revisions
 from salesdesk.kb.models import Article, Revision, Vote
 
 
@@ -22,7 +22,7 @@ def run_together(make_app, jobs):
             try:
                 job()
                 outcomes[index] = "ok"
-            except services.StaleEdit:
+            except revisions.StaleEdit:
                 outcomes[index] = "stale"
             finally:
                 db.session.remove()
@@ -44,7 +44,7 @@ def test_simultaneous_saves_one_wins_one_is_told(make_app, world, article):
         def job():
             target = db.session.get(Article, article_id)
             editor = db.session.get(type(world.admin), editor_id)
-            services.save_article(target, editor=editor, base_version=base, title=target.title, body=body)
+            articles.save_article(target, editor=editor, base_version=base, title=target.title, body=body)
 
         return job
 
@@ -61,7 +61,7 @@ def test_simultaneous_first_votes_leave_one(make_app, world, article):
 
     def vote(helpful):
         def job():
-            services.vote(
+            feedback.vote(
                 db.session.get(Article, article_id),
                 user=db.session.get(type(world.admin), user_id),
                 helpful=helpful,

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from salesdesk import signals
 from salesdesk.errors import DomainError, NotFound
 from salesdesk.extensions import db
-from salesdesk.kb import services
+from salesdesk.kb import feedback
 from salesdesk.kb.models import Vote
 from tests.fixtures.kb import edit, write
 
@@ -29,12 +29,12 @@ def received():
 
 
 def test_one_vote_per_user_which_can_change(world, article, received):
-    services.vote(article, user=world.rep_a, helpful=True)
-    services.vote(article, user=world.rep_a, helpful=False, comment="有效期写错了")
-    services.vote(article, user=world.rep_a2, helpful=True)
-    assert services.vote_counts(article) == (1, 1)
+    feedback.vote(article, user=world.rep_a, helpful=True)
+    feedback.vote(article, user=world.rep_a, helpful=False, comment="有效期写错了")
+    feedback.vote(article, user=world.rep_a2, helpful=True)
+    assert feedback.vote_counts(article) == (1, 1)
     assert db.session.scalar(select(func.count()).select_from(Vote)) == 2
-    assert services.vote_of(article, world.rep_a).comment == "有效期写错了"
+    assert feedback.vote_of(article, world.rep_a).comment == "有效期写错了"
     assert [(call[0], call[1]["voter"], call[1]["helpful"], call[1]["previous"]) for call in received] == [
         (article, world.rep_a, True, None),
         (article, world.rep_a, False, True),
@@ -50,26 +50,26 @@ def test_a_failing_receiver_rolls_the_vote_back(world, article):
     signals.article_voted.connect(broken)
     try:
         with pytest.raises(RuntimeError):
-            services.vote(article, user=world.rep_a, helpful=True)
+            feedback.vote(article, user=world.rep_a, helpful=True)
     finally:
         signals.article_voted.disconnect(broken)
-    assert services.vote_counts(article) == (0, 0)
+    assert feedback.vote_counts(article) == (0, 0)
 
 
 def test_votes_need_a_readable_article_and_a_short_comment(world, article, draft):
     with pytest.raises(NotFound):
-        services.vote(draft, user=world.rep_a, helpful=True)
+        feedback.vote(draft, user=world.rep_a, helpful=True)
     with pytest.raises(DomainError):
-        services.vote(article, user=world.rep_a, helpful=True, comment="长" * 501)
+        feedback.vote(article, user=world.rep_a, helpful=True, comment="长" * 501)
 
 
 def test_least_helpful_first(world, article):
     good = write(world.admin, "好文章", "内容")
     for user in (world.rep_a, world.rep_a2):
-        services.vote(good, user=user, helpful=True)
-    services.vote(article, user=world.rep_a, helpful=False, comment="不清楚")
-    services.vote(article, user=world.rep_a2, helpful=True)
-    report = services.helpfulness_report()
+        feedback.vote(good, user=user, helpful=True)
+    feedback.vote(article, user=world.rep_a, helpful=False, comment="不清楚")
+    feedback.vote(article, user=world.rep_a2, helpful=True)
+    report = feedback.helpfulness_report()
     assert [(row.article.title, row.helpful, row.unhelpful, row.share) for row in report] == [
         ("报价单填写规范", 1, 1, 50),
         ("好文章", 2, 0, 100),
@@ -83,7 +83,7 @@ def test_stale_articles(world, frozen_clock):
     frozen_clock(datetime(2026, 5, 1, tzinfo=UTC))
     edit(fresh, world.admin, body="更新过")
     frozen_clock(datetime(2026, 8, 1, tzinfo=UTC))
-    assert services.stale_articles(6) == [old]
-    assert services.stale_articles(3) == [old, fresh]  # fresh: changed three months ago
+    assert feedback.stale_articles(6) == [old]
+    assert feedback.stale_articles(3) == [old, fresh]  # fresh: changed three months ago
     frozen_clock(datetime(2026, 8, 1, tzinfo=UTC) + timedelta(days=365))
-    assert services.stale_articles(12) == [old, fresh]
+    assert feedback.stale_articles(12) == [old, fresh]

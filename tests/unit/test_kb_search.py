@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from salesdesk.kb import search, services
+from salesdesk.kb import search
 from tests.fixtures.kb import edit, write
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -36,7 +36,7 @@ def corpus(world, frozen_clock):
 
 
 def titles(user, query, **kwargs):
-    return [hit.article.title for hit in services.search_articles(user, query, **kwargs).hits]
+    return [hit.article.title for hit in search.search_articles(user, query, **kwargs).hits]
 
 
 @pytest.mark.parametrize(
@@ -89,7 +89,7 @@ def test_drafts_are_found_only_by_editors(world, corpus):
 
 
 def test_results_have_highlighted_titles_and_snippets(world, corpus):
-    results = services.search_articles(world.rep_a, "回款")
+    results = search.search_articles(world.rep_a, "回款")
     first = results.hits[0]
     assert str(first.title) == "<mark>回款</mark>跟进话术"
     assert "<mark>回款</mark>" in str(first.snippet)
@@ -98,7 +98,7 @@ def test_results_have_highlighted_titles_and_snippets(world, corpus):
 
 def test_snippets_escape_the_text(world):
     write(world.admin, "危险的标题 <script>", "正文里有 <img src=x onerror=alert(1)> 和报价。")
-    hit = services.search_articles(world.rep_a, "报价").hits[0]
+    hit = search.search_articles(world.rep_a, "报价").hits[0]
     assert "<script>" not in str(hit.title) and "&lt;script&gt;" in str(hit.title)
     assert "<img" not in str(hit.snippet)
 
@@ -111,10 +111,10 @@ def test_index_follows_edits(world, corpus):
 
 
 def test_paging(world, corpus):
-    first = services.search_articles(world.rep_a, "回款", per_page=2)
-    second = services.search_articles(world.rep_a, "回款", per_page=2, page=2)
+    first = search.search_articles(world.rep_a, "回款", per_page=2)
+    second = search.search_articles(world.rep_a, "回款", per_page=2, page=2)
     assert first.total == 3 and first.pages == 2 and len(first.hits) == 2 and len(second.hits) == 1
-    assert services.search_articles(world.rep_a, "回款", page=99).hits == []
+    assert search.search_articles(world.rep_a, "回款", page=99).hits == []
 
 
 def test_live_typing_matches_the_start_of_latin_words(world, corpus):
@@ -134,6 +134,6 @@ def test_counting_stops_past_the_cap(world, monkeypatch):
     monkeypatch.setattr(search, "MAX_COUNT", 3)
     for n in range(5):
         write(world.admin, f"回款第{n}条", "内容")
-    results = services.search_articles(world.rep_a, "回款", per_page=2)
+    results = search.search_articles(world.rep_a, "回款", per_page=2)
     assert results.total == 4 and results.more and results.shown_total == 3 and results.pages == 2
-    assert len(services.search_articles(world.rep_a, "回款", per_page=2, page=3).hits) == 1  # still reachable
+    assert len(search.search_articles(world.rep_a, "回款", per_page=2, page=3).hits) == 1  # still reachable

@@ -6,8 +6,9 @@ import pytest
 from flask import render_template
 from sqlalchemy import func, select
 
+from salesdesk import clock
 from salesdesk.extensions import db
-from salesdesk.kb import services
+from salesdesk.kb import paths, playbooks
 from salesdesk.kb.models import Article, Proposal, ReadReceipt, Vote
 from salesdesk.ledger.models import Stage
 from tests.fixtures.kb import edit, write
@@ -119,6 +120,19 @@ def test_nav_leads_to_the_knowledge_base(client_as, world):
     assert client_as(world.rep_a).get("/kb").status_code in (200, 308)
 
 
+def test_the_list_pages_through_the_one_pager(client_as, world):
+    for number in range(45):
+        write(world.admin, f"文章{number:02d}", "正文。")
+    rep = client_as(world.rep_a)
+    first = rep.get("/kb/")
+    assert first.status_code == 200
+    page = html_of(first)
+    assert "第 1 / 3 页" in page and 'href="/kb/?page=2"' in page
+    last = html_of(rep.get("/kb/?page=3&sort=title", htmx=True))
+    assert "<html" not in last and "文章44" in last and 'rel="next"' not in last
+    assert "文章00" in html_of(rep.get("/kb/?sort=title&status=bogus&category=99999999999"))
+
+
 # ---- stale save ------------------------------------------------------------------------
 
 
@@ -169,6 +183,18 @@ def test_history_diff_and_restore(client_as, world, article):
     assert article.version == 3
 
 
+def test_a_refused_restore_keeps_the_note_typed(client_as, world, article):
+    edit(article, world.manager_a, body="全新的内容。")
+    client = client_as(world.manager_a)
+    note = "恢复原文" * 60
+    refused = client.post(f"/kb/{article.id}/revisions/1/restore", data={"base_version": "2", "note": note})
+    assert refused.status_code == 422 and note in html_of(refused)
+    forged = client.post(f"/kb/{article.id}/revisions/1/restore", data={"base_version": "x", "note": ""})
+    assert forged.status_code == 400
+    db.session.expire_all()
+    assert article.version == 2
+
+
 # ---- proposals -------------------------------------------------------------------------
 
 
@@ -201,6 +227,18 @@ def test_proposal_with_forged_base_version_is_a_clear_400(client_as, world, arti
     assert db.session.scalar(select(func.count()).select_from(Proposal)) == 0
 
 
+def test_a_refused_decline_keeps_the_reason_typed(client_as, world, article):
+    rep = client_as(world.rep_a)
+    data = {"title": article.title, "body": "新正文。", "note": "", "base_version": "1"}
+    assert rep.post(f"/kb/{article.id}/propose", data=data).status_code == 303
+    proposal = db.session.scalar(select(Proposal))
+    reason = "与公司政策不符" * 50
+    refused = client_as(world.manager_a).post(f"/kb/proposals/{proposal.id}/decline", data={"reason": reason})
+    assert refused.status_code == 422 and reason in html_of(refused)
+    db.session.expire_all()
+    assert proposal.is_pending
+
+
 # ---- feedback and reading --------------------------------------------------------------
 
 
@@ -221,19 +259,33 @@ def test_vote_as_fragment_and_as_full_page(client_as, world, article):
 
 @pytest.mark.parametrize("data", [{"helpful": "maybe"}, {}, {"helpful": "yes", "comment": "长" * 501}])
 def test_forged_votes_are_refused(client_as, world, article, data):
-    assert client_as(world.rep_a).post(f"/kb/{article.id}/vote", data=data).status_code == 400
+    # Refused with the article shown again (422), not a bare error page (issue 15).
+    assert client_as(world.rep_a).post(f"/kb/{article.id}/vote", data=data).status_code == 422
     assert db.session.scalar(select(func.count()).select_from(Vote)) == 0
 
 
+def test_a_refused_vote_keeps_the_comment_typed(client_as, world, article):
+    rep = client_as(world.rep_a)
+    comment = "有效期写错了" + "。" * 500
+    page = rep.post(f"/kb/{article.id}/vote", data={"helpful": "no", "comment": comment})
+    assert page.status_code == 422 and "<html" in html_of(page) and comment in html_of(page)
+    fragment = rep.post(f"/kb/{article.id}/vote", data={"helpful": "no", "comment": comment}, htmx=True)
+    assert fragment.status_code == 422 and "<html" not in html_of(fragment)
+    assert 'id="feedback"' in html_of(fragment) and comment in html_of(fragment)
+    unchosen = rep.post(f"/kb/{article.id}/vote", data={"comment": "缺少示例"})
+    assert unchosen.status_code == 422 and "请选择“有用”或“没用”。" in html_of(unchosen)
+    assert "缺少示例" in html_of(unchosen)
+
+
 def test_mark_read_records_the_revision(client_as, world, article):
-    path = services.create_path(name="新人第一周", actor=world.manager_a)
-    services.add_to_path(path, article.id, actor=world.manager_a)
+    path = paths.create_path(name="新人第一周", actor=world.manager_a)
+    paths.add_to_path(path, article.id, actor=world.manager_a)
     from datetime import timedelta
 
-    services.assign_path(
+    paths.assign_path(
         path,
         user_id=world.rep_a.id,
-        due_on=services.local_today(world.rep_a) + timedelta(days=7),
+        due_on=clock.today(world.rep_a.timezone) + timedelta(days=7),
         actor=world.manager_a,
     )
     rep = client_as(world.rep_a)
@@ -261,6 +313,16 @@ def test_search_page_fragment_and_live_results(client_as, world, article, draft)
     assert "kb-live-panel" in live and "查看全部 1 条结果" in live
     assert "（草稿）" not in html_of(rep.get("/kb/search?q=定价"))
     assert "<mark>定价</mark>（草稿）" in html_of(client_as(world.support_a).get("/kb/search?q=定价"))
+
+
+def test_search_results_page_through_the_one_pager(client_as, world):
+    for number in range(25):
+        write(world.admin, f"回款话术{number}", "正文。")
+    rep = client_as(world.rep_a)
+    page = html_of(rep.get("/kb/search?q=回款"))
+    assert "第 1 / 2 页" in page and "page=2" in page and 'class="pagination"' in page
+    second = html_of(rep.get("/kb/search?q=回款&page=2"))
+    assert "第 2 / 2 页" in second and 'rel="prev"' in second and 'rel="next"' not in second
 
 
 @pytest.mark.parametrize(
@@ -310,7 +372,7 @@ def test_forged_edit_fields_are_refused(client_as, world, article):
 
 
 def test_assign_refuses_other_teams_and_bad_dates(client_as, world, article):
-    path = services.create_path(name="新人第一周", actor=world.manager_a)
+    path = paths.create_path(name="新人第一周", actor=world.manager_a)
     manager = client_as(world.manager_a)
     page = html_of(manager.get(f"/kb/paths/{path.id}"))
     assert "王五" not in page  # another team's rep is not offered
@@ -334,7 +396,7 @@ def test_playbooks_fragment_for_the_customer_page(app, world):
         html = render_template(
             "kb/_playbooks.html",
             stage=Stage.QUOTED,
-            playbooks=services.playbooks_for_stage(Stage.QUOTED, world.rep_a),
+            playbooks=playbooks.playbooks_for_stage(Stage.QUOTED, world.rep_a),
         )
     assert "方案报价怎么做" in html and "/kb/1" in html
     with app.test_request_context("/"):

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from salesdesk import notifications
 from salesdesk.auth.models import User
 from salesdesk.extensions import db
-from salesdesk.kb import services as kb
+from salesdesk.kb import paths
 from salesdesk.ledger import collaborators, followups
 from salesdesk.ledger.models import Customer
 from salesdesk.notifications import Notification, notify
@@ -59,9 +59,9 @@ def test_every_kind_the_features_create_reads_well_and_links_somewhere(world, cl
     collaborators.answer_collaboration(world.rep_a, pool.id, world.rep_a2.id, approve=True)  # .approved
     award(world.manager_a, world.rep_a, points=20, reason="帮忙准备了报价方案")  # points.received
     thank(world.rep_a2, world.rep_a, points=2, reason="谢谢你的帮忙")  # points.thanked
-    path = kb.create_path(name="新人第一周", actor=world.manager_a)
-    kb.add_to_path(path, write(world.manager_a, "入门文章", "正文。").id, actor=world.manager_a)
-    kb.assign_path(path, user_id=world.rep_a.id, due_on=TODAY + timedelta(days=5), actor=world.manager_a)
+    path = paths.create_path(name="新人第一周", actor=world.manager_a)
+    paths.add_to_path(path, write(world.manager_a, "入门文章", "正文。").id, actor=world.manager_a)
+    paths.assign_path(path, user_id=world.rep_a.id, due_on=TODAY + timedelta(days=5), actor=world.manager_a)
     db.session.execute(
         Customer.__table__.update().where(Customer.id == pool.id).values(next_follow_up_on=TODAY)
     )

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from salesdesk.extensions import db
-from salesdesk.kb import services as kb
+from salesdesk.kb import paths
 from salesdesk.ledger import collaborators, customers, duplicates
 from salesdesk.ledger.models import Customer, FollowUp
 from salesdesk.rules import collisions, pool
@@ -117,10 +117,12 @@ def test_rep_sees_collisions_and_collaboration_requests_involving_them(world, cl
 
 def test_rep_sees_their_reading_and_their_points(world, client_as, frozen_clock):
     frozen_clock(T0)
-    path = kb.create_path(name="新人第一周", actor=world.manager_a)
+    path = paths.create_path(name="新人第一周", actor=world.manager_a)
     for number in range(2):
-        kb.add_to_path(path, write(world.manager_a, f"入门文章{number}", "正文。").id, actor=world.manager_a)
-    kb.assign_path(path, user_id=world.rep_a.id, due_on=TODAY + timedelta(days=5), actor=world.manager_a)
+        paths.add_to_path(
+            path, write(world.manager_a, f"入门文章{number}", "正文。").id, actor=world.manager_a
+        )
+    paths.assign_path(path, user_id=world.rep_a.id, due_on=TODAY + timedelta(days=5), actor=world.manager_a)
     award(world.manager_a, world.rep_a, points=20)
     award(world.manager_a, world.rep_a2, points=30)
     html = client_as(world.rep_a).get("/").get_data(as_text=True)
@@ -206,10 +208,10 @@ def test_manager_home_trend_counts_wins_by_month(world, client_as, frozen_clock)
 
 def test_manager_sees_new_hires_learning_and_the_team_top_five(world, client_as, frozen_clock):
     frozen_clock(T0)
-    path = kb.create_path(name="新人第一周", actor=world.manager_a)
-    kb.add_to_path(path, write(world.manager_a, "入门文章", "正文。").id, actor=world.manager_a)
-    kb.assign_path(path, user_id=world.rep_a2.id, due_on=TODAY + timedelta(days=5), actor=world.manager_a)
-    kb.assign_path(path, user_id=world.rep_b.id, due_on=TODAY + timedelta(days=5), actor=world.admin)
+    path = paths.create_path(name="新人第一周", actor=world.manager_a)
+    paths.add_to_path(path, write(world.manager_a, "入门文章", "正文。").id, actor=world.manager_a)
+    paths.assign_path(path, user_id=world.rep_a2.id, due_on=TODAY + timedelta(days=5), actor=world.manager_a)
+    paths.assign_path(path, user_id=world.rep_b.id, due_on=TODAY + timedelta(days=5), actor=world.admin)
     award(world.manager_a, world.rep_a, points=20)
     award(world.manager_b, world.rep_b, points=50)
     html = client_as(world.manager_a).get("/").get_data(as_text=True)

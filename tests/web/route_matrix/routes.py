@@ -84,11 +84,12 @@ ROUTES = {
         case("L 404 200 200 200", proposal_id="prop_b"),  # rep B's
     ],
     "kb.accept_proposal": [case(post="L 403 303 303 303", proposal_id="prop_accept")],
-    # A post without the form's fields is refused (issue 14, finding 5).
-    "kb.decline_proposal": [case(post="L 403 400 400 400", proposal_id="prop_decline")],
+    # A post without the form's fields is refused (issue 14, finding 5), with the page
+    # shown again and the form's errors (issue 15).
+    "kb.decline_proposal": [case(post="L 403 422 422 422", proposal_id="prop_decline")],
     "kb.vote": [
-        case(post="L 400 400 400 400", article_id="article"),
-        case(post="L 404 400 400 400", article_id="draft"),
+        case(post="L 422 422 422 422", article_id="article"),
+        case(post="L 404 422 422 422", article_id="draft"),
     ],
     "kb.mark_read": [
         case(post="L 400 400 400 400", article_id="article"),

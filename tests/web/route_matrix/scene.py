@@ -11,7 +11,7 @@ from salesdesk import clock, jobs
 from salesdesk.auth.models import Role
 from salesdesk.database import write_transaction
 from salesdesk.extensions import db
-from salesdesk.kb import services as kb
+from salesdesk.kb import articles, categories, paths, proposals
 from salesdesk.ledger import collaborators, contacts, importer, trash, validation
 from salesdesk.notifications import notify
 from salesdesk.rules import collisions, extensions
@@ -138,7 +138,7 @@ def build_scene(world):
 
     # Knowledge base
     article = write(world.manager_a, "报价单填写规范", "报价单必须写明有效期。")
-    kb.save_article(
+    articles.save_article(
         article,
         editor=world.manager_a,
         base_version=1,
@@ -153,21 +153,21 @@ def build_scene(world):
     ids["draft"] = write(world.support_a, "草稿机密定价", "尚未发布。", publish=False).id
     ids["draft_pub"] = write(world.support_a, "待发布的文章", "即将发布。", publish=False).id
     ids["article_unpub"] = write(world.manager_a, "待撤回的文章", "即将撤回。").id
-    ids["cat"] = kb.create_category(name="销售技巧", actor=world.manager_a).id
-    ids["cat_doomed"] = kb.create_category(name="待删除", actor=world.manager_a).id
-    path = kb.create_path(name="新人第一周", actor=world.manager_a)
-    kb.add_to_path(path, article.id, actor=world.manager_a)
-    kb.add_to_path(path, ids["article2"], actor=world.manager_a)
-    path2 = kb.create_path(name="第二周", actor=world.manager_a)
-    kb.add_to_path(path2, article.id, actor=world.manager_a)
+    ids["cat"] = categories.create_category(name="销售技巧", actor=world.manager_a).id
+    ids["cat_doomed"] = categories.create_category(name="待删除", actor=world.manager_a).id
+    path = paths.create_path(name="新人第一周", actor=world.manager_a)
+    paths.add_to_path(path, article.id, actor=world.manager_a)
+    paths.add_to_path(path, ids["article2"], actor=world.manager_a)
+    path2 = paths.create_path(name="第二周", actor=world.manager_a)
+    paths.add_to_path(path2, article.id, actor=world.manager_a)
     ids.update(path=path.id, path2=path2.id)
     due = clock.today(world.manager_a.timezone) + timedelta(days=7)
-    ids["assignment_a"] = kb.assign_path(path, user_id=a.id, due_on=due, actor=world.manager_a).id
-    ids["assignment_b"] = kb.assign_path(path, user_id=b.id, due_on=due, actor=world.admin).id
+    ids["assignment_a"] = paths.assign_path(path, user_id=a.id, due_on=due, actor=world.manager_a).id
+    ids["assignment_b"] = paths.assign_path(path, user_id=b.id, due_on=due, actor=world.admin).id
     for name, proposer in (("prop_a", a), ("prop_b", b), ("prop_decline", a)):
         body = "提议机密乙" if name == "prop_b" else f"报价单必须写明有效期和付款方式（{name}）。"
-        ids[name] = kb.propose_edit(
-            kb.get_article_for(proposer, article.id),
+        ids[name] = proposals.propose_edit(
+            articles.get_article_for(proposer, article.id),
             proposer=proposer,
             base_version=2,
             title=article.title,
@@ -175,16 +175,18 @@ def build_scene(world):
         ).id
 
     ids["article3"] = write(world.manager_a, "回款跟进要点", "每月对账。").id
-    ids["prop_accept"] = kb.propose_edit(  # on an article nobody edits, so it never goes stale
-        kb.get_article_for(a, ids["article3"]),
+    ids["prop_accept"] = proposals.propose_edit(  # on an article nobody edits, so it never goes stale
+        articles.get_article_for(a, ids["article3"]),
         proposer=a,
         base_version=1,
         title="回款跟进要点",
         body="每月五日对账。",
     ).id
-    ids["cat_child"] = kb.create_category(name="电话话术", parent_id=ids["cat"], actor=world.manager_a).id
-    ids["prop_other"] = kb.propose_edit(
-        kb.get_article_for(b, ids["article2"]),
+    ids["cat_child"] = categories.create_category(
+        name="电话话术", parent_id=ids["cat"], actor=world.manager_a
+    ).id
+    ids["prop_other"] = proposals.propose_edit(
+        articles.get_article_for(b, ids["article2"]),
         proposer=b,
         base_version=1,
         title="合同审批流程",
