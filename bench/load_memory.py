@@ -268,12 +268,16 @@ def login(base_url, email):
     )
     if response.status_code != 303:
         raise SystemExit(f"login as {email}: {response.status_code}")
+    home = client.get(response.headers["location"])
+    client.headers["X-CSRFToken"] = CSRF_META.search(home.text).group(1)  # the session's token
     return client
 
 
-def warm(base_url, listed, rounds, threads):
+def warm(base_url, listed, rounds, threads, similar_name):
     """Every page as each role that uses it, `rounds` times, from `threads` clients at once
-    so that every worker serves every page (sync workers: one request each at a time)."""
+    so that every worker serves every page (sync workers: one request each at a time);
+    and the new-customer form's live duplicate check (it reads nothing it writes), which
+    scans the fuzzy name index the master loaded."""
     clients = {(role, n): login(base_url, email) for role, email in ROLES.items() for n in range(threads)}
     failures = []
 
@@ -284,6 +288,14 @@ def warm(base_url, listed, rounds, threads):
                     response = clients[(role, n)].get(path)
                     if response.status_code != 200:
                         failures.append(f"{role} {path}: {response.status_code}")
+            for role in ROLES:
+                response = clients[(role, n)].post(
+                    "/customers/duplicates",
+                    data={"kind": "company", "name": similar_name},
+                    headers={"HX-Request": "true"},
+                )
+                if response.status_code != 200:
+                    failures.append(f"{role} duplicate check: {response.status_code}")
 
     with ThreadPoolExecutor(threads) as pool:
         list(pool.map(browse, range(threads)))
@@ -397,7 +409,8 @@ def main(argv=None):
     ids = seeded_ids(url)
     listed = pages(ids)
     missing = check_coverage(listed)
-    requests = sum(len(roles) for _endpoint, _path, roles in listed) * args.rounds * args.threads
+    pages_per_round = sum(len(roles) for _endpoint, _path, roles in listed) + len(ROLES)
+    requests = pages_per_round * args.rounds * args.threads
     print(f"{backend(url)}: {len(listed)} pages, {requests} requests; load {load()}", flush=True)
     if missing:
         print(f"  not warmed (nothing in the seed to show): {', '.join(missing)}")
@@ -405,7 +418,7 @@ def main(argv=None):
     process, base_url = start_gunicorn(url, args.workers, log_path)
     try:
         started = time.perf_counter()
-        failures = warm(base_url, listed, args.rounds, args.threads)
+        failures = warm(base_url, listed, args.rounds, args.threads, ids["key"][:-1] + "华")
         print(f"warmed in {time.perf_counter() - started:.1f} s; load {load()}")
         for failure in failures[:20]:
             print(f"  FAILED {failure}")
