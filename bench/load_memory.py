@@ -338,7 +338,7 @@ def report(master, served):
 def served_by_worker(access_log):
     served = Counter()
     for line in Path(access_log).read_text().splitlines():
-        pid, _sep, _rest = line.partition(" ")
+        pid = line.partition(" ")[0].strip("<>")  # gunicorn writes the pid as <1234>
         if pid.isdigit():
             served[int(pid)] += 1
     return served
