@@ -45,6 +45,22 @@ def when_ready(server):
     from salesdesk import load_shared_dictionaries
 
     load_shared_dictionaries(server.app.wsgi())
+    release_free_memory()
+
+
+def post_request(worker, req, environ, resp):
+    """Hand the memory a request freed back to the system: glibc keeps freed blocks in
+    the heap for the next request, so a worker's RSS stays at its largest page's."""
+    release_free_memory()
+
+
+# glibc's malloc_trim; None elsewhere (musl has none, macOS returns memory by itself).
+_malloc_trim = getattr(ctypes.CDLL(None), "malloc_trim", None) if sys.platform.startswith("linux") else None
+
+
+def release_free_memory():
+    if _malloc_trim is not None:
+        _malloc_trim(0)
 
 
 PR_SET_PDEATHSIG = 1  # linux/prctl.h

@@ -102,10 +102,12 @@ def translation_directories():
 
 def register_extensions(app):
     from .auth.services import load_user_session
-    from .database import include_in_migrations, render_migration_item
+    from .database import configure_engine, include_in_migrations, render_migration_item
     from .i18n import install_template_gettext, select_locale, select_timezone, settle_locale
 
     db.init_app(app)
+    with app.app_context():
+        configure_engine(app, db.engine)
     migrate.init_app(
         app,
         db,
