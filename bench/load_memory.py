@@ -347,7 +347,7 @@ def served_by_worker(access_log):
 # ---- what each dictionary costs -------------------------------------------------------------
 
 COSTS = """
-import gc, os, sys, tracemalloc
+import ctypes, gc, os, sys, tracemalloc
 from pathlib import Path
 
 def anon():
@@ -357,6 +357,7 @@ def anon():
 
 def measure():
     gc.collect()
+    ctypes.CDLL(None).malloc_trim(0)  # as gunicorn.conf.py's when_ready does
     return tracemalloc.get_traced_memory()[0] / 2**20 if tracemalloc.is_tracing() else anon()
 
 if os.environ.get("BENCH_TRACE"):

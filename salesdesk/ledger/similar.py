@@ -149,10 +149,12 @@ class NameIndex:
         # In batches: fetching all 100,000 rows at once on the first check would leave
         # ~20 MB of freed but unreturned memory behind in every worker.
         rows = db.session.execute(query.execution_options(yield_per=2000))
+        first = self.synced_to is None  # nothing to read again yet: remember nothing
         for customer_id, key, deleted_at, updated_at in rows:
             if self.recent.get(customer_id) == (updated_at, deleted_at):
                 continue
-            self.recent[customer_id] = (updated_at, deleted_at)
+            if not first:
+                self.recent[customer_id] = (updated_at, deleted_at)
             self._put(customer_id, None if deleted_at else key)
             self.max_id = max(self.max_id, customer_id)
             if self.synced_to is None or updated_at > self.synced_to:
