@@ -20,7 +20,7 @@ RESYNC_MARGIN = timedelta(minutes=2)
 
 # The first characters of the keys are kept apart, so that a check scores only the keys
 # that can reach the threshold (see _Keys.candidates).
-LEADING = 2
+LEADING = 3
 
 
 def most_edits(n, length, threshold):
@@ -69,8 +69,10 @@ class _Keys:
             self.added = {}
         self.leading = [self.text[position :: self.length] for position in range(len(self.leading))]
 
-    def _keys(self, positions):
+    def _keys(self, positions=None):
         text, length = self.text, self.length
+        if positions is None:
+            return [text[start : start + length] for start in range(0, len(text), length)]
         return [text[n * length : (n + 1) * length] for n in positions]
 
     def candidates(self, key, foreign):
@@ -78,7 +80,7 @@ class _Keys:
         has at most `foreign` characters outside its longest common subsequence with
         `key`: one of its first foreign + 1 characters is in `key`."""
         if foreign >= len(self.leading):
-            return range(len(self.ids))
+            return None  # every key
         chars = re.compile("[" + "".join(map(re.escape, set(key))) + "]")
         picked = set()
         for position in range(foreign + 1):
@@ -92,7 +94,7 @@ class _Keys:
         for _name, score, index in process.extract(
             key, keys, scorer=fuzz.ratio, score_cutoff=threshold * 100, limit=limit
         ):
-            yield self.ids[positions[index]], score
+            yield self.ids[index if positions is None else positions[index]], score
 
 
 class _Lengths:
