@@ -103,7 +103,13 @@ def translation_directories():
 def register_extensions(app):
     from .auth.services import load_user_session
     from .database import configure_engine, include_in_migrations, render_migration_item
-    from .i18n import install_template_gettext, select_locale, select_timezone, settle_locale
+    from .i18n import (
+        install_date_filters,
+        install_template_gettext,
+        select_locale,
+        select_timezone,
+        settle_locale,
+    )
 
     db.init_app(app)
     with app.app_context():
@@ -123,6 +129,7 @@ def register_extensions(app):
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = translation_directories()
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     install_template_gettext(app)
+    install_date_filters(app)
     app.before_request(settle_locale)
 
     login_manager.init_app(app)
