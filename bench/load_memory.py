@@ -19,8 +19,6 @@ only).
 import argparse
 import os
 import re
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -32,6 +30,7 @@ import httpx
 
 from . import _common
 from ._common import DATA, ROOT, backend, load, normalise_url
+from .load import free_port, stop_gunicorn, worker_pids
 
 PASSWORD = "bench-password-42"  # bench/ledger_seed.py
 CSRF_META = re.compile(r'name="csrf-token" content="([^"]+)"')
@@ -194,12 +193,6 @@ def check_coverage(listed):
 # ---- gunicorn -------------------------------------------------------------------------------
 
 
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def start_gunicorn(url, workers, log_path):
     """The project's gunicorn.conf.py (preload, the master's when_ready), with the access
     log naming the worker that served each request, and the periodic jobs off (they would
@@ -239,24 +232,10 @@ def start_gunicorn(url, workers, log_path):
             if process.poll() is not None or time.monotonic() > deadline:
                 raise SystemExit(f"gunicorn did not start, see {log_path}") from None
             time.sleep(0.2)
-    while len(children(process.pid)) < workers:
+    while len(worker_pids(process.pid)) < workers:
         time.sleep(0.1)
     print(f"gunicorn ready in {time.perf_counter() - started:.1f} s (pid {process.pid})", flush=True)
     return process, base_url
-
-
-def stop_gunicorn(process):
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-    process.log.close()
-
-
-def children(pid):
-    return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
 
 
 def login(base_url, email):
@@ -325,7 +304,7 @@ def report(master, served):
     fields = ("RssAnon", "Pss", "Private_Dirty", "Pss_Anon", "Pss_File", "RssFile", "VmRSS")
     print(f"\n{'process':<16}{'requests':>9}" + "".join(f"{field:>14}" for field in fields) + "   (MB)")
     totals = Counter()
-    rows = [("master", master)] + [(f"worker {pid}", pid) for pid in children(master)]
+    rows = [("master", master)] + [(f"worker {pid}", pid) for pid in worker_pids(master)]
     for label, pid in rows:
         values = memory(pid)
         totals.update(values)
