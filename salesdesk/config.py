@@ -41,7 +41,8 @@ class Defaults:
 
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     # SQLite reads pages through a memory map of this many bytes of the database file
-    # (0: through its own page cache; see database.configure_engine).
+    # (0: through its own page cache; see database.configure_engine). Environment:
+    # SALESDESK_SQLITE_MMAP_BYTES.
     SQLITE_MMAP_BYTES = 1 << 30
 
     BABEL_DEFAULT_LOCALE = "zh_Hans_CN"
