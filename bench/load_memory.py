@@ -386,7 +386,8 @@ def costs(url):
         columns[mode] = [line.split("\t") for line in output.splitlines()]
     print(f"{'loaded (in the order the master loads it)':<52} {'RssAnon':>8} {'traced':>8}  (MB)")
     for (label, rss), (_label, traced) in zip(columns[""], columns["1"], strict=True):
-        print(f"{label:<52} {float(rss):+8.1f} {float(traced):+8.1f}")
+        sign = "" if label == "total" else "+"  # the process's whole RssAnon, all traced
+        print(f"{label:<52} {float(rss):{sign}8.1f} {float(traced):{sign}8.1f}")
 
 
 def main(argv=None):
