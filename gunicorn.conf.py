@@ -39,9 +39,9 @@ access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(D)sus "%(a)s"'
 
 
 def when_ready(server):
-    """In the master, before the workers fork: load pinyin, word segmentation, OpenCC
-    and the fuzzy name index once (~90 MB, and 34 MB for 100,000 customers, that every
-    worker would otherwise load for itself)."""
+    """In the master, before the workers fork: load pinyin, word segmentation, OpenCC,
+    the compiled templates and the fuzzy name index once (~45 MB, and ~10 MB for 100,000
+    customers, that every worker would otherwise load for itself; bench/load_memory.py)."""
     from salesdesk import load_shared_dictionaries
 
     load_shared_dictionaries(server.app.wsgi())
