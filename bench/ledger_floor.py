@@ -129,7 +129,7 @@ def kind_of(filename, function):
     return "other (Python, stdlib)"
 
 
-def profile(client, runs):
+def profile(client, runs, top):
     profiler = cProfile.Profile()
     profiler.enable()
     for _ in range(runs):
@@ -150,12 +150,20 @@ def profile(client, runs):
         if any(skip in filename for skip in ("cProfile", "flask/testing", "werkzeug/test")):
             continue
         short = filename.split("site-packages/")[-1].split("/salesdesk/")[-1]
-        rows.append((cumtime, tottime, calls, f"{short}:{line}({function})"))
-    for cumtime, tottime, calls, name in sorted(rows, reverse=True)[:40]:
-        print(
-            f"  {cumtime / runs * 1000:7.2f} cum {tottime / runs * 1000:6.2f} self"
-            f" {calls / runs:7.0f}×  {name[:100]}"
-        )
+        rows.append((cumtime, tottime, calls, f"{short}:{line}({function})", kind_of(filename, function)))
+
+    def show(picked):
+        for cumtime, tottime, calls, name, _kind in picked:
+            print(
+                f"  {cumtime / runs * 1000:7.2f} cum {tottime / runs * 1000:6.2f} self"
+                f" {calls / runs:7.0f}×  {name[:100]}"
+            )
+
+    rows.sort(reverse=True)
+    show(rows[:top])
+    for label, _needles in KINDS[:7]:
+        print(f"\n  {label}: the top functions by cumulative time")
+        show([row for row in rows if row[4] == label][:8])
 
 
 def main(argv=None):
@@ -166,6 +174,7 @@ def main(argv=None):
     parser.add_argument("--role", choices=("manager", "rep"), default="manager")
     parser.add_argument("--profile-runs", type=int, default=100)
     parser.add_argument("--profile-only", action="store_true")
+    parser.add_argument("--top", type=int, default=30, help="functions listed by cumulative time")
     args = parser.parse_args(argv)
     url = normalise_url(args.database_url)
     app = bench_app(url)
@@ -197,7 +206,7 @@ def main(argv=None):
         ratio95 = summary(samples["list"])["p95"] / summary(samples["bare"])["p95"]
         cpu50 = summary(samples["list cpu"])["p50"] / summary(samples["bare cpu"])["p50"]
         print(f"  list / bare: p50 {ratio50:.2f}×, p95 {ratio95:.2f}×, CPU p50 {cpu50:.2f}×; load {load()}")
-    profile(client, args.profile_runs)
+    profile(client, args.profile_runs, args.top)
 
 
 if __name__ == "__main__":
