@@ -131,7 +131,8 @@ def main(argv=None):
         result["cpu_p50"], result["cpu_p95"] = summary(cold_cpu)["p50"], summary(cold_cpu)["p95"]
         results["cold start: first similar-name check (loads the index)"] = result
         index = similar.name_index()
-        print(f"name index: {len(index.lengths):,} keys in {len(index.by_length)} length groups")
+        keys = sum(len(group.ids) for group in index.by_length.values())
+        print(f"name index: {keys:,} keys in {len(index.by_length)} length groups")
 
         def cycle(values, make):
             return [lambda v=v: make(v) for v in values]

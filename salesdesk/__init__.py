@@ -53,19 +53,24 @@ def create_app(config_overrides=None):
 
 def load_shared_dictionaries(app=None):
     """For `gunicorn --preload`, called in the master before it forks the workers: load
-    the dictionaries that requests otherwise load lazily in every worker (pinyin ~55 MB,
-    rjieba's ~32 MB, OpenCC's tables) once and, given the app, the fuzzy name index of
-    its database (the first duplicate check of each worker would read every name, about
-    a second for 100,000). Then freeze the garbage collector's view of them, so that
-    collections in the workers do not copy the shared pages."""
+    the dictionaries that requests otherwise load lazily in every worker (pinyin ~11 MB,
+    rjieba's ~30 MB, OpenCC's tables) once and, given the app, its compiled templates and
+    the fuzzy name index of its database (the first duplicate check of each worker would
+    read every name, about a second for 100,000). Then freeze the garbage collector's
+    view of them, so that collections in the workers do not copy the shared pages."""
     import gc
+
+    from sqlalchemy.orm import configure_mappers
 
     from .kb import search as kb_search
     from .ledger import search as ledger_search
 
     ledger_search.index_values("重慶银行")  # pypinyin, and OpenCC through simplify()
     kb_search.index_words("合同审批")  # rjieba
+    configure_mappers()  # otherwise at each worker's first query
     if app is not None:
+        for name in app.jinja_env.list_templates(extensions=["html"]):
+            app.jinja_env.get_template(name)  # compiled once, not at first use in each worker
         _load_name_index(app)
     gc.freeze()
 
@@ -102,10 +107,18 @@ def translation_directories():
 
 def register_extensions(app):
     from .auth.services import load_user_session
-    from .database import include_in_migrations, render_migration_item
-    from .i18n import install_template_gettext, select_locale, select_timezone, settle_locale
+    from .database import configure_engine, include_in_migrations, render_migration_item
+    from .i18n import (
+        install_date_filters,
+        install_template_gettext,
+        select_locale,
+        select_timezone,
+        settle_locale,
+    )
 
     db.init_app(app)
+    with app.app_context():
+        configure_engine(app, db.engine)
     migrate.init_app(
         app,
         db,
@@ -121,6 +134,7 @@ def register_extensions(app):
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = translation_directories()
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     install_template_gettext(app)
+    install_date_filters(app)
     app.before_request(settle_locale)
 
     login_manager.init_app(app)

@@ -40,6 +40,10 @@ class Defaults:
     MAX_FORM_MEMORY_SIZE = 2 * MEGABYTE
 
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # SQLite reads pages through a memory map of this many bytes of the database file
+    # (0: through its own page cache; see database.configure_engine). Environment:
+    # SALESDESK_SQLITE_MMAP_BYTES.
+    SQLITE_MMAP_BYTES = 1 << 30
 
     BABEL_DEFAULT_LOCALE = "zh_Hans_CN"
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
@@ -88,6 +92,8 @@ def load_config(app, overrides=None):
         app.config["HTTPS"] = True
     if env.get("SALESDESK_BEHIND_PROXY") == "1":
         app.config["BEHIND_PROXY"] = True
+    if env.get("SALESDESK_SQLITE_MMAP_BYTES"):
+        app.config["SQLITE_MMAP_BYTES"] = int(env["SALESDESK_SQLITE_MMAP_BYTES"])
 
     app.config.update(overrides or {})
     if app.config.get("MAX_CONTENT_LENGTH") is None:
@@ -95,6 +101,10 @@ def load_config(app, overrides=None):
 
     app.config.setdefault("SQLALCHEMY_DATABASE_URI", f"sqlite:///{instance / 'salesdesk.db'}")
     app.config["SQLALCHEMY_DATABASE_URI"] = _with_psycopg3(app.config["SQLALCHEMY_DATABASE_URI"])
+    if _is_sqlite_file(app.config["SQLALCHEMY_DATABASE_URI"]):
+        # A worker serves one request at a time: one pooled connection (more open only
+        # while needed). Each connection keeps its own page cache or map of the file.
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_size": 1, **app.config["SQLALCHEMY_ENGINE_OPTIONS"]}
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret_key(instance / "secret_key")
     if app.config.get("HTTPS"):
@@ -109,6 +119,11 @@ def _with_psycopg3(url):
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
     return url
+
+
+def _is_sqlite_file(url):
+    # An in-memory database has a pool of its own (one shared connection).
+    return url.startswith("sqlite") and url.split("://", 1)[1] not in ("", "/:memory:")
 
 
 def _instance_secret_key(path):

@@ -1,11 +1,12 @@
 """Which language and time zone a request is rendered in."""
 
+from datetime import UTC, datetime
 from functools import cache
 
-from babel import Locale
+from babel import Locale, dates
 from babel.numbers import format_compact_decimal
 from flask import current_app, g, has_request_context, request, session
-from flask_babel import get_locale, get_translations
+from flask_babel import get_locale, get_timezone, get_translations
 from flask_login import current_user
 
 from .auth.models import LANGUAGES
@@ -59,9 +60,57 @@ def install_template_gettext(app):
     app.jinja_env.globals["_"] = app.jinja_env.globals["gettext"]
 
 
+def install_date_filters(app):
+    """`dateformat` and `datetimeformat` as Flask-Babel has them, with the request's
+    locale and time zone read once and the locale's patterns parsed once: a list page
+    formats 75 dates, at ~150 µs each through Flask-Babel."""
+    app.jinja_env.filters["dateformat"] = format_date
+    app.jinja_env.filters["datetimeformat"] = format_datetime
+
+
+def _locale():
+    # What flask_babel.get_locale() returns, from where it keeps it (force_locale()
+    # replaces it there), without its checks on every call.
+    locale = getattr(g.get("_flask_babel"), "babel_locale", None)
+    return locale if locale is not None else get_locale()
+
+
+def _zone():
+    zone = getattr(g.get("_flask_babel"), "babel_tzinfo", None)
+    return zone if zone is not None else get_timezone()
+
+
+def _user_time(value):
+    zone = _zone()
+    return zone.normalize((value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(zone))
+
+
+def format_date(value=None, format="medium", rebase=True):
+    if value is None:
+        value = datetime.now(UTC)
+    if rebase and isinstance(value, datetime):
+        value = _user_time(value)
+    locale = _locale()
+    return _date_pattern(locale, format).apply(value, locale)
+
+
+def format_datetime(value=None, format="medium", rebase=True):
+    if value is None:
+        value = datetime.now(UTC)
+    zone = _zone() if rebase else None
+    return dates.format_datetime(value, format, tzinfo=zone, locale=_locale())
+
+
+@cache
+def _date_pattern(locale, format):
+    if format in ("full", "long", "medium", "short"):
+        format = dates.get_date_format(format, locale=locale)
+    return dates.parse_pattern(format)
+
+
 def _catalogue():
     # Keyed by the locale object: force_locale() and refresh() change it.
-    locale = get_locale()
+    locale = _locale()
     cached = g.get("catalogue")
     if cached is None or cached[0] is not locale:
         cached = g.catalogue = (locale, get_translations())
@@ -77,7 +126,7 @@ def money(amount):
     """An exact CNY amount for display: ¥1,234,567.00."""
     if amount is None:
         return "—"
-    locale, pattern = _currency_format(str(get_locale()))
+    locale, pattern = _currency_format(str(_locale()))
     return pattern.apply(amount, locale, currency="CNY", currency_digits=True)
 
 

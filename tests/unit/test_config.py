@@ -37,3 +37,24 @@ def test_instance_config_then_environment_then_overrides(tmp_path, monkeypatch):
     assert not (tmp_path / "secret_key").exists()
     monkeypatch.setenv("SALESDESK_SECRET_KEY", "from-env")
     assert create_app().config["SECRET_KEY"] == "from-env"
+
+
+def test_sqlite_keeps_one_pooled_connection_and_maps_what_the_environment_says(tmp_path, monkeypatch):
+    from sqlalchemy import text
+
+    from salesdesk.extensions import db
+
+    monkeypatch.setenv("SALESDESK_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.delenv("SALESDESK_DATABASE_URL", raising=False)
+    monkeypatch.setenv("SALESDESK_SQLITE_MMAP_BYTES", "0")
+    app = create_app()
+    assert app.config["SQLALCHEMY_ENGINE_OPTIONS"]["pool_size"] == 1
+    with app.app_context():
+        assert db.session.execute(text("PRAGMA mmap_size")).scalar() == 0
+        db.session.remove()
+        db.engine.dispose()
+    monkeypatch.delenv("SALESDESK_SQLITE_MMAP_BYTES")
+    with create_app().app_context():
+        assert db.session.execute(text("PRAGMA mmap_size")).scalar() == 1 << 30
+        db.session.remove()
+        db.engine.dispose()

@@ -1,5 +1,12 @@
 """Search tokens and the queries built from what a user types."""
 
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from salesdesk.ledger import pinyin_phrases
 from salesdesk.ledger.search import (
     _fts5_expression,
     _terms,
@@ -9,6 +16,8 @@ from salesdesk.ledger.search import (
     name_tokens,
     sort_key,
 )
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_name_tokens_cover_bigrams_pinyin_and_initials():
@@ -58,3 +67,22 @@ def test_finding_6_unseen_characters_and_other_digits_search_like_plain_ones():
 def test_sort_key_is_pinyin():
     assert sort_key("阿里巴巴") < sort_key("百度") < sort_key("腾讯")
     assert sort_key("Apple") == "apple"
+
+
+def test_names_read_with_the_phrases_that_change_a_reading():
+    assert sort_key("重庆银行").startswith("chongqingyinhang")  # 重 chóng, 行 háng: phrases
+    assert sort_key("杭州市长安科技有限公司").startswith("hangzhoushichangan")  # not 市长 + 安
+
+
+def test_the_phrase_file_is_what_pypinyin_s_whole_table_gives():
+    # A fresh process with pypinyin's own table, as after an upgrade of pypinyin.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYPINYIN_")}
+    result = subprocess.run(
+        [sys.executable, "-m", "salesdesk.ledger.pinyin_phrases"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert json.loads(result.stdout) == json.loads(pinyin_phrases.DATA.read_text(encoding="utf-8"))
