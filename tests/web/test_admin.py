@@ -84,12 +84,7 @@ def test_admin_resets_a_password_which_ends_their_sessions(client_as, world, cli
         ),
     )
     assert rep.get("/").status_code == 302
-    assert (
-        client.post(
-            "/login", data=login_form("rep.a@test.example", "reset-password-1")
-        ).status_code
-        == 303
-    )
+    assert client.post("/login", data=login_form("rep.a@test.example", "reset-password-1")).status_code == 303
 
 
 def test_deactivate_and_reactivate_are_audited(client_as, world):

@@ -248,7 +248,7 @@ def test_finding_4_a_file_found_unreadable_in_the_background_is_deleted_at_once(
     importer.THREADS[job_id].join(30)
     assert imports_folder_listing() == before
     page = rep.get(f"/customers/import/{job_id}")
-    assert "只有表头" in page.get_data(as_text=True) and "/customers/import\"" in page.get_data(as_text=True)
+    assert "只有表头" in page.get_data(as_text=True) and '/customers/import"' in page.get_data(as_text=True)
     assert rep.get(f"/customers/import/{job_id}/mapping").status_code == 303
 
 
@@ -393,7 +393,11 @@ def test_finding_10_a_dry_run_that_gets_enospc_names_the_disk(client_as, world, 
 
 
 def test_finding_11_a_commit_longer_than_the_stale_limit_is_not_reported_interrupted(
-    client_as, world, existing, monkeypatch, frozen_clock  # noqa: F811 - the fixture
+    client_as,
+    world,
+    existing,
+    monkeypatch,
+    frozen_clock,  # noqa: F811 - the fixture
 ):
     rep = client_as(world.rep_a)
     job_id = run_job(rep, upload(rep, csv_bytes(), "客户.csv"))

@@ -14,9 +14,7 @@ EXPECTED_CSP = (
 
 class TestCsrf:
     def test_form_post_without_token_is_refused(self, client, world):
-        response = client.post(
-            "/login", data=login_form("rep.a@test.example", PASSWORD), csrf=False
-        )
+        response = client.post("/login", data=login_form("rep.a@test.example", PASSWORD), csrf=False)
         assert response.status_code == 400
         assert "会话已过期或表单已失效" in response.get_data(as_text=True)
 
@@ -87,9 +85,7 @@ class TestHeaders:
     def test_https_setting_marks_cookies_secure(self, make_app, world, monkeypatch):
         monkeypatch.setenv("SALESDESK_HTTPS", "1")
         client = make_app().test_client()
-        response = client.post(
-            "/login", data=login_form("rep.a@test.example", PASSWORD, remember="y")
-        )
+        response = client.post("/login", data=login_form("rep.a@test.example", PASSWORD, remember="y"))
         cookies = response.headers.getlist("Set-Cookie")
         assert all("Secure" in cookie for cookie in cookies)
         assert response.headers["Strict-Transport-Security"].startswith("max-age=")
