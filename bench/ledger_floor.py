@@ -206,7 +206,8 @@ def main(argv=None):
         ratio95 = summary(samples["list"])["p95"] / summary(samples["bare"])["p95"]
         cpu50 = summary(samples["list cpu"])["p50"] / summary(samples["bare cpu"])["p50"]
         print(f"  list / bare: p50 {ratio50:.2f}×, p95 {ratio95:.2f}×, CPU p50 {cpu50:.2f}×; load {load()}")
-    profile(client, args.profile_runs, args.top)
+    if args.profile_runs:
+        profile(client, args.profile_runs, args.top)
 
 
 if __name__ == "__main__":
