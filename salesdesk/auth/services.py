@@ -268,6 +268,11 @@ def teams():
     return db.session.scalars(select(Team).order_by(Team.name)).all()
 
 
+def everyone():
+    """Every user by name, deactivated ones too: filters over history name former colleagues."""
+    return db.session.scalars(select(User).order_by(User.display_name)).all()
+
+
 def sellers(team_id=None):
     """Active reps and managers, the people who hold customers, of one team or of all,
     by team and name. Rows (id, display_name, role, team_id, team_name), not users:

@@ -172,6 +172,30 @@ def set_strategy(actor, team_id, strategy):
             )
 
 
+def territories():
+    """Every team's territories, team by team, as the settings page lists them."""
+    return db.session.scalars(
+        select(Territory).order_by(Territory.team_id, Territory.province, Territory.city)
+    ).all()
+
+
+def territory_rows(provinces, cities, user_ids):
+    """[(province, city, user_id)] from the territory table's posted columns. A row
+    without a rep ("—") or without a province is dropped; a forged rep is refused."""
+    if not len(provinces) == len(cities) == len(user_ids):
+        # The page sends every row whole; a column left out would have dropped every row.
+        raise DomainError(_("Each territory row needs a province, a city and a rep."), field="territories")
+    rows = []
+    for province, city, user_id in zip(provinces, cities, user_ids, strict=True):
+        province = province.strip()[: Territory.province.type.length]
+        city = city.strip()[: Territory.city.type.length]
+        if province and user_id and not user_id.isdecimal():
+            raise DomainError(_("A territory goes to an active rep of the team."), field="territories")
+        if province and user_id:
+            rows.append((province, city, int(user_id)))
+    return rows
+
+
 def set_territories(actor, team_id, rows):
     """Replace a team's territories with [(province, city, user_id)]."""
     if not access.may_change_rules(actor):

@@ -3,13 +3,12 @@ from urllib.parse import parse_qsl, urlsplit
 from flask import flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from .. import settings
 from ..auth import allowed
 from ..auth import services as accounts
-from ..auth.models import Role, Team, User
+from ..auth.models import Role, Team
 from ..errors import Conflict, DomainError, Forbidden
 from ..extensions import db
 from ..ledger import access as ledger_access
@@ -29,7 +28,7 @@ from .forms import (
     StrategyForm,
     assign_form,
 )
-from .models import Decision, Strategy, Territory
+from .models import Decision, Strategy
 from .settings import SETTING_FIELDS, update_settings
 
 
@@ -276,9 +275,7 @@ def rule_settings():
     teams = accounts.teams()
     people = owner_choices(current_user)  # once, not once per team
     strategies = {team.id: assignment.strategy_of(team.id) for team in teams}
-    territories = db.session.scalars(
-        select(Territory).order_by(Territory.team_id, Territory.province, Territory.city)
-    ).all()
+    territories = assignment.territories()
     return render(
         "rules/settings.html",
         form=form,
@@ -308,18 +305,9 @@ def set_strategy(team_id):
 @allowed(access.may_change_rules)
 def set_territories(team_id):
     db.get_or_404(Team, team_id)
-    columns = [request.form.getlist(name) for name in ("province", "city", "user_id")]
-    if len({len(column) for column in columns}) > 1:
-        # The page sends every row whole; a column left out would have dropped every row.
-        raise DomainError(_("Each territory row needs a province, a city and a rep."), field="territories")
-    rows = []
-    for province, city, user_id in zip(*columns, strict=True):
-        province, city = province.strip()[:20], city.strip()[:30]
-        # A row without a rep ("—") is dropped; a forged rep ("-1", "abc") is refused.
-        if province and user_id and not user_id.isdecimal():
-            raise DomainError(_("A territory goes to an active rep of the team."), field="territories")
-        if province and user_id:
-            rows.append((province, city, int(user_id)))
+    rows = assignment.territory_rows(
+        *(request.form.getlist(name) for name in ("province", "city", "user_id"))
+    )
     assignment.set_territories(current_user, team_id, rows)
     flash(_("Territories saved."), "success")
     return see_other(url_for("rules.rule_settings") + "#assignment")
@@ -330,7 +318,7 @@ def set_territories(team_id):
 def ownership_report():
     filters = ownership.HistoryFilters.from_args(request.args)
     page = ownership.ownership_history(filters, page_number())
-    users = db.session.scalars(select(User).order_by(User.display_name)).all()
+    users = accounts.everyone()
     return render(
         "rules/ownership.html",
         "rules/_ownership_rows.html",

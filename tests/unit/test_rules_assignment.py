@@ -103,3 +103,16 @@ def test_a_deactivated_owner_hands_everything_to_the_successor(world):
     owned = make_customer(world.rep_a)
     accounts.deactivate_user(world.rep_a, actor=world.admin, successor=world.rep_a2)
     assert owned.owner_id == world.rep_a2.id and last_reason(owned) == "user_deactivated"
+
+
+def test_territory_rows_are_read_from_the_posted_columns():
+    long_province = "省" * 40
+    rows = assignment.territory_rows(
+        [" 浙江 ", "", long_province, "江苏"], ["杭州", "宁波", "", " "], ["7", "8", "9", ""]
+    )
+    # A row without a province or without a rep is dropped; text is trimmed to the columns.
+    assert rows == [("浙江", "杭州", 7), ("省" * 20, "", 9)]
+    with pytest.raises(DomainError):
+        assignment.territory_rows(["浙江"], ["杭州"], ["-1"])
+    with pytest.raises(DomainError):
+        assignment.territory_rows(["浙江", "江苏"], ["杭州"], ["7", "8"])
