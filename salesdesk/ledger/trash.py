@@ -3,12 +3,16 @@
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 
 from .. import audit, clock
-from ..auth.models import Role
+from ..auth.models import Role, User
 from ..database import write_transaction
 from ..errors import DomainError, Forbidden
+from ..extensions import db
+from ..paging import paginate
 from . import access
+from .models import Customer
 
 audit.register_actions(
     {
@@ -38,3 +42,17 @@ def restore_customer(actor, customer_id):
         customer.updated_at = clock.now()
         audit.record("customer.restored", actor=actor, subject=customer, name=customer.name)
     return customer
+
+
+def deleted_page(page, per_page):
+    """Deleted customers, the most recently deleted first."""
+    query = select(Customer).where(Customer.deleted_at.is_not(None))
+    return paginate(query.order_by(Customer.deleted_at.desc(), Customer.id.desc()), page, per_page)
+
+
+def deleted_by(customers):
+    """Who deleted each of `customers`: {user id: display name}."""
+    ids = {customer.deleted_by_id for customer in customers} - {None}
+    if not ids:
+        return {}
+    return dict(db.session.execute(select(User.id, User.display_name).where(User.id.in_(ids))).all())

@@ -1,14 +1,14 @@
 from flask import abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
 from .. import clock, submissions
 from ..auth import roles_required
-from ..auth.models import Role, User
+from ..auth.models import Role
 from ..errors import DomainError
 from ..extensions import db
 from ..forms import choices
+from ..paging import page_number
 from ..web import add_form_error, form_status, is_htmx, render, see_other
 from . import access, bp, collaborators, contacts, customers, duplicates, followups, pages, queries
 from .duplicates import DuplicateFound
@@ -23,9 +23,8 @@ from .forms import (
     StageForm,
 )
 from .locking import StaleEdit
-from .models import Customer
 from .ownership import AUTO, owner_choices
-from .trash import delete_customer, restore_customer
+from .trash import delete_customer, deleted_by, deleted_page, restore_customer
 
 
 @bp.route("/customers")
@@ -384,17 +383,14 @@ def delete(customer_id):
     return see_other(url_for("ledger.index"))
 
 
+TRASH_PER_PAGE = 100
+
+
 @bp.route("/customers/trash")
 @roles_required(Role.ADMIN)
 def trash():
-    customers = db.session.scalars(
-        select(Customer)
-        .where(Customer.deleted_at.is_not(None))
-        .order_by(Customer.deleted_at.desc())
-        .limit(500)
-    ).all()
-    deleted_by = dict(db.session.execute(select(User.id, User.display_name)).all())
-    return render("ledger/trash.html", customers=customers, deleted_by=deleted_by)
+    page = deleted_page(page_number(), TRASH_PER_PAGE)
+    return render("ledger/trash.html", page=page, deleted_by=deleted_by(page.items))
 
 
 @bp.route("/customers/<int:customer_id>/restore", methods=["POST"])

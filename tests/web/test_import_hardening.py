@@ -395,7 +395,7 @@ def test_finding_10_a_dry_run_that_gets_enospc_names_the_disk(client_as, world, 
 def test_finding_11_a_commit_longer_than_the_stale_limit_is_not_reported_interrupted(
     client_as,
     world,
-    existing,
+    existing,  # noqa: F811 - the fixture
     monkeypatch,
     frozen_clock,  # noqa: F811 - the fixture
 ):

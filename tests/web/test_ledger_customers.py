@@ -660,6 +660,21 @@ def test_trash_and_restore(client_as, world, customer):
     assert {"customer.deleted", "customer.restored"} <= set(actions)
 
 
+def test_the_trash_pages_through_every_deleted_customer(client_as, world, monkeypatch):
+    from salesdesk.ledger import views
+
+    monkeypatch.setattr(views, "TRASH_PER_PAGE", 2)
+    for number in range(3):
+        customer = make_customer(world.rep_a, f"回收站测试{number}号有限公司")
+        assert client_as(world.manager_a).post(f"/customers/{customer.id}/delete").status_code == 303
+    admin = client_as(world.admin)
+    first, second = html_of(admin.get("/customers/trash")), html_of(admin.get("/customers/trash?page=2"))
+    # Newest first: the third deleted is on page 1, the first deleted on page 2.
+    assert "回收站测试2号" in first and "回收站测试0号" not in first and 'rel="next"' in first
+    assert "回收站测试0号" in second and 'rel="prev"' in second
+    assert world.manager_a.display_name in second
+
+
 def test_the_customer_page_shows_the_playbooks_of_its_stage(client_as, world, customer):
     from tests.fixtures.kb import write
 
