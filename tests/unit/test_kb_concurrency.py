@@ -14,10 +14,12 @@ from salesdesk.kb.models import Article, Revision, Vote
 def run_together(make_app, jobs):
     barrier = threading.Barrier(len(jobs))
     outcomes = [None] * len(jobs)
+    # Built here, one after the other: CPython 3.11 can fail building the URL map's code
+    # in two threads at once ("AST constructor recursion depth mismatch").
+    apps = [make_app() for _job in jobs]
 
     def worker(index, job):
-        other = make_app()
-        with other.app_context():
+        with apps[index].app_context():
             barrier.wait()
             try:
                 job()
