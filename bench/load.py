@@ -312,6 +312,22 @@ def post_request(worker, req, environ, resp):
 """
 
 
+def start_and_wait(command, env, log_path, ready_url, seconds):
+    """Start gunicorn with its output in `log_path`; return once `ready_url` answers."""
+    log = open(log_path, "w")  # noqa: SIM115 - closed in stop_gunicorn
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    process.log = log
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            httpx.get(ready_url, timeout=5)
+            return process
+        except httpx.TransportError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"gunicorn did not start, see {log_path}") from None
+            time.sleep(0.2)
+
+
 def start_gunicorn(url, workers, log_path, request_log, preload, share_dictionaries=False):
     port = free_port()
     instance = DATA / "instance-load"
@@ -341,22 +357,11 @@ def start_gunicorn(url, workers, log_path, request_log, preload, share_dictionar
         *(["--preload"] if preload else []),
         "app:app",
     ]
-    log = open(log_path, "w")  # noqa: SIM115 - closed in stop_gunicorn
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    process = start_and_wait(command, env, log_path, f"http://127.0.0.1:{port}/login", seconds=60)
     base_url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            httpx.get(base_url + "/login", timeout=5)
-            break
-        except httpx.TransportError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"gunicorn did not start, see {log_path}") from None
-            time.sleep(0.2)
     # Every worker answers once (imports, first connection) before the users arrive.
     for _ in range(workers * 3):
         httpx.get(base_url + "/login", timeout=30)
-    process.log = log
     process.command = command
     return process, base_url
 

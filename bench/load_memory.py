@@ -30,7 +30,7 @@ import httpx
 
 from . import _common
 from ._common import DATA, ROOT, backend, load, normalise_url
-from .load import free_port, stop_gunicorn, worker_pids
+from .load import free_port, start_and_wait, stop_gunicorn, worker_pids
 
 PASSWORD = "bench-password-42"  # bench/ledger_seed.py
 CSRF_META = re.compile(r'name="csrf-token" content="([^"]+)"')
@@ -218,20 +218,9 @@ def start_gunicorn(url, workers, log_path):
         '%(p)s %(s)s "%(r)s"',
         "app:app",
     ]
-    log = open(log_path, "w")  # noqa: SIM115 - closed in stop_gunicorn
     started = time.perf_counter()
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    process.log = log
     base_url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            httpx.get(base_url + "/healthz", timeout=5)
-            break
-        except httpx.TransportError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"gunicorn did not start, see {log_path}") from None
-            time.sleep(0.2)
+    process = start_and_wait(command, env, log_path, base_url + "/healthz", seconds=120)
     while len(worker_pids(process.pid)) < workers:
         time.sleep(0.1)
     print(f"gunicorn ready in {time.perf_counter() - started:.1f} s (pid {process.pid})", flush=True)
