@@ -85,6 +85,11 @@ def _user_time(value):
     return zone.normalize((value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(zone))
 
 
+def local_date(value):
+    """The day an instant fell on for the user (a date stays as it is)."""
+    return _user_time(value).date() if isinstance(value, datetime) else value
+
+
 def format_date(value=None, format="medium", rebase=True):
     if value is None:
         value = datetime.now(UTC)
@@ -105,6 +110,8 @@ def format_datetime(value=None, format="medium", rebase=True):
 def _date_pattern(locale, format):
     if format in ("full", "long", "medium", "short"):
         format = dates.get_date_format(format, locale=locale)
+    elif format in locale.datetime_skeletons:
+        format = locale.datetime_skeletons[format]  # "Md": the locale's month and day
     return dates.parse_pattern(format)
 
 

@@ -79,6 +79,9 @@ class User(UserMixin, db.Model):
     # session and remember-me cookie stops working.
     session_version: Mapped[int] = mapped_column(default=1)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The customer list's columns this user chose, comma-separated; empty: the defaults
+    # (see ledger.columns).
+    list_columns: Mapped[str] = mapped_column(String(500), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, onupdate=clock.now)
 

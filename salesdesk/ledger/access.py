@@ -20,13 +20,15 @@ from . import keys
 from .models import Collaborator, CollaboratorStatus, Contact, ContactPhone, Customer
 
 
-def _active_collaborator_ids(user):
+def collaborating_ids(user):
+    """Ids of the customers `user` is an active collaborator on."""
     return select(Collaborator.customer_id).where(
         Collaborator.user_id == user.id, Collaborator.status == CollaboratorStatus.ACTIVE
     )
 
 
-def _team_member_ids(team_id):
+def team_member_ids(team_id):
+    """Ids of a team's members."""
     return select(User.id).where(User.team_id == team_id)
 
 
@@ -35,10 +37,10 @@ def details_visible_clause(user):
     if user.role in (Role.ADMIN, Role.SUPPORT):
         return true()
     # A collaboration is with an owner: a pool customer stays masked to its old collaborators.
-    collaborating = and_(~Customer.in_pool, Customer.id.in_(_active_collaborator_ids(user)))
+    collaborating = and_(~Customer.in_pool, Customer.id.in_(collaborating_ids(user)))
     mine = or_(Customer.owner_id == user.id, collaborating)
     if user.role == Role.MANAGER and user.team_id is not None:
-        return or_(mine, and_(~Customer.in_pool, Customer.owner_id.in_(_team_member_ids(user.team_id))))
+        return or_(mine, and_(~Customer.in_pool, Customer.owner_id.in_(team_member_ids(user.team_id))))
     return mine
 
 

@@ -4,6 +4,7 @@ assignment, the knowledge base's playbooks) built here, before rendering, by cal
 those features' own modules. Templates only draw what they are given."""
 
 from flask import request
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from .. import clock, settings
@@ -11,7 +12,7 @@ from ..auth import services as accounts
 from ..forms import choices
 from ..recognition import access as recognition
 from ..web import render
-from . import access, collaborators, keys, queries
+from . import access, collaborators, columns, keys, queries
 from .forms import CollaborationRequestForm, CollaboratorForm, FollowUpForm, StageForm
 from .models import GRADES, SOURCE_LABELS, STAGE_LABELS
 from .timeline import timeline
@@ -41,12 +42,33 @@ def list_context(filters, list_endpoint=None, **extra):
     }
 
 
-def customers_context(filters):
-    """The customer list, with the rules' bulk assignment for those who assign."""
-    from ..rules import panel  # here, not at the top: the rules import the ledger
+VIEW_LABELS = {
+    "mine": _l("Mine"),
+    "collab": _l("Collaborating"),
+    "team": _l("My team"),
+    "all": _l("Everyone's"),
+    "pool": _l("Public pool"),
+}
 
-    context = list_context(filters)
-    context["bulk_assign_form"] = panel.bulk_assign_form(current_user, context["owners"])
+
+def customers_context(filters, **extra):
+    """The customer list: its view switcher, the user's columns as plain rows, and the
+    rules' bulk assignment for those who assign."""
+    from ..rules import assignment, panel  # here, not at the top: the rules import the ledger
+
+    context = list_context(filters, **extra)
+    shown = columns.chosen(current_user)
+    shown_keys = {column.key for column in shown}
+    context.update(
+        views=[(view, VIEW_LABELS[view]) for view in queries.views_for(current_user)],
+        columns=shown,
+        column_choices=[(column, column.key in shown_keys) for column in columns.COLUMNS],
+        card_only=[columns.BY_KEY[key] for key in columns.CARD_KEYS if key not in shown_keys],
+        rows=columns.rows(context["page"], shown, context["today"], context["countdowns"]),
+    )
+    if "bulk_assign_form" not in extra:
+        context["bulk_assign_form"] = panel.bulk_assign_form(current_user, context["owners"])
+    context["max_assign"] = assignment.MAX_CUSTOMERS
     return context
 
 

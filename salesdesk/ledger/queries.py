@@ -9,6 +9,7 @@ from sqlalchemy import case, func, select, union
 from sqlalchemy.orm import defer, joinedload, selectinload
 
 from .. import clock, paging, settings
+from ..auth.models import Role
 from ..database import is_id
 from ..extensions import db
 from . import access, search
@@ -41,6 +42,8 @@ SORT_INDEXES = {
 }
 DEFAULT_SORT = ("updated", "desc")
 FOLLOW_UP_FILTERS = ("due", "overdue", "due_or_overdue")
+# The view switcher: whose customers the list opens on (我负责的 / 我协作的 / 团队 / 全部 / 公海).
+VIEWS = ("mine", "collab", "team", "all", "pool")
 MAX_PAGE = 100_000
 PAGE_SIZES = (25, 50, 100)  # what a user may pick (per_page in the URL)
 # Counting every match costs more than the page: lists count up to a limit and say
@@ -48,6 +51,23 @@ PAGE_SIZES = (25, 50, 100)  # what a user may pick (per_page in the URL)
 COUNT_LIMIT = 10_000
 SEARCH_COUNT_LIMIT = 500
 FEW_MATCHES = 2_000  # up to this many, a page is sorted from the matches (list_customers)
+
+
+def default_view(user):
+    """What the list opens on: a rep works their own customers, a manager watches the
+    team; admins and support, who own none, see the company."""
+    if user is None:
+        return "all"
+    if user.role == Role.REP:
+        return "mine"
+    if user.role == Role.MANAGER and user.team_id is not None:
+        return "team"
+    return "all"
+
+
+def views_for(user):
+    """The views `user` can switch between: the team view needs a team."""
+    return [view for view in VIEWS if view != "team" or user.team_id is not None]
 
 
 def _int(value):
@@ -64,6 +84,7 @@ class Filters:
     so a bookmarked or hand-edited URL never errors."""
 
     q: str = ""
+    view: str = "all"
     stage: str = ""
     owner: str = ""  # "me", "pool" or a user id
     team: int | None = None
@@ -77,14 +98,21 @@ class Filters:
     direction: str = DEFAULT_SORT[1]
     page: int = 1
     per_page: int | None = None  # None: the configured PAGE_SIZE
+    # The user's default view: left out of links, so /customers stays the plain address.
+    default_view: str = "all"
 
     @classmethod
-    def from_args(cls, args):
+    def from_args(cls, args, user=None):
+        """user: whose default view applies when the URL names none (or one they lack)."""
         sort = args.get("sort", DEFAULT_SORT[0])
         per_page = _int(args.get("per_page"))
         owner = args.get("owner", "")
+        default = default_view(user)
+        view = args.get("view", "")
         return cls(
             q=args.get("q", "").strip()[:100],
+            view=view if view in (views_for(user) if user is not None else VIEWS) else default,
+            default_view=default,
             stage=args.get("stage", "") if args.get("stage") in [*Stage, "open"] else "",
             owner=owner if owner in ("me", "pool") or _int(owner) else "",
             team=_int(args.get("team")),
@@ -104,6 +132,7 @@ class Filters:
         """Query-string arguments for a link to this list with some changes."""
         values = {
             "q": self.q,
+            "view": self.view,
             "stage": self.stage,
             "owner": self.owner,
             "team": self.team,
@@ -119,7 +148,12 @@ class Filters:
             "per_page": self.per_page,
         }
         values.update(changes)
-        defaults = {"sort": DEFAULT_SORT[0], "direction": DEFAULT_SORT[1], "page": 1}
+        defaults = {
+            "sort": DEFAULT_SORT[0],
+            "direction": DEFAULT_SORT[1],
+            "page": 1,
+            "view": self.default_view,
+        }
         return {
             key: value
             for key, value in values.items()
@@ -159,6 +193,7 @@ def conditions(user, filters):
             where.append(Customer.id.in_(contacts))
         else:
             where.append(Customer.id.is_(None))
+    where.extend(_view_conditions(user, filters.view))
     if filters.stage == "open":
         where.append(Customer.stage.in_([s.value for s in Stage if not s.is_closed]))
     elif filters.stage:
@@ -191,6 +226,20 @@ def conditions(user, filters):
         # Within the warning window (or already due, awaiting the next reclaim run).
         where.append(Customer.reclaim_at <= settings.current().reclaim_horizon(clock.now()))
     return where
+
+
+def _view_conditions(user, view):
+    if view == "mine":
+        return [Customer.owner_id == user.id]
+    if view == "collab":
+        # Customers the user works on for their owner: a collaboration ends in the pool.
+        return [Customer.id.in_(access.collaborating_ids(user)), ~Customer.in_pool]
+    if view == "team" and user.team_id is not None:
+        # What the team owns: its members' customers, wherever they came from.
+        return [Customer.owner_id.in_(access.team_member_ids(user.team_id))]
+    if view == "pool":
+        return [Customer.in_pool]
+    return []
 
 
 def _ordered(key, customer_id, direction):
@@ -235,6 +284,15 @@ def list_customers(user, filters):
         first_contacts=access.first_contacts(ids, visible_ids) if ids else {},
         more_than=None if counted_all else limit,
     )
+
+
+def matching_ids(user, filters, limit=None):
+    """Every customer the list shows under `filters`, in its order (exports, "assign all
+    matching"); limit: at most that many."""
+    key = SORTS[filters.sort]
+    query = select(Customer.id).where(*conditions(user, filters))
+    query = query.order_by(*_ordered(key, Customer.id, filters.direction)).limit(limit)
+    return db.session.scalars(query).all()
 
 
 def load_for_display(viewer, ids, for_export=False):

@@ -98,7 +98,7 @@ def import_commit(job_id):
 
 @bp.route("/customers/export.<any(csv, xlsx):fmt>")
 def export(fmt):
-    filters = queries.Filters.from_args(request.args)
+    filters = queries.Filters.from_args(request.args, current_user)
     ids = exporter.matching_ids(current_user, filters)
     exporter.record_export(current_user, filters, len(ids), fmt)
     stamp = clock.now().strftime("%Y%m%d-%H%M")

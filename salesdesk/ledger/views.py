@@ -1,6 +1,9 @@
+from urllib.parse import parse_qsl, urlsplit
+
 from flask import abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from werkzeug.datastructures import MultiDict
 
 from .. import clock, submissions
 from ..auth import roles_required
@@ -9,8 +12,8 @@ from ..errors import DomainError
 from ..extensions import db
 from ..forms import choices
 from ..paging import page_number
-from ..web import add_form_error, form_status, is_htmx, render, see_other
-from . import access, bp, collaborators, contacts, customers, duplicates, followups, pages, queries
+from ..web import add_form_error, form_status, is_htmx, render, safe_next_url, see_other
+from . import access, bp, collaborators, columns, contacts, customers, duplicates, followups, pages, queries
 from .duplicates import DuplicateFound
 from .forms import (
     INDUSTRIES,
@@ -29,8 +32,24 @@ from .trash import delete_customer, deleted_by, deleted_page, restore_customer
 
 @bp.route("/customers")
 def index():
-    filters = queries.Filters.from_args(request.args)
+    filters = queries.Filters.from_args(request.args, current_user)
     return render("ledger/index.html", "ledger/_results.html", **pages.customers_context(filters))
+
+
+@bp.route("/customers/columns", methods=["POST"])
+def choose_columns():
+    """列设置: the columns this user's list shows, kept on their account (any device)."""
+    if "reset" in request.form:
+        columns.reset(current_user)
+    else:
+        columns.choose(current_user, request.form.getlist("columns"))
+    back = safe_next_url(request.form.get("next"), url_for("ledger.index"))
+    if is_htmx():
+        # The list again under its own filters: the columns changed in place.
+        filters = queries.Filters.from_args(MultiDict(parse_qsl(urlsplit(back).query)), current_user)
+        context = pages.customers_context(filters, list_endpoint="ledger.index")
+        return render("ledger/_results.html", **context)
+    return see_other(back)
 
 
 # ---- create, with the duplicate check ------------------------------------------------

@@ -217,6 +217,11 @@ def decision_form(report):
 def assign():
     form = assign_form(current_user)
     ids = request.form.getlist("customer_ids")
+    if request.form.get("scope") == "matching":
+        # "All matching customers": the list's filters, as the page the form came from had them.
+        listed = queries.Filters.from_args(MultiDict(parse_qsl(urlsplit(_back("")).query)), current_user)
+        matching = queries.matching_ids(current_user, listed, assignment.MAX_CUSTOMERS + 1)
+        ids = [str(customer_id) for customer_id in matching]
     if form.validate_on_submit():
         if not ids or not all(value.isdecimal() for value in ids):
             form.form_errors.append(_("Select 1 to 500 customers."))
@@ -239,8 +244,8 @@ def _refused_assignment(form, ids):
     back = urlsplit(_back(url_for("ledger.index")))
     if len(ids) == 1 and ids[0].isdecimal() and back.path == url_for("ledger.show", customer_id=ids[0]):
         return _refused_on_customer_page(int(ids[0]), assign_form=form)
-    filters = queries.Filters.from_args(MultiDict(parse_qsl(back.query)))
-    context = pages.list_context(filters, list_endpoint="ledger.index", bulk_assign_form=form)
+    filters = queries.Filters.from_args(MultiDict(parse_qsl(back.query)), current_user)
+    context = pages.customers_context(filters, list_endpoint="ledger.index", bulk_assign_form=form)
     return render("ledger/index.html", status=422, **context)
 
 

@@ -78,36 +78,36 @@ def names(html):
     ],
 )
 def test_name_search(client_as, world, ledger, query, expected):
-    response = client_as(world.manager_a).get("/customers", query_string={"q": query})
+    response = client_as(world.manager_a).get("/customers", query_string={"view": "all", "q": query})
     assert response.status_code == 200
     assert names(html_of(response)) == expected
 
 
 def test_phone_digits_search_only_where_details_are_visible(client_as, world, ledger):
     # rep_a owns 华为 (138 1234 5678): four digits from the middle find it...
-    assert names(html_of(client_as(world.rep_a).get("/customers?q=1234"))) == {"华为科技有限公司"}
-    assert names(html_of(client_as(world.manager_a).get("/customers?q=138-1234"))) == {"华为科技有限公司"}
+    assert names(html_of(client_as(world.rep_a).get("/customers?view=all&q=1234"))) == {"华为科技有限公司"}
+    assert names(html_of(client_as(world.manager_a).get("/customers?view=all&q=138-1234"))) == {"华为科技有限公司"}
     # ...but not for a rep who sees the number masked (138****5678): hidden digits stay hidden.
-    assert names(html_of(client_as(world.rep_b).get("/customers?q=1234"))) == set()
-    assert names(html_of(client_as(world.manager_b).get("/customers?q=5678"))) == set()
+    assert names(html_of(client_as(world.rep_b).get("/customers?view=all&q=1234"))) == set()
+    assert names(html_of(client_as(world.manager_b).get("/customers?view=all&q=5678"))) == set()
     # Landline digits with the area code, for the owner.
-    assert names(html_of(client_as(world.rep_b).get("/customers?q=057188886666"))) == {"杭州云栖数据有限公司"}
+    assert names(html_of(client_as(world.rep_b).get("/customers?view=all&q=057188886666"))) == {"杭州云栖数据有限公司"}
     # Pool numbers: masked for reps, searchable for support.
-    assert names(html_of(client_as(world.rep_a).get("/customers?q=00001111"))) == set()
-    assert names(html_of(client_as(world.support_a).get("/customers?q=00001111"))) == {"公海贸易有限公司"}
+    assert names(html_of(client_as(world.rep_a).get("/customers?view=all&q=00001111"))) == set()
+    assert names(html_of(client_as(world.support_a).get("/customers?view=all&q=00001111"))) == {"公海贸易有限公司"}
 
 
 def test_email_search(client_as, world, ledger):
-    assert names(html_of(client_as(world.rep_a).get("/customers?q=li@huawei"))) == {"华为科技有限公司"}
-    assert names(html_of(client_as(world.rep_b).get("/customers?q=li@huawei"))) == set()
+    assert names(html_of(client_as(world.rep_a).get("/customers?view=all&q=li@huawei"))) == {"华为科技有限公司"}
+    assert names(html_of(client_as(world.rep_b).get("/customers?view=all&q=li@huawei"))) == set()
 
 
 def test_masking_in_the_list_and_its_fragment(client_as, world, ledger):
     for htmx in (False, True):
-        html = html_of(client_as(world.rep_b).get("/customers", htmx=htmx))
+        html = html_of(client_as(world.rep_b).get("/customers?view=all", htmx=htmx))
         assert "138****5678" in html and "13812345678" not in html
         assert "0571-88886666" in html  # rep_b's own customer
-    html = html_of(client_as(world.manager_a).get("/customers"))
+    html = html_of(client_as(world.manager_a).get("/customers?view=all"))
     assert "13812345678" in html and "13987654321" in html  # team A's customers
     assert "057****6666" in html  # team B's
 
@@ -134,21 +134,22 @@ def test_masking_in_the_list_and_its_fragment(client_as, world, ledger):
     ],
 )
 def test_filters(client_as, world, ledger, query, expected):
-    assert names(html_of(client_as(world.manager_a).get("/customers", query_string=query))) == expected
+    response = client_as(world.manager_a).get("/customers", query_string={"view": "all", **query})
+    assert names(html_of(response)) == expected
 
 
 def test_owner_and_team_filters(client_as, world, ledger):
     rep = client_as(world.rep_a)
-    assert names(html_of(rep.get("/customers?owner=me"))) == {"华为科技有限公司"}
-    assert names(html_of(rep.get(f"/customers?owner={world.rep_b.id}"))) == {"杭州云栖数据有限公司"}
-    assert names(html_of(rep.get(f"/customers?team={world.team_b.id}"))) == {"杭州云栖数据有限公司"}
+    assert names(html_of(rep.get("/customers?view=all&owner=me"))) == {"华为科技有限公司"}
+    assert names(html_of(rep.get(f"/customers?view=all&owner={world.rep_b.id}"))) == {"杭州云栖数据有限公司"}
+    assert names(html_of(rep.get(f"/customers?view=all&team={world.team_b.id}"))) == {"杭州云栖数据有限公司"}
 
 
 def test_sorting_by_columns(client_as, world, ledger):
     manager = client_as(world.manager_a)
 
     def order(**query):
-        html = html_of(manager.get("/customers", query_string=query))
+        html = html_of(manager.get("/customers", query_string={"view": "all", **query}))
         found = [(html.find(name), name) for name in names(html)]
         return [name for _position, name in sorted(found)]
 
@@ -192,7 +193,7 @@ def test_a_broad_search_counts_up_to_its_limit_and_pages_in_order(app, client_as
         monkeypatch.setattr(queries, "SEARCH_COUNT_LIMIT", limit)
         pages, number, summary = [], 1, None
         while True:
-            html = html_of(rep.get("/customers", query_string={"q": "广域", "sort": sort, "page": number}))
+            html = html_of(rep.get("/customers", query_string={"view": "all", "q": "广域", "sort": sort, "page": number}))
             summary = summary or html[html.index('class="results-summary"') :][:80]
             pages.append([n for n in range(7) if f"广域{n}号" in html])
             if 'rel="next"' not in html:
@@ -253,10 +254,10 @@ def test_links_keep_every_filter_and_the_page_size():
 
 def test_htmx_gets_the_results_fragment_and_full_page_otherwise(client_as, world, ledger):
     rep = client_as(world.rep_a)
-    fragment = rep.get("/customers?q=腾飞", htmx=True)
+    fragment = rep.get("/customers?view=all&q=腾飞", htmx=True)
     assert "<html" not in html_of(fragment) and "深圳市腾飞科技有限公司" in html_of(fragment)
     assert "HX-Request" in fragment.headers["Vary"]
-    page = rep.get("/customers?q=腾飞")
+    page = rep.get("/customers?view=all&q=腾飞")
     assert "<html" in html_of(page) and 'value="腾飞"' in html_of(page)
     assert 'hx-push-url="true"' in html_of(page)
 
@@ -284,12 +285,12 @@ def test_htmx_gets_the_results_fragment_and_full_page_otherwise(client_as, world
     ],
 )
 def test_garbage_in_the_url_never_breaks_the_list(client_as, world, ledger, query):
-    assert client_as(world.rep_a).get(f"/customers?{query}").status_code in (200, 400)
+    assert client_as(world.rep_a).get(f"/customers?view=all&{query}").status_code in (200, 400)
 
 
 def test_the_bulk_assign_form_offers_a_manager_the_team_and_an_admin_everyone(client_as, world, ledger):
     def offered(user):
-        html = html_of(client_as(user).get("/customers"))
+        html = html_of(client_as(user).get("/customers?view=all"))
         select = html[html.index('id="bulk-user"') :]
         select = select[: select.index("</select>")]
         people = (world.rep_a, world.rep_a2, world.rep_b)
@@ -297,4 +298,4 @@ def test_the_bulk_assign_form_offers_a_manager_the_team_and_an_admin_everyone(cl
 
     assert offered(world.manager_a) == {world.rep_a.id, world.rep_a2.id}
     assert offered(world.admin) == {world.rep_a.id, world.rep_a2.id, world.rep_b.id}
-    assert 'id="bulk-user"' not in html_of(client_as(world.rep_a).get("/customers"))
+    assert 'id="bulk-user"' not in html_of(client_as(world.rep_a).get("/customers?view=all"))

@@ -124,11 +124,11 @@ def test_a_refused_bulk_assignment_shows_the_list_it_came_from(client_as, world)
             "customer_ids": [pooled.id],
             "user_id": world.rep_a2.id,
             "reason": "",
-            "next": "/customers?owner=pool",
+            "next": "/customers?view=pool",
         },
     )
     html = html_of(response)
     assert response.status_code == 422 and 'id="bulk-assign"' in html and "公海客户有限公司" in html
     # The list's own links, not the POST's URL: filtering again works.
-    assert 'action="/customers"' in html and 'value="/customers?owner=pool"' in html
+    assert 'action="/customers"' in html and 'value="/customers?view=pool"' in html
     assert pooled.in_pool
