@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
 from ..database import write_transaction
+from ..errors import DomainError
 from ..i18n import compact_money, format_date, format_datetime, local_date, money
 from .models import SOURCE_LABELS
 
@@ -58,9 +59,11 @@ def chosen(user):
 
 
 def choose(user, keys):
-    """Remember the columns `user` shows. Unknown keys are dropped (a forged or outdated
-    form); none at all leaves the name alone, which is a choice too."""
+    """Remember the columns `user` shows; none at all leaves the name alone, which is a
+    choice too."""
     wanted = set(keys)
+    if not wanted <= BY_KEY.keys():
+        raise DomainError(_("That column does not exist. Reload the list and choose again."))
     kept = [column.key for column in COLUMNS if column.key in wanted]
     with write_transaction():
         user.list_columns = ",".join(kept) or "-"

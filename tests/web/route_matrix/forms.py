@@ -245,6 +245,9 @@ FORMS = {
     ),
     "kb.unassign": form("manager_a", assignment_id="assignment_a"),
     # ---- customer ledger
+    "ledger.choose_columns": form(
+        "rep_a", {"columns": "grade", "next": "/customers"}, {"columns": ("bogus", "", "grade,stage")}
+    ),
     "ledger.new": form(
         "manager_a",
         {

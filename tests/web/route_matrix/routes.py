@@ -115,6 +115,7 @@ ROUTES = {
     ],
     # ---- customer ledger
     "ledger.index": [EVERYONE],
+    "ledger.choose_columns": [case(post="L 303 303 303 303")],
     "ledger.export": [case(LOGIN, fmt="csv"), case(LOGIN, fmt="xlsx")],
     "ledger.new": [case(LOGIN, "L 422 422 422 422")],
     "ledger.check_duplicates": [case(post="L 200 200 200 200")],
