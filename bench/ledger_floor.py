@@ -107,13 +107,13 @@ def timed_get(client, path):
     return elapsed, cpu, len(response.data)
 
 
-def alternate(client, rounds, warmup):
+def alternate(client, listed, rounds, warmup):
     for _ in range(warmup):
-        timed_get(client, LIST)
+        timed_get(client, listed)
         timed_get(client, BARE)
     samples = defaultdict(list)
     for _ in range(rounds):
-        for name, path in (("list", LIST), ("bare", BARE)):
+        for name, path in (("list", listed), ("bare", BARE)):
             wall, cpu, size = timed_get(client, path)
             samples[name].append(wall)
             samples[f"{name} cpu"].append(cpu)
@@ -129,11 +129,11 @@ def kind_of(filename, function):
     return "other (Python, stdlib)"
 
 
-def profile(client, runs, top):
+def profile(client, listed, runs, top):
     profiler = cProfile.Profile()
     profiler.enable()
     for _ in range(runs):
-        client.get(LIST)
+        client.get(listed)
     profiler.disable()
     stats = pstats.Stats(profiler)
     total = sum(entry[2] for entry in stats.stats.values())  # self time of everything
@@ -172,6 +172,8 @@ def main(argv=None):
     parser.add_argument("--rounds", type=int, default=200, help="list/bare pairs timed")
     parser.add_argument("--warmup", type=int, default=20)
     parser.add_argument("--role", choices=("manager", "rep"), default="manager")
+    views = ("mine", "collab", "team", "all", "pool")
+    parser.add_argument("--view", choices=views, help="the list's view (default: the role's)")
     parser.add_argument("--profile-runs", type=int, default=100)
     parser.add_argument("--profile-only", action="store_true")
     parser.add_argument("--top", type=int, default=30, help="functions listed by cumulative time")
@@ -186,14 +188,15 @@ def main(argv=None):
         user = _common.user_by_email(MANAGER_EMAIL if args.role == "manager" else REP_EMAIL)
         client = logged_in_client(app, user)
         db.session.remove()
-    timed_get(client, LIST)  # captures the view's statements
+    listed = f"{LIST}?view={args.view}" if args.view else LIST
+    timed_get(client, listed)  # captures the view's statements
     print(
-        f"{backend(url)}, {args.role}: list page 1 vs bare route ({len(capture.statements)} statements);"
-        f" load {load()}",
+        f"{backend(url)}, {args.role}, {listed}: list page 1 vs bare route"
+        f" ({len(capture.statements)} statements); load {load()}",
         flush=True,
     )
     if not args.profile_only:
-        samples = alternate(client, args.rounds, args.warmup)
+        samples = alternate(client, listed, args.rounds, args.warmup)
         print(f"{args.rounds} alternating rounds after {args.warmup} warm-up; ms")
         print(f"  {'':<6} {'p50':>7} {'p95':>7} {'cpu p50':>8} {'bytes':>8}")
         for name in ("list", "bare"):
@@ -207,7 +210,7 @@ def main(argv=None):
         cpu50 = summary(samples["list cpu"])["p50"] / summary(samples["bare cpu"])["p50"]
         print(f"  list / bare: p50 {ratio50:.2f}×, p95 {ratio95:.2f}×, CPU p50 {cpu50:.2f}×; load {load()}")
     if args.profile_runs:
-        profile(client, args.profile_runs, args.top)
+        profile(client, listed, args.profile_runs, args.top)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@ rows a page draws. Cells are plain values made here, so the template is one loop
 macros: with a macro per cell, a page of 25 rows made 500 template calls and cost three
 times the SQL it ran (bench/ledger_floor.py)."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from flask import url_for
 from flask_babel import gettext as _
@@ -56,6 +56,11 @@ def chosen(user):
         return [column for column in COLUMNS if column.shown_by_default]
     keys = set(user.list_columns.split(","))
     return [column for column in COLUMNS if column.key in keys]
+
+
+def labelled(picked):
+    """The columns with their labels translated once: each row's cells repeat them."""
+    return [replace(column, label=str(column.label)) for column in picked]
 
 
 def choose(user, keys):

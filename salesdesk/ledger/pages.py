@@ -57,13 +57,13 @@ def customers_context(filters, **extra):
     from ..rules import assignment, panel  # here, not at the top: the rules import the ledger
 
     context = list_context(filters, **extra)
-    shown = columns.chosen(current_user)
+    shown = columns.labelled(columns.chosen(current_user))
     shown_keys = {column.key for column in shown}
     context.update(
         views=[(view, VIEW_LABELS[view]) for view in queries.views_for(current_user)],
         columns=shown,
         column_choices=[(column, column.key in shown_keys) for column in columns.COLUMNS],
-        card_only=[columns.BY_KEY[key] for key in columns.CARD_KEYS if key not in shown_keys],
+        card_only=columns.labelled(columns.BY_KEY[key] for key in columns.CARD_KEYS if key not in shown_keys),
         rows=columns.rows(context["page"], shown, context["today"], context["countdowns"]),
     )
     if "bulk_assign_form" not in extra:
