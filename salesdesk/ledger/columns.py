@@ -12,7 +12,7 @@ from flask_babel import ngettext
 
 from ..database import write_transaction
 from ..errors import DomainError
-from ..i18n import compact_money, format_date, format_datetime, local_date, money
+from ..i18n import compact_money, format_date, local_date
 from .models import SOURCE_LABELS
 
 STAGE_TONES = {"won": "ok", "lost": "muted", "negotiating": "warn", "quoted": "warn"}
@@ -165,7 +165,8 @@ def _amount(customer, *_args):
     amount = customer.expected_amount
     if not amount:
         return Cell(css="num")
-    return Cell(compact_money(amount), title=money(amount), css="num")
+    # 128万 here; the exact figure is on the customer's page.
+    return Cell(compact_money(amount), css="num")
 
 
 def _last_follow_up(customer, _page, _today, _countdowns, dates, _labels):
@@ -194,7 +195,6 @@ def _reclaim(customer, _page, _today, countdowns, dates, labels):
         dates.date(customer.reclaim_at),
         note=left,
         note_badge="danger" if countdown.soon else "muted",
-        title=format_datetime(customer.reclaim_at, "short"),
         css="reclaim-soon" if countdown.soon else "",
     )
 

@@ -84,3 +84,31 @@ def test_a_phone_shows_three_line_cards_and_a_filter_drawer(page, world):
     assert drawer["y"] + drawer["height"] <= PHONE["height"] + 1
     stage.select_option("won")
     expect(page.locator("#results")).to_contain_text("没有符合条件的客户")
+
+
+def test_a_manager_ticks_customers_on_two_pages_and_assigns_them_together(app, page, world):
+    from salesdesk.extensions import db
+    from salesdesk.ledger.models import Customer
+
+    app.config["PAGE_SIZE"] = 2
+    pooled = [make_customer(world.manager_a, f"勾选公海{n}号有限公司", pool=True) for n in range(4)]
+    page.set_viewport_size(DESK)
+    browser_login(page, "manager.a@test.example")
+    page.goto("/customers?view=pool&sort=name&direction=asc")
+    count = page.locator(".selected-count")
+    page.check(".select-page")  # the whole page: two customers
+    expect(count).to_have_text("已选 2 个")
+    page.click(".pagination >> text=下一页")
+    page.wait_for_url("**page=2**")
+    page.locator('input[name="customer_ids"]').first.check()
+    expect(count).to_have_text("已选 3 个")
+    # The bar stays on screen under the list.
+    bar = page.locator("#bulk-assign").bounding_box()
+    assert bar["y"] + bar["height"] <= DESK["height"] + 1
+    page.select_option("#bulk-user", str(world.rep_a.id))
+    page.fill("#bulk-reason", "重新分配")
+    page.click("#bulk-assign button[type=submit]")
+    expect(page.locator(".flash-success")).to_contain_text("已分配 3 个客户")
+    db.session.rollback()  # a new snapshot: the server wrote in another connection
+    owners = [db.session.get(Customer, customer.id).owner_id for customer in pooled]
+    assert sorted(owner is not None for owner in owners) == [False, True, True, True]

@@ -138,11 +138,11 @@ def test_names_are_one_line_with_the_full_name_on_hover(client_as, world, custom
     assert f'title="{NAMES[0]}">{NAMES[0]}</a>' in html
 
 
-def test_amounts_in_wan_with_the_exact_figure_on_hover(client_as, world):
+def test_amounts_in_wan_and_none_as_a_dash(client_as, world):
     make_customer(world.rep_a, "金额测试有限公司", expected_amount="1280000.00")
     make_customer(world.rep_a, "没有金额有限公司")
     html = html_of(client_as(world.rep_a).get("/customers"))
-    assert 'title="¥1,280,000.00">¥128万</td>' in html
+    assert '<td class="col-amount num" data-label="预计金额">¥128万</td>' in html
     assert "¥0.00" not in html
 
 
