@@ -3,6 +3,7 @@ at a time, masked exactly as the list is for the user who exports."""
 
 import csv
 import io
+import itertools
 import tempfile
 from decimal import Decimal
 from types import SimpleNamespace
@@ -14,6 +15,7 @@ from sqlalchemy import select
 
 from .. import audit
 from ..database import write_transaction
+from ..errors import Forbidden
 from ..extensions import db
 from . import access, queries
 from .models import Customer
@@ -82,9 +84,17 @@ def _row(customer, visible):
 
 
 def matching_ids(user, filters):
+    """The ids to export, in the list's order; Forbidden when the admin's setting does not
+    let `user` export."""
+    scope = access.export_scope(user)
+    if scope is None:
+        raise Forbidden(_("Your administrator has not allowed you to export customers."))
     column = queries.SORTS[filters.sort]
     order = column.asc() if filters.direction == "asc" else column.desc()
-    query = select(Customer.id).where(*queries.conditions(user, filters)).order_by(order, Customer.id)
+    where = [*queries.conditions(user, filters)]
+    if scope == "own":
+        where.append(Customer.owner_id == user.id)
+    query = select(Customer.id).where(*where).order_by(order, Customer.id)
     return db.session.scalars(query).all()
 
 
@@ -136,17 +146,22 @@ def csv_chunks(user, ids):
 
 
 def xlsx_file(user, ids):
-    """A temporary .xlsx file (write-only mode keeps memory flat); the caller streams it."""
+    """A temporary .xlsx file of the customers; the caller streams it."""
+    return write_xlsx(_("Customers"), _headers(), rows(user, ids))
+
+
+def write_xlsx(title, headers, rows):
+    """A temporary .xlsx file of one sheet (write-only mode keeps memory flat): every
+    cell text, never a formula, except Decimal amounts. The caller streams and closes it."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
 
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(_("Customers"))
-    sheet.append(_headers())
-    for row in rows(user, ids):
+    sheet = workbook.create_sheet(title)
+    for row in itertools.chain([headers], rows):  # an uploaded file's headers too
         cells = []
         for value in row:
-            cell = WriteOnlyCell(sheet, value=value)
+            cell = WriteOnlyCell(sheet, value=value if isinstance(value, Decimal) else neutralise(value))
             if not isinstance(value, Decimal):
                 cell.data_type = "s"  # text, never a formula, whatever it starts with
             cells.append(cell)

@@ -3,6 +3,7 @@ from wtforms import IntegerField, RadioField, SelectField, StringField, TextArea
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from ..forms import Form, choices
+from ..settings import EXPORT_SCOPES
 from ..ledger.models import GRADES
 from ..ledger.ownership import owner_choices
 from . import assignment, collisions, extensions, pool
@@ -29,6 +30,7 @@ class SettingsForm(Form):
         "similarity_percent",
         _l("Company names at least this similar to an existing one warn on creation."),
     )
+    export_scope = SelectField(_l("Who may export the customer list"), choices=choices(EXPORT_SCOPES.items()))
 
 
 def add_grade_fields():

@@ -8,8 +8,11 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from salesdesk import settings
 from salesdesk.audit import AuditEvent
+from salesdesk.database import write_transaction
 from salesdesk.extensions import db
+from salesdesk.settings import RuleSettings
 from tests.fixtures.ledger import make_customer
 
 
@@ -26,6 +29,20 @@ def customers(world):
     )
     make_customer(world.rep_b, "=cmd|' /C calc'!A0", phone="13900001111", kind="person")
     make_customer(world.rep_b, "+杭州云栖数据有限公司", phone="13900002222")
+
+
+def set_export_scope(scope):
+    """What the admin chose on the rules page: who may export."""
+    with write_transaction() as session:
+        row = session.get(RuleSettings, 1) or RuleSettings(id=1, grade_periods={}, **settings.DEFAULTS)
+        row.export_scope = scope
+        session.add(row)
+    settings.forget()
+
+
+@pytest.fixture
+def everyone_exports(world):
+    set_export_scope("everyone")
 
 
 def read_csv(response):
@@ -50,7 +67,7 @@ def test_csv_export_as_the_owner(client_as, world, customers):
     assert mine["标签"] == "'@risky"
 
 
-def test_csv_export_masks_what_the_user_may_not_see(client_as, world, customers):
+def test_csv_export_masks_what_the_user_may_not_see(client_as, world, customers, everyone_exports):
     rows = read_csv(client_as(world.rep_a2).get("/customers/export.csv"))
     header, *data = rows
     phones = {row[header.index("电话")] for row in data}
@@ -70,7 +87,7 @@ def test_export_follows_the_filters(client_as, world, customers):
     assert [row[0] for row in rows[1:]] == ["苏州恒达精密机械有限公司"]
 
 
-def test_xlsx_export(client_as, world, customers):
+def test_xlsx_export(client_as, world, customers, everyone_exports):
     response = client_as(world.rep_b).get("/customers/export.xlsx?sort=name&direction=asc")
     assert response.status_code == 200
     assert (
@@ -87,7 +104,7 @@ def test_xlsx_export(client_as, world, customers):
     assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
 
 
-def test_exports_are_audited(client_as, world, customers):
+def test_exports_are_audited(client_as, world, customers, everyone_exports):
     client_as(world.rep_a).get("/customers/export.csv?grade=C")
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "customer.exported"))
     assert event.actor_id == world.rep_a.id
@@ -102,7 +119,7 @@ def test_unknown_export_format_is_404(client_as, world):
     assert client_as(world.rep_a).get("/customers/export.pdf").status_code == 404
 
 
-def test_csv_streams_through_a_real_server(app, world, customers, live_server):
+def test_csv_streams_through_a_real_server(app, world, customers, everyone_exports, live_server):
     from tests.helpers import LiveClient
 
     client = LiveClient(live_server, "rep.a2@test.example")
