@@ -315,7 +315,8 @@ def invalid_rows_file(user, job_id):
 
 def invalid_rows_filename(job):
     """The uploaded file's name and “to fix” (待修改), so that the two are not confused."""
-    return f"{Path(job.filename).stem}-{_('to-fix')}.xlsx"
+    suffix = _("to-fix")
+    return f"{Path(job.filename).stem}-{suffix}.xlsx"
 
 
 def start_commit(user, job_id):
