@@ -32,6 +32,12 @@ def neutralise(value):
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
+def unneutralise(text):
+    """A cell as it was before neutralise: an exported or fix-me file imported again
+    gives back -3万, not '-3万."""
+    return text[1:] if text.startswith("'") and text[1:].startswith(FORMULA_STARTS) else text
+
+
 def _headers():
     return [
         _("Customer name"),

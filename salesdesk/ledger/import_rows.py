@@ -16,7 +16,7 @@ from ..auth.models import Role, User
 from ..errors import DomainError
 from ..extensions import db
 from ..paging import paginate
-from . import access, keys
+from . import access, exporter, keys
 from .models import SOURCE_LABELS, Contact, ContactPhone, Customer, ImportRow, Stage
 from .validation import ContactInput, CustomerInput, Prepared, prepare
 
@@ -161,7 +161,7 @@ def clean_mapping(mapping, width):
 
 def cell(row, mapping, field):
     index = mapping.get(field)
-    return row[index].strip() if index is not None and index < len(row) else ""
+    return exporter.unneutralise(row[index].strip()) if index is not None and index < len(row) else ""
 
 
 def _split_region(text):

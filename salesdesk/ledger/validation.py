@@ -165,8 +165,8 @@ def parse_amount(value):
     amount = Decimal(match["number"].replace(",", "")) * _AMOUNT_UNITS[(match["unit"] or "").lower()]
     if amount and {"-", "−"} & set(match["sign"] + match["sign2"]):
         raise DomainError(
-                _("The amount cannot be negative (%(value)s).", value=typed), field="expected_amount"
-            )
+            _("The amount cannot be negative (%(value)s).", value=typed), field="expected_amount"
+        )
     if amount >= MAX_AMOUNT:
         raise DomainError(
             _("%(value)s is too large: an amount is below 1,000,000,000,000 (1万亿) yuan.", value=typed),

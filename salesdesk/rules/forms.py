@@ -3,9 +3,9 @@ from wtforms import IntegerField, RadioField, SelectField, StringField, TextArea
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from ..forms import Form, choices
-from ..settings import EXPORT_SCOPES
 from ..ledger.models import GRADES
 from ..ledger.ownership import owner_choices
+from ..settings import EXPORT_SCOPES
 from . import assignment, collisions, extensions, pool
 from .models import DECISION_LABELS, STRATEGY_LABELS
 from .settings import GRADE_PERIOD_RANGE, SETTING_RANGES
