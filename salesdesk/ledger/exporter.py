@@ -156,14 +156,18 @@ def xlsx_file(user, ids):
     return write_xlsx(_("Customers"), _headers(), rows(user, ids))
 
 
-def write_xlsx(title, headers, rows):
+def write_xlsx(title, headers, rows, widths=()):
     """A temporary .xlsx file of one sheet (write-only mode keeps memory flat): every
-    cell text, never a formula, except Decimal amounts. The caller streams and closes it."""
+    cell text, never a formula, except Decimal amounts. widths: of the first columns,
+    in characters. The caller streams and closes it."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
+    from openpyxl.utils import get_column_letter
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title)
+    for number, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(number)].width = width
     for row in itertools.chain([headers], rows):  # an uploaded file's headers too
         cells = []
         for value in row:

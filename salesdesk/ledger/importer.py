@@ -310,7 +310,8 @@ def invalid_rows_file(user, job_id):
         raise NotFound(_("This import has no invalid rows."))
     width = len(job.headers)
     rows = ([row.message, *(row.values.get("cells") or [])][: width + 1] for row in invalid)
-    return exporter.write_xlsx(_("Rows to fix"), [_("What is wrong"), *job.headers], rows)
+    # What is wrong is read first, in a column wide enough to read it.
+    return exporter.write_xlsx(_("Rows to fix"), [_("What is wrong"), *job.headers], rows, widths=[48])
 
 
 def invalid_rows_filename(job):

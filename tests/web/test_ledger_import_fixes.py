@@ -111,6 +111,7 @@ def test_the_invalid_rows_download_as_xlsx_with_what_is_wrong(client_as, world):
     assert errors[1] == "请填写客户名称。"
     assert errors[2] == "金额不能为负数（-3万）。"
     assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
+    assert sheet.column_dimensions["A"].width == 48  # the messages can be read without widening
 
     # Still there after the valid rows are imported (the upload itself is deleted then).
     assert rep.post(f"/customers/import/{job_id}/commit").status_code == 303
