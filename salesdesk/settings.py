@@ -1,11 +1,12 @@
-"""The company's rule settings (公海, reclaim, limits, duplicate check): one row, read
-by the ledger and the rules, changed on the rules' admin page."""
+"""The company's rule settings (公海, reclaim, limits, duplicate check, who exports): one
+row, read by the ledger and the rules, changed on the rules' admin page."""
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import g, has_app_context
-from sqlalchemy import JSON, CheckConstraint
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import JSON, CheckConstraint, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from . import clock
@@ -21,6 +22,13 @@ DEFAULTS = {
     "warning_days": 3,
     "cooldown_days": 30,
     "similarity_percent": 85,
+    "export_scope": "managers",
+}
+# Who may export the customer list (ledger/access.py decides from this).
+EXPORT_SCOPES = {
+    "managers": _l("Managers and administrators; reps only the customers they own"),
+    "everyone": _l("Everyone, what they may see in the list"),
+    "admins": _l("Administrators only"),
 }
 
 
@@ -34,6 +42,7 @@ class RuleSettings(db.Model):
             "follow_up_days > 0 AND deal_days > 0 AND warning_days >= 0", name="periods_positive"
         ),
         CheckConstraint("similarity_percent BETWEEN 50 AND 100", name="similarity_range"),
+        CheckConstraint("export_scope IN ('managers', 'everyone', 'admins')", name="export_scope_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -44,6 +53,9 @@ class RuleSettings(db.Model):
     warning_days: Mapped[int] = mapped_column(default=DEFAULTS["warning_days"])
     cooldown_days: Mapped[int] = mapped_column(default=DEFAULTS["cooldown_days"])
     similarity_percent: Mapped[int] = mapped_column(default=DEFAULTS["similarity_percent"])
+    export_scope: Mapped[str] = mapped_column(
+        String(20), default=DEFAULTS["export_scope"], server_default=DEFAULTS["export_scope"]
+    )
     # {"A": {"follow_up_days": 30, "deal_days": 180}, ...}: grades that differ.
     grade_periods: Mapped[dict] = mapped_column(JSON, default=dict)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)

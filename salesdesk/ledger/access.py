@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_, select, true
 
+from .. import settings
 from ..auth.models import Role, User
 from ..errors import Forbidden, NotFound
 from ..extensions import db
@@ -97,6 +98,24 @@ def can_choose_owner(user):
     """Say who owns a new customer (someone, the pool, the team's rule): managers and
     admins. Reps own what they create; support's go to the pool."""
     return user.role in (Role.MANAGER, Role.ADMIN)
+
+
+def export_scope(user):
+    """What `user` may export, as the admin set it: "all" (the filtered list as they see
+    it), "own" (only the customers they own) or None (nothing). Support reads every
+    customer's details, so it exports only when everyone may."""
+    scope = settings.current().export_scope
+    if user.role == Role.ADMIN or scope == "everyone":
+        return "all"
+    if scope == "managers" and user.role == Role.MANAGER:
+        return "all"
+    if scope == "managers" and user.role == Role.REP:
+        return "own"
+    return None
+
+
+def can_export(user):
+    return export_scope(user) is not None
 
 
 def can_delete(user, customer):

@@ -3,20 +3,21 @@ at a time, masked exactly as the list is for the user who exports."""
 
 import csv
 import io
+import itertools
 import tempfile
+from dataclasses import replace
 from decimal import Decimal
 from types import SimpleNamespace
 
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
 
 from .. import audit
 from ..database import write_transaction
+from ..errors import Forbidden
 from ..extensions import db
 from . import access, queries
-from .models import Customer
 
 audit.register_actions({"customer.exported": _l("Customers exported")})
 
@@ -28,6 +29,12 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 def neutralise(value):
     text = "" if value is None else str(value)
     return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def unneutralise(text):
+    """A cell as it was before neutralise: an exported or fix-me file imported again
+    gives back -3万, not '-3万."""
+    return text[1:] if text.startswith("'") and text[1:].startswith(FORMULA_STARTS) else text
 
 
 def _headers():
@@ -82,10 +89,14 @@ def _row(customer, visible):
 
 
 def matching_ids(user, filters):
-    column = queries.SORTS[filters.sort]
-    order = column.asc() if filters.direction == "asc" else column.desc()
-    query = select(Customer.id).where(*queries.conditions(user, filters)).order_by(order, Customer.id)
-    return db.session.scalars(query).all()
+    """The ids to export, in the list's order; Forbidden when the admin's setting does not
+    let `user` export."""
+    scope = access.export_scope(user)
+    if scope is None:
+        raise Forbidden(_("Your administrator has not allowed you to export customers."))
+    if scope == "own":
+        filters = replace(filters, view="mine")  # their own customers, under the same filters
+    return queries.matching_ids(user, filters)
 
 
 def rows(user, ids):
@@ -136,17 +147,26 @@ def csv_chunks(user, ids):
 
 
 def xlsx_file(user, ids):
-    """A temporary .xlsx file (write-only mode keeps memory flat); the caller streams it."""
+    """A temporary .xlsx file of the customers; the caller streams it."""
+    return write_xlsx(_("Customers"), _headers(), rows(user, ids))
+
+
+def write_xlsx(title, headers, rows, widths=()):
+    """A temporary .xlsx file of one sheet (write-only mode keeps memory flat): every
+    cell text, never a formula, except Decimal amounts. widths: of the first columns,
+    in characters. The caller streams and closes it."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
+    from openpyxl.utils import get_column_letter
 
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(_("Customers"))
-    sheet.append(_headers())
-    for row in rows(user, ids):
+    sheet = workbook.create_sheet(title)
+    for number, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(number)].width = width
+    for row in itertools.chain([headers], rows):  # an uploaded file's headers too
         cells = []
         for value in row:
-            cell = WriteOnlyCell(sheet, value=value)
+            cell = WriteOnlyCell(sheet, value=value if isinstance(value, Decimal) else neutralise(value))
             if not isinstance(value, Decimal):
                 cell.data_type = "s"  # text, never a formula, whatever it starts with
             cells.append(cell)

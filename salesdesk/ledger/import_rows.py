@@ -16,7 +16,7 @@ from ..auth.models import Role, User
 from ..errors import DomainError
 from ..extensions import db
 from ..paging import paginate
-from . import access, keys
+from . import access, exporter, keys
 from .models import SOURCE_LABELS, Contact, ContactPhone, Customer, ImportRow, Stage
 from .validation import ContactInput, CustomerInput, Prepared, prepare
 
@@ -161,7 +161,7 @@ def clean_mapping(mapping, width):
 
 def cell(row, mapping, field):
     index = mapping.get(field)
-    return row[index].strip() if index is not None and index < len(row) else ""
+    return exporter.unneutralise(row[index].strip()) if index is not None and index < len(row) else ""
 
 
 def _split_region(text):
@@ -242,19 +242,53 @@ def row_input(row, mapping):
     return data, cell(row, mapping, "owner")
 
 
-def owners_by_name(user):
+def owners_by_name(user, everyone=False):
     """Whom an importer may name as owner: display name or e-mail -> User. Reps own
-    what they create: they may name only themselves."""
+    what they import, managers assign within their team, admins to anyone (the same
+    rules as the new-customer form). everyone: every active seller, whom the importer
+    may or may not name (to say why a name is refused)."""
     query = select(User).where(User.can_hold_customers)
-    if not access.can_choose_owner(user):
+    if not everyone and not access.can_choose_owner(user):
         query = query.where(User.id == user.id)
-    elif user.role != Role.ADMIN:
+    elif not everyone and user.role != Role.ADMIN:
         query = query.where(User.team_id == user.team_id)
     found = {}
     for owner in db.session.scalars(query):
         found[owner.display_name] = owner
         found[owner.email] = owner
     return found
+
+
+def owner_hint(user):
+    """What the owner column may say, for the import pages."""
+    if not access.can_choose_owner(user):
+        return _("Customers you import are yours: the owner column may name only you, or be left empty.")
+    if user.role != Role.ADMIN:
+        return _(
+            "The owner column may name the reps and managers of your team; "
+            "rows without an owner follow your team's assignment rule."
+        )
+    return _("The owner column may name any active rep or manager; rows without one follow the team's rule.")
+
+
+def _owner(user, name, allowed, everyone):
+    """The owner a row names, or DomainError saying why the importer may not name them."""
+    if not name:
+        return None
+    owner = allowed.get(name) or allowed.get(name.lower())
+    if owner is not None:
+        return owner
+    if (everyone.get(name) or everyone.get(name.lower())) is None:
+        message = _("Unknown owner %(name)s (not an active rep or manager).", name=name)
+    elif not access.can_choose_owner(user):
+        message = _(
+            "You cannot make %(name)s the owner: customers you import are yours. "
+            "Clear the owner cell, or ask your manager to assign them afterwards.",
+            name=name,
+        )
+    else:
+        message = _("%(name)s is not in your team: managers assign within their own team.", name=name)
+    raise DomainError(message, field="owner")
 
 
 @dataclass
@@ -274,20 +308,13 @@ def classify(user, rows, mapping, on_progress=None):
     Exact duplicate keys are looked up for the whole file at once, so ten thousand
     rows cost a handful of queries rather than tens of thousands.
     """
-    owners = owners_by_name(user)
+    owners, everyone = owners_by_name(user), owners_by_name(user, everyone=True)
     verdicts = []
     for number, row in enumerate(rows[1:], start=2):
         try:
             data, owner_name = row_input(row, mapping)
             prepared = prepare(data)
-            owner = owners.get(owner_name) or owners.get(owner_name.lower()) if owner_name else None
-            if owner_name and owner is None:
-                raise DomainError(
-                    _(
-                        "Unknown owner %(name)s (not an active rep or manager you may assign to).",
-                        name=owner_name,
-                    )
-                )
+            owner = _owner(user, owner_name, owners, everyone)
             verdicts.append(Verdict(number, "new", prepared, owner))
         except DomainError as error:
             verdicts.append(Verdict(number, "invalid", message=error.message))

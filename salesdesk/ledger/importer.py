@@ -29,7 +29,7 @@ from ..database import write_transaction
 from ..errors import DomainError, NotFound
 from ..extensions import db
 from ..jobs import periodic
-from . import customers, import_rows, keys
+from . import customers, exporter, import_rows, keys
 from .models import ImportJob, ImportRow
 from .ownership import AUTO
 from .spreadsheet import ImportError_, Limits, check_file, read_rows
@@ -273,6 +273,10 @@ def preview(job_id):
                 if verdict.status == "new":
                     values["prepared"] = verdict.prepared.to_json()
                     values["owner_id"] = verdict.owner.id if verdict.owner else None
+                elif verdict.status == "invalid":
+                    # As uploaded, for the file of invalid rows to fix (the upload is
+                    # deleted after the commit, the rows are kept).
+                    values["cells"] = rows[verdict.row_number - 1]
                 session.add(
                     ImportRow(
                         job_id=job_id,
@@ -290,6 +294,30 @@ def preview(job_id):
     with write_transaction() as session:
         job = session.get(ImportJob, job_id)
         job.counts, job.status, job.processed_rows = counts, "previewed", job.total_rows
+
+
+def invalid_rows_file(user, job_id):
+    """The checked file's invalid rows as an .xlsx to fix and upload again: the
+    uploaded columns, each row as it was, and first a column saying what is wrong.
+    NotFound when the file has none (or is not checked yet)."""
+    job = get_job_for(user, job_id)
+    invalid = db.session.scalars(
+        select(ImportRow)
+        .where(ImportRow.job_id == job.id, ImportRow.status == "invalid")
+        .order_by(ImportRow.row_number)
+    ).all()
+    if job.status not in ("previewed", "committing", "done") or not invalid:
+        raise NotFound(_("This import has no invalid rows."))
+    width = len(job.headers)
+    rows = ([row.message, *(row.values.get("cells") or [])][: width + 1] for row in invalid)
+    # What is wrong is read first, in a column wide enough to read it.
+    return exporter.write_xlsx(_("Rows to fix"), [_("What is wrong"), *job.headers], rows, widths=[48])
+
+
+def invalid_rows_filename(job):
+    """The uploaded file's name and “to fix” (待修改), so that the two are not confused."""
+    suffix = _("to-fix")
+    return f"{Path(job.filename).stem}-{suffix}.xlsx"
 
 
 def start_commit(user, job_id):

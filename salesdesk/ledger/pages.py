@@ -35,6 +35,7 @@ def list_context(filters, list_endpoint=None, **extra):
         "teams": accounts.teams(),
         "provinces": keys.PROVINCES,
         "page_sizes": queries.PAGE_SIZES,
+        "can_export": access.can_export(current_user),
         "today": clock.today(current_user.timezone),
         "now": now,
         "countdowns": {customer.id: rules.countdown(customer.reclaim_at, now) for customer in page.items},

@@ -12,6 +12,7 @@ from . import bp, exporter, import_rows, importer, queries, spreadsheet
 from .forms import UploadForm
 
 ROWS_PER_PAGE = 100
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @bp.route("/customers/import", methods=["GET", "POST"])
@@ -32,7 +33,13 @@ def import_upload():
             return see_other(url_for(step, job_id=job.id))
     # Too large (413) and a full disk (503) say more than "invalid input" (422).
     status = refused.status if isinstance(refused, spreadsheet.ImportError_) else form_status(form)
-    response = render("ledger/import_upload.html", form=form, fields=import_rows.FIELDS, status=status)
+    response = render(
+        "ledger/import_upload.html",
+        form=form,
+        fields=import_rows.FIELDS,
+        owner_hint=import_rows.owner_hint(current_user),
+        status=status,
+    )
     if status == 503:
         response.headers["Retry-After"] = "60"
     return response
@@ -62,6 +69,7 @@ def import_mapping(job_id):
         job=job,
         fields=import_rows.FIELDS,
         required=import_rows.REQUIRED,
+        owner_hint=import_rows.owner_hint(current_user),
         samples=job.samples or [],
         error=error,
         status=422 if error else 200,
@@ -89,6 +97,17 @@ def import_job(job_id):
     )
 
 
+@bp.route("/customers/import/<int:job_id>/invalid.xlsx")
+def import_invalid_rows(job_id):
+    job = importer.get_job_for(current_user, job_id)
+    return send_file(
+        importer.invalid_rows_file(current_user, job.id),
+        as_attachment=True,
+        download_name=importer.invalid_rows_filename(job),
+        mimetype=XLSX_TYPE,
+    )
+
+
 @bp.route("/customers/import/<int:job_id>/commit", methods=["POST"])
 def import_commit(job_id):
     job = importer.start_commit(current_user, job_id)
@@ -111,5 +130,5 @@ def export(fmt):
         exporter.xlsx_file(current_user, ids),
         as_attachment=True,
         download_name=name,
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        mimetype=XLSX_TYPE,
     )

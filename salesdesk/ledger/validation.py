@@ -2,9 +2,11 @@
 turn a form's, an import row's or the demo's input into values with their duplicate
 keys (Prepared). The forms import the limits from here. No database, no HTTP."""
 
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
@@ -124,17 +126,57 @@ def clean_choice(value, allowed, field_name):
     return value
 
 
+# How people write amounts in sheets and forms: ¥12,000 / ￥3.5万 / 1.2亿 / 12000元 / 5w.
+# NFKC has already made full-width digits, commas, points and ￥ half-width; Excel's own
+# numbers may come as 1.2e+16.
+_AMOUNT = re.compile(
+    r"(?P<sign>[-+−]?)\s*(?:¥|rmb|cny|人民币)?\s*(?P<sign2>[-+−]?)\s*"
+    r"(?P<number>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?e[-+]?\d+|\d+(?:\.\d*)?|\.\d+)"
+    r"\s*(?P<unit>千|k|百万|千万|万|w|亿)?\s*(?:元整|元|块|rmb|cny)?",
+    re.IGNORECASE | re.ASCII,
+)
+_AMOUNT_UNITS = {
+    "": 1,
+    "千": 1_000,
+    "k": 1_000,
+    "万": 10_000,
+    "w": 10_000,
+    "百万": 1_000_000,
+    "千万": 10_000_000,
+    "亿": 100_000_000,
+}
+_NO_AMOUNT = ("", "-", "—", "——", "无")
+
+
 def parse_amount(value):
-    try:
-        amount = Decimal(str(value).replace(",", "").replace("，", "").strip() or "0")
-    except InvalidOperation:
+    """An amount in CNY as people write it, exact (Decimal, never float): 120000.50,
+    12,000.50, ¥12,000, ￥3.5万, 5万, 1.2亿, 12000元; empty or a dash is 0. Negative,
+    too large, more than two decimals or anything else: DomainError saying which."""
+    typed = keys.visible(str(value if value is not None else "")).strip()
+    text = unicodedata.normalize("NFKC", typed).replace(" ", "")
+    if text in _NO_AMOUNT:
+        return Decimal("0.00")
+    match = _AMOUNT.fullmatch(text)
+    if match is None:
         raise DomainError(
-            _("Enter the amount as a number, e.g. 120000.50."), field="expected_amount"
-        ) from None
-    if not amount.is_finite() or amount < 0 or amount >= MAX_AMOUNT:
-        raise DomainError(_("The amount must be between 0 and 1,000,000,000,000."), field="expected_amount")
+            _("%(value)s is not an amount: write it as 120000.50, 12万 or ¥12,000.", value=typed),
+            field="expected_amount",
+        )
+    amount = Decimal(match["number"].replace(",", "")) * _AMOUNT_UNITS[(match["unit"] or "").lower()]
+    if amount and {"-", "−"} & set(match["sign"] + match["sign2"]):
+        raise DomainError(
+            _("The amount cannot be negative (%(value)s).", value=typed), field="expected_amount"
+        )
+    if amount >= MAX_AMOUNT:
+        raise DomainError(
+            _("%(value)s is too large: an amount is below 1,000,000,000,000 (1万亿) yuan.", value=typed),
+            field="expected_amount",
+        )
     if amount != amount.quantize(Decimal("0.01")):
-        raise DomainError(_("The amount can have at most two decimals (fen)."), field="expected_amount")
+        raise DomainError(
+            _("%(value)s has more than two decimals: amounts are exact to the fen.", value=typed),
+            field="expected_amount",
+        )
     return amount.quantize(Decimal("0.01"))
 
 

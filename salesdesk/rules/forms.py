@@ -5,6 +5,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from ..forms import Form, choices
 from ..ledger.models import GRADES
 from ..ledger.ownership import owner_choices
+from ..settings import EXPORT_SCOPES
 from . import assignment, collisions, extensions, pool
 from .models import DECISION_LABELS, STRATEGY_LABELS
 from .settings import GRADE_PERIOD_RANGE, SETTING_RANGES
@@ -29,6 +30,7 @@ class SettingsForm(Form):
         "similarity_percent",
         _l("Company names at least this similar to an existing one warn on creation."),
     )
+    export_scope = SelectField(_l("Who may export the customer list"), choices=choices(EXPORT_SCOPES.items()))
 
 
 def add_grade_fields():

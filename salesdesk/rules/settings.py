@@ -20,6 +20,7 @@ SETTING_FIELDS = (
     "warning_days",
     "cooldown_days",
     "similarity_percent",
+    "export_scope",
 )
 SETTING_RANGES = {
     "max_active_per_rep": (1, 100_000),
@@ -44,6 +45,8 @@ def update_settings(actor, values, grade_periods):
             raise DomainError(
                 _("Enter a whole number from %(low)s to %(high)s.", low=low, high=high), field=name
             )
+    if values.get("export_scope") not in rule_settings.EXPORT_SCOPES:
+        raise DomainError(_("Choose one of the offered values."), field="export_scope")
     low, high = GRADE_PERIOD_RANGE
     clean_grades = {}
     for grade, periods in grade_periods.items():

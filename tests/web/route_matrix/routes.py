@@ -116,7 +116,8 @@ ROUTES = {
     # ---- customer ledger
     "ledger.index": [EVERYONE],
     "ledger.choose_columns": [case(post="L 303 303 303 303")],
-    "ledger.export": [case(LOGIN, fmt="csv"), case(LOGIN, fmt="xlsx")],
+    # Who exports is an admin setting; by default managers and admins, reps their own (issue 16).
+    "ledger.export": [case("L 200 403 200 200", fmt="csv"), case("L 200 403 200 200", fmt="xlsx")],
     "ledger.new": [case(LOGIN, "L 422 422 422 422")],
     "ledger.check_duplicates": [case(post="L 200 200 200 200")],
     "ledger.show": [
@@ -182,6 +183,11 @@ ROUTES = {
     "ledger.import_job": [
         case("L 200 404 404 200", job_id="job_a"),
         case("L 404 404 404 200", job_id="job_b"),
+    ],
+    # Only a checked file with invalid rows has them to download (job_a is not checked yet).
+    "ledger.import_invalid_rows": [
+        case("L 404 404 404 404", job_id="job_a"),
+        case("L 404 404 404 404", job_id="job_b"),
     ],
     "ledger.import_commit": [
         case(post="L 400 404 404 400", job_id="job_a"),
