@@ -52,7 +52,7 @@ def read_csv(response):
 
 
 def test_csv_export_as_the_owner(client_as, world, customers):
-    response = client_as(world.rep_a).get("/customers/export.csv?sort=name&direction=asc")
+    response = client_as(world.rep_a).get("/customers/export.csv?view=all&sort=name&direction=asc")
     assert response.status_code == 200
     assert response.headers["Content-Type"].startswith("text/csv")
     assert "attachment" in response.headers["Content-Disposition"]
@@ -68,7 +68,7 @@ def test_csv_export_as_the_owner(client_as, world, customers):
 
 
 def test_csv_export_masks_what_the_user_may_not_see(client_as, world, customers, everyone_exports):
-    rows = read_csv(client_as(world.rep_a2).get("/customers/export.csv"))
+    rows = read_csv(client_as(world.rep_a2).get("/customers/export.csv?view=all"))
     header, *data = rows
     phones = {row[header.index("电话")] for row in data}
     assert phones == {"138****5678", "139****1111", "139****2222"}
@@ -77,18 +77,18 @@ def test_csv_export_masks_what_the_user_may_not_see(client_as, world, customers,
 
 
 def test_formulas_in_names_are_neutralised(client_as, world, customers):
-    rows = read_csv(client_as(world.admin).get("/customers/export.csv"))
+    rows = read_csv(client_as(world.admin).get("/customers/export.csv?view=all"))
     names = {row[0] for row in rows[1:]}
     assert names == {"苏州恒达精密机械有限公司", "'=cmd|' /C calc'!A0", "'+杭州云栖数据有限公司"}
 
 
 def test_export_follows_the_filters(client_as, world, customers):
-    rows = read_csv(client_as(world.admin).get(f"/customers/export.csv?owner={world.rep_a.id}"))
+    rows = read_csv(client_as(world.admin).get(f"/customers/export.csv?view=all&owner={world.rep_a.id}"))
     assert [row[0] for row in rows[1:]] == ["苏州恒达精密机械有限公司"]
 
 
 def test_xlsx_export(client_as, world, customers, everyone_exports):
-    response = client_as(world.rep_b).get("/customers/export.xlsx?sort=name&direction=asc")
+    response = client_as(world.rep_b).get("/customers/export.xlsx?view=all&sort=name&direction=asc")
     assert response.status_code == 200
     assert (
         response.headers["Content-Type"]
@@ -105,13 +105,13 @@ def test_xlsx_export(client_as, world, customers, everyone_exports):
 
 
 def test_exports_are_audited(client_as, world, customers, everyone_exports):
-    client_as(world.rep_a).get("/customers/export.csv?grade=C")
+    client_as(world.rep_a).get("/customers/export.csv?view=all&grade=C")
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "customer.exported"))
     assert event.actor_id == world.rep_a.id
     assert (
         event.details["rows"] == 3
         and event.details["format"] == "csv"
-        and event.details["filters"] == {"grade": "C"}
+        and event.details["filters"] == {"view": "all", "grade": "C"}
     )
 
 
@@ -123,7 +123,7 @@ def test_csv_streams_through_a_real_server(app, world, customers, everyone_expor
     from tests.helpers import LiveClient
 
     client = LiveClient(live_server, "rep.a2@test.example")
-    with client.http.stream("GET", "/customers/export.csv") as response:
+    with client.http.stream("GET", "/customers/export.csv?view=all") as response:
         assert response.status_code == 200
         body = b"".join(response.iter_bytes())
     client.close()
@@ -149,7 +149,7 @@ def test_who_exports_what_follows_the_setting(client_as, world, customers, scope
     set_export_scope(scope)
     client = client_as(getattr(world, role))
     expected = WHO_EXPORTS[scope][role]
-    response = client.get("/customers/export.csv?sort=name&direction=asc")
+    response = client.get("/customers/export.csv?view=all&sort=name&direction=asc")
     listing = client.get("/customers").get_data(as_text=True)
     if expected is None:
         assert response.status_code == 403
@@ -161,19 +161,19 @@ def test_who_exports_what_follows_the_setting(client_as, world, customers, scope
 
 
 def test_the_default_lets_a_rep_export_only_their_own_in_xlsx(client_as, world, customers):
-    response = client_as(world.rep_b).get("/customers/export.xlsx?sort=name&direction=asc")
+    response = client_as(world.rep_b).get("/customers/export.xlsx?view=all&sort=name&direction=asc")
     assert response.status_code == 200
     sheet = load_workbook(io.BytesIO(response.get_data())).active
     names = [row[0].value for row in sheet.iter_rows(min_row=2)]
     assert sorted(names) == ["'+杭州云栖数据有限公司", "'=cmd|' /C calc'!A0"]  # rep_b's two, not rep_a's
     # Filters narrow further; they never widen a rep's export.
-    narrowed = client_as(world.rep_b).get(f"/customers/export.csv?owner={world.rep_a.id}")
+    narrowed = client_as(world.rep_b).get(f"/customers/export.csv?view=all&owner={world.rep_a.id}")
     assert read_csv(narrowed)[1:] == []
 
 
 def test_a_refused_export_is_not_audited(client_as, world, customers):
     set_export_scope("admins")
-    assert client_as(world.manager_a).get("/customers/export.csv").status_code == 403
+    assert client_as(world.manager_a).get("/customers/export.csv?view=all").status_code == 403
     assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "customer.exported")) is None
 
 
@@ -184,7 +184,7 @@ def test_the_admin_chooses_who_exports_on_the_rules_page(client_as, world, custo
     page = admin.get("/rules").get_data(as_text=True)
     assert "谁可以导出客户列表" in page and "经理和管理员；销售只能导出自己负责的客户" in page
     assert admin.post("/rules", data=rule_settings_form(export_scope="admins")).status_code == 303
-    assert client_as(world.manager_a).get("/customers/export.csv").status_code == 403
+    assert client_as(world.manager_a).get("/customers/export.csv?view=all").status_code == 403
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "rules.settings_changed"))
     assert event.details["changes"] == {"export_scope": ["managers", "admins"]}
     refused = admin.post("/rules", data=rule_settings_form(export_scope="nobody"))
