@@ -52,6 +52,8 @@ def _id_arg(name):
 
 @bp.context_processor
 def kb_context():
+    if not current_user.is_authenticated:
+        return {}  # an error page for someone logged out (a stale form's CSRF error)
     return {
         "kb_may_edit_articles": access.may_edit_articles(current_user),
         "kb_may_see_drafts": access.may_see_drafts(current_user),

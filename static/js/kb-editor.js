@@ -47,9 +47,15 @@
         credentials: "same-origin",
         headers: { "Accept": "application/json", "X-CSRFToken": csrfToken() }
       }).then(function (response) {
+        if (response.redirected) {  // to the login page: the session ended
+          say(editor.dataset.loggedOut, true);
+          return;
+        }
         return response.json().catch(function () { return {}; }).then(function (answer) {
           if (!response.ok || !answer.markdown) {
-            say(answer.error || editor.dataset.failed, true);
+            // 400/401 without a message of ours: the session (and its CSRF token) ended.
+            var loggedOut = response.status === 400 || response.status === 401;
+            say(answer.error || (loggedOut ? editor.dataset.loggedOut : editor.dataset.failed), true);
             return;
           }
           insert(answer.markdown);
@@ -69,6 +75,15 @@
         return /^image\//.test(file.type);
       });
     }
+
+    // A preview asked after the session ended: htmx would follow the answer to the
+    // login page, and the text typed here would be lost. Say so instead.
+    editor.addEventListener("htmx:beforeOnLoad", function (event) {
+      if (event.detail.xhr && event.detail.xhr.status === 401) {
+        event.preventDefault();
+        say(editor.dataset.loggedOut, true);
+      }
+    });
 
     textarea.addEventListener("paste", function (event) {
       var files = imagesIn(event.clipboardData && event.clipboardData.files);

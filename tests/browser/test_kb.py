@@ -116,3 +116,17 @@ def test_a_fake_image_is_refused_with_a_message_on_a_phone(page, world):
     box, text = page.locator(".kb-preview").bounding_box(), page.locator("#body").bounding_box()
     assert box["y"] > text["y"] + text["height"] - 1
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+def test_the_editor_keeps_the_text_when_the_session_ends(page, world):
+    article = write(world.manager_a, "会话过期", "正文。")
+    browser_login(page, "manager.a@test.example")
+    page.goto(f"/kb/{article.id}/edit")
+    page.context.clear_cookies()
+    page.fill("#body", "写了很久的正文")
+    expect(page.locator("#toasts")).to_contain_text("会话已过期")  # the preview's CSRF error
+    page.evaluate(PASTE_IMAGE, [list(png()), "image/png", "截图.png"])
+    expect(page.locator(".kb-editor-status")).to_contain_text("你已退出登录")
+    assert page.url.endswith(f"/kb/{article.id}/edit")
+    assert page.locator("#body").input_value() == "写了很久的正文"
+    page.reported_errors.clear()  # the browser logs the refused preview's 401

@@ -2,6 +2,7 @@
 after 已读并理解."""
 
 import io
+import json
 import re
 from datetime import timedelta
 
@@ -165,6 +166,14 @@ def test_bad_uploads_are_refused_with_a_message_and_nothing_is_kept(
     page = upload(client, data, name, json=False)  # without JavaScript: an error page
     assert page.status_code == status and message in html_of(page)
     assert image_count() == 0 and stored_files(app) == before
+
+
+def test_a_preview_after_the_session_ended_is_refused_not_a_server_error(app):
+    response = app.test_client().post(
+        "/kb/preview", data={"body": "x", "csrf_token": "stale"}, htmx=True, csrf=False
+    )
+    toast = json.loads(response.headers["HX-Trigger"])["toast"][0]
+    assert response.status_code == 400 and "会话已过期" in toast["message"]
 
 
 def test_upload_without_a_file_is_refused(client_as, world):
