@@ -5,4 +5,4 @@ from flask import Blueprint
 
 bp = Blueprint("kb", __name__, url_prefix="/kb")
 
-from . import models, path_views, views  # noqa: E402,F401
+from . import editor_views, models, path_views, views  # noqa: E402,F401

@@ -27,6 +27,22 @@ def may_see_revision(user, article, number):
     return may_edit_articles(user) or number == article.version
 
 
+def may_write_text(user):
+    """Write an article's text: editors in the editor, everyone else in a proposed edit.
+    Both preview it and add images to it."""
+    return user.is_authenticated and user.active
+
+
+def may_upload_images(user):
+    return may_write_text(user)
+
+
+def may_see_images(user):
+    """Any image of any article, drafts' included: an image's address is a number, and
+    what it shows was meant for the team's articles (nobody outside logs in)."""
+    return user.is_authenticated and user.active
+
+
 def may_see_drafts(user):
     return _is_editor(user)
 

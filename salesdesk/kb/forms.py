@@ -18,6 +18,7 @@ from ..ledger.models import STAGE_LABELS
 from . import categories, paths
 from .content import MAX_BODY_CHARS, MAX_NOTE, MAX_TITLE
 from .feedback import MAX_COMMENT
+from .images import MAX_IMAGE_MB
 from .proposals import MAX_REASON
 
 
@@ -33,15 +34,20 @@ def category_choices(tree, empty_label):
     return choices(pairs)
 
 
+BODY_HELP = _l(
+    "Markdown: # heading, **bold**, - list, 1. numbered list, [link](https://…), "
+    "tables with |. HTML is shown as text. Paste an image or add one with the button "
+    "(PNG, JPEG, GIF or WebP, up to %(limit)s MB).",
+    limit=MAX_IMAGE_MB,
+)
+
+
 class ArticleForm(Form):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=MAX_TITLE)])
     body = TextAreaField(
         _l("Text"),
         validators=[DataRequired(), Length(max=MAX_BODY_CHARS)],
-        description=_l(
-            "Markdown: # heading, **bold**, - list, 1. numbered list, [link](https://…), "
-            "![image](https://…), tables with |. HTML is shown as text."
-        ),
+        description=BODY_HELP,
     )
     category_id = SelectField(_l("Category"), coerce=int, default=0)
     # Capped as typed text only: content.parse_tags counts the tags and their length.
@@ -72,7 +78,9 @@ class EditArticleForm(ArticleForm):
 
 class ProposalForm(Form):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=MAX_TITLE)])
-    body = TextAreaField(_l("Text"), validators=[DataRequired(), Length(max=MAX_BODY_CHARS)])
+    body = TextAreaField(
+        _l("Text"), validators=[DataRequired(), Length(max=MAX_BODY_CHARS)], description=BODY_HELP
+    )
     note = StringField(
         _l("What did you change, and why?"),
         validators=[Length(max=MAX_NOTE)],

@@ -11,8 +11,6 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from markupsafe import Markup
 
-from ..web import is_app_path
-
 ALLOWED_TAGS = {
     "p", "br", "hr", "h2", "h3", "h4", "h5", "h6", "strong", "em", "del", "s", "code", "pre",
     "blockquote", "ul", "ol", "li", "a", "img", "table", "thead", "tbody", "tr", "th", "td",
@@ -27,6 +25,10 @@ ALIGN_CLASSES = {"align-left", "align-center", "align-right"}
 ALLOWED_CLASSES = {"th": ALIGN_CLASSES, "td": ALIGN_CLASSES}
 URL_SCHEMES = {"http", "https", "mailto", "tel"}
 ALIGN_STYLE = re.compile(r"^text-align:(left|center|right)$")
+# The images an article may show: those uploaded in the editor, and the app's own
+# static files. Any other address, even on this app (/kb/3 counts a view, /logout …),
+# is no image.
+OWN_IMAGE = re.compile(r"/kb/images/[1-9][0-9]{0,9}|/static/(?!.*\.\.)[A-Za-z0-9_./-]+")
 
 
 def _parser():
@@ -52,10 +54,14 @@ def _adjust_tokens(state):
             token.children = [_local_image_or_text(child) for child in token.children]
 
 
+def is_own_image(src):
+    return OWN_IMAGE.fullmatch(src or "") is not None
+
+
 def _local_image_or_text(token):
     """Images only from this app: fetching one from elsewhere would tell that host the
     address of every reader. Another image shows as its alt text."""
-    if token.type != "image" or is_app_path(str(token.attrs.get("src", ""))):
+    if token.type != "image" or is_own_image(str(token.attrs.get("src", ""))):
         return token
     text = Token("text", "", 0)
     text.content = token.content
@@ -64,7 +70,7 @@ def _local_image_or_text(token):
 
 def _only_local_image_sources(element, attribute, value):
     """nh3's second line behind _local_image_or_text."""
-    if element == "img" and attribute == "src" and not is_app_path(value):
+    if element == "img" and attribute == "src" and not is_own_image(value):
         return None
     return value
 

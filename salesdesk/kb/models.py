@@ -303,3 +303,17 @@ class ReadReceipt(db.Model):
     article_id: Mapped[int] = mapped_column(ForeignKey("kb_articles.id"))
     version: Mapped[int]
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+
+class Image(db.Model):
+    """A picture pasted or chosen in the editor: the file lies in the instance folder
+    (images.folder()), under a random name; articles show it as /kb/images/<id>."""
+
+    __tablename__ = "kb_images"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    stored_as: Mapped[str] = mapped_column(String(64), unique=True)
+    content_type: Mapped[str] = mapped_column(String(32))
+    size: Mapped[int]
+    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)

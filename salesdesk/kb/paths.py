@@ -239,6 +239,38 @@ def progress(path, user, assignment=None, receipts=None):
     return Progress(path, assignment, items, done, len(items), rereads)
 
 
+def next_article(article, rows):
+    """下一篇 once `article` is confirmed: in the first of the reader's paths (`rows`,
+    their Progress) that holds it, the next article they have not confirmed, after
+    this one and then from the start; when such a path is all read, the next article of
+    its category by title."""
+    for row in rows:
+        order = [item for item, _state in row.items]
+        if article not in order:
+            continue
+        at = order.index(article)
+        following = row.items[at + 1 :] + row.items[:at]
+        unread = next((item for item, state in following if state != READ), None)
+        if unread is not None:
+            return unread
+    return next_in_category(article)
+
+
+def next_in_category(article):
+    if article.category_id is None:
+        return None
+    return db.session.scalar(
+        select(Article)
+        .where(
+            Article.category_id == article.category_id,
+            Article.status == Status.PUBLISHED,
+            Article.title > article.title,
+        )
+        .order_by(Article.title, Article.id)
+        .limit(1)
+    )
+
+
 def my_assignments(user):
     assignments = (
         db.session.scalars(

@@ -35,6 +35,7 @@ from .forms import (
     RestoreForm,
     VoteForm,
 )
+from .images import MAX_IMAGE_MB
 from .models import STATUS_LABELS, Category
 from .playbooks import playbooks_for_stage
 from .revisions import StaleEdit
@@ -51,6 +52,8 @@ def _id_arg(name):
 
 @bp.context_processor
 def kb_context():
+    if not current_user.is_authenticated:
+        return {}  # an error page for someone logged out (a stale form's CSRF error)
     return {
         "kb_may_edit_articles": access.may_edit_articles(current_user),
         "kb_may_see_drafts": access.may_see_drafts(current_user),
@@ -60,6 +63,7 @@ def kb_context():
         "kb_may_manage_paths": access.may_manage_paths(current_user),
         "kb_pending_proposals": proposals.pending_proposal_count(current_user),
         "stage_labels": STAGE_LABELS,
+        "kb_max_image_mb": MAX_IMAGE_MB,
     }
 
 
@@ -93,6 +97,8 @@ def _fill_meta(form, article):
 @allowed(access.may_edit_articles)
 def new():
     form = ArticleForm(tree=categories.category_tree())
+    if _previewing():
+        return _form_page(form, None)
     if form.validate_on_submit():
         try:
             article = articles.create_article(
@@ -110,7 +116,34 @@ def new():
         else:
             flash(_("Article saved."), "success")
             return see_other(url_for("kb.article", article_id=article.id))
-    return render("kb/form.html", form=form, article=None, stale=None, status=form_status(form))
+    return _form_page(form, None, status=form_status(form))
+
+
+def _previewing():
+    """The editor's 预览 button without JavaScript: the form comes back as typed, not
+    saved, with the text shown as readers will see it."""
+    return request.method == "POST" and "preview" in request.form
+
+
+def _form_page(form, article, status=200, **context):
+    return render(
+        "kb/form.html",
+        form=form,
+        article=article,
+        preview=markdown.render(form.body.data),
+        status=status,
+        **{"stale": None, "proposal": None, **context},
+    )
+
+
+def _merged_proposal(form, article):
+    """The proposal an editor's save accepts (a hidden field of the editor)."""
+    if not form.proposal_id.data:
+        return None
+    proposal = proposals.get_proposal_for(current_user, form.proposal_id.data)
+    if proposal.article_id != article.id:
+        abort(404)
+    return proposal
 
 
 @bp.route("/<int:article_id>")
@@ -148,14 +181,17 @@ def _feedback_context(article, form=None):
 
 
 def _reading_context(article):
+    rows = [
+        paths.progress(path, current_user, paths.assignment_of(path, current_user))
+        for path in paths.user_paths_with(current_user, article)
+    ]
+    read_state = reading.reading_states(current_user, [article])[article.id]
     return {
-        "reading_paths": [
-            paths.progress(path, current_user, paths.assignment_of(path, current_user))
-            for path in paths.user_paths_with(current_user, article)
-        ],
+        "reading_paths": rows,
         "receipt": reading.receipt_of(current_user, article),
-        "read_state": reading.reading_states(current_user, [article])[article.id],
+        "read_state": read_state,
         "read_form": ReadForm(formdata=None, version=article.version),
+        "next_article": paths.next_article(article, rows) if rows and read_state == reading.READ else None,
     }
 
 
@@ -176,12 +212,11 @@ def edit(article_id):
             form.title.data, form.body.data = proposal.title, proposal.body
             form.proposal_id.data = proposal.id
             form.note.data = proposal.note
+    if _previewing():
+        return _form_page(form, article, proposal=_merged_proposal(form, article))
     stale = None
     if form.validate_on_submit():
-        if form.proposal_id.data:
-            proposal = proposals.get_proposal_for(current_user, form.proposal_id.data)
-            if proposal.article_id != article.id:
-                abort(404)
+        proposal = _merged_proposal(form, article)
         try:
             articles.save_article(
                 article,
@@ -206,7 +241,7 @@ def edit(article_id):
     elif request.method == "POST" and form.base_version.errors:
         raise DomainError(_("The form is out of date. Reload the page and try again."))
     status = 409 if stale else form_status(form)
-    return render("kb/form.html", form=form, article=article, stale=stale, proposal=proposal, status=status)
+    return _form_page(form, article, status, stale=stale, proposal=proposal)
 
 
 def _stale_context(error, form):
@@ -333,6 +368,9 @@ def propose(article_id):
     form = ProposalForm(obj=article)
     if request.method == "GET":
         form.base_version.data = article.version
+    preview = markdown.render(form.body.data)
+    if _previewing():
+        return render("kb/propose.html", form=form, article=article, preview=preview)
     if form.validate_on_submit():
         try:
             proposal = proposals.propose_edit(
@@ -350,7 +388,7 @@ def propose(article_id):
             return see_other(url_for("kb.proposal", proposal_id=proposal.id))
     elif request.method == "POST" and form.base_version.errors:
         raise DomainError(_("The form is out of date. Reload the page and try again."))
-    return render("kb/propose.html", form=form, article=article, status=form_status(form))
+    return render("kb/propose.html", form=form, article=article, preview=preview, status=form_status(form))
 
 
 @bp.route("/proposals", endpoint="proposals")

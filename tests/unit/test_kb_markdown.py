@@ -146,6 +146,26 @@ def test_finding_8_images_from_other_hosts_are_dropped(source):
     assert not any(points_elsewhere(value) for value in sources), sources
 
 
+@pytest.mark.parametrize(
+    "source",
+    [
+        "![x](/kb/3)",
+        "![x](/kb/images/3/../../3)",
+        "![x](/static/../kb/3)",
+        "![x](/kb/images/0)",
+        '<img src="/kb/3">',
+    ],
+)
+def test_only_the_apps_own_images_are_shown(source):
+    """An address of this app that is no image (/kb/3 counts a view) is no image either."""
+    assert "<img" not in str(render(source))
+
+
+def test_uploaded_images_are_shown():
+    html = str(render("![截图](/kb/images/12) ![图标](/static/favicon.svg)"))
+    assert '<img src="/kb/images/12" alt="截图">' in html and 'src="/static/favicon.svg"' in html
+
+
 def points_elsewhere(src):
     """Whether a browser on an article page would fetch `src` from another host
     (browsers read a backslash as a slash)."""

@@ -11,6 +11,7 @@ from salesdesk import clock
 from salesdesk.extensions import db
 from salesdesk.kb.models import Article
 from salesdesk.ledger.models import Contact, Customer
+from tests.fixtures.kb import png
 from tests.fixtures.ledger import contact_form
 from tests.fixtures.recognition import gift_form
 from tests.fixtures.rules import rule_settings_form
@@ -209,6 +210,19 @@ FORMS = {
         {"version": version_of("article", Article)},
         {"version": (*NUMBERS, "99")},
         article_id="article",
+    ),
+    "kb.preview": form("rep_a", {"body": "**粗**"}, ok=200, changes=False),
+    "kb.upload_image": form(
+        "support_a",
+        {"image": lambda ids: (io.BytesIO(png()), "截图.png")},
+        {
+            "image": (
+                lambda ids: (io.BytesIO(b"<svg><script>alert(1)</script></svg>"), "a.png"),
+                lambda ids: (io.BytesIO(b""), "空.png"),
+                "not a file",
+            )
+        },
+        ok=201,
     ),
     "kb.categories": form(
         "manager_a",

@@ -113,6 +113,11 @@ ROUTES = {
         case(post="L 403 403 303 303", assignment_id="assignment_a"),  # rep A's, by manager A
         case(post="L 403 403 403 303", assignment_id="assignment_b"),  # rep B's
     ],
+    # The editor: a preview of any text and images for everyone who writes (editors in
+    # the editor, the others in a proposed edit); an image only with a file.
+    "kb.preview": [case(post="L 200 200 200 200")],
+    "kb.upload_image": [case(post="L 422 422 422 422")],
+    "kb.image": [case(LOGIN, image_id="image"), case("L 404 404 404 404", image_id=999999)],
     # ---- customer ledger
     "ledger.index": [EVERYONE],
     "ledger.choose_columns": [case(post="L 303 303 303 303")],

@@ -11,11 +11,11 @@ from salesdesk import clock, jobs
 from salesdesk.auth.models import Role
 from salesdesk.database import write_transaction
 from salesdesk.extensions import db
-from salesdesk.kb import articles, categories, paths, proposals
+from salesdesk.kb import articles, categories, images, paths, proposals
 from salesdesk.ledger import collaborators, contacts, importer, trash, validation
 from salesdesk.notifications import notify
 from salesdesk.rules import collisions, extensions
-from tests.fixtures.kb import write
+from tests.fixtures.kb import png, write
 from tests.fixtures.ledger import make_customer
 from tests.fixtures.recognition import award
 from tests.helpers import make_user
@@ -154,6 +154,7 @@ def build_scene(world):
     ids["draft_pub"] = write(world.support_a, "待发布的文章", "即将发布。", publish=False).id
     ids["article_unpub"] = write(world.manager_a, "待撤回的文章", "即将撤回。").id
     ids["cat"] = categories.create_category(name="销售技巧", actor=world.manager_a).id
+    ids["image"] = images.store_image(io.BytesIO(png()), user=world.manager_a).id
     ids["cat_doomed"] = categories.create_category(name="待删除", actor=world.manager_a).id
     path = paths.create_path(name="新人第一周", actor=world.manager_a)
     paths.add_to_path(path, article.id, actor=world.manager_a)
