@@ -174,15 +174,17 @@ def _peel_industry(text):
     return text, tuple(industry)
 
 
-def _strip_leading_regions(text):
-    """(the innermost region, the rest) for 浙江省金华市浙宏…: at most two places."""
-    region = None
+def _leading_regions(text):
+    """[(region, rest)] for each leading place dropped, innermost last: 浙江省金华市浙宏…
+    gives (浙江, 金华市浙宏…) then (金华, 浙宏…). At most two."""
+    found = []
     for _ in range(2):
         place, length = _region_at(text)
         if not place or len(text) - length < MIN_TRADE_NAME:
             break
-        region, text = place, text[length:]
-    return region, text
+        text = text[length:]
+        found.append((place, text))
+    return found
 
 
 def _split_trade(text):
@@ -195,12 +197,12 @@ def _split_trade(text):
 def _parse_core(text):
     """Region, trade name and industry of a name without its form, parentheses or branch.
     A leading place counts as the region only when a trade name of two characters is
-    left after it (北京银行's trade name is 北京, a place: it tells nothing apart)."""
-    region, rest = _strip_leading_regions(text)
-    trade, industry = _split_trade(rest)
-    if region and len(trade) < MIN_TRADE_NAME:
-        region, (trade, industry) = None, _split_trade(text)
-    return region, trade, industry
+    left after it (上海浦东发展银行: 上海 and 浦东; 北京银行: 北京 is the trade name)."""
+    for region, rest in reversed(_leading_regions(text)):
+        trade, industry = _split_trade(rest)
+        if len(trade) >= MIN_TRADE_NAME:
+            return region, trade, industry
+    return None, *_split_trade(text)
 
 
 @lru_cache(maxsize=4096)

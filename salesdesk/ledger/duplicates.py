@@ -39,8 +39,8 @@ MATCH_REASONS = {
     "phone": _l("same phone number"),
     "email": _l("same e-mail address"),
     "similar_name": _l("similar company name"),
-    SAME_TRADE_NAME: _l("same trade name %(trade_name)s"),
-    TRADE_NAME_CONTAINED: _l("trade name contains %(trade_name)s"),
+    SAME_TRADE_NAME: _l("same trade name: %(trade_name)s"),
+    TRADE_NAME_CONTAINED: _l("trade name within the other: %(trade_name)s"),
 }
 
 # Keys holding the trade name that are read and judged, at most: a common trade name
