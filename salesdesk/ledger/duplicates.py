@@ -113,10 +113,13 @@ def check_duplicates(
     blocking = list(found.values())
     similar = []
     if with_similar and name_key:
-        similar = sharing_trade_name(name, set(found) | {exclude_id}) if name else []
-        shown = set(found) | {match.customer.id for match in similar}
         threshold = settings.current().similarity_percent / 100
-        for customer_id, similarity in name_index().similar(name_key, threshold, exclude_id=exclude_id):
+        alike = name_index().similar(
+            name_key, threshold, exclude_id=exclude_id
+        )  # brings the index up to date
+        similar = sharing_trade_name(name, set(found) | {exclude_id}, refresh=False) if name else []
+        shown = set(found) | {match.customer.id for match in similar}
+        for customer_id, similarity in alike:
             if customer_id not in shown:
                 customer = session.get(Customer, customer_id)
                 if customer is not None and customer.deleted_at is None:
@@ -127,7 +130,7 @@ def check_duplicates(
     return DuplicateReport(blocking, similar)
 
 
-def sharing_trade_name(name, exclude_ids=()):
+def sharing_trade_name(name, exclude_ids=(), refresh=True):
     """[Match] of the customers whose trade name meets the one in `name` (the same, or
     one inside the other) and whose industry and region do not tell them apart: the
     keys holding the trade name come from the in-memory index, their names are read
@@ -136,7 +139,7 @@ def sharing_trade_name(name, exclude_ids=()):
     if not query.distinctive:
         return []
     candidates = name_index().holding(
-        company_names.search_fragments(query), TRADE_NAME_CANDIDATES + len(exclude_ids)
+        company_names.search_fragments(query), TRADE_NAME_CANDIDATES + len(exclude_ids), refresh=refresh
     )
     candidates = [customer_id for customer_id in candidates if customer_id not in exclude_ids]
     if not candidates:

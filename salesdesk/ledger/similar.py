@@ -195,13 +195,15 @@ class NameIndex:
                         found.append((customer_id, score / 100))
         return sorted(found, key=lambda match: -match[1])[:limit]
 
-    def holding(self, fragments, limit):
+    def holding(self, fragments, limit, refresh=True):
         """Ids of the customers whose key holds one of `fragments` ({fragment: only at
         the start of a key?}): at most `limit`, those holding one at the start of their
-        key first (a key starts with its trade name)."""
+        key first (a key starts with its trade name). refresh=False when the caller has
+        just brought the index up to date."""
         offsets = {}
         with self.lock:
-            self.refresh()
+            if refresh:
+                self.refresh()
             for length, keys in list(self.by_length.items()):
                 for fragment, at_start in fragments.items():
                     if length >= len(fragment):
