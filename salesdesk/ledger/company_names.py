@@ -268,6 +268,18 @@ def trade_names_meet(query, other):
     return None
 
 
+def trade_names_alike(query, other):
+    """False when two names that look alike as a whole have trade names that do not:
+    迪柏环保信息技术 and 柏长环保信息技术 share their industry, not their trade name.
+    Alike: one meets the other, or they differ in one character at one place (浙宏 /
+    浙鸿, a slip of the input method); and when either has no distinctive trade name,
+    nothing is known against them."""
+    if not (query.distinctive and other.distinctive) or trade_names_meet(query, other):
+        return True
+    a, b = query.trade, other.trade
+    return len(a) == len(b) and sum(x != y for x, y in zip(a, b, strict=True)) <= 1
+
+
 def _regions_differ(a, b):
     """Two named places that cannot be one (杭州 and 金华; not 浙江 and 金华)."""
     if not (a.region and b.region) or a.region == b.region:

@@ -119,10 +119,16 @@ def check_duplicates(
         )  # brings the index up to date
         similar = sharing_trade_name(name, set(found) | {exclude_id}, refresh=False) if name else []
         shown = set(found) | {match.customer.id for match in similar}
+        query = company_names.parse(name) if name else None
         for customer_id, similarity in alike:
             if customer_id not in shown:
                 customer = session.get(Customer, customer_id)
-                if customer is not None and customer.deleted_at is None:
+                if customer is None or customer.deleted_at is not None:
+                    continue
+                # The whole name alike is not enough: the trade names must be too.
+                if query is None or company_names.trade_names_alike(
+                    query, company_names.parse(customer.name)
+                ):
                     similar.append(Match(customer, "similar_name", similarity))
         # The same trade name first, then the most similar names, then a trade name inside another.
         rank = {SAME_TRADE_NAME: 0, "similar_name": 1, TRADE_NAME_CONTAINED: 2}

@@ -10,6 +10,7 @@ from salesdesk.ledger.company_names import (
     parse,
     search_fragments,
     trade_name_warning,
+    trade_names_alike,
 )
 
 
@@ -151,3 +152,17 @@ def test_the_index_is_searched_for_the_trade_name_and_the_trade_names_inside_it(
     assert search_fragments(parse("浙宏")) == {"浙宏": False}
     fragments = search_fragments(parse("浙宏精工"))
     assert fragments == {"浙宏精工": False, "浙宏": True, "精工": True, "浙宏精": True, "宏精工": True}
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored", "alike"),
+    [
+        ("浙鸿自动化设备有限公司", ZHEHONG, True),  # one character, a slip of the input method
+        ("浙宏", ZHEHONG, True),
+        ("天津市迪柏环保信息技术有限公司", "柏长环保信息技术有限公司", False),  # the industry alike only
+        ("惠州市豪广供应链管理有限公司", "捷豪供应链管理股份有限公司", False),
+        ("科技有限公司", ZHEHONG, True),  # no trade name: nothing known against it
+    ],
+)
+def test_names_alike_as_a_whole_must_have_trade_names_alike(typed, stored, alike):
+    assert trade_names_alike(parse(typed), parse(stored)) is alike
