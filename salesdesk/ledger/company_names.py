@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
 
-from . import keys
+from . import keys, search
 
 DATA = Path(__file__).resolve().parent / "data" / "company_words.json"
 
@@ -270,14 +270,20 @@ def trade_names_meet(query, other):
 
 def trade_names_alike(query, other):
     """False when two names that look alike as a whole have trade names that do not:
-    迪柏环保信息技术 and 柏长环保信息技术 share their industry, not their trade name.
-    Alike: one meets the other, or they differ in one character at one place (浙宏 /
-    浙鸿, a slip of the input method); and when either has no distinctive trade name,
-    nothing is known against them."""
+    迪柏环保信息技术 and 迪环环保信息技术 share their industry, not their trade name.
+    Alike: one meets the other, or they differ in one character at one place — of two
+    characters, one that sounds the same (浙宏 / 浙鸿, the input method's slip: any one
+    character apart would be half of every two-character name). When either has no
+    distinctive trade name, nothing is known against them."""
     if not (query.distinctive and other.distinctive) or trade_names_meet(query, other):
         return True
     a, b = query.trade, other.trade
-    return len(a) == len(b) and sum(x != y for x, y in zip(a, b, strict=True)) <= 1
+    if len(a) != len(b):
+        return False
+    apart = [(x, y) for x, y in zip(a, b, strict=True) if x != y]
+    if len(apart) != 1:
+        return False
+    return len(a) > MIN_TRADE_NAME or search.pinyin(apart[0][0]) == search.pinyin(apart[0][1])
 
 
 def _regions_differ(a, b):

@@ -157,9 +157,12 @@ def test_the_index_is_searched_for_the_trade_name_and_the_trade_names_inside_it(
 @pytest.mark.parametrize(
     ("typed", "stored", "alike"),
     [
-        ("浙鸿自动化设备有限公司", ZHEHONG, True),  # one character, a slip of the input method
+        ("浙鸿自动化设备有限公司", ZHEHONG, True),  # the same sound, a slip of the input method
+        ("浙华自动化设备有限公司", ZHEHONG, False),  # another sound: half of the trade name differs
+        ("阿里巴爸网络技术有限公司", "阿里巴巴（中国）网络技术有限公司", True),  # one character of four
         ("浙宏", ZHEHONG, True),
         ("天津市迪柏环保信息技术有限公司", "柏长环保信息技术有限公司", False),  # the industry alike only
+        ("天津市迪柏环保信息技术有限公司", "迪环环保信息技术有限公司", False),
         ("惠州市豪广供应链管理有限公司", "捷豪供应链管理股份有限公司", False),
         ("科技有限公司", ZHEHONG, True),  # no trade name: nothing known against it
     ],
