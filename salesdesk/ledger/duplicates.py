@@ -114,9 +114,8 @@ def check_duplicates(
     similar = []
     if with_similar and name_key:
         threshold = settings.current().similarity_percent / 100
-        alike = name_index().similar(
-            name_key, threshold, exclude_id=exclude_id
-        )  # brings the index up to date
+        # First, as it brings the in-memory index up to date for both rules.
+        alike = name_index().similar(name_key, threshold, exclude_id=exclude_id)
         similar = sharing_trade_name(name, set(found) | {exclude_id}, refresh=False) if name else []
         shown = set(found) | {match.customer.id for match in similar}
         query = company_names.parse(name) if name else None
