@@ -4,7 +4,7 @@ The files lie in the instance folder (kb_images/); this table says who uploaded
 which, and its type, so it is served as what it is.
 
 Revision ID: 5c2e9b7d41a8
-Revises: 68a751d39409
+Revises: 5c2e8f7a9b10
 Create Date: 2026-12-05 08:50:00
 
 """
@@ -14,7 +14,7 @@ from alembic import op
 
 
 revision = "5c2e9b7d41a8"
-down_revision = "68a751d39409"
+down_revision = "5c2e8f7a9b10"
 branch_labels = None
 depends_on = None
 

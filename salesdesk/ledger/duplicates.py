@@ -11,7 +11,8 @@ from .. import audit, settings
 from ..database import write_transaction
 from ..errors import DomainError
 from ..extensions import db
-from . import keys
+from . import company_names, keys
+from .company_names import SAME_TRADE_NAME, TRADE_NAME_CONTAINED
 from .models import Contact, ContactPhone, Customer
 from .similar import name_index
 
@@ -21,11 +22,14 @@ audit.register_actions({"customer.duplicate_blocked": _l("Duplicate customer blo
 @dataclass
 class Match:
     customer: Customer
-    reason: str  # name, credit_code, phone, email, similar_name
+    reason: str  # name, credit_code, phone, email, similar_name, trade_name, trade_name_part
     similarity: float = 1.0
+    trade_name: str = ""  # the trade name (字号) both share, for the trade-name reasons
 
     @property
     def reason_label(self):
+        if self.trade_name:
+            return MATCH_REASONS[self.reason] % {"trade_name": self.trade_name}
         return MATCH_REASONS[self.reason]
 
 
@@ -35,7 +39,14 @@ MATCH_REASONS = {
     "phone": _l("same phone number"),
     "email": _l("same e-mail address"),
     "similar_name": _l("similar company name"),
+    SAME_TRADE_NAME: _l("same trade name: %(trade_name)s"),
+    TRADE_NAME_CONTAINED: _l("trade name within the other: %(trade_name)s"),
 }
+
+# Keys holding the trade name that are read and judged, at most: a common trade name
+# (宏达) must not turn one check into a scan of the ledger.
+TRADE_NAME_CANDIDATES = 60
+SIMILAR_SHOWN = 5
 
 
 @dataclass
@@ -61,12 +72,20 @@ class DuplicateFound(DomainError):
 
 
 def check_duplicates(
-    *, name_key=None, credit_code=None, phone_keys=(), email_keys=(), exclude_id=None, with_similar=True
+    *,
+    name_key=None,
+    name=None,
+    credit_code=None,
+    phone_keys=(),
+    email_keys=(),
+    exclude_id=None,
+    with_similar=True,
 ):
     """The one duplicate check, used by the form (live and on submit), edits and imports.
 
     Exact matches on any key block; a similar name (rapidfuzz ratio at or above the
-    similarity setting) only warns. Trashed customers block too.
+    similarity setting) and, given the `name` as typed, a trade name (字号) that meets
+    this one's (company_names.trade_name_warning) only warn. Trashed customers block too.
     """
     session = db.session
     found = {}
@@ -95,18 +114,60 @@ def check_duplicates(
     similar = []
     if with_similar and name_key:
         threshold = settings.current().similarity_percent / 100
-        for customer_id, similarity in name_index().similar(name_key, threshold, exclude_id=exclude_id):
-            if customer_id not in found:
+        # First, as it brings the in-memory index up to date for both rules.
+        alike = name_index().similar(name_key, threshold, exclude_id=exclude_id)
+        similar = sharing_trade_name(name, set(found) | {exclude_id}, refresh=False) if name else []
+        shown = set(found) | {match.customer.id for match in similar}
+        query = company_names.parse(name) if name else None
+        for customer_id, similarity in alike:
+            if customer_id not in shown:
                 customer = session.get(Customer, customer_id)
-                if customer is not None and customer.deleted_at is None:
+                if customer is None or customer.deleted_at is not None:
+                    continue
+                # The whole name alike is not enough: the trade names must be too.
+                if query is None or company_names.trade_names_alike(
+                    query, company_names.parse(customer.name)
+                ):
                     similar.append(Match(customer, "similar_name", similarity))
+        # The same trade name first, then the most similar names, then a trade name inside another.
+        rank = {SAME_TRADE_NAME: 0, "similar_name": 1, TRADE_NAME_CONTAINED: 2}
+        similar = sorted(similar, key=lambda match: (rank[match.reason], -match.similarity))[:SIMILAR_SHOWN]
     return DuplicateReport(blocking, similar)
+
+
+def sharing_trade_name(name, exclude_ids=(), refresh=True):
+    """[Match] of the customers whose trade name meets the one in `name` (the same, or
+    one inside the other) and whose industry and region do not tell them apart: the
+    keys holding the trade name come from the in-memory index, their names are read
+    and parsed as this one is."""
+    query = company_names.parse(name)
+    if not query.distinctive:
+        return []
+    candidates = name_index().holding(
+        company_names.search_fragments(query), TRADE_NAME_CANDIDATES + len(exclude_ids), refresh=refresh
+    )
+    candidates = [customer_id for customer_id in candidates if customer_id not in exclude_ids]
+    if not candidates:
+        return []
+    rows = db.session.execute(
+        select(Customer.id, Customer.name).where(Customer.id.in_(candidates), Customer.deleted_at.is_(None))
+    )
+    reasons = {}
+    for customer_id, other_name in rows:
+        other = company_names.parse(other_name)
+        if reason := company_names.trade_name_warning(query, other):
+            reasons[customer_id] = (reason, min(query.trade, other.trade, key=len))
+    chosen = sorted(reasons, key=lambda i: (reasons[i][0] != SAME_TRADE_NAME, candidates.index(i)))
+    chosen = chosen[:SIMILAR_SHOWN]
+    customers = {c.id: c for c in db.session.scalars(select(Customer).where(Customer.id.in_(chosen)))}
+    return [Match(customers[i], reasons[i][0], trade_name=reasons[i][1]) for i in chosen]
 
 
 def duplicates_of(prepared, exclude_id=None, with_similar=True):
     """The check for validated values (validation.Prepared)."""
     return check_duplicates(
         name_key=prepared.name_key,
+        name=prepared.fields["name"] if prepared.name_key else None,
         credit_code=prepared.credit_code,
         phone_keys=prepared.phone_keys,
         email_keys=prepared.email_keys,
@@ -137,7 +198,11 @@ def duplicates_while_typing(data):
     except ValueError:
         credit_code = None
     return check_duplicates(
-        name_key=name_key, credit_code=credit_code, phone_keys=phone_keys, email_keys=email_keys
+        name_key=name_key,
+        name=data.name if name_key else None,
+        credit_code=credit_code,
+        phone_keys=phone_keys,
+        email_keys=email_keys,
     )
 
 

@@ -87,6 +87,17 @@ class _Keys:
             picked.update(match.start() for match in chars.finditer(self.leading[position]))
         return sorted(picked)
 
+    def containing(self, fragment, at_start):
+        """(customer id, where in its key) of the keys holding `fragment` (only at their
+        start when at_start): a str.find over the packed keys, no object per key read."""
+        text, length, width = self.text, self.length, len(fragment)
+        at = text.find(fragment)
+        while at != -1:
+            n, offset = divmod(at, length)
+            if offset + width <= length and (offset == 0 or not at_start):
+                yield self.ids[n], offset
+            at = text.find(fragment, at + 1)
+
     def similar(self, key, threshold, limit, foreign):
         self.pack()
         positions = self.candidates(key, foreign)
@@ -183,6 +194,22 @@ class NameIndex:
                     if customer_id != exclude_id:
                         found.append((customer_id, score / 100))
         return sorted(found, key=lambda match: -match[1])[:limit]
+
+    def holding(self, fragments, limit, refresh=True):
+        """Ids of the customers whose key holds one of `fragments` ({fragment: only at
+        the start of a key?}): at most `limit`, those holding one at the start of their
+        key first (a key starts with its trade name). refresh=False when the caller has
+        just brought the index up to date."""
+        offsets = {}
+        with self.lock:
+            if refresh:
+                self.refresh()
+            for length, keys in list(self.by_length.items()):
+                for fragment, at_start in fragments.items():
+                    if length >= len(fragment):
+                        for customer_id, offset in keys.containing(fragment, at_start):
+                            offsets[customer_id] = min(offset, offsets.get(customer_id, offset))
+        return sorted(offsets, key=offsets.get)[:limit]
 
 
 _indexes = {}
