@@ -17,7 +17,7 @@ depends_on = None
 
 def upgrade():
     # Empty: the default columns. A server default, so existing users get it too.
-    op.add_column("users", sa.Column("list_columns", sa.String(500), nullable=False, server_default=""))
+    op.add_column("users", sa.Column("list_columns", sa.String(500), nullable=False, server_default=sa.text("''")))
 
 
 def downgrade():

@@ -4,7 +4,7 @@ from enum import StrEnum
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, and_
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, and_, text
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -81,7 +81,7 @@ class User(UserMixin, db.Model):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The customer list's columns this user chose, comma-separated; empty: the defaults
     # (see ledger.columns).
-    list_columns: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    list_columns: Mapped[str] = mapped_column(String(500), default="", server_default=text("''"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, onupdate=clock.now)
 
