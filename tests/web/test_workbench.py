@@ -400,9 +400,9 @@ def test_a_due_item_shows_the_contact_with_a_call_link_and_the_last_note(world, 
     item = section(client_as(world.rep_a).get("/").get_data(as_text=True), "待跟进")
     assert "王总 · 总经理" in item
     assert 'href="tel:13912345678"' in item and "拨打 王总 的电话 13912345678" in item
-    assert "上次记录：</span> 约了周五去工厂看设备<" in item, "the first line of the latest, trimmed"
+    assert "上次记录：</span>约了周五去工厂看设备<" in item, "the first line of the latest, trimmed"
     assert "带上报价单" not in item and "没人接" not in item and "补录" not in item
-    assert "下一步：</span> 周五前发正式报价" in item
+    assert "下一步：</span>周五前发正式报价" in item
 
 
 def test_a_masked_contact_is_never_a_link_and_its_notes_stay_hidden(
@@ -467,5 +467,5 @@ def test_the_quick_log_with_htmx_shows_the_new_note(world, due_with_contacts, cl
     )
     html = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert "上次记录：</span> 客户要求再降价 5%<" in html and "下一步：</span> 请示经理" in html
+    assert "上次记录：</span>客户要求再降价 5%<" in html and "下一步：</span>请示经理" in html
     assert "data-fill-date" in html
