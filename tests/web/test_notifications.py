@@ -13,7 +13,7 @@ from aiosmtpd.controller import Controller
 from flask_babel import force_locale
 from sqlalchemy import func, select
 
-from salesdesk import notifications
+from salesdesk import jobs, notifications
 from salesdesk.auth.models import User
 from salesdesk.extensions import db
 from salesdesk.kb import paths
@@ -297,6 +297,7 @@ def test_one_digest_a_day_counts_what_the_workbench_shows(world, due_customers, 
     assert [n.message for n in digests(world.rep_b)] == ["今日待跟进 1 个"]
     assert digests(world.manager_a) == [], "a pool customer is nobody's task"
     assert kinds_of(world.rep_a) == [digest.KIND], "no notification per customer any more"
+    assert "follow-up-digest" in jobs.JOBS and "follow-up-reminders" not in jobs.JOBS
 
     # The workbench counts the same three; the digest leads to them in the list.
     client = client_as(world.rep_a)
