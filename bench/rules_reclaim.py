@@ -9,7 +9,7 @@ the warning window), `reclaim_due` (return overdue customers to the pool: histor
 row, notification, collaborators ended), then the same pair again with nothing left
 to do (what every minute costs), `recompute_all` (every owned customer's reclaim date,
 as after a settings change; it must change nothing on a consistent seed), the
-follow-up reminder job, and finally a settings change that makes many customers
+morning follow-up digest job, and finally a settings change that makes many customers
 overdue at once (follow-up period 15 → --tighten-to days) and the reclaim pass after
 it. Wall and process CPU time per step (on PostgreSQL the server's CPU is not in it),
 SQL time and statement count. Target (issue 4): one reclaim pass <= 5 s.
@@ -19,6 +19,7 @@ import argparse
 import json
 import time
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from . import _common
 from ._common import backend, bench_app, copy_database, normalise_url
@@ -99,7 +100,7 @@ def run(url, args):
     from salesdesk.notifications import Notification
     from salesdesk.rules import protection, reclaim
     from salesdesk.rules.settings import SETTING_FIELDS, update_settings
-    from salesdesk.workbench.services import remind_due_follow_ups
+    from salesdesk.workbench.digest import DIGEST_FROM, send_follow_up_digests
 
     app = bench_app(url)
     results = {}
@@ -141,9 +142,11 @@ def run(url, args):
         print(f"  recompute_all changed {changed:,} of {len(new):,} owned customers' dates (expected 0)")
         checks["recompute_changed"] = changed
 
-        with clock.at(now):
-            timed("remind_due_follow_ups (first pass)", timer, remind_due_follow_ups, results)
-            timed("remind_due_follow_ups (again)", timer, remind_due_follow_ups, results)
+        # The digest goes out in the morning (teams' time zone: the seed's is Shanghai's).
+        zone = ZoneInfo("Asia/Shanghai")
+        with clock.at(datetime.combine(now.astimezone(zone).date(), DIGEST_FROM, tzinfo=zone)):
+            timed("send_follow_up_digests (first pass)", timer, send_follow_up_digests, results)
+            timed("send_follow_up_digests (again)", timer, send_follow_up_digests, results)
 
         # A stricter follow-up period: many customers overdue at once.
         admin = _common.user_by_email(_common.ADMIN_EMAIL)

@@ -10,6 +10,7 @@ from email.message import EmailMessage
 from flask import current_app, has_app_context, has_request_context, url_for
 from flask_babel import force_locale, format_date
 from sqlalchemy import JSON, ForeignKey, Index, String, event, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from . import clock
@@ -86,6 +87,26 @@ def notify(user, kind, *, link=None, dedupe_key=None, **params):
     )
     db.session.add(notification)
     return notification
+
+
+def notify_once(session, kind, rows):
+    """Add notifications of `kind`, one per row (user_id, link, dedupe_key, params), in
+    `session`'s transaction, skipping every dedupe key already used (INSERT … ON CONFLICT
+    DO NOTHING): two processes adding the same ones at once add each once, without an
+    error. Returns the ids of the users notified."""
+    if not rows:
+        return []
+    module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    now = clock.now()
+    added = session.scalars(
+        module.insert(Notification)
+        .values([{"kind": kind, "created_at": now, **row} for row in rows])
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(Notification.user_id)
+    ).all()
+    if added:
+        session.info["notified"] = True  # e-mailed after the commit, as notify()'s are
+    return added
 
 
 # ---- reading them ---------------------------------------------------------------------

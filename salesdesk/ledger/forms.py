@@ -150,16 +150,16 @@ class StageForm(Form):
 
 
 class QuickFollowUpForm(SubmittedOnceForm):
-    """The workbench's one-click follow-up shows only these: it happened now, with no next step."""
+    """The workbench's one-click follow-up shows only these: it happened now."""
 
     channel = SelectField(_l("Channel"), choices=choices(CHANNEL_LABELS.items()), default="phone")
     content = TextAreaField(_l("What happened"), validators=[DataRequired(), Length(max=MAX_CONTENT)])
     next_follow_up_on = DateField(_l("Next follow-up"), validators=[Optional()])
+    next_step = StringField(_l("Next step"), validators=[Length(max=MAX_NEXT_STEP)])
 
 
 class FollowUpForm(QuickFollowUpForm):
     occurred_at = DateTimeLocalField(_l("When"), validators=[Optional()], format="%Y-%m-%dT%H:%M")
-    next_step = StringField(_l("Next step"), validators=[Length(max=MAX_NEXT_STEP)])
 
 
 class ContactForm(Form):

@@ -1,24 +1,30 @@
 """The workbench (工作台): what a rep and a manager see first, gathered from the ledger,
-the rules, the knowledge base and recognition; and the daily follow-up reminders."""
+the rules, the knowledge base and recognition."""
 
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, select, text, true, update
+from sqlalchemy import and_, func, select, text, true
 
 from .. import clock, settings
 from ..auth.models import Team, User
-from ..database import is_id, period_of, write_transaction
+from ..database import is_id, period_of
 from ..errors import NotFound
 from ..extensions import db
-from ..jobs import periodic
 from ..kb import paths
-from ..ledger.models import WON_AND_LISTED, Collaborator, CollaboratorStatus, Customer, OwnershipChange, Stage
-from ..notifications import Notification, link, register_kinds, with_dates
+from ..ledger import access as ledger_access
+from ..ledger.models import (
+    WON_AND_LISTED,
+    Collaborator,
+    CollaboratorStatus,
+    Customer,
+    FollowUp,
+    OwnershipChange,
+    Stage,
+)
 from ..recognition import leaderboard as recognition
 from ..rules import collisions
 from . import access
@@ -26,20 +32,15 @@ from . import access
 PANEL_LIMIT = 8
 TREND_MONTHS = 6
 
-_overdue_message = with_dates(_l("The follow-up of %(customer)s is overdue (due %(due)s)"), "due")
-register_kinds(
-    {
-        "follow_up.due": lambda p: (
-            _("Follow up %(customer)s today", customer=p["customer"])
-            if p["due"] == p["today"]
-            else _overdue_message(p)
-        ),
-    }
-)
-
 
 def _open(query):
     return query.where(Customer.deleted_at.is_(None))
+
+
+def follow_up_due(today):
+    """A customer whose follow-up is due today or overdue: the due panel and the
+    morning digest count the same ones."""
+    return and_(Customer.deleted_at.is_(None), Customer.next_follow_up_on <= today)
 
 
 @dataclass
@@ -64,9 +65,11 @@ def rep_home(user):
     today = clock.today(user.timezone)
     mine = _open(select(Customer).where(Customer.owner_id == user.id))
     due = _panel(
-        mine.where(Customer.next_follow_up_on <= today),
+        select(Customer).where(Customer.owner_id == user.id, follow_up_due(today)),
         [Customer.next_follow_up_on, Customer.id],
     )
+    due_ids = [customer.id for customer in due.rows]
+    visible = ledger_access.details_visible_ids(user, due_ids)
     rules = settings.current()
     reclaim = _panel(
         mine.where(Customer.reclaim_at <= rules.reclaim_horizon(now)), [Customer.reclaim_at, Customer.id]
@@ -88,6 +91,9 @@ def rep_home(user):
         "today": today,
         "now": now,
         "due": due,
+        "contacts": ledger_access.first_contacts(due_ids, visible) if due_ids else {},
+        "last_notes": last_notes(due_ids, visible),
+        "date_picks": date_picks(today),
         "reclaim": reclaim,
         "countdowns": {customer.id: rules.countdown(customer.reclaim_at, now) for customer in reclaim.rows},
         "collisions": collisions.open_reports_involving(user, PANEL_LIMIT),
@@ -98,6 +104,50 @@ def rep_home(user):
         "ranked": len(standings),
         "standings": standings,
     }
+
+
+@dataclass
+class LastNote:
+    line: str  # the first line of the latest follow-up: the panel has room for one
+    next_step: str
+
+
+def first_line(text):
+    return next((line.strip() for line in text.splitlines() if line.strip()), "")
+
+
+def last_notes(customer_ids, visible_ids):
+    """{customer id: its latest follow-up, shortened}, for the customers whose notes the
+    viewer may see (notes go with contact details). One query over the few shown."""
+    shown = [customer_id for customer_id in customer_ids if customer_id in visible_ids]
+    if not shown:
+        return {}
+    newest_first = (FollowUp.occurred_at.desc(), FollowUp.id.desc())
+    ranked = (
+        select(
+            FollowUp.customer_id,
+            FollowUp.content,
+            FollowUp.next_step,
+            func.row_number().over(partition_by=FollowUp.customer_id, order_by=newest_first).label("rank"),
+        )
+        .where(FollowUp.customer_id.in_(shown))
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(ranked.c.customer_id, ranked.c.content, ranked.c.next_step).where(ranked.c.rank == 1)
+    )
+    return {
+        customer_id: LastNote(first_line(content), (next_step or "").strip())
+        for customer_id, content, next_step in rows
+    }
+
+
+# The quick picks beside the next follow-up date (they fill it in; it can still be typed).
+DATE_PICKS = ((_l("Tomorrow"), 1), (_l("In 3 days"), 3), (_l("Next week"), 7))
+
+
+def date_picks(today):
+    return [(label, today + timedelta(days=days)) for label, days in DATE_PICKS]
 
 
 # ---- a manager's home -------------------------------------------------------------------
@@ -238,49 +288,3 @@ def team_for(viewer, requested_id):
     if team is None:
         raise NotFound(_("This team does not exist."))
     return team
-
-
-# ---- reminders (跟进提醒) ----------------------------------------------------------------
-
-
-# A reminder missed while the server was down still goes out within this many days;
-# follow-ups overdue for longer are on the workbench, not worth a notification each.
-REMINDER_CATCH_UP_DAYS = 3
-
-
-@periodic("follow-up-reminders")
-def remind_due_follow_ups():
-    """One notification to the owner when a customer's next follow-up date comes.
-    Idempotent: the date is claimed on the customer row before the notification is
-    written, in one transaction, so two runs never remind twice."""
-    now = clock.now()
-    zones = dict(db.session.execute(select(Team.id, Team.timezone)).all())
-    reminded = 0
-    for team_id in [*zones, None]:
-        zone = zones.get(team_id) or current_app.config["BABEL_DEFAULT_TIMEZONE"]
-        today = now.astimezone(ZoneInfo(zone)).date()
-        with write_transaction() as session:
-            claimed = session.execute(
-                update(Customer)
-                .where(
-                    Customer.team_id == team_id if team_id is not None else Customer.team_id.is_(None),
-                    ~Customer.in_pool,
-                    Customer.deleted_at.is_(None),
-                    Customer.next_follow_up_on.between(today - timedelta(days=REMINDER_CATCH_UP_DAYS), today),
-                    or_(Customer.reminded_for.is_(None), Customer.reminded_for != Customer.next_follow_up_on),
-                )
-                .values(reminded_for=Customer.next_follow_up_on)
-                .returning(Customer.id, Customer.owner_id, Customer.name, Customer.next_follow_up_on)
-            ).all()
-            session.add_all(
-                Notification(
-                    user_id=owner_id,
-                    kind="follow_up.due",
-                    link=link("ledger.show", customer_id=customer_id),
-                    params={"customer": name, "due": due.isoformat(), "today": today.isoformat()},
-                    created_at=now,
-                )
-                for customer_id, owner_id, name, due in claimed
-            )
-            reminded += len(claimed)
-    return reminded

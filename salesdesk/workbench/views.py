@@ -57,6 +57,7 @@ def log_follow_up(customer_id):
                     channel=form.channel.data,
                     content=form.content.data,
                     next_follow_up_on=form.next_follow_up_on.data,
+                    next_step=form.next_step.data or "",
                 )
         except submissions.AlreadySubmitted as error:
             flash(error.message, "info")

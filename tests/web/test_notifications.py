@@ -1,7 +1,9 @@
 """Notifications: every kind the features create has its message and link; the bell and
-its unread count; mark read and mark all read; the daily follow-up reminders (跟进提醒);
+its unread count; mark read and mark all read; the morning follow-up digest (每日跟进提醒);
 e-mail copies sent only after the transaction commits."""
 
+import email
+import email.policy
 import threading
 import time
 from datetime import UTC, date, datetime, timedelta
@@ -11,7 +13,7 @@ from aiosmtpd.controller import Controller
 from flask_babel import force_locale
 from sqlalchemy import func, select
 
-from salesdesk import notifications
+from salesdesk import jobs, notifications
 from salesdesk.auth.models import User
 from salesdesk.extensions import db
 from salesdesk.kb import paths
@@ -19,7 +21,7 @@ from salesdesk.ledger import collaborators, followups
 from salesdesk.ledger.models import Customer
 from salesdesk.notifications import Notification, notify
 from salesdesk.rules import assignment, collisions, reclaim
-from salesdesk.workbench import services as workbench
+from salesdesk.workbench import digest
 from tests.conftest import free_port
 from tests.fixtures.kb import write
 from tests.fixtures.ledger import make_customer
@@ -66,7 +68,8 @@ def test_every_kind_the_features_create_reads_well_and_links_somewhere(world, cl
         Customer.__table__.update().where(Customer.id == pool.id).values(next_follow_up_on=TODAY)
     )
     db.session.commit()
-    workbench.remind_due_follow_ups()  # follow_up.due
+    frozen_clock(T0 - timedelta(hours=2))  # 08:00 in Shanghai
+    digest.send_follow_up_digests()  # follow_up.digest
 
     expected = {
         "customer.assigned": "王经理 把「杭州云栖数据科技有限公司」分配给了你",
@@ -78,7 +81,7 @@ def test_every_kind_the_features_create_reads_well_and_links_somewhere(world, cl
         "points.received": "王经理 奖励了你 20 积分：帮忙准备了报价方案",
         "points.thanked": "李四 感谢了你，送出 2 积分：谢谢你的帮忙",
         "reading.assigned": "王经理 给你安排了学习路径「新人第一周」，请在 2026年3月9日 前完成",
-        "follow_up.due": "今天需跟进「杭州云栖数据科技有限公司」",
+        "follow_up.digest": "今日待跟进 1 个",
     }
     mine = {n.kind: n for n in notifications_of(world.rep_a)}
     assert set(expected) <= set(mine), set(expected) - set(mine)
@@ -117,6 +120,7 @@ SAMPLES = {
     "kb.proposal.accepted": {"title": "报价规范"},
     "kb.proposal.declined": {"title": "报价规范"},
     "follow_up.due": {"customer": "甲公司", "due": "2026-03-02", "today": "2026-03-04"},
+    "follow_up.digest": {"due": 5, "overdue": 4, "day": "2026-03-04"},
 }
 
 
@@ -255,7 +259,7 @@ def test_notifications_need_a_login(client, world):
     assert client.post("/notifications/read-all").status_code in (302, 303, 400, 401)
 
 
-# ---- reminders (跟进提醒) ----------------------------------------------------------------------
+# ---- the morning digest (每日跟进提醒) -------------------------------------------------------------
 
 
 @pytest.fixture
@@ -281,45 +285,70 @@ def due_customers(world, frozen_clock):
     return customers
 
 
-def reminders(user):
-    return [n for n in notifications_of(user) if n.kind == "follow_up.due"]
+def digests(user):
+    return [n for n in notifications_of(user) if n.kind == digest.KIND]
 
 
-def test_a_due_follow_up_reminds_its_owner_once(world, due_customers, frozen_clock):
-    assert workbench.remind_due_follow_ups() == 3
-    mine = reminders(world.rep_a)
-    assert sorted(n.params["customer"] for n in mine) == ["无锡华光电子有限公司", "苏州恒达精密机械有限公司"]
-    messages = {n.params["customer"]: n.message for n in mine}
-    assert messages["苏州恒达精密机械有限公司"] == "今天需跟进「苏州恒达精密机械有限公司」"
-    assert (
-        messages["无锡华光电子有限公司"] == "「无锡华光电子有限公司」的跟进已逾期（应于 2026年3月2日 跟进）"
-    )
-    assert len(reminders(world.rep_b)) == 1 and reminders(world.manager_a) == []
+def test_one_digest_a_day_counts_what_the_workbench_shows(world, due_customers, frozen_clock, client_as):
+    assert digest.send_follow_up_digests() == 2
+    (mine,) = digests(world.rep_a)
+    assert (mine.params["due"], mine.params["overdue"]) == (1, 2)
+    assert mine.message == "今日待跟进 1 个，逾期 2 个"
+    assert [n.message for n in digests(world.rep_b)] == ["今日待跟进 1 个"]
+    assert digests(world.manager_a) == [], "a pool customer is nobody's task"
+    assert kinds_of(world.rep_a) == [digest.KIND], "no notification per customer any more"
+    assert "follow-up-digest" in jobs.JOBS and "follow-up-reminders" not in jobs.JOBS
 
-    # Idempotent: again the same day, and the next days while it stays overdue.
-    assert workbench.remind_due_follow_ups() == 0
+    # The workbench counts the same three; the digest leads to them in the list.
+    client = client_as(world.rep_a)
+    assert '<span class="count-badge">3</span>' in client.get("/").get_data(as_text=True)
+    listed = client.get(mine.link).get_data(as_text=True)
+    for key in ("today", "two_days_ago", "long_ago"):
+        assert due_customers[key].name in listed
+    assert due_customers["tomorrow"].name not in listed
+
+    # Once a day: again the same morning, nothing; the next morning, a new one.
+    frozen_clock(T0 + timedelta(hours=1))
+    assert digest.send_follow_up_digests() == 0
     frozen_clock(T0 + timedelta(days=1))
-    assert workbench.remind_due_follow_ups() == 1  # only "tomorrow" is new
-    assert len(reminders(world.rep_a)) == 3
+    assert digest.send_follow_up_digests() == 2
+    assert [(n.params["due"], n.params["overdue"]) for n in digests(world.rep_a)] == [(1, 2), (1, 3)]
 
 
-def test_a_new_follow_up_date_is_reminded_again(world, due_customers, frozen_clock):
-    workbench.remind_due_follow_ups()
-    customer = due_customers["today"]
-    followups.log_follow_up(
-        world.rep_a,
-        customer.id,
-        channel="phone",
-        content="约了下周拜访",
-        next_follow_up_on=TODAY + timedelta(days=7),
-    )
-    frozen_clock(T0 + timedelta(days=7))
-    workbench.remind_due_follow_ups()
-    names = [n.params["customer"] for n in reminders(world.rep_a)]
-    assert names.count(customer.name) == 2
+def test_the_digest_is_a_morning_message(world, due_customers, frozen_clock):
+    frozen_clock(datetime(2026, 3, 3, 23, 30, tzinfo=UTC))  # 07:30 in Shanghai
+    assert digest.send_follow_up_digests() == 0
+    frozen_clock(datetime(2026, 3, 4, 4, 0, tzinfo=UTC))  # noon: the workbench has the tasks
+    assert digest.send_follow_up_digests() == 0
+    frozen_clock(datetime(2026, 3, 4, 0, 0, tzinfo=UTC))  # 08:00
+    assert digest.send_follow_up_digests() == 2
 
 
-def test_reminders_run_concurrently_still_remind_once(world, due_customers, make_app):
+def test_nobody_with_nothing_due_gets_a_digest_and_overdue_alone_reads_well(world, due_customers):
+    followups.log_follow_up(world.rep_b, due_customers["team_b"].id, channel="phone", content="聊过了")
+    for key in ("today",):
+        followups.log_follow_up(world.rep_a, due_customers[key].id, channel="visit", content="拜访了")
+    assert digest.send_follow_up_digests() == 1
+    assert digests(world.rep_b) == []
+    assert [n.message for n in digests(world.rep_a)] == ["逾期待跟进 2 个"]
+
+
+def test_an_inactive_person_gets_no_digest(world, due_customers):
+    db.session.execute(User.__table__.update().where(User.id == world.rep_b.id).values(active=False))
+    db.session.commit()
+    assert digest.send_follow_up_digests() == 1 and digests(world.rep_b) == []
+
+
+def test_the_bell_counts_one_digest_not_one_per_customer(world, due_customers, client_as):
+    digest.send_follow_up_digests()
+    client = client_as(world.rep_a)
+    page = client.get("/notifications").get_data(as_text=True)
+    assert page.count('<li class="notification') == 1 and "今日待跟进 1 个，逾期 2 个" in page
+    assert "苏州恒达精密机械有限公司" not in page
+    assert ">1</span>" in client.get("/notifications/bell").get_data(as_text=True)
+
+
+def test_digests_sent_concurrently_still_send_one_each(world, due_customers, make_app):
     results, errors = [], []
     barrier = threading.Barrier(4)
 
@@ -330,7 +359,7 @@ def test_reminders_run_concurrently_still_remind_once(world, due_customers, make
         with other.app_context():
             try:
                 barrier.wait()
-                results.append(workbench.remind_due_follow_ups())
+                results.append(digest.send_follow_up_digests())
             except Exception as error:  # noqa: BLE001 - reported below
                 errors.append(error)
             finally:
@@ -342,8 +371,14 @@ def test_reminders_run_concurrently_still_remind_once(world, due_customers, make
     for thread in threads:
         thread.join(60)
     assert not errors, errors
-    assert sum(results) == 3
-    assert len(reminders(world.rep_a)) == 2 and len(reminders(world.rep_b)) == 1
+    assert sum(results) == 2
+    assert len(digests(world.rep_a)) == 1 and len(digests(world.rep_b)) == 1
+
+
+def test_old_per_customer_reminders_still_read_well(world):
+    old = Notification(user_id=world.rep_a.id, kind="follow_up.due", params=SAMPLES["follow_up.due"])
+    with force_locale("zh_Hans_CN"):
+        assert old.message == "「甲公司」的跟进已逾期（应于 2026年3月2日 跟进）"
 
 
 # ---- e-mail ------------------------------------------------------------------------------------
@@ -499,3 +534,20 @@ def test_old_notifications_are_not_mailed_when_mail_is_switched_on(world, make_a
         assert notifications.send_notification_mail() == 0
         db.session.remove()
     assert smtp_sink.messages == []
+
+
+def test_the_digest_is_mailed_once_when_mail_is_on(world, due_customers, make_app, smtp_sink):
+    other = mail_app(make_app, smtp_sink.port)
+    with other.app_context():
+        assert digest.send_follow_up_digests() == 2
+        assert wait_for(lambda: len(smtp_sink.messages) == 2)
+        assert digest.send_follow_up_digests() == 0
+        assert notifications.send_notification_mail() == 0
+        db.session.remove()
+    time.sleep(0.3)
+    recipients = sorted(rcpt for rcpts, _content in smtp_sink.messages for rcpt in rcpts)
+    assert recipients == ["rep.a@test.example", "rep.b@test.example"]
+    raw = next(content for rcpts, content in smtp_sink.messages if rcpts == ["rep.a@test.example"])
+    mail = email.message_from_string(raw, policy=email.policy.default)
+    assert mail["Subject"] == "[Salesdesk] 今日待跟进 1 个，逾期 2 个"
+    assert "https://desk.example.cn/customers?owner=me&follow_up=due_or_overdue" in mail.get_content()

@@ -203,7 +203,31 @@ def test_manager_home_trend_counts_wins_by_month(world, client_as, frozen_clock)
     assert db.session.get(Customer, other.id).won_at is None
     assert workbench.manager_home(world.admin, None).trend[-1][1:] == (1, 50000)
     html = client_as(world.manager_a).get("/").get_data(as_text=True)
-    assert "<svg" in section(html, "每月赢单") and "1月" in section(html, "每月赢单")
+    chart = section(html, "每月赢单")
+    assert "<svg" in chart and "1月" in chart
+    # The bar's height is the amount, so its label is the amount (not the count).
+    assert re.findall(r'class="chart-value chart-amount">([^<]*)<', chart) == ["10万", "5万"]
+    assert re.findall(r'class="chart-small chart-count">([^<]*)<', chart) == ["0 单"] * 3 + [
+        "1 单",
+        "0 单",
+        "1 单",
+    ]
+
+
+def test_chart_amounts_are_short(app):
+    from flask_babel import force_locale
+
+    from salesdesk.workbench.charts import chart_amount
+
+    with app.test_request_context(), force_locale("zh_Hans_CN"):
+        assert [chart_amount(v) for v in (1280000, 125000, 123456789, None)] == [
+            "128万",
+            "12.5万",
+            "1.2亿",
+            "—",
+        ]
+    with app.test_request_context(), force_locale("en"):
+        assert chart_amount(1280000) == "1.3M"
 
 
 def test_manager_sees_new_hires_learning_and_the_team_top_five(world, client_as, frozen_clock):
@@ -285,7 +309,9 @@ def test_finding_5_the_inline_follow_up_sends_every_field_its_form_asks_for(
     client = client_as(world.rep_a)
     action = f"/workbench/follow-ups/{customer.id}"
     posted = form_on_page(client.get("/").get_data(as_text=True), action)
-    assert {"channel", "content", "next_follow_up_on", "submission_token", "csrf_token"} <= set(posted)
+    assert {"channel", "content", "next_follow_up_on", "next_step", "submission_token", "csrf_token"} <= set(
+        posted
+    )
     response = client.post(action, data={**posted, "content": "电话沟通了报价"})
     assert response.status_code == 303
     logged = select(FollowUp).where(FollowUp.customer_id == customer.id, FollowUp.content == "电话沟通了报价")
@@ -333,3 +359,113 @@ def test_inline_follow_up_on_someone_elses_customer_is_refused(world, ledger_of_
         assert db.session.scalar(select(FollowUp.id).where(FollowUp.customer_id == customer.id)) is None
     missing = client_as(world.rep_a).post("/workbench/follow-ups/999999", data=follow_up_form())
     assert missing.status_code == 404
+
+
+# ---- what each due item shows: the contact, the last note; the quick log's date and next step -------
+
+
+def log(customer, content, when, next_step=""):
+    db.session.add(
+        FollowUp(
+            customer_id=customer.id,
+            author_id=customer.owner_id,
+            channel="phone",
+            content=content,
+            next_step=next_step,
+            occurred_at=when,
+            created_at=when,
+        )
+    )
+    db.session.commit()
+
+
+@pytest.fixture
+def due_with_contacts(world, frozen_clock):
+    frozen_clock(T0 - timedelta(days=10))
+    customer = make_customer(world.rep_a, "苏州恒达精密机械有限公司", phone="13912345678")
+    set_follow_up(customer, TODAY)
+    log(customer, "第一次电话，没人接", T0 - timedelta(days=9))
+    log(
+        customer,
+        "\n   约了周五去工厂看设备  \n带上报价单和样品",
+        T0 - timedelta(days=3),
+        next_step="周五前发正式报价",
+    )
+    log(customer, "更早的一条（后来补录）", T0 - timedelta(days=20))
+    frozen_clock(T0)
+    return customer
+
+
+def test_a_due_item_shows_the_contact_with_a_call_link_and_the_last_note(world, due_with_contacts, client_as):
+    item = section(client_as(world.rep_a).get("/").get_data(as_text=True), "待跟进")
+    assert "王总 · 总经理" in item
+    assert 'href="tel:13912345678"' in item and "拨打 王总 的电话 13912345678" in item
+    assert "上次记录：</span>约了周五去工厂看设备<" in item, "the first line of the latest, trimmed"
+    assert "带上报价单" not in item and "没人接" not in item and "补录" not in item
+    assert "下一步：</span>周五前发正式报价" in item
+
+
+def test_a_masked_contact_is_never_a_link_and_its_notes_stay_hidden(
+    world, due_with_contacts, client_as, monkeypatch
+):
+    # The panel takes visibility from the ledger's rule: were it to say "masked", the
+    # phone shows masked and is no link, and the note is not shown either.
+    monkeypatch.setattr(workbench.ledger_access, "details_visible_ids", lambda user, ids: set())
+    item = section(client_as(world.rep_a).get("/").get_data(as_text=True), "待跟进")
+    assert "139****5678" in item and "tel:" not in item and "13912345678" not in item
+    assert "约了周五" not in item and "上次记录" not in item
+
+
+def test_the_quick_log_has_a_labelled_date_with_quick_picks_and_a_next_step(
+    world, due_with_contacts, client_as
+):
+    item = section(client_as(world.rep_a).get("/").get_data(as_text=True), "待跟进")
+    customer_id = due_with_contacts.id
+    assert f'<label for="next-{customer_id}">下次跟进</label>' in item
+    assert f'<label for="step-{customer_id}">下一步</label>' in item
+    picks = re.findall(r'data-fill-date="([\d-]+)" aria-controls="next-(\d+)"[^>]*>([^<]+)<', item)
+    assert picks == [
+        ("2026-03-05", str(customer_id), "明天"),
+        ("2026-03-07", str(customer_id), "3天后"),
+        ("2026-03-11", str(customer_id), "下周"),
+    ]
+    assert "data-date-picks hidden" in item, "without JavaScript the picks stay hidden"
+
+
+def test_the_quick_log_without_javascript_stores_the_date_and_the_next_step(
+    world, due_with_contacts, client_as
+):
+    client = client_as(world.rep_a)
+    action = f"/workbench/follow-ups/{due_with_contacts.id}"
+    posted = form_on_page(client.get("/").get_data(as_text=True), action)
+    response = client.post(
+        action,
+        data={
+            **posted,
+            "content": "电话确认了周五拜访",
+            "next_follow_up_on": "2026-03-06",
+            "next_step": "带样品去工厂",
+        },
+    )
+    assert response.status_code == 303 and response.headers["Location"] == "/"
+    entry = db.session.scalar(select(FollowUp).where(FollowUp.content == "电话确认了周五拜访"))
+    assert entry.next_step == "带样品去工厂" and entry.next_follow_up_on == date(2026, 3, 6)
+    db.session.refresh(due_with_contacts)
+    assert due_with_contacts.next_follow_up_on == date(2026, 3, 6)
+    too_long = client.post(action, data={**posted, "content": "再次确认", "next_step": "很" * 501})
+    assert too_long.status_code == 422
+
+
+def test_the_quick_log_with_htmx_shows_the_new_note(world, due_with_contacts, client_as):
+    client = client_as(world.rep_a)
+    response = client.post(
+        f"/workbench/follow-ups/{due_with_contacts.id}",
+        data=follow_up_form(
+            content="客户要求再降价 5%\n细节见邮件", next_follow_up_on="2026-03-04", next_step="请示经理"
+        ),
+        htmx=True,
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "上次记录：</span>客户要求再降价 5%<" in html and "下一步：</span>请示经理" in html
+    assert "data-fill-date" in html

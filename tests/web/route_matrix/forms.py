@@ -462,8 +462,13 @@ FORMS = {
     # ---- workbench
     "workbench.log_follow_up": form(
         "rep_a",
-        {"channel": "wechat", "content": "微信确认了需求", "next_follow_up_on": ""},
-        {"channel": ("pigeon",), "next_follow_up_on": (*DATES, "2000-01-01"), "content": ("",)},
+        {"channel": "wechat", "content": "微信确认了需求", "next_follow_up_on": "", "next_step": ""},
+        {
+            "channel": ("pigeon",),
+            "next_follow_up_on": (*DATES, "2000-01-01"),
+            "content": ("",),
+            "next_step": ("很" * 501,),
+        },
         customer_id="cust_a",
     ),
     "workbench.read_notification": form("rep_a", {"next": ""}, notification_id="notif_a"),
