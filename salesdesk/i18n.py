@@ -145,5 +145,8 @@ def _currency_format(locale_name):
 
 
 def compact_money(amount):
-    """An amount for charts: 12.5万, or 125K in English."""
-    return "¥" + format_compact_decimal(amount or 0, locale=get_locale(), fraction_digits=1)
+    """An amount where space is short (lists, cards, charts): ¥128万, ¥1.2亿, or ¥1.3M in
+    English; "—" for none. The exact figure is `money`, on the customer's page."""
+    if not amount:
+        return "—"
+    return "¥" + format_compact_decimal(amount, locale=_locale(), fraction_digits=1)

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("workbench", __name__)
 
-from . import charts, digest, views  # noqa: E402,F401
+from . import digest, views  # noqa: E402,F401

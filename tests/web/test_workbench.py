@@ -206,7 +206,7 @@ def test_manager_home_trend_counts_wins_by_month(world, client_as, frozen_clock)
     chart = section(html, "每月赢单")
     assert "<svg" in chart and "1月" in chart
     # The bar's height is the amount, so its label is the amount (not the count).
-    assert re.findall(r'class="chart-value chart-amount">([^<]*)<', chart) == ["10万", "5万"]
+    assert re.findall(r'class="chart-value chart-amount">([^<]*)<', chart) == ["¥10万", "¥5万"]
     assert re.findall(r'class="chart-small chart-count">([^<]*)<', chart) == ["0 单"] * 3 + [
         "1 单",
         "0 单",
@@ -217,17 +217,18 @@ def test_manager_home_trend_counts_wins_by_month(world, client_as, frozen_clock)
 def test_chart_amounts_are_short(app):
     from flask_babel import force_locale
 
-    from salesdesk.workbench.charts import chart_amount
+    from salesdesk.i18n import compact_money
 
     with app.test_request_context(), force_locale("zh_Hans_CN"):
-        assert [chart_amount(v) for v in (1280000, 125000, 123456789, None)] == [
-            "128万",
-            "12.5万",
-            "1.2亿",
+        assert [compact_money(v) for v in (1280000, 125000, 123456789, 0, None)] == [
+            "¥128万",
+            "¥12.5万",
+            "¥1.2亿",
+            "—",
             "—",
         ]
     with app.test_request_context(), force_locale("en"):
-        assert chart_amount(1280000) == "1.3M"
+        assert compact_money(1280000) == "¥1.3M"
 
 
 def test_manager_sees_new_hires_learning_and_the_team_top_five(world, client_as, frozen_clock):
