@@ -108,19 +108,46 @@ def _gone(event):
     return Subject(_("%(kind)s #%(id)s (deleted)", kind=kind[0], id=event.subject_id), deleted=True)
 
 
-def subjects_of(events):
-    """{event id: Subject} for the events that have a subject."""
+# details that hold the id of a person or a team, named like the subjects
+REFERENCES = {"user_id": "users", "recipient_id": "users", "successor": "users", "team_id": "teams"}
+
+
+@dataclass(frozen=True)
+class Row:
+    """What the audit log shows of one event beside its time, action and actor."""
+
+    subject: Subject | None
+    details: list  # [(key, value as recorded, Subject named by the value or None)]
+
+
+def _references(event):
+    return [
+        (key, REFERENCES[key], value)
+        for key, value in (event.details or {}).items()
+        if key in REFERENCES and isinstance(value, int)
+    ]
+
+
+def rows_of(events):
+    """{event id: Row}: subjects and the people and teams in details by name, read in
+    one query per kind for the whole page."""
     wanted = defaultdict(set)
     for event in events:
         if event.subject_type and event.subject_id is not None:
             wanted[event.subject_type].add(event.subject_id)
+        for _key, table, id_ in _references(event):
+            wanted[table].add(id_)
     found = {}
     for table, ids in wanted.items():
         kind = KINDS.get(table)
         for id_, subject in (kind[1](ids) if kind else {}).items():
             found[table, id_] = subject
-    return {
-        event.id: found.get((event.subject_type, event.subject_id)) or _gone(event)
-        for event in events
-        if event.subject_type and event.subject_id is not None
-    }
+    rows = {}
+    for event in events:
+        subject = None
+        if event.subject_type and event.subject_id is not None:
+            subject = found.get((event.subject_type, event.subject_id)) or _gone(event)
+        named = {key: found.get((table, id_)) for key, table, id_ in _references(event)}
+        details = [(key, value, named.get(key)) for key, value in (event.details or {}).items()]
+        rows[event.id] = Row(subject, details)
+    return rows

@@ -13,7 +13,7 @@ from ..web import add_form_error, form_status, render, see_other
 from . import bp
 from .forms import NewUserForm, TeamForm, UserForm
 from .queries import AuditFilters, UserFilters, audit_page, member_counts, users_page
-from .subjects import subjects_of
+from .subjects import rows_of
 
 
 @bp.route("/users")
@@ -151,7 +151,7 @@ def audit_log():
         "admin/audit.html",
         "admin/_audit_rows.html",
         page=page,
-        subjects=subjects_of(page.items),
+        rows=rows_of(page.items),
         filters=filters,
         actions=ACTION_LABELS,
     )
