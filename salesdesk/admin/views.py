@@ -13,6 +13,7 @@ from ..web import add_form_error, form_status, render, see_other
 from . import bp
 from .forms import NewUserForm, TeamForm, UserForm
 from .queries import AuditFilters, UserFilters, audit_page, member_counts, users_page
+from .subjects import rows_of
 
 
 @bp.route("/users")
@@ -145,10 +146,12 @@ def edit_team(team_id):
 @bp.route("/audit")
 def audit_log():
     filters = AuditFilters.from_args(request.args)
+    page = audit_page(filters, page_number())
     return render(
         "admin/audit.html",
         "admin/_audit_rows.html",
-        page=audit_page(filters, page_number()),
+        page=page,
+        rows=rows_of(page.items),
         filters=filters,
         actions=ACTION_LABELS,
     )

@@ -1,6 +1,7 @@
 """协作之星 badges: when a month has ended, the company's top three (ties included) get
 a badge, exactly once per month, by the app's periodic job or the close-month command."""
 
+from datetime import date
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
@@ -16,9 +17,18 @@ from ..jobs import periodic
 from ..notifications import link, notify, register_kinds
 from .leaderboard import standings
 from .models import MonthClosing, PointEntry, StarBadge
-from .periods import Period, add_months, company_zone_name, month_bounds, month_start, this_month
+from .periods import Period, add_months, company_zone_name, month_bounds, month_label, month_start, this_month
 
-register_kinds({"badge.awarded": _l("You are a Collaboration Star of %(month)s (rank %(rank)s)")})
+BADGE_MESSAGE = _l("You are a Collaboration Star of %(month)s (rank %(rank)s)")
+
+
+def badge_message(params):
+    """The notification names the month as people do (2026年11月), not as it is stored (2026-11)."""
+    month = date.fromisoformat(f"{params['month']}-01")
+    return str(BADGE_MESSAGE) % {**params, "month": month_label(month)}
+
+
+register_kinds({"badge.awarded": badge_message})
 
 
 def close_month(month=None, *, now=None):

@@ -6,7 +6,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_skeleton
 from flask import current_app
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 PERIODS = ("week", "month", "quarter", "all")
@@ -48,6 +50,11 @@ class Period:
 def local_midnight(day, zone):
     """The UTC instant at which `day` begins in `zone`."""
     return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
+
+
+def month_label(month):
+    """2026年10月 / Oct 2026: a month as people name it, in the reader's language."""
+    return format_skeleton("yMMM", month, locale=get_locale())
 
 
 def month_start(day):

@@ -1,8 +1,6 @@
 """Leaderboard, feed, person pages, the award and thanks forms, reversal, report, settings."""
 
-from babel.dates import format_skeleton
 from flask import flash, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -10,7 +8,7 @@ from .. import submissions
 from ..auth import services as accounts
 from ..errors import Conflict, DomainError, Forbidden
 from ..web import add_form_error, form_status, is_htmx, render, safe_next_url, see_other
-from . import access, bp, budgets, entries, giving, people
+from . import access, bp, budgets, entries, giving, people, periods
 from . import feed as feeds
 from . import leaderboard as boards
 from . import report as reports
@@ -32,8 +30,7 @@ def permissions():
 
 @bp.app_template_filter("month_label")
 def month_label(month):
-    """2026年10月 / Oct 2026."""
-    return format_skeleton("yMMM", month, locale=get_locale())
+    return periods.month_label(month)
 
 
 # ---- leaderboard and feed ---------------------------------------------------------

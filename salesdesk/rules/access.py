@@ -190,7 +190,19 @@ def may_assign_to(user, owner):
 # ---- settings and history -------------------------------------------------------------------
 
 
+def may_see_rules(user):
+    """Read the rule settings: managers (their own team's assignment and territories) and
+    admins; reps and support see the limits where they apply (the pool page)."""
+    return user.role in (Role.MANAGER, Role.ADMIN)
+
+
+def may_see_team_rules(user, team):
+    """One team's assignment strategy and territories: admins any, managers their own."""
+    return user.role == Role.ADMIN or (user.role == Role.MANAGER and team.id == user.team_id)
+
+
 def may_change_rules(user):
+    """Change limits, periods, strategies and territories: admins only (managers read)."""
     return user.role == Role.ADMIN
 
 

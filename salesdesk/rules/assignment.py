@@ -6,6 +6,7 @@ from collections import Counter
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
+from sqlalchemy.orm import joinedload
 
 from .. import audit, clock, settings, signals
 from ..auth.models import Role, User
@@ -172,10 +173,13 @@ def set_strategy(actor, team_id, strategy):
             )
 
 
-def territories():
-    """Every team's territories, team by team, as the settings page lists them."""
+def territories(team_ids):
+    """These teams' territories, team by team, as the settings page lists them."""
     return db.session.scalars(
-        select(Territory).order_by(Territory.team_id, Territory.province, Territory.city)
+        select(Territory)
+        .where(Territory.team_id.in_(team_ids))
+        .options(joinedload(Territory.user))
+        .order_by(Territory.team_id, Territory.province, Territory.city)
     ).all()
 
 

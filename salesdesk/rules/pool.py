@@ -2,6 +2,7 @@
 claims a day, the cooldown after giving one up) and releasing one with a reason."""
 
 from collections import Counter
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -58,6 +59,34 @@ def claims_today(user, now):
             OwnershipChange.reason == "claim",
             OwnershipChange.at >= _day_start(user, now),
         )
+    )
+
+
+@dataclass(frozen=True)
+class ClaimStanding:
+    """Where a seller stands against the pool's limits, shown where they claim:
+    "今日已领 2/20 · 保有 118/200"."""
+
+    claimed_today: int
+    claims_per_day: int
+    held: int
+    max_held: int
+
+    @property
+    def at_limit(self):
+        """The next claim would be refused (check_can_hold_more says why)."""
+        return self.claimed_today >= self.claims_per_day or self.held >= self.max_held
+
+
+def claim_standing(user, now=None):
+    """The counts check_can_hold_more compares with the limits, for `user` now."""
+    rules = settings.current()
+    now = now or clock.now()
+    return ClaimStanding(
+        claimed_today=claims_today(user, now),
+        claims_per_day=rules.claims_per_day,
+        held=active_count(user),
+        max_held=rules.max_active_per_rep,
     )
 
 

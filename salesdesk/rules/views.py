@@ -54,12 +54,22 @@ def _refused_on_customer_page(customer_id, **forms):
 
 @bp.route("/pool", endpoint="pool")
 def pool_page():
-    filters = queries.Filters.from_args(request.args)
-    filters.owner = "pool"
+    can_claim = access.may_claim(current_user)
     context = pages.list_context(
-        filters, pool_page=True, can_claim=access.may_claim(current_user), rules=settings.current()
+        _pool_filters(request.args),
+        pool_page=True,
+        can_claim=can_claim,
+        standing=pool.claim_standing(current_user) if can_claim else None,
+        can_see_rules=access.may_see_rules(current_user),
+        rules=settings.current(),
     )
     return render("rules/pool.html", "rules/_pool_results.html", **context)
+
+
+def _pool_filters(args):
+    filters = queries.Filters.from_args(args)
+    filters.owner = "pool"
+    return filters
 
 
 @bp.route("/customers/<int:customer_id>/claim", methods=["POST"])
@@ -69,8 +79,15 @@ def claim(customer_id):
         _("%(name)s is yours now. Follow it up within the protection period.", name=customer.name), "success"
     )
     if is_htmx():
-        # The pool row becomes a "claimed" row; the toast says so.
-        return render("rules/_claimed_row.html", customer=customer)
+        # The pool row becomes a "claimed" row; the toast says so. The pool's count under
+        # the page's filters (sent back in `next`) and the rep's standing follow, out of band.
+        shown = urlsplit(_back(url_for("rules.pool")))
+        return render(
+            "rules/_claimed.html",
+            customer=customer,
+            page=queries.list_customers(current_user, _pool_filters(MultiDict(parse_qsl(shown.query)))),
+            standing=pool.claim_standing(current_user),
+        )
     return see_other(_back(url_for("ledger.show", customer_id=customer.id)))
 
 
@@ -249,12 +266,15 @@ def _refused_assignment(form, ids):
     return render("ledger/index.html", status=422, **context)
 
 
-# ---- rule settings (admins) -------------------------------------------------------------
+# ---- rule settings (admins change them, managers read their team's) -------------------
 
 
 @bp.route("/rules", methods=["GET", "POST"])
-@allowed(access.may_change_rules)
+@allowed(access.may_see_rules)
 def rule_settings():
+    can_change = access.may_change_rules(current_user)
+    if request.method == "POST" and not can_change:
+        raise Forbidden(_("Only administrators change the rules."))
     current = settings.current()
     form = SettingsForm(obj=current)
     if request.method == "GET":
@@ -277,13 +297,15 @@ def rule_settings():
         else:
             flash(_("Rules saved; reclaim dates were recalculated."), "success")
             return see_other(url_for("rules.rule_settings"))
-    teams = accounts.teams()
+    teams = [team for team in accounts.teams() if access.may_see_team_rules(current_user, team)]
     people = owner_choices(current_user)  # once, not once per team
     strategies = {team.id: assignment.strategy_of(team.id) for team in teams}
-    territories = assignment.territories()
+    territories = assignment.territories([team.id for team in teams])
     return render(
         "rules/settings.html",
         form=form,
+        can_change=can_change,
+        setting_fields=SETTING_FIELDS,
         grades=GRADES,
         teams=teams,
         strategies=strategies,

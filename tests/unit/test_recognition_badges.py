@@ -53,7 +53,7 @@ def test_the_top_three_with_ties_get_a_badge(october):
         ("2026-10", world.support_a.id, 2, 30),
     ]
     notifications = db.session.scalars(select(Notification).where(Notification.kind == "badge.awarded"))
-    assert "你获评 2026-10 协作之星（第 1 名）" in [n.message for n in notifications]
+    assert "你获评 2026年10月的协作之星（第 1 名）" in [n.message for n in notifications]
 
 
 def test_a_tie_for_third_place_gives_four_badges(world, frozen_clock):

@@ -157,3 +157,77 @@ def test_audit_log_page_lists_and_filters(client_as, world, client):
     assert "停用用户" in filtered and "登录失败" not in filtered
     by_actor = admin.get(f"/admin/audit?actor={world.admin.id}", htmx=True).get_data(as_text=True)
     assert "停用用户" in by_actor and "登录失败" not in by_actor
+
+
+# ---- the audit log names what it is about (issue 16, item 11) -----------------------------
+
+
+def record(action, subject_type, subject_id, **details):
+    db.session.add(
+        AuditEvent(action=action, subject_type=subject_type, subject_id=subject_id, details=details)
+    )
+    db.session.commit()
+
+
+def subject_cells(html):
+    return [cell.split("</td>")[0] for cell in html.split('<td data-label="对象">')[1:]]
+
+
+def test_audit_log_names_people_customers_and_articles_with_links(client_as, world):
+    from salesdesk.ledger.trash import delete_customer
+    from tests.fixtures.kb import write
+    from tests.fixtures.ledger import make_customer
+
+    kept = make_customer(world.rep_a, "金华浙宏自动化设备有限公司")
+    gone = make_customer(world.rep_a, "已删客户有限公司")
+    delete_customer(world.manager_a, gone.id)
+    article = write(world.manager_a, "报价规范", "报价单写明有效期。")
+    record("customer.deleted", "customers", 999_999, name="早已清除有限公司")
+    record("kb.article.published", "kb_articles", 888_888)
+    html = client_as(world.admin).get("/admin/audit").get_data(as_text=True)
+    cells = subject_cells(html)
+    assert f'<a href="/admin/users/{world.rep_a.id}">张三</a>' in cells  # user.created
+    assert f'<a href="/customers/{kept.id}">金华浙宏自动化设备有限公司</a>' in cells
+    assert f'<a href="/kb/{article.id}">报价规范</a>' in cells
+    # In the trash or gone: the name, without a link.
+    assert '<span class="muted">已删客户有限公司</span>' in cells
+    assert '<span class="muted">早已清除有限公司（已删除）</span>' in cells
+    assert '<span class="muted">已删除的文章（#888888）</span>' in cells
+    assert "users #" not in html and "customers #" not in html and "kb_articles #" not in html
+    # The actor is a person too.
+    assert f'<a href="/admin/users/{world.manager_a.id}">王经理</a>' in html
+
+
+def test_people_and_teams_in_details_are_named(client_as, world):
+    record("user.deactivated", "users", world.rep_b.id, successor=world.rep_a.id)
+    record("rules.strategy_changed", None, None, team_id=world.team_b.id, changes=["pool", "round_robin"])
+    html = client_as(world.admin).get("/admin/audit").get_data(as_text=True)
+    assert f'<b>successor</b> <a href="/admin/users/{world.rep_a.id}">张三</a>' in html
+    assert f'<b>team_id</b> <a href="/admin/teams/{world.team_b.id}">华南大区</a>' in html
+
+
+def test_audit_log_reads_its_subjects_in_a_query_per_kind_not_per_row(app, client_as, world):
+    from sqlalchemy import event
+
+    from tests.fixtures.ledger import make_customer
+
+    admin = client_as(world.admin)
+
+    def statements_for_page():
+        seen = []
+
+        def count(*_args):
+            seen.append(1)
+
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            assert admin.get("/admin/audit").status_code == 200
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+        return len(seen)
+
+    make_customer(world.rep_a, "第一家有限公司")
+    few = statements_for_page()
+    for number in range(10):
+        make_customer(world.rep_a, f"第{number + 2}家客户有限公司")
+    assert statements_for_page() == few

@@ -113,7 +113,7 @@ SAMPLES = {
     "points.customer_won": {"points": 10, "customer": "甲公司"},
     "points.article_helpful": {"points": 1},
     "points.reversed": {"points": -20, "reason": "误发"},
-    "badge.awarded": {"month": "2026年2月", "rank": 1},
+    "badge.awarded": {"month": "2026-02", "rank": 1},  # stored as the month, shown as people name it
     "reading.assigned": {"by": "王经理", "path": "新人第一周", "due": "2026-03-09"},
     "reading.reread": {"title": "报价规范"},
     "kb.proposal": {"by": "李四", "title": "报价规范"},

@@ -85,7 +85,7 @@ def test_badges_show_on_the_leaderboard_and_person_page(client_as, world, frozen
     rep = client_as(world.rep_a2)
     assert 'class="star-badge"' in html(rep.get("/leaderboard"))
     person = html(rep.get(f"/people/{world.rep_a.id}"))
-    assert "2026年10月 协作之星" in person and "第 1 名，30 积分" in person
+    assert "2026年10月协作之星" in person and "第 1 名，30 积分" in person
 
 
 def test_the_nav_leads_to_the_leaderboard(client_as, world):

@@ -256,3 +256,55 @@ def test_ledger_and_workbench_offer_what_the_services_accept(client_as, world, r
     links_history = "/rules/ownership?reason=claim" in home
     assert links_history == (client.get("/rules/ownership").status_code == 200) == (role == "admin")
     assert ('id="team-switch"' in home) == (role == "admin")
+
+
+# ---- managers read the rules (issue 16, item 8) -------------------------------------------
+
+
+@pytest.fixture
+def team_rules(world):
+    assignment.set_strategy(world.admin, world.team_a.id, "territory")
+    assignment.set_territories(world.admin, world.team_a.id, [("浙江", "", world.rep_a.id)])
+    assignment.set_strategy(world.admin, world.team_b.id, "round_robin")
+    assignment.set_territories(world.admin, world.team_b.id, [("广东", "深圳", world.rep_b.id)])
+    db.session.commit()
+
+
+def test_a_manager_reads_the_limits_and_their_team_s_rules_without_forms(client_as, world, team_rules):
+    response = client_as(world.manager_a).get("/rules")
+    html = html_of(response)
+    assert response.status_code == 200
+    assert "每位销售每日领取上限" in html and "华东大区" in html
+    assert "按区域分配" in html and "浙江" in html and "全省" in html and "张三" in html
+    # Another team's rules are not theirs to read.
+    assert "华南大区" not in html and "深圳" not in html and "王五" not in html
+    # Read-only: no form, field or save button, no administration tabs.
+    main = html.split("<main")[1].split("</main>")[0]
+    assert not any(tag in main for tag in ("<form", "<input", "<select", "<button"))
+    assert "保存" not in main and 'href="/admin/users"' not in main
+
+
+def test_an_admin_still_edits_every_team_s_rules(client_as, world, team_rules):
+    html = html_of(client_as(world.admin).get("/rules"))
+    assert "华东大区" in html and "华南大区" in html and 'value="深圳"' in html
+    assert f'action="/rules/teams/{world.team_a.id}/territories"' in html and "保存规则" in html
+
+
+@pytest.mark.parametrize(
+    "path", ["/rules", "/rules/teams/{team}/strategy", "/rules/teams/{team}/territories"]
+)
+def test_a_manager_changes_nothing(client_as, world, team_rules, path):
+    before = assignment.territories([world.team_a.id])
+    response = client_as(world.manager_a).post(
+        path.format(team=world.team_a.id),
+        data={"strategy": "pool", "province": "", "city": "", "user_id": "", "claims_per_day": "1"},
+    )
+    assert response.status_code == 403
+    db.session.expire_all()
+    assert assignment.territories([world.team_a.id]) == before
+    assert assignment.strategy_of(world.team_a.id) == "territory"
+
+
+@pytest.mark.parametrize("role", ["rep_a", "support_a"])
+def test_reps_and_support_do_not_read_the_rules_page(client_as, world, role):
+    assert client_as(getattr(world, role)).get("/rules").status_code == 403

@@ -224,3 +224,59 @@ def test_claim_storm_across_gunicorn_workers(app, world, gunicorn_server):
     ).all()
     assert max(count for _owner, count in per_rep) <= 3  # no rep over the daily limit
     assert sum(1 for r in responses if r.status_code == 303) == len(owners) == 20
+
+
+# ---- where a seller stands against the limits (issue 16, item 9) -------------------------
+
+
+def test_a_rep_sees_claims_today_and_holdings_against_the_limits(client_as, world, pooled):
+    set_rules(world.admin, claims_per_day=20, max_active_per_rep=200)
+    make_customer(world.rep_a, "自有客户有限公司")
+    client_as(world.rep_a).post(f"/customers/{pooled[0].id}/claim")
+    html = html_of(client_as(world.rep_a).get("/pool"))
+    assert "今日已领 1/20 · 保有 2/200" in html
+    assert "领取后归你负责" in html
+
+
+def test_the_standing_says_so_when_the_next_claim_would_be_refused(client_as, world, pooled):
+    set_rules(world.admin, claims_per_day=1)
+    rep = client_as(world.rep_a)
+    rep.post(f"/customers/{pooled[0].id}/claim")
+    assert 'class="pool-standing at-limit"' in html_of(rep.get("/pool"))
+    assert rep.post(f"/customers/{pooled[1].id}/claim").status_code == 409
+
+
+def test_claims_of_yesterday_do_not_count_today(client_as, world, pooled, frozen_clock):
+    client_as(world.rep_a).post(f"/customers/{pooled[0].id}/claim")
+    frozen_clock(NOW + timedelta(days=1))
+    assert "今日已领 0/" in html_of(client_as(world.rep_a).get("/pool"))
+
+
+def test_support_is_not_told_a_claim_makes_the_customer_theirs(client_as, world, pooled):
+    html = html_of(client_as(world.support_a).get("/pool"))
+    assert "领取后归你负责" not in html and "今日已领" not in html
+    assert "由销售和经理在这里领取" in html and 'action="/customers/' not in html
+    assert "每位销售最多保有" in html  # the limits, as information
+
+
+def test_a_claim_by_htmx_updates_the_count_and_the_standing_out_of_band(client_as, world, pooled):
+    set_rules(world.admin, claims_per_day=20, max_active_per_rep=200)
+    rep = client_as(world.rep_a)
+    assert "公海共 5 个客户" in html_of(rep.get("/pool"))
+    response = rep.post(f"/customers/{pooled[1].id}/claim", htmx=True, data={"next": "/pool"})
+    html = html_of(response)
+    assert response.status_code == 200 and f'<tr id="pool-{pooled[1].id}" class="claimed-row">' in html
+    assert '<div id="pool-count" class="results-summary" hx-swap-oob="true"><span>公海共 4 个客户' in html
+    assert 'id="claim-standing" class="pool-standing" hx-swap-oob="true">今日已领 1/20 · 保有 1/200' in html
+
+
+def test_the_count_after_a_claim_keeps_the_filters_of_the_page(client_as, world, pooled):
+    response = client_as(world.rep_a).post(
+        f"/customers/{pooled[3].id}/claim", htmx=True, data={"next": "/pool?q=公海3"}
+    )
+    assert "公海共 0 个客户" in html_of(response)
+
+
+def test_the_pool_links_rules_for_those_who_may_read_them(client_as, world, pooled):
+    assert 'href="/rules"' in html_of(client_as(world.manager_a).get("/pool"))
+    assert 'href="/rules"' not in html_of(client_as(world.rep_a).get("/pool"))

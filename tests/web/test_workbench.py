@@ -83,7 +83,7 @@ def test_the_due_panel_shows_a_few_and_links_to_the_rest(world, client_as, froze
     due = section(client_as(world.rep_a).get("/").get_data(as_text=True), "待跟进")
     assert due.count('class="due-item"') == workbench.PANEL_LIMIT
     assert f'<span class="count-badge">{workbench.PANEL_LIMIT + 3}</span>' in due
-    assert "还有 3 个" in due
+    assert "查看其余 3 个待跟进客户" in due
 
 
 def test_rep_sees_customers_about_to_return_to_the_pool(world, client_as, frozen_clock):

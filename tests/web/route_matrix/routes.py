@@ -230,7 +230,8 @@ ROUTES = {
         case("L 403 403 403 200", "L 403 403 403 422", report_id="report_b"),
     ],
     "rules.assign": [case(post="L 403 403 422 422")],
-    "rules.rule_settings": [case(ADMINS, "L 403 403 403 422")],
+    # Managers read the rules and their team's territories (issue 16); only admins change them.
+    "rules.rule_settings": [case(MANAGERS, "L 403 403 403 422")],
     "rules.set_strategy": [case(post="L 403 403 403 400", team_id="team_a")],
     "rules.set_territories": [case(post="L 403 403 403 303", team_id="team_b")],
     "rules.ownership_report": [case(ADMINS)],
