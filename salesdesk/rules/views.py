@@ -68,7 +68,7 @@ def pool_page():
 
 def _pool_filters(args):
     filters = queries.Filters.from_args(args)
-    filters.owner = "pool"
+    filters.view = filters.default_view = "pool"  # the page is the pool: no need to say so
     return filters
 
 
