@@ -76,7 +76,7 @@ def _fill_tokens():
 
 
 def upgrade():
-    op.add_column("contacts", sa.Column("name_tokens", sa.Text(), server_default="", nullable=False))
+    op.add_column("contacts", sa.Column("name_tokens", sa.Text(), server_default=sa.text("''"), nullable=False))
     _fill_tokens()
     if op.get_bind().dialect.name == "sqlite":
         # Filled first, then indexed at once: an update trigger would delete from the
