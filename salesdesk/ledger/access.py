@@ -4,7 +4,8 @@ Everyone sees that a customer exists, its owner, stage and last follow-up date (
 is what prevents collisions). Contact details (phone, e-mail, WeChat), notes and the
 timeline are for the owner, active collaborators, managers of the owner's team,
 support and administrators; others see contact details masked. Pool customers are
-masked until claimed, except for support and administrators.
+masked until claimed, except for support and administrators. Contact names and titles
+are not masked: everyone sees them, and finds customers by them (ledger/search.py).
 """
 
 import re
