@@ -162,9 +162,10 @@ def contact_name_matches(query):
 
 def ways_to_match(user, query):
     """The conditions on customers under which one matches the query as `user` searches:
-    its name, a contact's name, or contact details `user` may see (hidden digits stay
-    hidden). A customer matches when any holds; none: the query finds nothing. Each
-    condition uses its own index; queries.list_customers counts them one by one."""
+    every word in its name, every word in one contact's name (云栖 李娜 finds neither), or
+    contact details `user` may see (hidden digits stay hidden). A customer matches when
+    any holds; none: the query finds nothing. Each condition uses its own index;
+    queries.list_customers counts them one by one."""
     from .models import Customer
 
     ways = [name_matches(query), contact_name_matches(query)]
