@@ -153,12 +153,14 @@ def contact_views(customer, visible):
     ]
 
 
-def first_contacts(customer_ids, visible_ids):
-    """{customer id: its first contact}, as a list row shows it, masked alike. One query
-    and plain rows: a list page needs one contact for each of its customers, not all."""
+def first_contacts(customer_ids, visible_ids, chosen=None):
+    """{customer id: its first contact, or the one `chosen` ({customer id: contact id})},
+    as a list row shows it, masked alike. One query and plain rows: a list page needs one
+    contact for each of its customers, not all."""
+    chosen = chosen or {}
     first = (
         select(func.min(Contact.id))
-        .where(Contact.customer_id.in_(customer_ids))
+        .where(Contact.customer_id.in_([i for i in customer_ids if i not in chosen]))
         .group_by(Contact.customer_id)
     )
     rows = db.session.execute(
@@ -172,7 +174,7 @@ def first_contacts(customer_ids, visible_ids):
             ContactPhone.number,
         )
         .outerjoin(ContactPhone, ContactPhone.contact_id == Contact.id)
-        .where(Contact.id.in_(first))
+        .where(or_(Contact.id.in_(first), Contact.id.in_(list(chosen.values()))))
         .order_by(Contact.id, ContactPhone.id)
     ).all()
     contacts, numbers = {}, {}

@@ -234,13 +234,15 @@ def list_customers(user, filters):
     ids = db.session.scalars(query).all()
     has_next, ids = len(ids) > per_page, ids[:per_page]
     customers, visible_ids = load_for_display(user, ids)
+    # Found by a contact's name: the row shows that contact.
+    shown_contacts = search.contacts_named(filters.q, ids) if filters.q else None
     return Page(
         items=customers,
         page=page,
         per_page=per_page,
         has_next=has_next,
         total=total if counted_all else None,
-        first_contacts=access.first_contacts(ids, visible_ids) if ids else {},
+        first_contacts=access.first_contacts(ids, visible_ids, shown_contacts) if ids else {},
         more_than=None if counted_all else limit,
     )
 

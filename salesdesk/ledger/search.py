@@ -18,7 +18,7 @@ import os
 import re
 from functools import cache
 
-from sqlalchemy import and_, literal_column, select, text
+from sqlalchemy import and_, func, literal_column, select, text
 
 from ..extensions import db
 from . import access, pinyin_phrases
@@ -158,6 +158,23 @@ def contact_name_matches(query):
     if db.engine.dialect.name == "sqlite":
         return Customer.id.in_(select(Contact.customer_id).where(Contact.id.in_(matched)))
     return Customer.id.in_(select(Contact.customer_id).where(matched))
+
+
+def contacts_named(query, customer_ids):
+    """{customer id: its first contact whose name matches the query}, among customer_ids:
+    the contact a list row shows, so that 韩佩玲 finds a row that says why."""
+    from .models import Contact
+
+    matched = _token_matches(query, "contact_name_search", "contacts.name_vector")
+    if matched is None or not customer_ids:
+        return {}
+    named = Contact.id.in_(matched) if db.engine.dialect.name == "sqlite" else matched
+    rows = db.session.execute(
+        select(Contact.customer_id, func.min(Contact.id))
+        .where(Contact.customer_id.in_(customer_ids), named)
+        .group_by(Contact.customer_id)
+    )
+    return dict(rows.all())
 
 
 def ways_to_match(user, query):

@@ -68,3 +68,14 @@ def test_a_deleted_customer_is_not_found_by_its_contacts(client_as, world):
     for query in ("王总", "13700007777"):
         response = client_as(world.admin).get("/customers", query_string={"q": query})
         assert "已删除机械有限公司" not in html_of(response)
+
+
+def test_the_row_shows_the_contact_the_name_search_found_masked_as_ever(client_as, world, hengda):
+    """The customer's first contact is 王总: found by 郭子豪, its row shows 郭子豪 instead,
+    with the number masked for rep_b, as everywhere."""
+    row = html_of(client_as(world.rep_b).get("/customers", query_string={"q": "郭子豪"}))
+    assert "郭子豪" in row and "139****7949" in row and "13922227949" not in row
+    assert "王总" not in row
+    owner_row = html_of(client_as(world.rep_a).get("/customers", query_string={"q": "郭子豪"}, htmx=True))
+    assert "郭子豪" in owner_row and "139 2222 7949" in owner_row
+    assert "王总" in html_of(client_as(world.rep_b).get("/customers", query_string={"q": "恒达"}))
