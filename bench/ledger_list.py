@@ -32,6 +32,8 @@ TARGETED = {
     "name-4",
     "pinyin-initials",
     "phone-4",
+    "pinyin-full",
+    "contact-name",
     "filters-stage-owner-grade",
     "filters-overdue-team-source",
     "page-1000",
@@ -100,7 +102,13 @@ def pick_examples(db):
         ),
         {"rep": rep_id},
     ).scalar()
+    # Contact names are found by everyone (they are not masked): any customer's contact.
+    contact = session.execute(
+        text("SELECT name FROM contacts WHERE customer_id >= :id ORDER BY customer_id, id LIMIT 1"),
+        {"id": int(n * 0.51234)},
+    ).scalar()
     return {
+        "contact": contact,
         "key4": key4[:4],
         "rare": rare,
         "initials": "".join(search.pinyin(initials_of, initials=True)),
@@ -130,6 +138,8 @@ def scenarios(db, manager, rep):
         (f"name-2-rare ({ex['rare']})", f"/customers?q={ex['rare']}", False),
         (f"name-4 ({ex['key4']})", f"/customers?q={ex['key4']}", False),
         (f"pinyin-initials ({ex['initials']})", f"/customers?q={ex['initials']}", False),
+        ("pinyin-full (keji)", "/customers?q=keji", False),
+        (f"contact-name ({ex['contact']})", f"/customers?q={ex['contact']}", False),
         (f"phone-4 ({ex['phone4']})", f"/customers?q={ex['phone4']}", False),
         (f"phone-7 ({ex['phone7']})", f"/customers?q={ex['phone7']}", False),
         (f"email ({ex['email']})", f"/customers?q={ex['email']}", False),

@@ -463,7 +463,7 @@ class Generator:
 
     def contacts(self, customer, count):
         from salesdesk.ledger.keys import email_key
-        from salesdesk.ledger.search import contact_search_text
+        from salesdesk.ledger.search import contact_name_tokens, contact_search_text
 
         rng = self.rng
         contacts, phones = [], []
@@ -488,6 +488,7 @@ class Generator:
                     "id": self.contact_id,
                     "customer_id": customer["id"],
                     "name": surname + given,
+                    "name_tokens": contact_name_tokens(surname + given),
                     "title": rng.choice(TITLES),
                     "email": email,
                     "email_key": email_key(email),

@@ -101,13 +101,15 @@ FULL_TEXT_SUFFIXES = ("", "_data", "_idx", "_docsize", "_config", "_content")
 def include_in_migrations(name, type_, parent_names):
     """Keep the search structures that migrations write by hand out of autogenerate's
     comparison: SQLite FTS5 tables named `*_search` (and their shadow tables),
-    PostgreSQL search indexes (`ix_*_search*`) and the generated customers.search_vector."""
+    PostgreSQL search indexes (`ix_*_search*`) and the generated customers.search_vector
+    and contacts.name_vector."""
     if type_ == "table" and name:
         return not any(name.endswith("_search" + suffix) for suffix in FULL_TEXT_SUFFIXES)
     if type_ == "index" and name:
         return "_search" not in name
     if type_ == "column":
-        return not (name == "search_vector" and parent_names.get("table_name") == "customers")
+        generated = {("customers", "search_vector"), ("contacts", "name_vector")}
+        return (parent_names.get("table_name"), name) not in generated
     return True
 
 

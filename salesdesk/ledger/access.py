@@ -4,7 +4,8 @@ Everyone sees that a customer exists, its owner, stage and last follow-up date (
 is what prevents collisions). Contact details (phone, e-mail, WeChat), notes and the
 timeline are for the owner, active collaborators, managers of the owner's team,
 support and administrators; others see contact details masked. Pool customers are
-masked until claimed, except for support and administrators.
+masked until claimed, except for support and administrators. Contact names and titles
+are not masked: everyone sees them, and finds customers by them (ledger/search.py).
 """
 
 import re
@@ -173,12 +174,15 @@ def contact_views(customer, visible):
     ]
 
 
-def first_contacts(customer_ids, visible_ids):
-    """{customer id: its first contact}, as a list row shows it, masked alike. One query
-    and plain rows: a list page needs one contact for each of its customers, not all."""
+def first_contacts(customer_ids, visible_ids, chosen=None):
+    """{customer id: its first contact, or the one `chosen` ({customer id: contact id})},
+    as a list row shows it, masked alike. One query and plain rows: a list page needs one
+    contact for each of its customers, not all."""
+    # One IN over a UNION ALL, not an OR of two: PostgreSQL would read every contact.
+    chosen = chosen or {}
     first = (
         select(func.min(Contact.id))
-        .where(Contact.customer_id.in_(customer_ids))
+        .where(Contact.customer_id.in_([i for i in customer_ids if i not in chosen]))
         .group_by(Contact.customer_id)
     )
     rows = db.session.execute(
@@ -192,7 +196,7 @@ def first_contacts(customer_ids, visible_ids):
             ContactPhone.number,
         )
         .outerjoin(ContactPhone, ContactPhone.contact_id == Contact.id)
-        .where(Contact.id.in_(first))
+        .where(Contact.id.in_(first.union_all(select(Contact.id).where(Contact.id.in_(chosen.values())))))
         .order_by(Contact.id, ContactPhone.id)
     ).all()
     contacts, numbers = {}, {}

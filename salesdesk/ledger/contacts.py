@@ -17,6 +17,7 @@ def add_contact_row(customer, contact):
     """Append a contact (validation.prepare_contact's) with its phones and search text."""
     row = Contact(
         name=contact["name"],
+        name_tokens=search.contact_name_tokens(contact["name"]),
         title=contact["title"],
         email=contact["email"],
         email_key=contact["email_key"],
@@ -60,6 +61,7 @@ def update_contact(actor, customer_id, contact_id, expected_version, data):
         check_contact_duplicates(contact, exclude_contact_id=row.id)
         row.version += 1
         row.name, row.title, row.wechat = contact["name"], contact["title"], contact["wechat"]
+        row.name_tokens = search.contact_name_tokens(row.name)
         row.email, row.email_key = contact["email"], contact["email_key"]
         kept = {key: phone for phone in row.phones for key in [phone.key]}
         row.phones = [

@@ -241,6 +241,8 @@ class Contact(db.Model):
     wechat: Mapped[str] = mapped_column(String(64), default="")
     # Phone digits and e-mail for substring search (trigram index, see migrations).
     search_text: Mapped[str] = mapped_column(Text, default="")
+    # The name's search tokens (search.contact_name_tokens; full-text index, see migrations).
+    name_tokens: Mapped[str] = mapped_column(Text, default="", server_default=text("''"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     # Bumped on every save; a save from an older version is refused, as for customers.
     version: Mapped[int] = mapped_column(default=1, server_default="1")

@@ -5,18 +5,23 @@ character bigrams (a phrase of bigrams finds any substring of two or more
 characters) and single characters, Latin words, and pinyin and pinyin initials from
 every syllable on (so `tengfei`, `feikeji` and `tfkj` all find 深圳腾飞科技). SQLite keeps
 them in an FTS5 table, PostgreSQL in a GIN-indexed tsvector; both see the same tokens.
+Contact names are indexed alike, as bigrams and Latin words (郭子豪, 王总, 子豪), without
+pinyin: `keji` should not find every customer with a contact called 柯吉.
 Contact details (phone digits, e-mail, WeChat id) are matched as substrings through a
 trigram index, and only where the searching user may see them.
+
+Contact names are not hidden details: every page shows them to everyone (only phones,
+e-mail and WeChat are masked, see access.py), so they find a customer for everyone.
 """
 
 import os
 import re
 from functools import cache
 
-from sqlalchemy import literal_column, select, text
+from sqlalchemy import and_, func, literal_column, select, text
 
 from ..extensions import db
-from . import pinyin_phrases
+from . import access, pinyin_phrases
 from .keys import fold, phone_key, simplify
 
 CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
@@ -79,6 +84,17 @@ def name_tokens(name):
     return index_values(name)[1]
 
 
+def contact_name_tokens(name):
+    """Search tokens of a contact's name: bigrams of each run of Chinese (a run of one
+    character as itself), and Latin words."""
+    normalised = simplify(name)
+    tokens = []
+    for run in CJK_RUN.findall(normalised):
+        tokens += [run[i : i + 2] for i in range(len(run) - 1)] if len(run) > 1 else [run]
+    tokens += LATIN_WORD.findall(normalised)
+    return " ".join(dict.fromkeys(tokens))
+
+
 def contact_search_text(phone_keys, email, wechat):
     return " ".join([*phone_keys, fold(email).lower(), fold(wechat).lower()]).strip()
 
@@ -105,22 +121,77 @@ def _tsquery_expression(phrases, prefixes):
     return " & ".join(parts)
 
 
+def _token_matches(query, fts5_table, tsvector_column):
+    """SQL selecting the rowids (SQLite) or the condition (PostgreSQL) of rows whose
+    tokens match every word of the query; None when there is nothing to search for."""
+    phrases, prefixes = _terms(query)
+    if not phrases and not prefixes:
+        return None
+    if db.engine.dialect.name == "sqlite":
+        rowids = text(f"SELECT rowid FROM {fts5_table} WHERE {fts5_table} MATCH :expression")
+        return rowids.bindparams(expression=_fts5_expression(phrases, prefixes)).columns(
+            literal_column("rowid")
+        )
+    condition = text(f"{tsvector_column} @@ to_tsquery('simple', :tsquery)")
+    return condition.bindparams(tsquery=_tsquery_expression(phrases, prefixes))
+
+
 def name_matches(query):
     """A condition on customers: the name matches every word of the query; None when
     the query has nothing to search for."""
     from .models import Customer
 
-    phrases, prefixes = _terms(query)
-    if not phrases and not prefixes:
+    matched = _token_matches(query, "customer_search", "customers.search_vector")
+    if matched is None or db.engine.dialect.name != "sqlite":
+        return matched
+    return Customer.id.in_(matched)
+
+
+def contact_name_matches(query):
+    """A condition on customers: one of its contacts' names matches every word of the
+    query; None when the query has nothing to search for."""
+    from .models import Contact, Customer
+
+    matched = _token_matches(query, "contact_name_search", "contacts.name_vector")
+    if matched is None:
         return None
     if db.engine.dialect.name == "sqlite":
-        rowids = text("SELECT rowid FROM customer_search WHERE customer_search MATCH :expression")
-        rowids = rowids.bindparams(expression=_fts5_expression(phrases, prefixes)).columns(
-            literal_column("rowid")
+        return Customer.id.in_(select(Contact.customer_id).where(Contact.id.in_(matched)))
+    return Customer.id.in_(select(Contact.customer_id).where(matched))
+
+
+def contacts_named(query, customer_ids):
+    """{customer id: its first contact whose name matches the query}, among customer_ids:
+    the contact a list row shows, so that 韩佩玲 finds a row that says why."""
+    from .models import Contact
+
+    matched = _token_matches(query, "contact_name_search", "contacts.name_vector")
+    if matched is None or not customer_ids:
+        return {}
+    named = Contact.id.in_(matched) if db.engine.dialect.name == "sqlite" else matched
+    rows = db.session.execute(
+        select(Contact.customer_id, func.min(Contact.id))
+        .where(Contact.customer_id.in_(customer_ids), named)
+        .group_by(Contact.customer_id)
+    )
+    return dict(rows.all())
+
+
+def ways_to_match(user, query):
+    """The conditions on customers under which one matches the query as `user` searches:
+    every word in its name, every word in one contact's name (云栖 李娜 finds neither), or
+    contact details `user` may see (hidden digits stay hidden). A customer matches when
+    any holds; none: the query finds nothing. Each condition uses its own index;
+    queries.list_customers counts them one by one."""
+    from .models import Customer
+
+    ways = [name_matches(query), contact_name_matches(query)]
+    fragment = contact_fragment(query)
+    if fragment:
+        ways.append(
+            and_(Customer.id.in_(contact_customer_ids(fragment)), access.details_visible_clause(user))
         )
-        return Customer.id.in_(rowids)
-    condition = text("customers.search_vector @@ to_tsquery('simple', :tsquery)")
-    return condition.bindparams(tsquery=_tsquery_expression(phrases, prefixes))
+    return [way for way in ways if way is not None]
 
 
 def contact_fragment(query):

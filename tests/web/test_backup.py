@@ -21,7 +21,7 @@ from tests.fixtures.ledger import follow_up_form, make_customer, new_customer_fo
 from tests.helpers import LiveClient, app_config
 from tests.schema_helpers import schema_objects
 
-FTS5_TABLES = ("customer_search", "contact_search", "kb_search")
+FTS5_TABLES = ("customer_search", "contact_search", "contact_name_search", "kb_search")
 
 
 @pytest.fixture

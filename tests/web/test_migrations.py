@@ -23,11 +23,11 @@ NOT_IN_MODELS = {
         **{
             ("remove_table", name): "FTS5 virtual table for search, kept in sync by triggers; "
             "SQLAlchemy cannot declare virtual tables"
-            for name in ("customer_search", "contact_search", "kb_search")
+            for name in ("customer_search", "contact_search", "contact_name_search", "kb_search")
         },
         **{
             ("remove_table", name + shadow): "FTS5's own storage behind a virtual table"
-            for name in ("customer_search", "contact_search", "kb_search")
+            for name in ("customer_search", "contact_search", "contact_name_search", "kb_search")
             for shadow in FTS5_SHADOWS
         },
     },
@@ -37,6 +37,9 @@ NOT_IN_MODELS = {
         ("remove_column", "customers", "search_vector"): "generated tsvector column; PostgreSQL "
         "only (SQLite searches customer_search), read through text() in ledger/search.py",
         ("remove_index", "customers", "ix_customers_search_vector"): "GIN index on that tsvector",
+        ("remove_column", "contacts", "name_vector"): "generated tsvector of contacts.name_tokens; "
+        "PostgreSQL only (SQLite searches contact_name_search), read through text() in ledger/search.py",
+        ("remove_index", "contacts", "ix_contacts_name_search"): "GIN index on that tsvector",
         ("remove_index", "kb_articles", "ix_kb_articles_search"): "GIN index on the tsvector the "
         "kb_articles_search_vector() trigger fills; PostgreSQL only",
         ("remove_index", "kb_articles", "ix_kb_articles_search_title"): "GIN expression index "
