@@ -54,16 +54,31 @@
     }
   }, true);
 
-  // Close an open <details class="menu"> when clicking elsewhere or pressing Escape.
+  // Close an open menu (the user menu, export, 我的 on phones) when clicking
+  // elsewhere or pressing Escape.
+  var MENUS = "details.menu, details.tabbar-more, details.action-call";
   function closeMenus(except) {
-    document.querySelectorAll("details.menu[open]").forEach(function (menu) {
-      if (menu !== except) menu.removeAttribute("open");
+    document.querySelectorAll(MENUS).forEach(function (menu) {
+      if (menu.open && menu !== except) menu.removeAttribute("open");
     });
   }
   document.addEventListener("click", function (event) {
-    closeMenus(event.target.closest && event.target.closest("details.menu"));
+    closeMenus(event.target.closest && event.target.closest(MENUS));
   });
   document.addEventListener("keydown", function (event) {
     if (event.key === "Escape") closeMenus(null);
+  });
+
+  // A form refused after an htmx submission: focus its first invalid field (the
+  // server marks it with autofocus for full pages; this covers any swap).
+  // Only after a submission, so a search that re-renders never steals the caret.
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var config = event.detail.requestConfig;
+    if (!config || config.verb === "get") return;
+    var target = event.detail.target;
+    var invalid = target && target.querySelector('[aria-invalid="true"]');
+    if (invalid && !(document.activeElement && document.activeElement.matches('[aria-invalid="true"]'))) {
+      invalid.focus();
+    }
   });
 })();
