@@ -54,8 +54,7 @@
     }
   }, true);
 
-  // Close an open menu (the user menu, export, 我的 on phones) when clicking
-  // elsewhere or pressing Escape.
+  // Close an open menu (user, export, 我的) on a click elsewhere or Escape.
   var MENUS = "details.menu, details.tabbar-more, details.action-call";
   function closeMenus(except) {
     document.querySelectorAll(MENUS).forEach(function (menu) {
@@ -69,9 +68,8 @@
     if (event.key === "Escape") closeMenus(null);
   });
 
-  // A form refused after an htmx submission: focus its first invalid field (the
-  // server marks it with autofocus for full pages; this covers any swap).
-  // Only after a submission, so a search that re-renders never steals the caret.
+  // After a refused htmx submission (not a search: it would steal the caret), focus
+  // the first invalid field.
   document.addEventListener("htmx:afterSettle", function (event) {
     var config = event.detail.requestConfig;
     if (!config || config.verb === "get") return;
