@@ -25,7 +25,8 @@ def scene(world):
     )
     make_customer(world.rep_a, "宁波海港物流有限公司", phone="13655556666", stage="negotiating")
     make_customer(world.manager_a, "杭州云栖软件有限公司", pool=True)
-    article = write(world.manager_a, "报价单填写规范", "报价单必须写明**有效期**和付款方式。", stages=["won", "quoted"])
+    body = "报价单必须写明**有效期**和付款方式。"
+    article = write(world.manager_a, "报价单填写规范", body, stages=["won", "quoted"])
     award(world.manager_a, world.rep_a)
     return {"customer": won, "article": article}
 
@@ -37,7 +38,7 @@ def run_axe(page):
             const results = await axe.run(document, {resultTypes: ["violations"]});
             return results.violations.map(v => ({
                 id: v.id, impact: v.impact, help: v.help,
-                nodes: v.nodes.map(n => n.target.join(" ") + "  " + n.failureSummary.split("\\n").slice(0, 2).join(" ")),
+                nodes: v.nodes.map(n => n.target.join(" ") + "  " + n.failureSummary.replace(/\\s+/g, " ")),
             }));
         }"""
     )
@@ -49,7 +50,8 @@ def audit(browser, live_server, size, visits):
     failures = []
     for email, paths in visits:
         # The app's CSP forbids inline scripts, axe's included: the test context lifts it.
-        context = browser.new_context(base_url=live_server, viewport={"width": width, "height": height}, bypass_csp=True)
+        viewport = {"width": width, "height": height}
+        context = browser.new_context(base_url=live_server, viewport=viewport, bypass_csp=True)
         context.set_default_timeout(10_000)
         page = context.new_page()
         if email:

@@ -48,8 +48,9 @@ def assert_fixed_and_inside(page, locator):
 
 def assert_tappable(locator):
     for index in range(locator.count()):
-        frame = box(locator.nth(index))
-        assert frame["width"] >= MIN_TAP and frame["height"] >= MIN_TAP, (locator.nth(index).inner_text(), frame)
+        target = locator.nth(index)
+        frame = box(target)
+        assert frame["width"] >= MIN_TAP and frame["height"] >= MIN_TAP, (target.inner_text(), frame)
 
 
 def test_tab_bar_on_a_phone(phone_page, world):
