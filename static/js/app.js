@@ -54,16 +54,29 @@
     }
   }, true);
 
-  // Close an open <details class="menu"> when clicking elsewhere or pressing Escape.
+  // Close an open menu (user, export, 我的) on a click elsewhere or Escape.
+  var MENUS = "details.menu, details.tabbar-more, details.action-call";
   function closeMenus(except) {
-    document.querySelectorAll("details.menu[open]").forEach(function (menu) {
-      if (menu !== except) menu.removeAttribute("open");
+    document.querySelectorAll(MENUS).forEach(function (menu) {
+      if (menu.open && menu !== except) menu.removeAttribute("open");
     });
   }
   document.addEventListener("click", function (event) {
-    closeMenus(event.target.closest && event.target.closest("details.menu"));
+    closeMenus(event.target.closest && event.target.closest(MENUS));
   });
   document.addEventListener("keydown", function (event) {
     if (event.key === "Escape") closeMenus(null);
+  });
+
+  // After a refused htmx submission (not a search: it would steal the caret), focus
+  // the first invalid field.
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var config = event.detail.requestConfig;
+    if (!config || config.verb === "get") return;
+    var target = event.detail.target;
+    var invalid = target && target.querySelector('[aria-invalid="true"]');
+    if (invalid && !(document.activeElement && document.activeElement.matches('[aria-invalid="true"]'))) {
+      invalid.focus();
+    }
   });
 })();
