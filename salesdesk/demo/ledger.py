@@ -99,7 +99,11 @@ def _apply(story, kind, args):
     if kind == "create":
         actor, owner = args
         try:
-            customer = create_customer(actor, story.data, owner_id=owner.id if owner else None)
+            # The demo's companies are distinct: a similar name (a shared trade name) is
+            # confirmed, as a person who checked would; an exact duplicate is not.
+            customer = create_customer(
+                actor, story.data, owner_id=owner.id if owner else None, confirm_similar=True
+            )
         except DuplicateFound:
             # Someone already has this customer (a ledger that was not empty): leave it out.
             story.failed = True

@@ -64,9 +64,12 @@ def labelled(picked):
 
 
 def choose(user, keys):
-    """Remember the columns `user` shows; none at all leaves the name alone, which is a
-    choice too."""
-    wanted = set(keys)
+    """Remember the columns `user` shows; only the name is a choice too."""
+    if not keys:
+        # The form always sends "name" (the column that always shows): nothing at all is
+        # not this form.
+        raise DomainError(_("Choose the columns to show."))
+    wanted = set(keys) - {"name"}
     if not wanted <= BY_KEY.keys():
         raise DomainError(_("That column does not exist. Reload the list and choose again."))
     kept = [column.key for column in COLUMNS if column.key in wanted]
