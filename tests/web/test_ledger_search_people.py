@@ -26,7 +26,7 @@ def hengda(client_as, world):
 
 
 def found(client, query, htmx=False):
-    response = client.get("/customers", query_string={"q": query}, htmx=htmx)
+    response = client.get("/customers", query_string={"view": "all", "q": query}, htmx=htmx)
     assert response.status_code == 200
     return "苏州恒达精密机械有限公司" in html_of(response)
 
@@ -66,16 +66,18 @@ def test_a_renamed_or_deleted_contact_finds_the_customer_by_its_new_name_only(cl
 def test_a_deleted_customer_is_not_found_by_its_contacts(client_as, world):
     make_customer(world.admin, "已删除机械有限公司", phone="13700007777", owner=world.rep_a, deleted=True)
     for query in ("王总", "13700007777"):
-        response = client_as(world.admin).get("/customers", query_string={"q": query})
+        response = client_as(world.admin).get("/customers", query_string={"view": "all", "q": query})
         assert "已删除机械有限公司" not in html_of(response)
 
 
 def test_the_row_shows_the_contact_the_name_search_found_masked_as_ever(client_as, world, hengda):
     """The customer's first contact is 王总: found by 郭子豪, its row shows 郭子豪 instead,
     with the number masked for rep_b, as everywhere."""
-    row = html_of(client_as(world.rep_b).get("/customers", query_string={"q": "郭子豪"}))
+    row = html_of(client_as(world.rep_b).get("/customers", query_string={"view": "all", "q": "郭子豪"}))
     assert "郭子豪" in row and "139****7949" in row and "13922227949" not in row
     assert "王总" not in row
-    owner_row = html_of(client_as(world.rep_a).get("/customers", query_string={"q": "郭子豪"}, htmx=True))
+    everyone = {"view": "all", "q": "郭子豪"}
+    owner_row = html_of(client_as(world.rep_a).get("/customers", query_string=everyone, htmx=True))
     assert "郭子豪" in owner_row and "139 2222 7949" in owner_row
-    assert "王总" in html_of(client_as(world.rep_b).get("/customers", query_string={"q": "恒达"}))
+    by_company = client_as(world.rep_b).get("/customers", query_string={"view": "all", "q": "恒达"})
+    assert "王总" in html_of(by_company)

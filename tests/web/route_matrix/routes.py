@@ -120,7 +120,7 @@ ROUTES = {
     "kb.image": [case(LOGIN, image_id="image"), case("L 404 404 404 404", image_id=999999)],
     # ---- customer ledger
     "ledger.index": [EVERYONE],
-    "ledger.choose_columns": [case(post="L 303 303 303 303")],
+    "ledger.choose_columns": [case(post="L 400 400 400 400")],
     # Who exports is an admin setting; by default managers and admins, reps their own (issue 16).
     "ledger.export": [case("L 200 403 200 200", fmt="csv"), case("L 200 403 200 200", fmt="xlsx")],
     "ledger.new": [case(LOGIN, "L 422 422 422 422")],
