@@ -3,10 +3,12 @@ deep into 100,000 rows (ids are paged on an index, rows loaded for one page only
 
 from dataclasses import dataclass, field, replace
 from math import ceil
+from urllib.parse import parse_qsl, urlsplit
 
 from flask import current_app
 from sqlalchemy import case, false, func, or_, select, union
 from sqlalchemy.orm import defer, joinedload, selectinload
+from werkzeug.datastructures import MultiDict
 
 from .. import clock, paging, settings
 from ..auth.models import Role
@@ -53,6 +55,12 @@ SEARCH_COUNT_LIMIT = 500
 FEW_MATCHES = 2_000  # up to this many, a page is sorted from the matches (list_customers)
 
 
+def args_of(url):
+    """The query-string arguments of a link to a list (a form's `next`): the filters it
+    showed, for the answer to a POST made from it."""
+    return MultiDict(parse_qsl(urlsplit(url).query))
+
+
 def default_view(user):
     """What the list opens on: a rep works their own customers, a manager watches the
     team; admins and support, who own none, see the company."""
@@ -67,6 +75,8 @@ def default_view(user):
 
 def views_for(user):
     """The views `user` can switch between: the team view needs a team."""
+    if user is None:
+        return list(VIEWS)
     return [view for view in VIEWS if view != "team" or user.team_id is not None]
 
 
@@ -111,7 +121,7 @@ class Filters:
         view = args.get("view", "")
         return cls(
             q=args.get("q", "").strip()[:100],
-            view=view if view in (views_for(user) if user is not None else VIEWS) else default,
+            view=view if view in views_for(user) else default,
             default_view=default,
             stage=args.get("stage", "") if args.get("stage") in [*Stage, "open"] else "",
             owner=owner if owner in ("me", "pool") or _int(owner) else "",

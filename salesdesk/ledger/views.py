@@ -1,9 +1,6 @@
-from urllib.parse import parse_qsl, urlsplit
-
 from flask import abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from werkzeug.datastructures import MultiDict
 
 from .. import clock, submissions
 from ..auth import roles_required
@@ -46,7 +43,7 @@ def choose_columns():
     back = safe_next_url(request.form.get("next"), url_for("ledger.index"))
     if is_htmx():
         # The list again under its own filters: the columns changed in place.
-        filters = queries.Filters.from_args(MultiDict(parse_qsl(urlsplit(back).query)), current_user)
+        filters = queries.Filters.from_args(queries.args_of(back), current_user)
         context = pages.customers_context(filters, list_endpoint="ledger.index")
         return render("ledger/_results.html", **context)
     return see_other(back)

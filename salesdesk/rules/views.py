@@ -1,9 +1,8 @@
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import urlsplit
 
 from flask import flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from werkzeug.datastructures import MultiDict
 
 from .. import settings
 from ..auth import allowed
@@ -81,11 +80,11 @@ def claim(customer_id):
     if is_htmx():
         # The pool row becomes a "claimed" row; the toast says so. The pool's count under
         # the page's filters (sent back in `next`) and the rep's standing follow, out of band.
-        shown = urlsplit(_back(url_for("rules.pool")))
+        shown = queries.args_of(_back(url_for("rules.pool")))
         return render(
             "rules/_claimed.html",
             customer=customer,
-            page=queries.list_customers(current_user, _pool_filters(MultiDict(parse_qsl(shown.query)))),
+            page=queries.list_customers(current_user, _pool_filters(shown)),
             standing=pool.claim_standing(current_user),
         )
     return see_other(_back(url_for("ledger.show", customer_id=customer.id)))
@@ -236,7 +235,7 @@ def assign():
     ids = request.form.getlist("customer_ids")
     if request.form.get("scope") == "matching":
         # "All matching customers": the list's filters, as the page the form came from had them.
-        listed = queries.Filters.from_args(MultiDict(parse_qsl(urlsplit(_back("")).query)), current_user)
+        listed = queries.Filters.from_args(queries.args_of(_back("")), current_user)
         matching = queries.matching_ids(current_user, listed, assignment.MAX_CUSTOMERS + 1)
         ids = [str(customer_id) for customer_id in matching]
     if form.validate_on_submit():
@@ -261,7 +260,7 @@ def _refused_assignment(form, ids):
     back = urlsplit(_back(url_for("ledger.index")))
     if len(ids) == 1 and ids[0].isdecimal() and back.path == url_for("ledger.show", customer_id=ids[0]):
         return _refused_on_customer_page(int(ids[0]), assign_form=form)
-    filters = queries.Filters.from_args(MultiDict(parse_qsl(back.query)), current_user)
+    filters = queries.Filters.from_args(queries.args_of(back.geturl()), current_user)
     context = pages.customers_context(filters, list_endpoint="ledger.index", bulk_assign_form=form)
     return render("ledger/index.html", status=422, **context)
 
