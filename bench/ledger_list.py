@@ -10,6 +10,9 @@ max are reported, with the median time spent inside SQL statements and their cou
 told apart. --explain NAME prints the query plans of a scenario's statements;
 --profile NAME prints a pyinstrument profile of it. Results also go to
 bench/results/list-<backend>.json.
+
+The view-* scenarios open the list in each view (view-default: no view in the URL,
+so the rep sees "mine" and the manager "team"); the others search the whole company.
 """
 
 import argparse
@@ -37,6 +40,14 @@ TARGETED = {
     "filters-stage-owner-grade",
     "filters-overdue-team-source",
     "page-1000",
+    "view-default",
+    "view-mine",
+    "view-collab",
+    "view-team",
+    "view-all",
+    "view-pool",
+    "view-mine-keji",
+    "view-team-keji",
 }
 
 
@@ -132,26 +143,42 @@ def scenarios(db, manager, rep):
         ),
         {"team": team},
     ).scalar()
+    # The older scenarios search the whole company (view=all), as the list did before
+    # it had views; the view scenarios below open the list as each view shows it.
     listed = [
-        ("unfiltered", "/customers", False),
-        ("name-2-common", "/customers?q=科技", False),
-        (f"name-2-rare ({ex['rare']})", f"/customers?q={ex['rare']}", False),
-        (f"name-4 ({ex['key4']})", f"/customers?q={ex['key4']}", False),
-        (f"pinyin-initials ({ex['initials']})", f"/customers?q={ex['initials']}", False),
-        ("pinyin-full (keji)", "/customers?q=keji", False),
-        (f"contact-name ({ex['contact']})", f"/customers?q={ex['contact']}", False),
-        (f"phone-4 ({ex['phone4']})", f"/customers?q={ex['phone4']}", False),
-        (f"phone-7 ({ex['phone7']})", f"/customers?q={ex['phone7']}", False),
-        (f"email ({ex['email']})", f"/customers?q={ex['email']}", False),
-        ("filters-stage-owner-grade", f"/customers?stage=negotiating&owner={owner}&grade=B", False),
-        ("filters-overdue-team-source", f"/customers?follow_up=overdue&team={team}&source=referral", False),
-        ("filters-open-pool-tag", "/customers?stage=open&owner=pool&tag=重点客户", False),
-        ("page-1000", "/customers?page=1000", False),
-        ("sort-name", "/customers?sort=name&direction=asc", False),
-        ("sort-amount", "/customers?sort=amount", False),
-        ("sort-name-page-1000", "/customers?sort=name&direction=asc&page=1000", False),
-        ("htmx-search (科技)", "/customers?q=科技", True),
-        (f"htmx-search ({ex['key4']})", f"/customers?q={ex['key4']}", True),
+        ("unfiltered", "/customers?view=all", False),
+        ("name-2-common", "/customers?q=科技&view=all", False),
+        (f"name-2-rare ({ex['rare']})", f"/customers?q={ex['rare']}&view=all", False),
+        (f"name-4 ({ex['key4']})", f"/customers?q={ex['key4']}&view=all", False),
+        (f"pinyin-initials ({ex['initials']})", f"/customers?q={ex['initials']}&view=all", False),
+        ("pinyin-full (keji)", "/customers?q=keji&view=all", False),
+        (f"contact-name ({ex['contact']})", f"/customers?q={ex['contact']}&view=all", False),
+        (f"phone-4 ({ex['phone4']})", f"/customers?q={ex['phone4']}&view=all", False),
+        (f"phone-7 ({ex['phone7']})", f"/customers?q={ex['phone7']}&view=all", False),
+        (f"email ({ex['email']})", f"/customers?q={ex['email']}&view=all", False),
+        ("filters-stage-owner-grade", f"/customers?stage=negotiating&owner={owner}&grade=B&view=all", False),
+        (
+            "filters-overdue-team-source",
+            f"/customers?follow_up=overdue&team={team}&source=referral&view=all",
+            False,
+        ),
+        ("filters-open-pool-tag", "/customers?stage=open&owner=pool&tag=重点客户&view=all", False),
+        ("page-1000", "/customers?page=1000&view=all", False),
+        ("sort-name", "/customers?sort=name&direction=asc&view=all", False),
+        ("sort-amount", "/customers?sort=amount&view=all", False),
+        ("sort-name-page-1000", "/customers?sort=name&direction=asc&page=1000&view=all", False),
+        ("htmx-search (科技)", "/customers?q=科技&view=all", True),
+        (f"htmx-search ({ex['key4']})", f"/customers?q={ex['key4']}&view=all", True),
+    ]
+    listed += [
+        ("view-default", "/customers", False),
+        ("view-mine", "/customers?view=mine", False),
+        ("view-collab", "/customers?view=collab", False),
+        ("view-team", "/customers?view=team", False),
+        ("view-all", "/customers?view=all", False),
+        ("view-pool", "/customers?view=pool", False),
+        ("view-mine-keji", "/customers?view=mine&q=keji", False),
+        ("view-team-keji", "/customers?view=team&q=keji", False),
     ]
     return listed, ex
 
