@@ -22,3 +22,7 @@ customers_need_owner = _signals.signal("customers-need-owner")
 
 # sender: the User being deactivated; kwargs: actor, successor (User or None: the pool)
 user_deactivated = _signals.signal("user-deactivated")
+
+# sender: the support Request its requester just rated; kwargs: rating (1-5), settings
+# (the desk's, with the points a 5-star rating gives and their monthly cap)
+support_rated = _signals.signal("support-rated")

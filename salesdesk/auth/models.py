@@ -82,6 +82,9 @@ class User(UserMixin, db.Model):
     # The customer list's columns this user chose, comma-separated; empty: the defaults
     # (see ledger.columns).
     list_columns: Mapped[str] = mapped_column(String(500), default="", server_default=text("''"))
+    # A support user who leads the support queue of their team (of the whole company
+    # when they have no team): they assign requests and are warned before breaches.
+    support_lead: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, onupdate=clock.now)
 
