@@ -263,5 +263,3 @@ def test_a_period_without_requests_says_so(desk, client_as):
     # Another period: nothing received, and the backlog as it is now.
     page = client.get("/support/metrics?on=2025-01-10").get_data(as_text=True)
     assert "No requests in this period." not in page and "2 · 1 · 1 · 6" in page
-
-
