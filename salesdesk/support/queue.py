@@ -162,6 +162,13 @@ def breaching_first(user, limit):
     return db.session.scalars(query.limit(limit)).all()
 
 
+def breached_open(user, limit):
+    """Open requests of a support user's queue whose service level was breached."""
+    filters = Filters(scope="queue", breached=True)
+    query = ordered(requests_query(user, filters), filters).options(joinedload(Request.type))
+    return db.session.scalars(query.limit(limit)).all()
+
+
 def open_requests_of(user, limit):
     """A requester's open requests and those waiting for their confirmation (a rep's home)."""
     query = (
