@@ -52,7 +52,7 @@ class Priority(StrEnum):
         return PRIORITY_LABELS[self]
 
 
-PRIORITY_LABELS = {Priority.NORMAL: _l("Normal"), Priority.URGENT: _l("Urgent")}
+PRIORITY_LABELS = {Priority.NORMAL: _l("Standard"), Priority.URGENT: _l("Urgent")}
 
 
 class Routing(StrEnum):

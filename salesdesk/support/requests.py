@@ -188,5 +188,5 @@ def get_request_for(user, request_id):
     """The request, if `user` may see it; otherwise it does not exist for them."""
     request = db.session.get(Request, request_id) if is_id(request_id) else None
     if request is None or not access.may_see(user, request):
-        raise NotFound(_("This request does not exist."))
+        raise NotFound(_("This support request does not exist."))
     return request
