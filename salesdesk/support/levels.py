@@ -52,8 +52,8 @@ def _due(calendar, start, minutes, warn_minutes):
 
 def _set_next_due(request):
     pending = [request.resolution_due_at]
-    # Only a new request waits for its first response (not one cancelled unaccepted).
-    if request.status == Status.NEW:
+    # Waiting for the first response, unless cancelled before anyone accepted it.
+    if request.accepted_at is None and request.status != Status.CANCELLED:
         pending.append(request.response_due_at)
     pending = [moment for moment in pending if moment is not None]
     request.next_due_at = min(pending) if pending else None
