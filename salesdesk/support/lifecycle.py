@@ -229,7 +229,17 @@ def reopen(actor, request_id, body=""):
     body = _message(body, required=False)
 
     def may(user, request):
-        return access.may_reopen(user, request, clock.now(), levels.desk_settings().reopen_days)
+        reopen_days = levels.desk_settings().reopen_days
+        if access.may_reopen(user, request, clock.now(), reopen_days):
+            return True
+        if request.requester_id == user.id and request.status == Status.CLOSED:
+            # Not a vague "you may not": the requester needs to hear why, and what to do.
+            message = _(
+                "A closed request can be reopened for %(days)s days. File a new request instead.",
+                days=reopen_days,
+            )
+            raise DomainError(message)
+        return False
 
     with _transition(actor, request_id, {Status.RESOLVED, Status.CLOSED}, may) as step:
         request = step.request

@@ -90,12 +90,15 @@ def _checked(user, draft, today):
         raise errors[0]
     customer = None
     if draft.customer_id is not None:
+        refused = DomainError(
+            _("You can only link a customer whose details you may see."), field="customer_id"
+        )
+        if not is_id(draft.customer_id):
+            raise refused  # PostgreSQL refuses an id beyond its integers instead of finding nothing
         try:
             customer = linkable_customer(user, draft.customer_id)
         except (NotFound, Forbidden) as error:
-            raise DomainError(
-                _("You can only link a customer whose details you may see."), field="customer_id"
-            ) from error
+            raise refused from error
     return request_type, title, details, customer
 
 
