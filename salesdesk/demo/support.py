@@ -255,8 +255,8 @@ class _Desk:
         customer = self.customer(request_type.name, filed_at)
         if customer is None:
             return None
-        words = WORDS["types"][request_type.name]
-        title, details = rng.choice(words["stories"])
+        words = rng.choice(WORDS["types"][request_type.name])
+        title, details = words["title"], words["details"]
         local = filed_at.astimezone(self.zone).date()
         needed_by = local + timedelta(days=0 if urgent else rng.randint(2, 6))
         while not is_working_day(self.calendar, needed_by):
@@ -277,8 +277,6 @@ class _Desk:
             "filed_at": filed_at,
             "values": values,
             "words": words,
-            "pair": rng.randrange(len(words["questions"])),
-            "back": rng.randrange(len(words["returns"])),
         }
 
     def customer(self, type_name, filed_at):
@@ -361,15 +359,15 @@ class _Desk:
 
         return run
 
-    def text(self, story, request, key, index=None):
-        pool = story["words"][key] if key in story["words"] else WORDS[key]
-        line = pool[index] if index is not None else self.rng.choice(pool)
+    def fill(self, story, request, line):
         handler = request.handler.display_name if request.handler else self.lead.display_name
         return line.format(**story["values"], handler=handler)
 
+    def pick(self, story, request, key):
+        return self.fill(story, request, self.rng.choice(WORDS[key]))
+
     def do_accept(self, story, request):
-        handler = request.handler or self.lead
-        lifecycle.accept(handler, request.id)
+        lifecycle.accept(request.handler or self.lead, request.id)
 
     def do_assign(self, story, request):
         others = db.session.scalars(
@@ -381,44 +379,50 @@ class _Desk:
             lifecycle.assign(self.lead, request.id, self.rng.choice(others).id)
 
     def do_lead_note(self, story, request):
-        lifecycle.reply(self.lead, request.id, self.text(story, request, "lead_notes"), internal=True)
+        lifecycle.reply(self.lead, request.id, self.pick(story, request, "lead_notes"), internal=True)
 
     def do_manager_note(self, story, request):
         manager = self.managers.get(story["requester"].team_id)
         if manager is not None and manager.id != story["requester"].id:
-            body = self.text(story, request, "manager_notes")
+            body = self.pick(story, request, "manager_notes")
             lifecycle.reply(manager, request.id, body, internal=True)
 
     def do_note(self, story, request):
-        lifecycle.reply(request.handler, request.id, self.text(story, request, "notes"), internal=True)
+        body = self.fill(story, request, story["words"]["note"])
+        lifecycle.reply(request.handler, request.id, body, internal=True)
 
     def do_ask(self, story, request):
-        lifecycle.reply(request.handler, request.id, self.text(story, request, "questions", story["pair"]))
+        if "ask" in story["words"]:
+            body = self.fill(story, request, story["words"]["ask"][0])
+            lifecycle.reply(request.handler, request.id, body)
 
     def do_answer(self, story, request):
-        body = self.text(story, request, "answers", story["pair"])
-        lifecycle.reply(story["requester"], request.id, body)
+        if "ask" in story["words"]:
+            body = self.fill(story, request, story["words"]["ask"][1])
+            lifecycle.reply(story["requester"], request.id, body)
 
     def do_send_back(self, story, request):
-        body = self.text(story, request, "returns", story["back"])
+        body = self.fill(story, request, story["words"]["back"][0])
         lifecycle.send_back(request.handler, request.id, body)
 
     def do_supplement(self, story, request):
-        body = self.text(story, request, "supplements", story["back"])
+        body = self.fill(story, request, story["words"]["back"][1])
         lifecycle.reply(story["requester"], request.id, body)
 
     def do_resolve(self, story, request):
-        lifecycle.resolve(request.handler, request.id, self.text(story, request, "resolutions"))
+        reopened = request.resolved_at is not None
+        line = self.rng.choice(WORDS["second_resolutions"]) if reopened else story["words"]["resolution"]
+        lifecycle.resolve(request.handler, request.id, self.fill(story, request, line))
 
     def do_reopen(self, story, request):
-        lifecycle.reopen(story["requester"], request.id, self.text(story, request, "reopen_reasons"))
+        lifecycle.reopen(story["requester"], request.id, self.pick(story, request, "reopen_reasons"))
 
     def do_confirm(self, story, request, rating):
         comment = self.rng.choice(WORDS["rating_comments"][str(rating)])
         lifecycle.confirm(story["requester"], request.id, rating, comment)
 
     def do_cancel(self, story, request):
-        lifecycle.cancel(story["requester"], request.id, self.text(story, request, "cancel_reasons"))
+        lifecycle.cancel(story["requester"], request.id, self.pick(story, request, "cancel_reasons"))
 
     # ---- what the periodic jobs did meanwhile ------------------------------------------
 
