@@ -24,9 +24,9 @@ from ..database import write_transaction
 from ..extensions import db
 from ..ledger.models import Contact, Customer
 from ..notifications import Notification
-from ..support import holidays, levels, lifecycle, requests
+from ..support import breaches, holidays, levels, lifecycle, requests
 from ..support.calendar import add_working_minutes, is_working_day, working_minutes_between
-from ..support.models import CalendarDay, Event, EventKind, Priority, Request, RequestType, Status
+from ..support.models import CalendarDay, Priority, Request, RequestType, Status
 from .company import DOMAIN, email
 from .words import CITY_CODES, SECTORS, TERRITORIES, read
 from .writing import _wan
@@ -427,8 +427,8 @@ class _Desk:
     # ---- what the periodic jobs did meanwhile ------------------------------------------
 
     def jobs_until(self, moment):
-        """Close the requests nobody rated in time, and record the breaches due by
-        `moment`, each at the instant it fell due."""
+        """Close the requests nobody rated in time, each at its instant, and record the
+        warnings and breaches due by `moment` as the minute job would."""
         while True:
             closing = db.session.scalar(
                 select(func.min(Request.auto_close_at)).where(
@@ -439,30 +439,5 @@ class _Desk:
                 break
             with clock.at(closing):
                 lifecycle.close_unrated(closing)
-        late = Request.status.in_(Status.OPEN)
-        for request in db.session.scalars(
-            select(Request).where(
-                late,
-                Request.accepted_at.is_(None),
-                Request.response_breached_at.is_(None),
-                Request.response_due_at <= moment,
-            )
-        ):
-            request.response_breached_at = request.response_due_at
-            request.response_warned = True
-            self.breached(request, request.response_due_at)
-        for request in db.session.scalars(
-            select(Request).where(
-                late,
-                Request.clock_started_at.is_not(None),
-                Request.resolution_breached_at.is_(None),
-                Request.resolution_due_at <= moment,
-            )
-        ):
-            request.resolution_breached_at = request.resolution_due_at
-            request.resolution_warned = True
-            self.breached(request, request.resolution_due_at)
-
-    def breached(self, request, due):
-        db.session.add(Event(request_id=request.id, kind=EventKind.BREACHED, created_at=due))
-        db.session.flush()
+        with clock.at(moment):
+            breaches.check_levels(moment)

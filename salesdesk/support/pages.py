@@ -16,6 +16,7 @@ from ..kb.markdown import render as render_markdown
 from ..ledger import access as ledger_access
 from ..ledger.models import Customer, FollowUp
 from . import access, attachments, levels, requests
+from .breaches import CLOCK_LABELS
 from .forms import AssignForm, ConfirmForm, ReplyForm, message_form
 from .models import EVENT_LABELS, Event, EventKind
 
@@ -162,6 +163,7 @@ def request_context(user, support_request, **forms):
             for minutes in (support_request.response_minutes, support_request.resolution_minutes)
         ],
         "event_labels": EVENT_LABELS,
+        "clock_labels": CLOCK_LABELS,
         "can": {
             "accept": access.may_accept(user, support_request),
             "assign": access.may_assign(user, support_request),
