@@ -49,10 +49,21 @@ class MessageForm(Form):
     body = TextAreaField(_l("Message"), validators=[Length(max=MAX_MESSAGE)])
 
 
+# What each step's message is: the page shows several, each labelled for its step.
+MESSAGE_LABELS = {
+    "resolve": _l("The answer, what was done"),
+    "return": _l("What is missing"),
+    "reopen": _l("What is still missing"),
+    "cancel": _l("Why (optional)"),
+}
+
+
 def message_form(step, **kwargs):
-    """The message form of one step: the page shows several, each field with its own id."""
+    """The message form of one step, its field with the step's own id and label."""
     form = MessageForm(**kwargs)
     form.body.id = f"{step}-body"
+    form.body.label.field_id = form.body.id
+    form.body.label.text = MESSAGE_LABELS[step]
     return form
 
 

@@ -79,6 +79,7 @@ class Home:
     requester's open requests, a manager's team attainment this month."""
 
     queue: list
+    queue_total: int
     breached: list
     mine: list
     due: dict
@@ -92,12 +93,12 @@ def home_for(user):
         waiting = queue.breaching_first(user, HOME_ROWS)
         breached = queue.breached_open(user, HOME_ROWS)
         shown = waiting + [item for item in breached if item not in waiting]
-        return Home(waiting, breached, [], pages.due_labels(shown))
+        return Home(waiting, queue.count_queue(user), breached, [], pages.due_labels(shown))
     mine = queue.open_requests_of(user, HOME_ROWS) if access.may_file(user) else []
     attainment = team_attainment(user) if user.role == Role.MANAGER and user.team_id else None
     if not mine and attainment is None:
         return None
-    return Home([], [], mine, pages.due_labels(mine), attainment)
+    return Home([], 0, [], mine, pages.due_labels(mine), attainment)
 
 
 @dataclass

@@ -162,6 +162,12 @@ def breaching_first(user, limit):
     return db.session.scalars(query.limit(limit)).all()
 
 
+def count_queue(user):
+    """Open requests in a support user's queue (up to COUNT_LIMIT + 1)."""
+    capped = requests_query(user, Filters(scope="queue")).with_only_columns(Request.id).limit(COUNT_LIMIT + 1)
+    return db.session.scalar(select(func.count()).select_from(capped.subquery()))
+
+
 def breached_open(user, limit):
     """Open requests of a support user's queue whose service level was breached."""
     filters = Filters(scope="queue", breached=True)
