@@ -121,6 +121,7 @@ def _after_step(support_request, message):
 def _message_step(request_id, step, name, done_message):
     """A step that only says something (return, resolve, reopen, cancel)."""
     support_request = requests.get_request_for(current_user, request_id)
+    lifecycle.refuse(current_user, support_request, name)
     form = message_form(name)
     if form.validate_on_submit():
         try:
@@ -143,6 +144,7 @@ def accept(request_id):
 @bp.post("/support/<int:request_id>/assign")
 def assign(request_id):
     support_request = requests.get_request_for(current_user, request_id)
+    lifecycle.refuse(current_user, support_request, "assign")
     form = AssignForm()
     pages.offer_handlers(form, support_request)
     if form.validate_on_submit():
@@ -160,6 +162,7 @@ def assign(request_id):
 @bp.post("/support/<int:request_id>/reply")
 def reply(request_id):
     support_request = requests.get_request_for(current_user, request_id)
+    lifecycle.refuse(current_user, support_request, "note" if request.form.get("internal") else "reply")
     form = ReplyForm()
     if form.validate_on_submit():
         try:
@@ -206,6 +209,7 @@ def cancel(request_id):
 @bp.post("/support/<int:request_id>/confirm")
 def confirm(request_id):
     support_request = requests.get_request_for(current_user, request_id)
+    lifecycle.refuse(current_user, support_request, "confirm")
     form = ConfirmForm()
     if form.validate_on_submit():
         try:
