@@ -248,6 +248,12 @@ ROUTES = {
         case(post="L 404 404 404 404", notification_id="notif_b"),
     ],
     "workbench.read_all_notifications": [case(post="L 303 303 303 303")],
+    # ---- support: metrics (support leads, managers and admins; the scene's support user leads nothing)
+    "support.metrics": [
+        case(MANAGERS),
+        case(MANAGERS, query="period=week&on=2026-02-30&team={team_b}&handler=0&type=abc"),
+    ],
+    "support.metrics_export": [case(MANAGERS), case(MANAGERS, query="period=week&team=company")],
 }
 IGNORED = {"static"}
 
