@@ -177,6 +177,7 @@ def scenarios(db, manager, rep):
         ("view-team", "/customers?view=team", False),
         ("view-all", "/customers?view=all", False),
         ("view-pool", "/customers?view=pool", False),
+        ("view-pool-page-1000", "/customers?view=pool&page=1000", False),
         ("view-mine-keji", "/customers?view=mine&q=keji", False),
         ("view-team-keji", "/customers?view=team&q=keji", False),
     ]

@@ -119,7 +119,8 @@ def register_errorhandlers(app):
     @app.errorhandler(HTTPException)
     def http_error(error):
         if error.code == 413:
-            limit = app.config["UPLOAD_LIMIT_MB"]
+            # The limit this request had (a feature may allow more than the app's).
+            limit = max(app.config["UPLOAD_LIMIT_MB"], ((request.max_content_length or 0) >> 20) - 1)
             return error_response(413, _("The upload is larger than %(limit)s MB.", limit=limit))
         if error.code is None or error.code < 400:
             return error

@@ -6,14 +6,22 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.form import _Auto
 from werkzeug.datastructures import CombinedMultiDict, MultiDict
-from wtforms import BooleanField, FileField, HiddenField, RadioField, SelectChoice, SelectMultipleField
+from wtforms import (
+    BooleanField,
+    FileField,
+    HiddenField,
+    MultipleFileField,
+    RadioField,
+    SelectChoice,
+    SelectMultipleField,
+)
 
 from .submissions import is_token, new_token
 
 # What a browser leaves out of a post when nothing is chosen: an unchecked box, an
 # empty multiple select, a radio group with no button pressed, no file.
 MAY_BE_ABSENT = (BooleanField, SelectMultipleField, RadioField, FileField)
-TAKES_SEVERAL = (SelectMultipleField,)
+TAKES_SEVERAL = (SelectMultipleField, MultipleFileField)
 
 
 class Form(FlaskForm):

@@ -36,6 +36,7 @@ pytest_plugins = [
     "tests.fixtures.kb",
     "tests.fixtures.recognition",
     "tests.fixtures.rules",
+    "tests.fixtures.support",
 ]
 
 POSTGRES_URL = os.environ.get("SALESDESK_TEST_DATABASE_URL")

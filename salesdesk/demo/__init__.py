@@ -3,10 +3,11 @@
 does nothing once its data are there; the words they are made of are data files
 (data/*.toml, read by words.py)."""
 
-from . import company, kb, ledger, recognition, rules
+from . import company, kb, ledger, recognition, rules, support
 
-# Users first; the rules, the knowledge base and recognition build on the ledger.
-PARTS = (company, ledger, rules, kb, recognition)
+# Users first; the rules, the knowledge base, the support desk and recognition build on
+# the ledger; recognition last, so its closed months count the support desk's points.
+PARTS = (company, ledger, rules, kb, support, recognition)
 
 
 def load():

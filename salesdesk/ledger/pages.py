@@ -102,6 +102,7 @@ def customer_context(customer, **forms):
     errors (the ledger's and the rules' panel's, by name)."""
     from ..kb import playbooks  # here, not at the top: kb's models import the ledger
     from ..rules import panel
+    from ..support import panel as support_panel
 
     visible = access.can_see_details(current_user, customer)
     now = clock.now()
@@ -123,6 +124,7 @@ def customer_context(customer, **forms):
         "today": clock.today(current_user.timezone),
         "stages": STAGE_LABELS,
         "panel": panel.customer_panel(current_user, customer, now, **forms),
+        "support_request_url": support_panel.request_url(current_user, customer),
         "playbooks": []
         if customer.stage_enum.is_closed
         else playbooks.playbooks_for_stage(customer.stage, current_user),

@@ -26,9 +26,20 @@ SOURCES = (
 )
 
 
+# Other features' entries on a customer's timeline (the support desk's requests):
+# functions (customer, limit) -> [TimelineItem] whose records have a `description`.
+EXTRA_SOURCES = []
+
+
+def register_source(source):
+    EXTRA_SOURCES.append(source)
+    return source
+
+
 def timeline(customer, limit=200):
-    """Follow-ups, stage, ownership and collaborator changes, newest first."""
-    items = []
+    """Follow-ups, stage, ownership and collaborator changes (and what other features
+    add), newest first."""
+    items = [item for source in EXTRA_SOURCES for item in source(customer, limit)]
     for kind, model, moment, actor in SOURCES:
         rows = db.session.scalars(
             select(model).where(model.customer_id == customer.id).order_by(moment.desc()).limit(limit)

@@ -1,4 +1,5 @@
-"""Automatic points: an article marked helpful, a customer won with colleagues' help.
+"""Automatic points: an article marked helpful, a customer won with colleagues' help, a
+support request rated 5 stars.
 They run inside the sender's write transaction (see receivers.py), once per cause."""
 
 from flask import current_app
@@ -15,7 +16,7 @@ from ..ledger.models import Collaborator, CollaboratorStatus
 from ..notifications import link, notify, register_kinds
 from . import access, summaries
 from .entries import not_reversed
-from .models import Category, Cause, Kind, PointEntry, helpful_reason, won_reason
+from .models import Category, Cause, Kind, PointEntry, helpful_reason, support_reason, won_reason
 from .periods import month_bounds, this_month, user_zone
 from .settings import get_settings
 
@@ -23,6 +24,7 @@ register_kinds(
     {
         "points.customer_won": _l("+%(points)s points: %(customer)s was won with your help"),
         "points.article_helpful": _l("+%(points)s points: a colleague found your article helpful"),
+        "points.support_rated": _l("+%(points)s points: %(requester)s rated your support 5 stars"),
     }
 )
 
@@ -137,3 +139,42 @@ def points_for_won_customer(customer):
             if entry is not None:
                 entries.append(entry)
     return entries
+
+
+def points_for_five_star_support(request, settings):
+    """A support request rated 5 stars: the support desk's settings' points for its
+    handler, once per request, at most the monthly cap per handler. `settings` are the
+    desk's (five_star_points, five_star_monthly_cap); 0 points switches it off."""
+    points = settings.five_star_points
+    handler_id = request.handler_id
+    if points <= 0 or handler_id is None or handler_id == request.requester_id:
+        return None
+    with write_transaction() as session:
+        # Locked: two ratings at once cannot both pass the cap.
+        handler = lock_user(session, handler_id)
+        if not access.may_receive_points(handler):
+            return None
+        zone = user_zone(handler)
+        since = month_bounds(this_month(clock.now(), zone), zone)[0]
+        so_far = session.scalar(
+            select(func.coalesce(func.sum(PointEntry.points), 0)).where(
+                PointEntry.recipient_id == handler.id,
+                PointEntry.cause == Cause.SUPPORT_RATED,
+                PointEntry.counted_at >= since,
+                not_reversed(),
+            )
+        )
+        if so_far + points > settings.five_star_monthly_cap:
+            return None
+        return _add_system_entry(
+            session,
+            f"support:{request.id}",
+            ("points.support_rated", {"requester": request.requester.display_name}),
+            kind=Kind.AUTOMATIC,
+            recipient_id=handler.id,
+            points=points,
+            # Helping a seller with their customer: collaboration, as 协作之星 counts it.
+            category=Category.FOLLOW_UP,
+            reason=_in_default_locale(support_reason()),
+            cause=Cause.SUPPORT_RATED,
+        )

@@ -52,6 +52,7 @@ CATEGORY_LABELS = {
 class Cause(StrEnum):
     ARTICLE_HELPFUL = "article_helpful"
     CUSTOMER_WON = "customer_won"
+    SUPPORT_RATED = "support_rated"  # a support request rated 5 stars (its id in cause_key)
 
 
 # Reasons of system entries: stored in the default language, shown in the reader's.
@@ -61,6 +62,10 @@ def won_reason(customer_name):
 
 def helpful_reason():
     return _l("An article marked helpful by a colleague.")
+
+
+def support_reason():
+    return _l("A colleague rated your support 5 stars.")
 
 
 def _in(column, values):
@@ -140,6 +145,8 @@ class PointEntry(db.Model):
             return won_reason(self.customer.name if self.customer else "—")
         if self.cause == Cause.ARTICLE_HELPFUL:
             return helpful_reason()
+        if self.cause == Cause.SUPPORT_RATED:
+            return support_reason()
         return self.reason
 
     @property

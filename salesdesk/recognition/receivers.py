@@ -13,3 +13,9 @@ def _customer_won(customer, **_kwargs):
 @signals.article_voted.connect
 def _article_voted(article, voter=None, helpful=False, previous=None, **_kwargs):
     automatic.points_for_helpful_article(article, voter, helpful, previous)
+
+
+@signals.support_rated.connect
+def _support_rated(request, rating=None, settings=None, **_kwargs):
+    if rating == 5 and settings is not None:
+        automatic.points_for_five_star_support(request, settings)

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from ..auth.models import DEFAULT_TIMEZONE
 from ..extensions import db
 from .calendar import WorkCalendar, add_working_minutes, working_minutes_between
-from .models import CalendarDay, Settings
+from .models import CalendarDay, Settings, Status
 
 SETTING_DEFAULTS = {
     column.name: column.default.arg for column in Settings.__table__.columns if column.default is not None
@@ -52,7 +52,8 @@ def _due(calendar, start, minutes, warn_minutes):
 
 def _set_next_due(request):
     pending = [request.resolution_due_at]
-    if request.accepted_at is None:
+    # Waiting for the first response, unless cancelled before anyone accepted it.
+    if request.accepted_at is None and request.status != Status.CANCELLED:
         pending.append(request.response_due_at)
     pending = [moment for moment in pending if moment is not None]
     request.next_due_at = min(pending) if pending else None

@@ -63,6 +63,43 @@ def _claim_version(session, request):
     session.expire(request, ["version"])
 
 
+def _may_reopen(user, request):
+    reopen_days = levels.desk_settings().reopen_days
+    if access.may_reopen(user, request, clock.now(), reopen_days):
+        return True
+    if request.requester_id == user.id and request.status == Status.CLOSED:
+        # Not a vague "you may not": the requester needs to hear why, and what to do.
+        message = _(
+            "A closed request can be reopened for %(days)s days. File a new request instead.",
+            days=reopen_days,
+        )
+        raise Conflict(message)
+    return False
+
+
+# Each step: the states it starts from, and who may take it.
+STEPS = {
+    "accept": ({Status.NEW}, access.may_accept),
+    "assign": (Status.OPEN, access.may_assign),
+    "reply": (Status.OPEN | {Status.RESOLVED}, access.may_reply),
+    "note": (set(Status) - {Status.CANCELLED}, access.may_write_note),
+    "return": ({Status.IN_PROGRESS}, access.may_return),
+    "resolve": ({Status.IN_PROGRESS}, access.may_resolve),
+    "confirm": ({Status.RESOLVED}, access.may_confirm),
+    "reopen": ({Status.RESOLVED, Status.CLOSED}, _may_reopen),
+    "cancel": (Status.OPEN, access.may_cancel),
+}
+
+
+def refuse(actor, request, step):
+    """Raise what taking `step` on `request` now would be refused with: views ask before
+    they read the step's form, so a forbidden or stale post is told so, not that a field
+    is wrong."""
+    states, may = STEPS[step]
+    if not may(actor, request):
+        raise _refuse(request, states)
+
+
 def _tell(user_ids, kind, request, actor, **params):
     for user_id in sorted({user_id for user_id in user_ids if user_id and user_id != actor.id}):
         notify(
@@ -112,11 +149,10 @@ class _Step:
 
 
 @contextmanager
-def _transition(actor, request_id, allowed_states, may):
+def _transition(actor, request_id, step):
     with write_transaction() as session:
         request = get_request_for(actor, request_id)
-        if not may(actor, request):
-            raise _refuse(request, allowed_states)
+        refuse(actor, request, step)
         _claim_version(session, request)
         settings = levels.desk_settings()
         calendar = levels.calendar_for(request.team, settings)
@@ -124,7 +160,7 @@ def _transition(actor, request_id, allowed_states, may):
 
 
 def accept(actor, request_id):
-    with _transition(actor, request_id, {Status.NEW}, access.may_accept) as step:
+    with _transition(actor, request_id, "accept") as step:
         request = step.request
         request.handler_id = actor.id
         request.status = Status.IN_PROGRESS
@@ -135,7 +171,7 @@ def accept(actor, request_id):
 
 
 def assign(actor, request_id, handler_id):
-    with _transition(actor, request_id, Status.OPEN, access.may_assign) as step:
+    with _transition(actor, request_id, "assign") as step:
         request = step.request
         handler = step.session.get(User, handler_id) if is_id(handler_id) else None
         if (
@@ -159,9 +195,7 @@ def reply(actor, request_id, body, *, internal=False, uploads=()):
     """A reply the requester sees, or an internal note. A requester's reply to a request
     sent back for information puts it back in the handler's hands."""
     body = _message(body, required=not uploads)
-    may = access.may_write_note if internal else access.may_reply
-    allowed = set(Status) - {Status.CANCELLED} if internal else Status.OPEN | {Status.RESOLVED}
-    with _transition(actor, request_id, allowed, may) as step:
+    with _transition(actor, request_id, "note" if internal else "reply") as step:
         request = step.request
         attachments.check_room(step.session, request, len(uploads))
         event = step.record(EventKind.NOTE if internal else EventKind.REPLY, body=body)
@@ -182,7 +216,7 @@ def send_back(actor, request_id, body):
     """需补充: the handler needs more information; the clock pauses until the requester
     answers."""
     body = _message(body)
-    with _transition(actor, request_id, {Status.IN_PROGRESS}, access.may_return) as step:
+    with _transition(actor, request_id, "return") as step:
         request = step.request
         request.status = Status.RETURNED
         levels.pause(request, step.now, step.calendar)
@@ -195,7 +229,7 @@ def resolve(actor, request_id, body):
     """The answer: the clock stops; the requester confirms and rates, or it closes by
     itself after the settings' working days."""
     body = _message(body)
-    with _transition(actor, request_id, {Status.IN_PROGRESS}, access.may_resolve) as step:
+    with _transition(actor, request_id, "resolve") as step:
         request = step.request
         request.status = Status.RESOLVED
         request.resolved_at = step.now
@@ -212,7 +246,7 @@ def confirm(actor, request_id, rating, comment=""):
     comment = (comment or "").strip()
     if len(comment) > MAX_RATING_COMMENT:
         raise DomainError(_("The comment is too long (at most 500 characters)."), field="comment")
-    with _transition(actor, request_id, {Status.RESOLVED}, access.may_confirm) as step:
+    with _transition(actor, request_id, "confirm") as step:
         request = step.request
         request.status = Status.CLOSED
         request.closed_at = step.now
@@ -227,11 +261,7 @@ def confirm(actor, request_id, rating, comment=""):
 
 def reopen(actor, request_id, body=""):
     body = _message(body, required=False)
-
-    def may(user, request):
-        return access.may_reopen(user, request, clock.now(), levels.desk_settings().reopen_days)
-
-    with _transition(actor, request_id, {Status.RESOLVED, Status.CLOSED}, may) as step:
+    with _transition(actor, request_id, "reopen") as step:
         request = step.request
         request.status = Status.IN_PROGRESS
         request.closed_at = request.auto_close_at = None
@@ -244,7 +274,7 @@ def reopen(actor, request_id, body=""):
 
 def cancel(actor, request_id, body=""):
     body = _message(body, required=False)
-    with _transition(actor, request_id, Status.OPEN, access.may_cancel) as step:
+    with _transition(actor, request_id, "cancel") as step:
         request = step.request
         request.status = Status.CANCELLED
         request.closed_at = step.now

@@ -52,7 +52,7 @@ class Priority(StrEnum):
         return PRIORITY_LABELS[self]
 
 
-PRIORITY_LABELS = {Priority.NORMAL: _l("Normal"), Priority.URGENT: _l("Urgent")}
+PRIORITY_LABELS = {Priority.NORMAL: _l("Standard"), Priority.URGENT: _l("Urgent")}
 
 
 class Routing(StrEnum):
@@ -221,6 +221,24 @@ class EventKind(StrEnum):
     WARNED = "warned"
     BREACHED = "breached"
     KB_DRAFT = "kb_draft"
+
+
+EVENT_LABELS = {
+    EventKind.FILED: _l("filed the request"),
+    EventKind.ACCEPTED: _l("accepted it"),
+    EventKind.ASSIGNED: _l("changed the handler"),
+    EventKind.REPLY: _l("replied"),
+    EventKind.NOTE: _l("wrote a note"),
+    EventKind.RETURNED: _l("asked for more information"),
+    EventKind.RESOLVED: _l("resolved it"),
+    EventKind.CONFIRMED: _l("confirmed and rated it"),
+    EventKind.REOPENED: _l("reopened it"),
+    EventKind.CANCELLED: _l("cancelled it"),
+    EventKind.CLOSED: _l("closed it: nobody rated it in time"),
+    EventKind.WARNED: _l("warned: the due time is near"),
+    EventKind.BREACHED: _l("recorded a breach of the service level"),
+    EventKind.KB_DRAFT: _l("made a knowledge-base draft of it"),
+}
 
 
 class Event(db.Model):

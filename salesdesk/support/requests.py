@@ -90,12 +90,15 @@ def _checked(user, draft, today):
         raise errors[0]
     customer = None
     if draft.customer_id is not None:
+        refused = DomainError(
+            _("You can only link a customer whose details you may see."), field="customer_id"
+        )
+        if not is_id(draft.customer_id):
+            raise refused  # PostgreSQL refuses an id beyond its integers instead of finding nothing
         try:
             customer = linkable_customer(user, draft.customer_id)
         except (NotFound, Forbidden) as error:
-            raise DomainError(
-                _("You can only link a customer whose details you may see."), field="customer_id"
-            ) from error
+            raise refused from error
     return request_type, title, details, customer
 
 
@@ -188,5 +191,5 @@ def get_request_for(user, request_id):
     """The request, if `user` may see it; otherwise it does not exist for them."""
     request = db.session.get(Request, request_id) if is_id(request_id) else None
     if request is None or not access.may_see(user, request):
-        raise NotFound(_("This request does not exist."))
+        raise NotFound(_("This support request does not exist."))
     return request

@@ -4,11 +4,13 @@ from flask_login import current_user
 
 from .. import clock, notifications, submissions
 from ..auth import services as accounts
+from ..auth.models import Role
 from ..errors import DomainError
 from ..ledger import access, followups
 from ..ledger.forms import QuickFollowUpForm
 from ..paging import page_number
 from ..rules import access as rules_access
+from ..support import panel as support_panel
 from ..web import add_form_error, form_status, is_htmx, render, safe_next_url, see_other
 from . import access as workbench_access
 from . import bp, services
@@ -21,6 +23,9 @@ def _home_context(follow_up_form=None, failed_customer=None, with_manager=True):
         "rep": services.rep_home(current_user),
         "follow_up_form": follow_up_form or QuickFollowUpForm(formdata=None),
         "failed_customer": failed_customer,
+        # The support desk's part: the queue first for support users, requests after.
+        "support": support_panel.home_for(current_user),
+        "support_first": current_user.role == Role.SUPPORT,
     }
     if with_manager and workbench_access.sees_team_home(current_user):
         team = services.team_for(current_user, request.args.get("team", type=int))
