@@ -4,8 +4,10 @@ files, the customer's facts for the handler and the steps this viewer may take),
 due times in words."""
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
@@ -23,6 +25,7 @@ from .models import EVENT_LABELS, Event, EventKind
 # The requester's customers offered on the form, most recently changed first.
 CUSTOMERS_OFFERED = 200
 FOLLOW_UPS_SHOWN = 3
+LONG_OVERDUE = timedelta(days=7)
 
 
 def offer_choices(form, user, customer_id=None):
@@ -99,6 +102,11 @@ def customer_facts(user, support_request):
 
 def due_label(support_request, now, calendar):
     """'还剩 3 小时' / '已超时 20 分钟' / '已暂停' for the next due time."""
+    due = support_request.next_due_at
+    if due is not None and now - due > LONG_OVERDUE:
+        # Weeks late: the days say enough, and counting working minutes over months
+        # for every row would cost the list more than the rest of the page.
+        return ngettext("Overdue by %(num)s day", "Overdue by %(num)s days", (now - due).days)
     remaining = levels.remaining_minutes(support_request, now, calendar)
     if remaining is None:
         return _("Paused") if support_request.is_open else ""

@@ -6,7 +6,7 @@ string, and pages that stay fast at 50,000 requests (the open ones sort on the
 from dataclasses import dataclass, fields
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from .. import paging
 from ..auth.models import Role
@@ -143,11 +143,13 @@ def ordered(query, filters):
 
 
 def page_of(user, filters, page):
+    # The people, types and customers in a second round: joined into the page's query
+    # they made PostgreSQL sort the wide joined rows (16 ms instead of 4.5 at 50,000).
     query = ordered(requests_query(user, filters), filters).options(
-        joinedload(Request.requester),
-        joinedload(Request.handler),
-        joinedload(Request.type),
-        joinedload(Request.customer),
+        selectinload(Request.requester),
+        selectinload(Request.handler),
+        selectinload(Request.type),
+        selectinload(Request.customer),
     )
     result = paging.paginate(query, page, PER_PAGE, count=False)
     capped = requests_query(user, filters).with_only_columns(Request.id).limit(COUNT_LIMIT + 1)

@@ -145,7 +145,7 @@ def test_backlog_buckets_match_working_days_since_filing(desk):
 def test_rows_per_handler_and_per_type(desk):
     report = queue_a_report(desk)
     handlers = {row.name: row for row in report.by_handler}
-    assert set(handlers) == {"赵支持", "钱组长", "Not assigned yet"}
+    assert set(handlers) == {"赵支持", "钱组长", "尚未分配"}
     support = handlers["赵支持"]
     assert support.received == 6
     assert support.response_minutes == [60, 120, 240, 600]

@@ -473,11 +473,63 @@ FORMS = {
     ),
     "workbench.read_notification": form("rep_a", {"next": ""}, notification_id="notif_a"),
     "workbench.read_all_notifications": form("rep_a"),
+    # ---- support desk (each step on a request of its own: see scene.support_scene)
+    "support.new": form(
+        "rep_a",
+        {
+            "type_id": "{type_a}",
+            "customer_id": "{cust_a}",
+            "title": "华东项目报价",
+            "details": "客户背景：老客户",
+            "needed_by": "",
+            "priority": "normal",
+            "files": lambda ids: (io.BytesIO(b"%PDF-1.4 quote"), "报价.pdf"),
+        },
+        {
+            "type_id": (*NUMBERS, "999999"),
+            "customer_id": (*NUMBERS, "999999", *ids_of("cust_b")),
+            "title": ("", "x" * 121),
+            "needed_by": (*DATES, "2020-01-01"),
+            "priority": ("extreme", "", "URGENT"),
+            "files": (
+                lambda ids: (io.BytesIO(b"MZ\x90\x00 not a pdf"), "合同.pdf"),
+                lambda ids: (io.BytesIO(b"<html><script>alert(1)</script></html>"), "a.png"),
+                lambda ids: (io.BytesIO(b""), "空.pdf"),
+            ),
+        },
+    ),
+    "support.accept": form("support_a", request_id="req_accept"),
+    "support.assign": form(
+        "admin",
+        {"handler_id": "{support_a}"},
+        {"handler_id": (*NUMBERS, "999999", *ids_of("rep_a", "manager_a", "admin"))},
+        request_id="req_a",
+    ),
+    "support.reply": form(
+        "rep_a",
+        {"body": "客户补充了预算", "internal": ""},
+        {"body": ("",), "internal": ("y",)},
+        request_id="req_a",
+    ),
+    "support.send_back": form(
+        "support_a", {"body": "请补充采购数量"}, {"body": ("",)}, request_id="req_return"
+    ),
+    "support.resolve": form("support_a", {"body": "报价单已发"}, {"body": ("",)}, request_id="req_resolve"),
+    "support.confirm": form(
+        "rep_a",
+        {"rating": "5", "comment": "很及时"},
+        {"rating": ("6", "0", "-1", "abc", "", "4.5"), "comment": ("x" * 501,)},
+        request_id="req_resolved",
+    ),
+    "support.reopen": form("rep_a", {"body": "还缺一页"}, {"body": ("x" * 20_001,)}, request_id="req_reopen"),
+    "support.cancel": form("rep_a", {"body": ""}, {"body": ("x" * 20_001,)}, request_id="req_cancel"),
+    "support.kb_draft": form("support_a", request_id="req_kb"),
+    "support.delete": form("admin", request_id="req_delete"),
 }
 
 
 # The walks over FORMS run one test a blueprint.
-BLUEPRINTS = ("admin", "auth", "kb", "ledger", "rules", "recognition", "workbench")
+BLUEPRINTS = ("admin", "auth", "kb", "ledger", "rules", "recognition", "support", "workbench")
 
 
 def resolve(value, ids):

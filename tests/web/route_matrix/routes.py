@@ -248,6 +248,35 @@ ROUTES = {
         case(post="L 404 404 404 404", notification_id="notif_b"),
     ],
     "workbench.read_all_notifications": [case(post="L 303 303 303 303")],
+    # ---- support: the desk (requests of team A's queue, and team B's: req_b)
+    "support.index": [EVERYONE, case(LOGIN, query="status=any&type=abc&handler=0&breached=1&page=-3")],
+    "support.new": [
+        case("L 200 403 200 200", "L 422 403 422 422"),
+        case("L 200 403 200 200", "L 422 403 422 422", query="customer={cust_b}&type=999"),
+    ],
+    "support.suggestions": [case(LOGIN, query="title=报价")],
+    "support.show": [case(LOGIN, request_id="req_a"), case("L 404 404 404 200", request_id="req_b")],
+    "support.attachment": [
+        case(LOGIN, request_id="req_a", attachment_id="att_a"),
+        case("L 404 404 404 200", request_id="req_b", attachment_id="att_b"),
+        case("L 404 404 404 404", request_id="req_a", attachment_id="att_b"),
+    ],
+    "support.accept": [
+        case(post="L 403 303 403 403", request_id="req_accept"),
+        case(post="L 404 404 404 403", request_id="req_b"),
+    ],
+    "support.assign": [case(post="L 403 403 403 422", request_id="req_a")],
+    "support.reply": [
+        case(post="L 422 422 422 422", request_id="req_a"),
+        case(post="L 404 404 404 422", request_id="req_b"),
+    ],
+    "support.send_back": [case(post="L 403 422 403 422", request_id="req_progress")],
+    "support.resolve": [case(post="L 403 422 403 422", request_id="req_progress")],
+    "support.confirm": [case(post="L 422 403 403 403", request_id="req_resolved")],
+    "support.reopen": [case(post="L 422 403 403 403", request_id="req_reopen")],
+    "support.cancel": [case(post="L 422 403 403 422", request_id="req_cancel")],
+    "support.kb_draft": [case(post="L 403 303 403 303", request_id="req_kb")],
+    "support.delete": [case(post="L 403 403 403 303", request_id="req_delete")],
     # ---- support: metrics (support leads, managers and admins; the scene's support user leads nothing)
     "support.metrics": [
         case(MANAGERS),

@@ -15,9 +15,13 @@ from salesdesk.kb import articles, categories, images, paths, proposals
 from salesdesk.ledger import collaborators, contacts, importer, trash, validation
 from salesdesk.notifications import notify
 from salesdesk.rules import collisions, extensions
+from salesdesk.support import files, lifecycle
+from salesdesk.support import requests as support_requests
+from salesdesk.support.models import Attachment, Routing
 from tests.fixtures.kb import png, write
 from tests.fixtures.ledger import make_customer
 from tests.fixtures.recognition import award
+from tests.fixtures.support import draft, make_type
 from tests.helpers import make_user
 
 CSV = "客户名称,手机\n杭州新客户有限公司,13511112222\n".encode()
@@ -37,6 +41,8 @@ SECRETS = {
     "提议机密乙": {"support", "manager", "admin"},  # rep B's proposed edit: editors and rep B
     "机密导入乙": {"admin"},  # rep B's import file
     "通知机密乙": set(),  # a notification of rep B
+    "支持机密乙": {"admin"},  # a support request in team B's queue
+    "内部支持甲": {"support", "manager", "admin"},  # an internal note on rep A's request
 }
 
 
@@ -198,6 +204,10 @@ def build_scene(world):
     ids["entry"] = award(world.manager_a, a, 10).id
     ids["entry_b"] = award(world.manager_b, b, 10).id
 
+    # ---- support: requests in team A's queue (the lead picks: nobody has them yet)
+    # and in team B's; steps that change something get a request of their own.
+    ids.update(support_scene(world, ids))
+
     # For the forged-field tests: objects a valid submission may use up
     ids["release_a"] = make_customer(a, "台州黄岩模具有限公司").id
     ids["ext_target"] = make_customer(a, "丽水青田石材有限公司").id
@@ -206,6 +216,38 @@ def build_scene(world):
     importer.preview(job.id)
     ids["job_previewed"] = job.id
     return ids
+
+
+def support_scene(world, ids):
+    a, b = world.rep_a, world.rep_b
+    type_a = make_type("华东报价支持", world.team_a, Routing.LEAD)
+    type_b = make_type("华南报价支持", world.team_b, Routing.LEAD)
+    found = {"type_a": type_a.id, "type_b": type_b.id}
+
+    def filed(name, requester=a, request_type=type_a, **fields):
+        request = support_requests.file_request(requester, draft(request_type, **fields))
+        found[name] = request.id
+        return request
+
+    pdf = files.read_upload(io.BytesIO(b"%PDF-1.4 quote draft"), "报价草稿.pdf")
+    req_a = filed("req_a", customer_id=ids["cust_a"], uploads=[pdf])
+    lifecycle.reply(world.support_a, req_a.id, "内部支持甲", internal=True)
+    secret = files.read_upload(io.BytesIO(b"%PDF-1.4 contract b"), "乙方合同.pdf")
+    filed("req_b", b, type_b, details="支持机密乙", uploads=[secret])
+    both = Attachment.request_id.in_([found["req_a"], found["req_b"]])
+    found["att_a"], found["att_b"] = db.session.scalars(
+        select(Attachment.id).where(both).order_by(Attachment.id)
+    )
+    filed("req_accept")
+    for name in ("req_progress", "req_return", "req_resolve"):
+        lifecycle.accept(world.support_a, filed(name).id)
+    for name in ("req_resolved", "req_reopen", "req_kb"):
+        request = filed(name)
+        lifecycle.accept(world.support_a, request.id)
+        lifecycle.resolve(world.support_a, request.id, "报价单已发")
+    filed("req_cancel")
+    filed("req_delete")
+    return found
 
 
 def snapshot():
