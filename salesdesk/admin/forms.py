@@ -1,7 +1,7 @@
 from zoneinfo import available_timezones
 
 from flask_babel import lazy_gettext as _l
-from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from ..auth.models import LANGUAGES, ROLE_LABELS, Role
@@ -23,6 +23,11 @@ class UserForm(Form):
     )
     team_id = SelectField(_l("Team"), coerce=int)
     locale = SelectField(_l("Language"), choices=choices(LANGUAGES.items()))
+    # Shown for support users only (the edit page): they assign their queue's requests.
+    support_lead = BooleanField(
+        _l("Support lead"),
+        description=_l("Assigns the requests of their team's support queue and sees the support metrics."),
+    )
     password = PasswordField(
         _l("New password"),
         validators=[Optional(), Length(min=MIN_PASSWORD_LENGTH, max=256)],

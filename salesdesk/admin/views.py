@@ -4,7 +4,7 @@ from flask_login import current_user
 
 from ..audit import ACTION_LABELS
 from ..auth import services as accounts
-from ..auth.models import ROLE_LABELS, Team, User
+from ..auth.models import ROLE_LABELS, Role, Team, User
 from ..database import is_id
 from ..errors import DomainError
 from ..extensions import db
@@ -66,6 +66,7 @@ def edit_user(user_id):
     form = UserForm(obj=user, teams=accounts.teams())
     if request.method == "GET":
         form.team_id.data = user.team_id or 0
+    shows_lead = user.role == Role.SUPPORT
 
     def save(team):
         accounts.update_user(
@@ -76,6 +77,8 @@ def edit_user(user_id):
             role=form.role.data,
             team=team,
             locale=form.locale.data,
+            # The box is on the page of a support user only; otherwise left as it is.
+            support_lead=form.support_lead.data if shows_lead else None,
         )
         if form.password.data:
             accounts.reset_password(user, actor=current_user, password=form.password.data)
@@ -83,7 +86,13 @@ def edit_user(user_id):
 
     successors = [person for person in accounts.sellers() if person.id != user.id]
     return _user_form_result(
-        form, save, "admin/user_form.html", user=user, successors=successors, roles=ROLE_LABELS
+        form,
+        save,
+        "admin/user_form.html",
+        user=user,
+        successors=successors,
+        roles=ROLE_LABELS,
+        shows_lead=shows_lead,
     )
 
 

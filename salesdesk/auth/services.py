@@ -304,7 +304,19 @@ def _active_admin_count(session):
     return session.scalar(select(func.count()).where(User.role == Role.ADMIN, User.active.is_(True)))
 
 
-def update_user(user, *, actor, email, display_name, role, team, locale):
+def _user_fields(user):
+    """What a "user.updated" event compares."""
+    return {
+        "email": user.email,
+        "role": user.role,
+        "team_id": user.team_id,
+        "name": user.display_name,
+        "support_lead": user.support_lead,
+    }
+
+
+def update_user(user, *, actor, email, display_name, role, team, locale, support_lead=None):
+    """`support_lead`: None leaves it; only a support user can lead a support queue."""
     role = Role(role)
     _check_team_for_role(role, team)
     with write_transaction() as session:
@@ -312,13 +324,15 @@ def update_user(user, *, actor, email, display_name, role, team, locale):
             raise DomainError(_("A user with this e-mail address already exists."), field="email")
         if user.role == Role.ADMIN and role != Role.ADMIN and _active_admin_count(session) <= 1:
             raise DomainError(_("The last administrator cannot lose the role."), field="role")
-        before = {"email": user.email, "role": user.role, "team_id": user.team_id, "name": user.display_name}
+        before = _user_fields(user)
         user.email = email
         user.display_name = display_name.strip()
         user.role = role
         user.team = team
         user.locale = locale
-        after = {"email": user.email, "role": user.role, "team_id": user.team_id, "name": user.display_name}
+        if support_lead is not None or role != Role.SUPPORT:
+            user.support_lead = bool(support_lead) and role == Role.SUPPORT
+        after = _user_fields(user)
         changes = {key: [before[key], after[key]] for key in before if before[key] != after[key]}
         if changes:
             audit.record("user.updated", actor=actor, subject=user, changes=changes)

@@ -6,4 +6,4 @@ from flask import Blueprint
 bp = Blueprint("support", __name__)
 
 # The modules whose routes, jobs and notification kinds must be registered.
-from . import breaches, metrics_views, models, panel, views  # noqa: E402,F401
+from . import admin_views, breaches, metrics_views, models, panel, views  # noqa: E402,F401

@@ -106,6 +106,29 @@ def due_date(days):
     return lambda ids: (clock.today("Asia/Shanghai") + timedelta(days=days)).isoformat()
 
 
+# ---- support: admin (the request type form)
+SUPPORT_TYPE_FIELDS = {
+    "name": "投标支持",
+    "prompts": "客户背景：\n截止时间：",
+    "team_id": "{team_a}",
+    "routing": "least_open",
+    "response_normal_hours": "4",
+    "resolve_normal_hours": "16.5",
+    "response_urgent_hours": "1",
+    "resolve_urgent_hours": "3",
+    "position": "20",
+}
+HOURS = ("0", "-1", "0.25", "1.25", "2000.5", "NaN", "Infinity", "1e999", "abc", "")
+SUPPORT_TYPE_FORGERIES = {
+    "name": ("", " ", "合同审核", "名" * 41),
+    "prompts": ("问" * 2001,),
+    "team_id": (*NOT_ZERO, "999999"),
+    "routing": ("bogus", ""),
+    "response_normal_hours": HOURS,
+    "resolve_urgent_hours": (*HOURS, "0.5"),  # shorter than the first response
+    "position": ("-1", "10001", str(2**63), "1.5", "²"),
+}
+
 FORMS = {
     # ---- administration (an administrator forges)
     "admin.new_user": form(
@@ -525,6 +548,42 @@ FORMS = {
     "support.cancel": form("rep_a", {"body": ""}, {"body": ("x" * 20_001,)}, request_id="req_cancel"),
     "support.kb_draft": form("support_a", request_id="req_kb"),
     "support.delete": form("admin", request_id="req_delete"),
+    # ---- support: admin (types, calendar, settings)
+    "support.admin_new_type": form("admin", SUPPORT_TYPE_FIELDS, SUPPORT_TYPE_FORGERIES),
+    "support.admin_edit_type": form(
+        "admin", {**SUPPORT_TYPE_FIELDS, "name": "报价支持"}, SUPPORT_TYPE_FORGERIES, type_id="support_type"
+    ),
+    "support.admin_retire_type": form("admin", type_id="support_type_retire"),
+    "support.admin_restore_type": form("admin", type_id="support_type_retired"),
+    "support.admin_calendar": form(
+        "admin",
+        {"action": "add", "day": "2026-03-10", "kind": "holiday", "name": "公司年会"},
+        {
+            "day": (*DATES, "2026-03-14", "1999-03-09"),  # a Saturday; a year out of range
+            "kind": ("bogus", "workday", ""),  # a make-up day on a Tuesday
+            "name": ("", " ", "节" * 41),
+            "action": ("bogus", ""),
+        },
+    ),
+    "support.admin_settings": form(
+        "admin",
+        {
+            "day_start": "08:30",
+            "day_end": "17:30",
+            "warn_minutes": "90",
+            "auto_close_days": "3",
+            "reopen_days": "7",
+            "five_star_points": "2",
+            "five_star_monthly_cap": "20",
+        },
+        {
+            "day_start": ("25:00", "17:30", "abc", ""),
+            "day_end": ("08:00", "24:00"),
+            "warn_minutes": (*NOT_ZERO, "1441"),
+            "auto_close_days": (*NUMBERS, "31"),
+            "five_star_points": ("101", str(2**63)),
+        },
+    ),
 }
 
 

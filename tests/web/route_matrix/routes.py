@@ -283,6 +283,22 @@ ROUTES = {
         case(MANAGERS, query="period=week&on=2026-02-30&team={team_b}&handler=0&type=abc"),
     ],
     "support.metrics_export": [case(MANAGERS), case(MANAGERS, query="period=week&team=company")],
+    # ---- support: admin (types, calendar, settings)
+    "support.admin_types": [case(ADMINS)],
+    "support.admin_new_type": [case(ADMINS, "L 403 403 403 422")],
+    "support.admin_edit_type": [
+        case(ADMINS, "L 403 403 403 422", type_id="support_type"),
+        case("L 403 403 403 404", "L 403 403 403 404", type_id=999999),
+    ],
+    "support.admin_retire_type": [case(post="L 403 403 403 303", type_id="support_type_retire")],
+    "support.admin_restore_type": [case(post="L 403 403 403 303", type_id="support_type_retired")],
+    # One form per action (add, remove, load): a post without one is refused.
+    "support.admin_calendar": [
+        case(ADMINS, "L 403 403 403 400"),
+        case(ADMINS, "L 403 403 403 400", query="year=2027"),
+        case("L 403 403 403 404", "L 403 403 403 404", query="year=1999"),
+    ],
+    "support.admin_settings": [case(ADMINS, "L 403 403 403 422")],
 }
 IGNORED = {"static"}
 

@@ -2,6 +2,7 @@
 services, and the strings only some roles may ever see."""
 
 import io
+from dataclasses import replace
 from datetime import timedelta
 
 from jinja2 import BytecodeCache
@@ -15,9 +16,9 @@ from salesdesk.kb import articles, categories, images, paths, proposals
 from salesdesk.ledger import collaborators, contacts, importer, trash, validation
 from salesdesk.notifications import notify
 from salesdesk.rules import collisions, extensions
-from salesdesk.support import files, lifecycle
+from salesdesk.support import files, lifecycle, types_admin
 from salesdesk.support import requests as support_requests
-from salesdesk.support.models import Attachment, Routing
+from salesdesk.support.models import Attachment, RequestType, Routing
 from tests.fixtures.kb import png, write
 from tests.fixtures.ledger import make_customer
 from tests.fixtures.recognition import award
@@ -215,6 +216,12 @@ def build_scene(world):
     importer.set_mapping(a, job.id, {"name": 0, "phone": 1})
     importer.preview(job.id)
     ids["job_previewed"] = job.id
+
+    # ---- support: admin (types, calendar, settings)
+    ids["support_type"] = db.session.scalar(select(RequestType.id).order_by(RequestType.id))
+    for name, label in (("support_type_retire", "退役测试"), ("support_type_retired", "已退役测试")):
+        ids[name] = types_admin.create_type(world.admin, replace(types_admin.default_values(), name=label)).id
+    types_admin.set_retired(world.admin, ids["support_type_retired"], True)
     return ids
 
 
