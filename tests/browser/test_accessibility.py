@@ -6,9 +6,12 @@ from pathlib import Path
 
 import pytest
 
+from salesdesk.support import lifecycle
+from salesdesk.support import requests as support_requests
 from tests.fixtures.kb import write
 from tests.fixtures.ledger import make_customer
 from tests.fixtures.recognition import award
+from tests.fixtures.support import draft, make_type
 from tests.helpers import browser_login
 
 AXE = (Path(__file__).parent / "vendor" / "axe.min.js").read_text()
@@ -28,7 +31,13 @@ def scene(world):
     body = "报价单必须写明**有效期**和付款方式。"
     article = write(world.manager_a, "报价单填写规范", body, stages=["won", "quoted"])
     award(world.manager_a, world.rep_a)
-    return {"customer": won, "article": article}
+    # A support request with a reply, a note and a rating waiting (the desk's pages).
+    quote = make_type("华东报价支持", world.team_a)
+    request = support_requests.file_request(world.rep_a, draft(quote, customer_id=won.id, priority="urgent"))
+    lifecycle.accept(world.support_a, request.id)
+    lifecycle.reply(world.support_a, request.id, "内部：按去年的框架价", internal=True)
+    lifecycle.resolve(world.support_a, request.id, "报价单已发")
+    return {"customer": won, "article": article, "request": request}
 
 
 def run_axe(page):
@@ -87,10 +96,17 @@ def test_main_pages_have_no_serious_violations(browser, live_server, world, scen
                 f"/kb/{article.id}",
                 "/leaderboard",
                 "/notifications",
+                "/support",
+                "/support/new",
+                f"/support/{scene['request'].id}",
             ],
         ),
-        ("manager.a@test.example", ["/"]),
-        ("admin@test.example", ["/admin/users"]),
+        ("support.a@test.example", ["/", "/support", f"/support/{scene['request'].id}"]),
+        ("manager.a@test.example", ["/", "/support/metrics"]),
+        (
+            "admin@test.example",
+            ["/admin/users", "/admin/support/types", "/admin/support/calendar", "/admin/support/settings"],
+        ),
     ]
     failures = audit(browser, live_server, size, visits)
     print("\n".join(failures))
