@@ -10,7 +10,7 @@ from sqlalchemy.exc import DataError, InternalError, OperationalError, SQLAlchem
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from .extensions import db
-from .web import is_htmx, toast_trigger
+from .web import LARGE_UPLOADS, is_htmx, toast_trigger
 
 
 class DomainError(Exception):
@@ -120,7 +120,9 @@ def register_errorhandlers(app):
     def http_error(error):
         if error.code == 413:
             # The limit this request had (a feature may allow more than the app's).
-            limit = max(app.config["UPLOAD_LIMIT_MB"], ((request.max_content_length or 0) >> 20) - 1)
+            limit = app.config["UPLOAD_LIMIT_MB"]
+            if request.url_rule is not None and request.url_rule.endpoint in LARGE_UPLOADS:
+                limit = (LARGE_UPLOADS[request.url_rule.endpoint] >> 20) - 1
             return error_response(413, _("The upload is larger than %(limit)s MB.", limit=limit))
         if error.code is None or error.code < 400:
             return error

@@ -21,7 +21,7 @@ def _hours(label):
 
 
 class TypeForm(Form):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=MAX_NAME)])
+    name = StringField(_l("Name of the type"), validators=[DataRequired(), Length(max=MAX_NAME)])
     prompts = TextAreaField(
         _l("Prompts"),
         validators=[Optional(), Length(max=MAX_PROMPTS)],
@@ -67,7 +67,7 @@ class DayForm(Form):
     day = DateField(_l("Date"), validators=[InputRequired()])
     kind = SelectField(_l("Kind"), choices=choices(KINDS.items()))
     name = StringField(
-        _l("Name"),
+        _l("Name of the day"),
         validators=[DataRequired(), Length(max=MAX_DAY_NAME)],
         description=_l("As the notice says: 春节, 国庆节调休, …"),
     )

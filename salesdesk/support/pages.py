@@ -174,7 +174,8 @@ def request_context(user, support_request, **forms):
         "clock_labels": CLOCK_LABELS,
         "can": {
             "accept": access.may_accept(user, support_request),
-            "assign": access.may_assign(user, support_request),
+            # Only where someone can be chosen: a queue without support users has none.
+            "assign": access.may_assign(user, support_request) and bool(assign_form.handler_id.choices),
             "reply": access.may_reply(user, support_request),
             "note": access.may_write_note(user, support_request),
             "return": access.may_return(user, support_request),

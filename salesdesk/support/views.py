@@ -5,6 +5,7 @@ main part)."""
 from flask import abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from werkzeug.datastructures import FileStorage
 
 from .. import paging
 from ..config import MEGABYTE
@@ -50,10 +51,11 @@ def index():
 
 def _uploads(field):
     """The files a form sent, read and checked (support.files); [] when none."""
+    # A forged post may send text under the files' name: that is no file.
     return [
         files.read_upload(upload, upload.filename)
         for upload in field.data or ()
-        if upload and upload.filename
+        if isinstance(upload, FileStorage) and upload.filename
     ]
 
 

@@ -34,7 +34,7 @@ from wtforms import (
 from salesdesk.auth.models import Role
 from salesdesk.database import write_transaction
 from salesdesk.extensions import db
-from salesdesk.forms import MAY_BE_ABSENT, Form
+from salesdesk.forms import MAY_BE_ABSENT, TAKES_SEVERAL, Form
 from salesdesk.ledger.models import Customer, Stage
 from salesdesk.rules.models import Territory
 from tests.fixtures.kb import write
@@ -160,7 +160,7 @@ def fuzz(app, world, ids, endpoint, spec, fields, failures):
 def wrong_values(name, valid, field, spec, ids):
     """(label, value, must it be refused) for one field."""
     typed = is_typed(name, valid, field)
-    one_value = field is not None and not isinstance(field, SelectMultipleField)
+    one_value = field is not None and not isinstance(field, TAKES_SEVERAL)
     example = valid if isinstance(valid, str) else "1"
     values = [
         ("several values", [example, "abc"], one_value),

@@ -121,6 +121,18 @@ SAMPLES = {
     "kb.proposal.declined": {"title": "报价规范"},
     "follow_up.due": {"customer": "甲公司", "due": "2026-03-02", "today": "2026-03-04"},
     "follow_up.digest": {"due": 5, "overdue": 4, "day": "2026-03-04"},
+    "points.support_rated": {"points": 2, "requester": "张三"},
+    **{
+        f"support.{step}": {"actor": "赵支持", "title": "年度报价"}
+        for step in ("accepted", "assigned", "reply", "returned", "resolved", "reopened", "cancelled")
+    },
+    "support.confirmed": {"actor": "张三", "title": "年度报价", "rating": 5},
+    "support.filed": {"requester": "张三", "title": "年度报价"},
+    "support.filed_urgent": {"requester": "张三", "title": "年度报价"},
+    **{
+        f"support.{kind}": {"title": "年度报价"}
+        for kind in ("breached_resolution", "breached_response", "warned_resolution", "warned_response")
+    },
 }
 
 

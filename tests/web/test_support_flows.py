@@ -14,6 +14,7 @@ from salesdesk.support.models import Attachment, Request, Status
 from tests.fixtures.kb import write
 from tests.fixtures.ledger import make_customer
 from tests.fixtures.support import count, events, file, request_in
+from tests.helpers import browser_session, post_all_at_once
 from tests.web.test_support_pages import PDF, html, post_multipart
 
 
@@ -179,3 +180,15 @@ def test_reopen_within_seven_days_only(client_as, desk, frozen_clock):
     assert rep.post(f"/support/{request.id}/reopen", data={"body": "还差一页"}).status_code == 303
     db.session.refresh(request)
     assert request.status == Status.IN_PROGRESS
+
+
+def test_two_support_users_accepting_at_once_leave_one_winner(app, desk, live_server):
+    """Real concurrent requests over HTTP: the queue's lead and a support user of the
+    queue accept the same new request in the same instant."""
+    request = file(desk.rep_a, desk.queue_a)
+    path = f"/support/{request.id}/accept"
+    takers = [desk.support_a, desk.lead_a, desk.support_a2]
+    statuses = post_all_at_once(live_server, [(path, {}, browser_session(app, user)) for user in takers])
+    assert sorted(statuses) == [303, 409, 409], statuses
+    db.session.rollback()
+    assert events(db.session.get(Request, request.id)).count("accepted") == 1
