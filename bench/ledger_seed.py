@@ -627,6 +627,7 @@ class Generator:
             "from_stage": None,
             "to_stage": customer["stage"],
             "actor_id": customer["created_by_id"],
+            "owner_id": customer["owner_id"],
             "at": customer["created_at"],
         }
         rng, owner_id, created_at = self.rng, customer["owner_id"], customer["created_at"]

@@ -81,7 +81,12 @@ def insert_customers(actor, items, now, reason="create"):
     for customer, (_prepared, owner) in zip(customers, items, strict=True):
         session.add(
             StageChange(
-                customer_id=customer.id, from_stage=None, to_stage=customer.stage, actor_id=actor.id, at=now
+                customer_id=customer.id,
+                from_stage=None,
+                to_stage=customer.stage,
+                actor_id=actor.id,
+                owner_id=owner.id if isinstance(owner, User) else None,
+                at=now,
             )
         )
         if isinstance(owner, User):
@@ -164,7 +169,12 @@ def _set_stage(customer, stage, actor, now):
         return
     db.session.add(
         StageChange(
-            customer_id=customer.id, from_stage=customer.stage, to_stage=stage, actor_id=actor.id, at=now
+            customer_id=customer.id,
+            from_stage=customer.stage,
+            to_stage=stage,
+            actor_id=actor.id,
+            owner_id=customer.owner_id,
+            at=now,
         )
     )
     customer.stage = stage

@@ -339,7 +339,8 @@ class StageChange(db.Model):
     __tablename__ = "stage_changes"
     __table_args__ = (
         Index("ix_stage_changes_customer_at", "customer_id", "at"),
-        Index("ix_stage_changes_to_at", "to_stage", "at"),
+        # Wins and losses of a period per person (targets and the performance board).
+        Index("ix_stage_changes_to_at", "to_stage", "at", "owner_id", "customer_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -347,9 +348,12 @@ class StageChange(db.Model):
     from_stage: Mapped[str | None] = mapped_column(String(16))
     to_stage: Mapped[str] = mapped_column(String(16))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Who owned the customer at that moment: a won deal is credited to them, whoever
+    # owns the customer later.
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
-    actor = relationship("User")
+    actor = relationship("User", foreign_keys=[actor_id])
 
 
 class OwnershipChange(db.Model):

@@ -9,6 +9,7 @@ from ..errors import DomainError
 from ..ledger import access, followups
 from ..ledger.forms import QuickFollowUpForm
 from ..paging import page_number
+from ..performance import panel as targets_panel
 from ..rules import access as rules_access
 from ..support import panel as support_panel
 from ..web import add_form_error, form_status, is_htmx, render, safe_next_url, see_other
@@ -26,10 +27,12 @@ def _home_context(follow_up_form=None, failed_customer=None, with_manager=True):
         # The support desk's part: the queue first for support users, requests after.
         "support": support_panel.home_for(current_user),
         "support_first": current_user.role == Role.SUPPORT,
+        "targets_panel": targets_panel.home_for(current_user),
     }
     if with_manager and workbench_access.sees_team_home(current_user):
         team = services.team_for(current_user, request.args.get("team", type=int))
         context["manager"] = services.manager_home(current_user, team, context["rep"]["standings"])
+        context["team_targets_panel"] = targets_panel.team_home_for(current_user, team)
         context["can_pick_team"] = workbench_access.may_pick_team(current_user)
         if context["can_pick_team"]:
             context["teams"] = accounts.teams()

@@ -1,0 +1,9 @@
+"""Targets and performance (目标与绩效): targets per period for people and teams, their
+live progress and pace, the performance board, and the managers' weekly report."""
+
+from flask import Blueprint
+
+bp = Blueprint("performance", __name__)
+
+# The modules whose routes, jobs and notification kinds must be registered.
+from . import board_views, milestones, models, report, views  # noqa: E402,F401
