@@ -1,0 +1,106 @@
+"""The board's funnel, from the stage history: how many of the team's customers reached
+each stage in the period, the conversion from one stage to the next, and the median
+days customers spent in a stage before leaving it in the period.
+
+A customer counts for the team when the stage change was made while one of the team's
+people owned it (stage_changes.owner_id). Reaching a stage counts for every stage
+before it too, so a lead that jumps to a quote passed through "contacted" and the
+conversions stay between 0 and 100 %. Lost is no step of the funnel."""
+
+from dataclasses import dataclass
+
+from sqlalchemy import case, func, select
+
+from ..auth.models import DEFAULT_TIMEZONE, User
+from ..extensions import db
+from ..ledger.models import Stage, StageChange
+from ..support.metrics import percentile
+
+STEPS = [Stage.LEAD, Stage.CONTACTED, Stage.QUALIFIED, Stage.QUOTED, Stage.NEGOTIATING, Stage.WON]
+
+
+@dataclass
+class Step:
+    stage: Stage
+    reached: int = 0
+    conversion: float | None = None  # percent of the previous step's customers (None: first)
+    median_days: float | None = None  # in this stage before leaving it (None: nobody left)
+    left: int = 0  # how many left it in the period (what the median is taken over)
+
+
+@dataclass
+class Funnel:
+    steps: list
+
+    @property
+    def empty(self):
+        return not any(step.reached for step in self.steps)
+
+    @property
+    def widest(self):
+        return max((step.reached for step in self.steps), default=0) or 1
+
+
+def _owned_by(team, company):
+    if company:
+        return StageChange.owner_id.is_not(None)
+    if team is None:
+        return StageChange.id.is_(None)
+    return StageChange.owner_id.in_(select(User.id).where(User.team_id == team.id).scalar_subquery())
+
+
+def _in_period(start, end):
+    # Every stage named: the (to_stage, at, …) index then serves a range per stage.
+    return (
+        StageChange.to_stage.in_([stage.value for stage in Stage]),
+        StageChange.at >= start,
+        StageChange.at < end,
+    )
+
+
+def _days_between(later, earlier):
+    if db.session.get_bind().dialect.name == "sqlite":
+        return func.julianday(later) - func.julianday(earlier)
+    return func.extract("epoch", later - earlier) / 86400
+
+
+def funnel(team, company, period):
+    zone = team.timezone if team is not None else DEFAULT_TIMEZONE
+    start, end = period.bounds(zone)
+    owned = _owned_by(team, company)
+    order = case(*((StageChange.to_stage == stage.value, index) for index, stage in enumerate(STEPS)))
+    furthest = (
+        select(StageChange.customer_id, func.max(order).label("top"))
+        .where(*_in_period(start, end), owned, StageChange.to_stage.in_([s.value for s in STEPS]))
+        .group_by(StageChange.customer_id)
+        .subquery()
+    )
+    at_most = dict(db.session.execute(select(furthest.c.top, func.count()).group_by(furthest.c.top)).all())
+    steps = [Step(stage) for stage in STEPS]
+    reached = 0
+    for index in range(len(STEPS) - 1, -1, -1):
+        reached += at_most.get(index, 0)
+        steps[index].reached = reached
+    for before, step in zip(steps, steps[1:], strict=False):
+        step.conversion = 100 * step.reached / before.reached if before.reached else None
+
+    earlier = db.aliased(StageChange)
+    entered = (
+        select(func.max(earlier.at))
+        .where(earlier.customer_id == StageChange.customer_id, earlier.at < StageChange.at)
+        .scalar_subquery()
+    )
+    days = _days_between(StageChange.at, entered)
+    stays = {}
+    for stage, spent in db.session.execute(
+        select(StageChange.from_stage, days).where(
+            *_in_period(start, end), owned, StageChange.from_stage.in_([s.value for s in STEPS[:-1]])
+        )
+    ):
+        if spent is not None:
+            stays.setdefault(stage, []).append(max(float(spent), 0.0))
+    for step in steps:
+        spent = stays.get(step.stage.value, [])
+        step.left = len(spent)
+        step.median_days = percentile(spent, 0.5)
+    return Funnel(steps)
