@@ -133,6 +133,25 @@ SAMPLES = {
         f"support.{kind}": {"title": "年度报价"}
         for kind in ("breached_resolution", "breached_response", "warned_resolution", "warned_response")
     },
+    "performance.milestone_half": {
+        "name": "张三",
+        "measure": "won_amount",
+        "period": "2026-03",
+        "user_id": 42,
+    },
+    "performance.milestone_reached": {
+        "name": "张三",
+        "measure": "visits",
+        "period": "2026-Q1",
+        "user_id": 42,
+    },
+    "performance.weekly_report": {
+        "week": "2026-03-02",
+        "won_count": 2,
+        "won_amount": "150000.50",
+        "new_customers": 3,
+        "breaches": 1,
+    },
 }
 
 
