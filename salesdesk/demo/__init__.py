@@ -3,11 +3,12 @@
 does nothing once its data are there; the words they are made of are data files
 (data/*.toml, read by words.py)."""
 
-from . import company, kb, ledger, recognition, rules, support
+from . import company, kb, ledger, performance, recognition, rules, support
 
 # Users first; the rules, the knowledge base, the support desk and recognition build on
-# the ledger; recognition last, so its closed months count the support desk's points.
-PARTS = (company, ledger, rules, kb, support, recognition)
+# the ledger; recognition after them, so its closed months count the support desk's
+# points; the targets last, from what everyone did.
+PARTS = (company, ledger, rules, kb, support, recognition, performance)
 
 
 def load():

@@ -8,9 +8,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from salesdesk import clock
+from salesdesk.auth.models import Team
 from salesdesk.extensions import db
 from salesdesk.kb.models import Article
 from salesdesk.ledger.models import Contact, Customer
+from salesdesk.performance import target_table
+from salesdesk.performance.models import Measure
 from tests.fixtures.kb import png
 from tests.fixtures.ledger import contact_form
 from tests.fixtures.recognition import gift_form
@@ -128,6 +131,16 @@ SUPPORT_TYPE_FORGERIES = {
     "resolve_urgent_hours": (*HOURS, "0.5"),  # shorter than the first response
     "position": ("-1", "10001", str(2**63), "1.5", "²"),
 }
+
+
+def targets_form(ids):
+    """Every input of team A's targets table, one target typed."""
+    team = db.session.get(Team, ids["team_a"])
+    keys = [target_table.TEAM, *(user.id for user in target_table.members(team))]
+    data = {target_table.input_name(key, measure): "" for key in keys for measure in Measure}
+    data[target_table.input_name(ids["rep_a"], Measure.WON_AMOUNT)] = "120000.50"
+    return data
+
 
 FORMS = {
     # ---- administration (an administrator forges)
@@ -584,11 +597,33 @@ FORMS = {
             "five_star_points": ("101", str(2**63)),
         },
     ),
+    # ---- performance
+    "performance.targets": form(
+        "manager_a",
+        targets_form,
+        {
+            "t-team-won_amount": ("-1", "1e15", "1" + "0" * 13, "12.345", "abc"),
+            "t-team-visits": ("1.5", "-3"),
+            "t-999999-visits": ("3",),  # nobody of this team
+            "action": ("bogus",),
+        },
+    ),
+    "performance.settings": form("admin", {"reps_see_ranking": "y"}),
 }
 
 
 # The walks over FORMS run one test a blueprint.
-BLUEPRINTS = ("admin", "auth", "kb", "ledger", "rules", "recognition", "support", "workbench")
+BLUEPRINTS = (
+    "admin",
+    "auth",
+    "kb",
+    "ledger",
+    "rules",
+    "recognition",
+    "support",
+    "performance",
+    "workbench",
+)
 
 
 def resolve(value, ids):

@@ -299,6 +299,34 @@ ROUTES = {
         case("L 403 403 403 404", "L 403 403 403 404", query="year=1999"),
     ],
     "support.admin_settings": [case(ADMINS, "L 403 403 403 422")],
+    # ---- performance: targets (managers their team, admins any), the board, people, weekly reports
+    # A post without the table's inputs is a stale page: refused, nothing cleared.
+    "performance.targets": [
+        case(MANAGERS, "L 403 403 400 400"),
+        case(MANAGERS, "L 403 403 400 400", query="team={team_b}&period=2026-Q4"),
+        case("L 403 403 400 400", "L 403 403 400 400", query="period=2026-13"),
+        # A manager's team is their own, whatever the address says.
+        case("L 403 403 200 404", "L 403 403 400 404", query="team=999999"),
+    ],
+    "performance.settings": [case(post="L 403 403 403 303")],
+    # Support users (and reps when the ranking is off) are sent to their own figures.
+    "performance.board": [
+        case("L 200 303 200 200"),
+        case("L 200 303 200 200", query="period=2026&team={team_b}&sort=bogus&direction=up"),
+        case("L 400 303 400 400", query="period=2026-Q5"),
+    ],
+    "performance.export": [case(MANAGERS), case(MANAGERS, query="period=2026-Q4&team={team_b}")],
+    "performance.person": [
+        case("L 200 403 200 200", user_id="rep_a"),
+        case("L 403 403 403 200", user_id="rep_b"),
+        case("L 403 200 200 200", user_id="support_a", query="period=2026-11"),
+        case("L 404 404 404 404", user_id=999999),
+    ],
+    "performance.weekly": [
+        case("L 403 403 404 200", week_start="2026-11-30"),
+        case("L 400 400 400 400", week_start="2026-12-01"),  # not a Monday
+        case("L 400 400 400 400", week_start="2026-13-01"),
+    ],
 }
 IGNORED = {"static"}
 
