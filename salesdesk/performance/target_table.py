@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
 from .. import audit, clock
@@ -86,12 +86,20 @@ def _shown(value, measure):
     return f"{Decimal(value):.2f}" if measure.is_money else str(int(value))
 
 
-def _stored_rows(team, period):
+def _of_table(team, period, people):
+    """The stored targets of the table: set in this team, and its present members'
+    wherever set (someone who joined mid-period brings their target along; the unique
+    index allows one per person, so a save must find it to change it)."""
+    in_table = Target.team_id == team.id
+    if people:
+        in_table = or_(in_table, Target.user_id.in_([user.id for user in people]))
+    return select(Target).where(Target.period == period.key, in_table)
+
+
+def _stored_rows(team, period, people=()):
     """{row key: {measure: value}} stored for exactly this period (not derived)."""
     rows = {}
-    for target in db.session.scalars(
-        select(Target).where(Target.period == period.key, Target.team_id == team.id)
-    ):
+    for target in db.session.scalars(_of_table(team, period, people)):
         key = target.user_id if target.user_id is not None else TEAM
         rows.setdefault(key, {})[target.measure] = target.value
     return rows
@@ -120,7 +128,7 @@ def table(viewer, team, period, *, typed=None, errors=None, notice="", today=Non
     active_ids = {user.id for user in people}
     former = [user for user in _people_with_targets(team, period) if user.id not in active_ids]
     standings = targets.standings([*people, *former], period, today=today)
-    stored = _stored_rows(team, period)
+    stored = _stored_rows(team, period, people)
 
     def values(key):
         if typed is not None and key in typed:
@@ -242,9 +250,7 @@ def save(actor, team, period, typed, reason=""):
         with write_transaction():
             existing = {
                 (target.user_id if target.user_id is not None else TEAM, target.measure): target
-                for target in db.session.scalars(
-                    select(Target).where(Target.period == period.key, Target.team_id == team.id)
-                )
+                for target in db.session.scalars(_of_table(team, period, members(team)))
             }
             changed = 0
             for key, row in values.items():
@@ -299,22 +305,23 @@ def _store(target, team, period, key, measure, value, actor_id, now):
             )
         )
     else:
-        target.value, target.updated_at, target.updated_by_id = value, now, actor_id
+        # A person's target moves to the team that sets it now.
+        target.value, target.team_id, target.updated_at, target.updated_by_id = value, team.id, now, actor_id
 
 
 def copied_from_previous(team, period):
     """The form filled with the previous period's stored targets (same kind of period),
     for the people still in the team."""
-    previous = _stored_rows(team, period.previous)
-    keys = [TEAM, *(user.id for user in members(team))]
+    people = members(team)
+    previous = _stored_rows(team, period.previous, people)
+    keys = [TEAM, *(user.id for user in people)]
     return {key: {m: _shown(previous.get(key, {}).get(m), m) for m in Measure} for key in keys}
 
 
 def split_evenly(typed):
     """The team row's totals split evenly over the people's rows (as typed); measures
-    without a total keep what the people's inputs hold. The remainder of a count goes
-    to the first rows, a money remainder's fen to the first row: the rows add up to
-    the total exactly."""
+    without a total keep what the people's inputs hold. The remainder goes to the first
+    rows, one (a count) or one fen (money) each: the rows add up to the total exactly."""
     values, errors = parse_all({TEAM: typed[TEAM]})
     if errors:
         raise TargetErrors(errors)

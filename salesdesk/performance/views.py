@@ -45,6 +45,13 @@ def targets_page():
             if error.field != "reason":
                 raise
             add_form_error(form, error)
+            # Shown again with what was typed, not the stored figures.
+            table = target_table.table(current_user, team, period, typed=typed)
+    elif "reason" in form and form.reason.errors:
+        # A reason too long for the form: keep the typed figures too.
+        table = target_table.table(
+            current_user, team, period, typed=target_table.read_form(request.form, team)
+        )
     return render(
         "performance/targets.html",
         table=table,
