@@ -792,8 +792,8 @@ def november(desk):
 def card(html, title):
     section = html.split(title, 1)[1].split("</section>", 1)[0]
     return {
-        text_of(item.split('class="target-measure">', 1)[1].split("</span>", 1)[0]).strip(): text_of(item)
-        for item in section.split('<li class="target-card">')[1:]
+        text_of(item.split('class="stat-label">', 1)[1].split("</span>", 1)[0]).strip(): text_of(item)
+        for item in section.split('<div class="card stat target-card">')[1:]
     }
 
 
@@ -810,7 +810,7 @@ def test_progress_and_pace_in_words_on_the_table(november, client_as):
     # No target: the figure alone, no percent and no status.
     assert "%" not in cell("new_customers")
     # The status is written, not only coloured.
-    assert re.search(r'<span class="pace-status pace-behind">Behind</span>', html)
+    assert re.search(r'<span class="badge badge-warn pace-status pace-behind">Behind</span>', html)
 
 
 def test_the_reps_home_shows_my_targets(november, client_as):
