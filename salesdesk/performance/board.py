@@ -469,19 +469,7 @@ def total_standing(team, rows, period):
     standings = {row.user.id: row.standing for row in rows}
     if team is not None:
         return targets.team_standing(team, standings, period)
-    summed = dict.fromkeys(Measure)
-    figures = measures.Figures()
-    for standing in standings.values():
-        figures.add(standing.figures)
-        for measure, value in standing.targets.items():
-            if value is not None:
-                summed[measure] = (summed[measure] or 0) + value
-    share, closed = targets.share_and_closed(None, period)
-    standing = targets.Standing(summed, figures)
-    standing.paces = {
-        measure: pace.pace(summed[measure], figures[measure], share, closed) for measure in Measure
-    }
-    return standing
+    return targets.company_standing(standings, period)
 
 
 # ---- the board -------------------------------------------------------------------------

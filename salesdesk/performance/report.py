@@ -126,21 +126,6 @@ def _standing_json(standing):
     return result
 
 
-def _company_standing(people_standings, period, today):
-    """The company's Standing: the sum of everyone's targets and progress (the company
-    has no target of its own)."""
-    summed, figures = {}, measures.Figures()
-    for standing in people_standings.values():
-        figures.add(standing.figures)
-        for measure, value in standing.targets.items():
-            if value is not None:
-                summed[measure] = summed.get(measure, 0) + value
-    share, closed = targets.share_and_closed(None, period, today)
-    standing = targets.Standing({m: summed.get(m) for m in Measure}, figures)
-    standing.paces = {m: pace.pace(standing.targets[m], figures[m], share, closed) for m in Measure}
-    return standing
-
-
 def _targets_figures(scope, members, today):
     """This month's targets and progress of the scope's active reps and managers."""
     period = periods.current(periods.MONTH, today)
@@ -151,7 +136,7 @@ def _targets_figures(scope, members, today):
     if scope.team is not None:
         total = targets.team_standing(scope.team, standings, period, today=today)
     else:
-        total = _company_standing(standings, period, today)
+        total = targets.company_standing(standings, period, today=today)
     rows = sorted(
         people,
         key=lambda user: (-standings[user.id].figures[Measure.WON_AMOUNT], user.display_name, user.id),

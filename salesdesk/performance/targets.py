@@ -114,19 +114,27 @@ def standings(users, period, *, today=None):
 def team_standing(team, people_standings, period, *, today=None):
     """The team's Standing: its own targets (else the sum of its people's), and the sum
     of its people's progress."""
-    own = team_targets(team, period)
+    return _summed(team, people_standings, period, team_targets(team, period), today)
+
+
+def company_standing(people_standings, period, *, today=None):
+    """The company's Standing: everyone's targets and progress summed (the company has
+    no target of its own), paced by the company's calendar."""
+    return _summed(None, people_standings, period, dict.fromkeys(Measure), today)
+
+
+def _summed(team, people_standings, period, own, today):
     summed = defaultdict(lambda: None)
-    for standing in people_standings.values():
-        for measure, value in standing.targets.items():
-            if value is not None:
-                summed[measure] = (summed[measure] or 0) + value
-    targets = {measure: own[measure] if own[measure] is not None else summed[measure] for measure in Measure}
     figures = measures.Figures()
     for standing in people_standings.values():
         figures.add(standing.figures)
+        for measure, value in standing.targets.items():
+            if value is not None:
+                summed[measure] = (summed[measure] or 0) + value
+    chosen = {measure: own[measure] if own[measure] is not None else summed[measure] for measure in Measure}
     share, closed = share_and_closed(team, period, today)
-    standing = Standing(targets, figures)
+    standing = Standing(chosen, figures)
     standing.paces = {
-        measure: pace.pace(targets[measure], figures[measure], share, closed) for measure in Measure
+        measure: pace.pace(chosen[measure], figures[measure], share, closed) for measure in Measure
     }
     return standing
