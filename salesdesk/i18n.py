@@ -1,6 +1,7 @@
 """Which language and time zone a request is rendered in."""
 
 from datetime import UTC, datetime
+from decimal import Decimal
 from functools import cache
 
 from babel import Locale, dates
@@ -133,15 +134,31 @@ def money(amount):
     """An exact CNY amount for display: ¥1,234,567.00."""
     if amount is None:
         return "—"
-    locale, pattern = _currency_format(str(_locale()))
-    return pattern.apply(amount, locale, currency="CNY", currency_digits=True)
+    return _currency_format(str(_locale()))(amount)
 
 
 @cache
 def _currency_format(locale_name):
-    # Lists show one amount per row: parse the locale's pattern once, not per row.
+    """The locale's CNY format as a function. Boards and lists show thousands of amounts:
+    where the locale writes them as Python's "{:,.2f}" does (zh, en), its symbol goes
+    around that; any other locale keeps Babel's pattern, parsed once."""
     locale = Locale.parse(locale_name)
-    return locale, locale.currency_formats["standard"]
+    pattern = locale.currency_formats["standard"]
+
+    def by_babel(amount):
+        return pattern.apply(amount, locale, currency="CNY", currency_digits=True)
+
+    sample = Decimal("-1234567.89")
+    prefix, found, suffix = by_babel(-sample).partition("1,234,567.89")
+    negative_prefix, negative_found, negative_suffix = by_babel(sample).partition("1,234,567.89")
+    if not (found and negative_found and negative_suffix == suffix):
+        return by_babel
+
+    def by_python(amount):
+        text = f"{abs(amount):,.2f}"
+        return f"{prefix}{text}{suffix}" if amount >= 0 else f"{negative_prefix}{text}{suffix}"
+
+    return by_python
 
 
 def compact_money(amount):

@@ -103,3 +103,19 @@ def test_amounts_refused_with_a_reason(typed, says):
         parse_amount(typed)
     assert says in refused.value.message and refused.value.field == "expected_amount"
     assert typed in refused.value.message  # the user sees what was refused
+
+
+@pytest.mark.parametrize("locale_name", ["zh_Hans_CN", "en", "de", "fr"])
+def test_amounts_are_shown_exactly_as_the_locale_writes_them(locale_name):
+    """money() formats thousands of amounts a page without Babel's pattern where the
+    locale writes numbers as Python does; whatever the route, the text is Babel's."""
+    from babel import Locale
+
+    from salesdesk.i18n import _currency_format
+
+    locale = Locale.parse(locale_name)
+    pattern = locale.currency_formats["standard"]
+    amounts = ["0", "12.5", "-3.01", "1234567.899", "-0.004", "999.995", "-999.995", "0.125", "98765432109.1"]
+    for amount in amounts:
+        expected = pattern.apply(Decimal(amount), locale, currency="CNY", currency_digits=True)
+        assert _currency_format(locale_name)(Decimal(amount)) == expected
