@@ -270,7 +270,11 @@ class FollowUp(db.Model):
     __table_args__ = (
         _in("channel", CHANNEL_LABELS),
         Index("ix_follow_ups_customer_at", "customer_id", "occurred_at"),
-        Index("ix_follow_ups_author_at", "author_id", "occurred_at"),
+        # A person's follow-ups in a period, counted by channel and customer (the
+        # performance board) from the index alone, without reading the table.
+        Index(
+            "ix_follow_ups_author_at_channel_customer", "author_id", "occurred_at", "channel", "customer_id"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
