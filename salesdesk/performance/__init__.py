@@ -3,7 +3,12 @@ live progress and pace, the performance board, and the managers' weekly report."
 
 from flask import Blueprint
 
+from .formatting import change, compared, figure
+
 bp = Blueprint("performance", __name__)
+bp.add_app_template_global(figure, "figure_text")
+bp.add_app_template_global(change, "change_text")
+bp.add_app_template_global(compared, "compared_figure")
 
 # The modules whose routes, jobs and notification kinds must be registered.
 from . import board_views, milestones, models, report, views  # noqa: E402,F401

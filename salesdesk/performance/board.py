@@ -9,7 +9,6 @@ moment is at hand (a CASE says which period a row falls in): never a query per p
 A family's rows are ids and small integers; only the wins come back one by one, for
 the cycle from first ownership to the win."""
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -418,21 +417,11 @@ def _handled(rows, ids, spans):
     """A support user's resolutions, service levels and ratings received, counted as the
     support metrics count them (each by its own moment)."""
     for which, (start, end) in enumerate(spans):
-        cells = defaultdict(lambda: support_metrics.Figures(None, ""))
-        support_metrics._count_period(  # noqa: SLF001 - the metrics' own rule, reused
-            [Request.handler_id.in_(ids)],
-            start,
-            end,
-            lambda handler_id, _type_id, cells=cells: cells[handler_id],
-        )
-        for handler_id, figures in cells.items():
+        for handler_id, counts in support_metrics.handler_counts(ids, start, end).items():
             parts = _parts(rows, handler_id, which)
-            parts["handled"], parts["resolution_met"] = figures.resolved, figures.resolution_met
-            parts["responded"], parts["response_met"] = figures.responded, figures.response_met
-            parts["ratings_received"] = figures.rated
-            parts["ratings_received_sum"] = sum(
-                star * count for star, count in zip(support_metrics.STARS, figures.stars, strict=True)
-            )
+            parts["handled"], parts["resolution_met"] = counts.resolved, counts.resolution_met
+            parts["responded"], parts["response_met"] = counts.responded, counts.response_met
+            parts["ratings_received"], parts["ratings_received_sum"] = counts.rated, counts.stars_total
 
 
 # ---- targets ---------------------------------------------------------------------------
