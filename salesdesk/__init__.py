@@ -20,7 +20,18 @@ ROOT = Path(__file__).resolve().parent.parent
 # Each feature is a sub-package exposing a blueprint `bp`, a `translations/` catalog
 # and optionally `cli` commands. The demo (salesdesk/demo/) is no feature: it has no
 # blueprint and only `salesdesk demo` loads it.
-FEATURES = ("auth", "admin", "ledger", "rules", "kb", "recognition", "support", "performance", "workbench")
+FEATURES = (
+    "auth",
+    "admin",
+    "ledger",
+    "rules",
+    "kb",
+    "recognition",
+    "support",
+    "performance",
+    "chat",
+    "workbench",
+)
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

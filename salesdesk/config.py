@@ -69,6 +69,11 @@ class Defaults:
     MAIL_PASSWORD = ""
     MAIL_SENDER = "salesdesk@localhost"
     MAIL_BASE_URL = "http://127.0.0.1:5000"  # for links in e-mails
+    # The app's address as its users reach it (https://crm.example.com): links in chat
+    # groups. Without it, chat messages carry no link.
+    BASE_URL = ""
+    # Webhooks may reach private and loopback addresses (an intranet robot, a test).
+    WEBHOOK_ALLOW_PRIVATE = False
 
     # Reclaim, reminders and month close run by themselves in the course of requests
     # (at most once a minute across processes). Turn off when cron runs them instead.
@@ -92,6 +97,10 @@ def load_config(app, overrides=None):
         app.config["HTTPS"] = True
     if env.get("SALESDESK_BEHIND_PROXY") == "1":
         app.config["BEHIND_PROXY"] = True
+    if env.get("SALESDESK_BASE_URL"):
+        app.config["BASE_URL"] = env["SALESDESK_BASE_URL"]
+    if env.get("SALESDESK_WEBHOOK_ALLOW_PRIVATE") == "1":
+        app.config["WEBHOOK_ALLOW_PRIVATE"] = True
     if env.get("SALESDESK_SQLITE_MMAP_BYTES"):
         app.config["SQLITE_MMAP_BYTES"] = int(env["SALESDESK_SQLITE_MMAP_BYTES"])
 

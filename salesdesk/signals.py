@@ -26,3 +26,21 @@ user_deactivated = _signals.signal("user-deactivated")
 # sender: the support Request its requester just rated; kwargs: rating (1-5), settings
 # (the desk's, with the points a 5-star rating gives and their monthly cap)
 support_rated = _signals.signal("support-rated")
+
+# sender: the support Request just filed (its requester, type and priority set)
+support_filed = _signals.signal("support-filed")
+
+# sender: the support Request whose service level was just breached; kwargs: clock
+# ("response" or "resolution")
+support_breached = _signals.signal("support-breached")
+
+# sender: the CollisionReport just filed; kwargs: customer
+collision_filed = _signals.signal("collision-filed")
+
+# sender: the first day (date) of the month whose 协作之星 were just awarded; kwargs:
+# winners, [(User, rank, points)] best first
+stars_awarded = _signals.signal("stars-awarded")
+
+# sender: the Team (None: the company) whose weekly report was just made; kwargs:
+# week_start (the Monday, a date), figures (performance.report's JSON)
+weekly_report_made = _signals.signal("weekly-report-made")

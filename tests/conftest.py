@@ -24,6 +24,7 @@ from werkzeug.serving import make_server
 from salesdesk import clock, create_app, jobs, notifications
 from salesdesk.auth import services as accounts
 from salesdesk.auth.models import Role
+from salesdesk.chat import outbox as chat_outbox
 from salesdesk.extensions import db
 from salesdesk.ledger import importer
 from salesdesk.ledger.similar import forget_name_indexes
@@ -32,6 +33,7 @@ from .helpers import Client, app_config, make_user
 
 # Each feature's fixtures; their plain helpers are imported by name where they are used.
 pytest_plugins = [
+    "tests.fixtures.chat",
     "tests.fixtures.ledger",
     "tests.fixtures.kb",
     "tests.fixtures.recognition",
@@ -166,11 +168,17 @@ def app(database_url):
 
 def _wait_for_background_work():
     """Background work a test started must finish before its database goes away."""
-    for thread in [*jobs.THREADS.values(), *importer.THREADS.values(), *notifications.SENDERS]:
+    for thread in [
+        *jobs.THREADS.values(),
+        *importer.THREADS.values(),
+        *notifications.SENDERS,
+        *chat_outbox.SENDERS,
+    ]:
         thread.join(30)
     jobs.THREADS.clear()
     importer.THREADS.clear()
     notifications.SENDERS.clear()
+    chat_outbox.SENDERS.clear()
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import and_, distinct, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from .. import clock
+from .. import clock, signals
 from ..auth.models import DEFAULT_TIMEZONE, Role, Team, User
 from ..database import is_id, write_transaction
 from ..errors import DomainError, Forbidden, NotFound
@@ -371,9 +371,8 @@ def send_weekly_reports(now=None):
             "breaches": figures["breaches"]["count"],
         }
         with write_transaction() as session:
-            for manager_id in sorted(
-                _insert_reports(session, manager_ids, team_id, week_start, figures, now)
-            ):
+            made = _insert_reports(session, manager_ids, team_id, week_start, figures, now)
+            for manager_id in sorted(made):
                 notify(
                     manager_id,
                     KIND,
@@ -381,7 +380,9 @@ def send_weekly_reports(now=None):
                     **params,
                 )
                 sent += 1
-                # Chat groups (PRODUCT.md section 8) post the report here, once, like the mail.
+            if made:
+                # The team's chat groups get it too (once per team and week: chat/events.py).
+                signals.weekly_report_made.send(team, week_start=week_start, figures=figures)
     return sent
 
 

@@ -9,7 +9,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from .. import clock
+from .. import clock, signals
+from ..auth.models import User
 from ..database import write_transaction
 from ..errors import DomainError
 from ..extensions import db
@@ -68,6 +69,9 @@ def close_month(month=None, *, now=None):
                     month=f"{month:%Y-%m}",
                     rank=badge.rank,
                 )
+            if badges:
+                winners = [(session.get(User, badge.user_id), badge.rank, badge.points) for badge in badges]
+                signals.stars_awarded.send(month, winners=winners)
     except IntegrityError:
         # Another process closed the month at the same moment.
         db.session.rollback()

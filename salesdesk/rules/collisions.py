@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from .. import audit, clock
+from .. import audit, clock, signals
 from ..auth.models import Role, User
 from ..database import is_id, period_of, write_transaction
 from ..errors import DomainError, Forbidden, NotFound
@@ -66,6 +66,7 @@ def file_collision(actor, customer_id, reason):
                 reporter=actor.display_name,
                 customer=customer.name,
             )
+        signals.collision_filed.send(report, customer=customer)
     return report
 
 

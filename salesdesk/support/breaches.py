@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, select, update
 
-from .. import clock
+from .. import clock, signals
 from ..database import write_transaction
 from ..extensions import db
 from ..jobs import periodic
@@ -110,6 +110,8 @@ def _flip(check, request_id, now):
                 link=link("support.show", request_id=request.id),
                 title=request.title,
             )
+        if check.kind == EventKind.BREACHED:
+            signals.support_breached.send(request, clock=check.clock)
     return True
 
 

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from .. import clock
+from .. import clock, signals
 from ..auth.models import User
 from ..database import is_id, write_transaction
 from ..errors import DomainError, Forbidden, NotFound
@@ -163,6 +163,7 @@ def file_request(user, draft):
         session.flush()
         attachments.attach(session, request, event, draft.uploads, user)
         _announce(session, request, handler)
+        signals.support_filed.send(request)
     return request
 
 

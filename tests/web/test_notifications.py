@@ -100,6 +100,7 @@ SAMPLES = {
     "reclaim.warning": {"customer": "甲公司", "date": "2026-03-06"},
     "reclaim.done": {"customer": "甲公司", "rule_code": "reclaim_no_follow_up"},
     "collision.filed": {"reporter": "李四", "customer": "甲公司"},
+    "chat.failing": {"name": "华东销售群"},
     "collision.decided": {"customer": "甲公司", "decision": "transfer"},
     "extension.requested": {"owner": "张三", "days": 7, "customer": "甲公司"},
     "extension.granted": {"days": 7, "customer": "甲公司"},

@@ -25,6 +25,34 @@ NUMBERS = ("-1", "0", str(2**63), "1.5", "²")  # where a whole number or an id 
 NOT_ZERO = tuple(n for n in NUMBERS if n != "0")  # where 0 is an offered choice ("none")
 DATES = ("2026-02-30", "yesterday", "99999-01-01")
 
+# A public address given as an IP (no DNS lookup); events none, so nothing is ever sent to it.
+CHAT_FIELDS = {
+    "name": "华南销售群",
+    "platform": "dingtalk",
+    "url": "https://93.184.216.34/robot/send?access_token=" + "a1" * 32,
+    "secret": "SEC0123456789abcdef",
+    "team_id": "{team_b}",
+    "locale": "zh_Hans_CN",
+    "enabled": "y",
+}
+CHAT_FORGERIES = {
+    "name": ("", " ", "群" * 81),
+    "platform": ("slack", ""),
+    "url": (
+        "not a url",
+        "http://93.184.216.34/hook",  # http to a public host
+        "https://127.0.0.1/hook",  # private, without the setting
+        "https://169.254.169.254/latest/meta-data",
+        "https://93.184.216.34/" + "k" * 2048,
+        "https://user:pw@93.184.216.34/hook",
+        "",
+    ),
+    "secret": ("SEC has spaces", "no-prefix", "S" * 201),
+    "team_id": (*NOT_ZERO, "999999"),
+    "events": ("bogus",),
+    "locale": ("fr", ""),
+}
+
 
 @dataclass
 class Form:
@@ -561,6 +589,13 @@ FORMS = {
     "support.cancel": form("rep_a", {"body": ""}, {"body": ("x" * 20_001,)}, request_id="req_cancel"),
     "support.kb_draft": form("support_a", request_id="req_kb"),
     "support.delete": form("admin", request_id="req_delete"),
+    # ---- chat groups
+    "chat.new": form("admin", CHAT_FIELDS, CHAT_FORGERIES),
+    "chat.edit": form(
+        "admin", {**CHAT_FIELDS, "name": "华东销售群"}, CHAT_FORGERIES, connection_id="chat_conn"
+    ),
+    "chat.test": form("admin", changes=False, ok=200, connection_id="chat_conn"),
+    "chat.delete": form("admin", connection_id="chat_conn_delete"),
     # ---- support: admin (types, calendar, settings)
     "support.admin_new_type": form("admin", SUPPORT_TYPE_FIELDS, SUPPORT_TYPE_FORGERIES),
     "support.admin_edit_type": form(

@@ -43,6 +43,21 @@ ROUTES = {
     "admin.reactivate_user": [case(post="L 403 403 403 303", user_id="returner")],
     "admin.teams": [case(ADMINS, "L 403 403 403 422")],
     "admin.edit_team": [case(ADMINS, "L 403 403 403 422", team_id="team_b")],
+    # ---- chat groups (administrators)
+    "chat.index": [case(ADMINS)],
+    "chat.new": [case(ADMINS, "L 403 403 403 422")],
+    "chat.edit": [
+        case(ADMINS, "L 403 403 403 422", connection_id="chat_conn"),
+        case("L 403 403 403 404", "L 403 403 403 404", connection_id=999999),
+    ],
+    "chat.test": [
+        case(post="L 403 403 403 200", connection_id="chat_conn"),
+        case(post="L 403 403 403 404", connection_id=999999),
+    ],
+    "chat.delete": [
+        case(post="L 403 403 403 303", connection_id="chat_conn_delete"),
+        case(post="L 403 403 403 404", connection_id=999999),
+    ],
     # ---- login and own account
     "auth.login": [case("200 302 302 302 302", "422 422 422 422 422")],
     "auth.logout": [case(post="L 303 303 303 303")],

@@ -10,6 +10,7 @@ from sqlalchemy import select, text
 
 from salesdesk import clock, jobs
 from salesdesk.auth.models import Role
+from salesdesk.chat.models import Connection as ChatConnection
 from salesdesk.database import write_transaction
 from salesdesk.extensions import db
 from salesdesk.kb import articles, categories, images, paths, proposals
@@ -222,6 +223,24 @@ def build_scene(world):
     for name, label in (("support_type_retire", "退役测试"), ("support_type_retired", "已退役测试")):
         ids[name] = types_admin.create_type(world.admin, replace(types_admin.default_values(), name=label)).id
     types_admin.set_retired(world.admin, ids["support_type_retired"], True)
+
+    # ---- chat groups: robots on this machine, saved while private addresses were
+    # allowed; now that they are not, a test message is refused at send time and no
+    # request leaves the machine.
+    with write_transaction() as session:
+        for name in ("chat_conn", "chat_conn_delete"):
+            connection = ChatConnection(
+                name=name,
+                platform="wecom",
+                url="https://127.0.0.1:9/cgi-bin/webhook/send?key=6f1c9a4e-1111-2222-3333-444455556666",
+                events=["weekly_report"],  # nothing the walks do: no background posts
+                locale="zh_Hans_CN",
+                enabled=True,
+                failing_announced=False,
+            )
+            session.add(connection)
+            session.flush()
+            ids[name] = connection.id
     return ids
 
 
