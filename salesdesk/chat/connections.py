@@ -47,23 +47,28 @@ class Values:
 class Status:
     """A connection's state on the admin page, in words."""
 
-    OFF, UNUSED, OK, RETRYING, FAILING = "off", "unused", "ok", "retrying", "failing"
+    OFF, UNUSED, OK, ERRORS, FAILING = "off", "unused", "ok", "errors", "failing"
     LABELS = {
         OFF: _l("Off"),
         UNUSED: _l("Nothing sent yet"),
         OK: _l("Working"),
-        RETRYING: _l("Errors, retrying"),
+        ERRORS: _l("Answered with an error"),
         FAILING: _l("Failing for 24 hours"),
     }
 
 
 def status_of(connection, now=None):
+    """Failing once the outbox has met errors for 24 hours; with errors when the last
+    answer (a message's or a test's) was one."""
     now = now or clock.now()
     if not connection.enabled:
         return Status.OFF
-    if connection.failing_since is not None:
-        return Status.FAILING if now - connection.failing_since >= outbox.FAILING_AFTER else Status.RETRYING
-    return Status.OK if connection.last_success_at is not None else Status.UNUSED
+    if connection.failing_since is not None and now - connection.failing_since >= outbox.FAILING_AFTER:
+        return Status.FAILING
+    last_error, last_success = connection.last_error_at, connection.last_success_at
+    if last_error is not None and (last_success is None or last_error > last_success):
+        return Status.ERRORS
+    return Status.OK if last_success is not None else Status.UNUSED
 
 
 def all_connections():

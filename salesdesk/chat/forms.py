@@ -13,7 +13,7 @@ from .robots import PLATFORM_LABELS
 
 class ConnectionForm(Form):
     name = StringField(
-        _l("Name"),
+        _l("Group name"),
         description=_l("Which group it posts to, such as “华东销售群”."),
         render_kw={"maxlength": MAX_NAME, "autocomplete": "off"},
     )

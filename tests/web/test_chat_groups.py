@@ -347,7 +347,7 @@ def test_a_failing_robot_is_retried_with_back_off_then_given_up_and_the_admins_t
     db.session.refresh(message)
     assert message.attempts == 1 and message.next_attempt_at == start + timedelta(minutes=1)
     assert outbox.send_due() == 0 and message.attempts == 1  # not due yet
-    assert connections.status_of(db.session.get(Connection, connection.id), start) == "retrying"
+    assert connections.status_of(db.session.get(Connection, connection.id), start) == "errors"
     moment = start
     while True:
         db.session.refresh(message)
