@@ -2,6 +2,7 @@
 
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
+from time import sleep
 from zoneinfo import ZoneInfo
 
 _frozen: datetime | None = None
@@ -18,6 +19,14 @@ def set_now(moment: datetime | None) -> None:
         raise ValueError("the clock takes aware datetimes")
     global _frozen
     _frozen = moment.astimezone(UTC) if moment else None
+
+
+def wait(seconds: float) -> bool:
+    """Let `seconds` pass; False, at once, while the clock is frozen (a test moves it)."""
+    if _frozen is not None:
+        return False
+    sleep(seconds)
+    return True
 
 
 @contextmanager

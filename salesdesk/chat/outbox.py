@@ -226,10 +226,8 @@ def send_due():
         batch, held_for_a_second = claim(clock.now())
         for message_id, connection_id in batch:
             posted += _post(message_id, connection_id).ok
-        if not batch:
-            if not held_for_a_second:
-                break
-            time.sleep(1)
+        if not batch and not (held_for_a_second and clock.wait(1)):
+            break
     return posted
 
 

@@ -137,6 +137,7 @@ def outbox_mask(url):
         ({"url": "not a url"}, "请填写完整的 Webhook 地址"),
         ({"url": "http://93.184.216.34/hook"}, "须以 https:// 开头"),
         ({"url": "https://127.0.0.1/hook"}, "只能推送到公网地址"),
+        ({"url": "https://localhost:8443/hook"}, "只能推送到公网地址"),  # a name that resolves to 127.0.0.1
         ({"url": "https://169.254.169.254/latest/meta-data"}, "只能推送到公网地址"),
         ({"url": "https://93.184.216.34/" + "k" * 2048}, "地址太长"),
         ({"platform": "slack"}, 'id="platform-error"'),
@@ -387,6 +388,24 @@ def test_a_robot_gets_no_more_than_its_limit_a_minute(private_ok, world, frozen_
     assert outbox.send_due() == 20
     assert len(robot_server.requests) == 20
     frozen_clock(datetime(2026, 3, 2, 2, 1, 1, tzinfo=UTC))
+    assert outbox.send_due() == 5
+
+
+def test_a_feishu_robot_gets_five_a_second_and_a_hundred_a_minute(
+    private_ok, world, frozen_clock, robot_server
+):
+    start = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
+    frozen_clock(start)
+    robot_server.answer(json_body={"code": 0, "msg": "success"})
+    connection = connect(robot_server, platform="feishu")
+    queued(connection, 120)
+    assert outbox.send_due() == 5  # the clock does not move: the rest waits for the next second
+    sent = 5
+    for second in range(1, 60):
+        frozen_clock(start + timedelta(seconds=second, milliseconds=1))
+        sent += outbox.send_due()
+    assert sent == 100 and len(robot_server.requests) == 100
+    frozen_clock(start + timedelta(seconds=61))
     assert outbox.send_due() == 5
 
 
