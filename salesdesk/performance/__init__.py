@@ -3,12 +3,14 @@ live progress and pace, the performance board, and the managers' weekly report."
 
 from flask import Blueprint
 
-from .formatting import change, compared, figure
+from .formatting import change, compared, figure, pace_badge, progress
 
 bp = Blueprint("performance", __name__)
 bp.add_app_template_global(figure, "figure_text")
 bp.add_app_template_global(change, "change_text")
 bp.add_app_template_global(compared, "compared_figure")
+bp.add_app_template_global(progress, "target_progress")
+bp.add_app_template_global(pace_badge, "pace_badge")
 
 # The modules whose routes, jobs and notification kinds must be registered.
 from . import board_views, milestones, models, report, views  # noqa: E402,F401
