@@ -7,11 +7,19 @@ import threading
 
 from sqlalchemy.exc import DBAPIError
 
+from .errors import DomainError
+
 CHUNK = 1024 * 1024
 FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
 # What SQLite ("database or disk is full") and PostgreSQL ("could not extend file …:
 # No space left on device") say when the disk is full.
 FULL_SIGNS = ("disk is full", "no space left", "could not extend file", "quota exceeded")
+
+
+class DiskFull(DomainError):
+    """The server's disk is full: nothing was stored; try again later."""
+
+    status = 503
 
 
 class TooLarge(Exception):

@@ -33,10 +33,6 @@ class NotAnImage(DomainError):
     status = 422
 
 
-class DiskFull(DomainError):
-    status = 503
-
-
 def folder():
     path = Path(current_app.instance_path) / "kb_images"
     path.mkdir(exist_ok=True)
@@ -98,7 +94,7 @@ def store_image(stream, *, user):
     except OSError as error:
         stored.unlink(missing_ok=True)
         if disk.is_full(error):
-            raise DiskFull(
+            raise disk.DiskFull(
                 _("The server's disk is full: the image was not saved. Please tell your administrator.")
             ) from None
         raise

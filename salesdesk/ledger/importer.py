@@ -47,10 +47,8 @@ RUNNING = ("reading", "previewing", "committing")
 READ_WAIT_SECONDS = 1.5
 
 
-class DiskFull(ImportError_):
-    """The server's disk is full: nothing was stored or written; try again later."""
-
-    status = 503
+class DiskFull(disk.DiskFull, ImportError_):
+    """A full disk, refused as the upload's other problems are (ImportError_)."""
 
 
 def import_folder():

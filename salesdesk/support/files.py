@@ -64,10 +64,6 @@ class EmptyFile(DomainError):
     status = 422
 
 
-class DiskFull(DomainError):
-    status = 503
-
-
 @dataclass(frozen=True)
 class Upload:
     data: bytes
@@ -186,7 +182,7 @@ def store(upload):
     except OSError as error:
         temporary.unlink(missing_ok=True)
         if disk.is_full(error):
-            raise DiskFull(
+            raise disk.DiskFull(
                 _(
                     "The server's disk is full: “%(name)s” was not saved. Please tell your administrator.",
                     name=upload.filename,

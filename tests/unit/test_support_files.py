@@ -220,7 +220,7 @@ def test_a_full_disk_leaves_nothing_and_says_so(support_app, monkeypatch):
 
     monkeypatch.setattr(disk, "write_stream", full)
     upload = files.read_upload(io.BytesIO(PDF), "报价单.pdf")
-    with pytest.raises(files.DiskFull, match="报价单.pdf") as refused:
+    with pytest.raises(disk.DiskFull, match="报价单.pdf") as refused:
         files.store(upload)
     assert refused.value.status == 503
     assert stored_names(support_app) == []
