@@ -84,6 +84,26 @@ def _start(app, name):
     thread.start()
 
 
+def start_in_background(function, threads):
+    """Run `function` now in a thread of its own, with an app context: work that a commit
+    just made due (an e-mail, a chat message) rather than at the next periodic run. The
+    thread joins `threads`, the live ones of its kind (tests wait for them)."""
+    app = current_app._get_current_object()
+
+    def work():
+        with app.app_context():
+            try:
+                function()
+            except Exception:  # noqa: BLE001 - logged; the periodic run tries again
+                app.logger.exception("background work %s failed", function.__name__)
+            finally:
+                db.session.remove()
+
+    thread = threading.Thread(target=work, name=f"after-commit-{function.__name__}", daemon=True)
+    threads[:] = [*(alive for alive in threads if alive.is_alive()), thread]
+    thread.start()
+
+
 def start_due_jobs(response):
     """after_request: costs a clock read unless a job's interval has passed."""
     if not current_app.config["RUN_PERIODIC_JOBS_IN_REQUESTS"]:

@@ -3,7 +3,6 @@ shows them (bell, list); features register the message of each kind they create.
 
 import logging
 import smtplib
-import threading
 from datetime import date, datetime, timedelta
 from email.message import EmailMessage
 
@@ -16,7 +15,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from . import clock
 from .database import UTCDateTime, write_transaction
 from .extensions import db
-from .jobs import periodic
+from .jobs import periodic, start_in_background
 from .paging import paginate
 
 # kind -> lazy message with %(name)s placeholders filled from the notification's
@@ -248,20 +247,9 @@ def _send_soon(session):
     """A notification just committed: send its e-mail now, in the background, rather
     than at the next periodic run."""
     if session.info.pop("notified", False) and has_app_context() and current_app.config["MAIL_ENABLED"]:
-        app = current_app._get_current_object()
-        thread = threading.Thread(target=_send_in_background, args=(app,), daemon=True)
-        SENDERS[:] = [*(sender for sender in SENDERS if sender.is_alive()), thread]
-        thread.start()
+        start_in_background(send_notification_mail, SENDERS)
 
 
 @event.listens_for(Session, "after_rollback")
 def _forget_new_notifications(session):
     session.info.pop("notified", None)
-
-
-def _send_in_background(app):
-    with app.app_context():
-        try:
-            send_notification_mail()
-        finally:
-            db.session.remove()

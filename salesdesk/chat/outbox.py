@@ -8,8 +8,6 @@ limit, counted from the attempts in the database, so it holds across processes. 
 failed post is tried again with exponential back-off for 24 hours; a robot failing for
 24 hours is shown as failing and the admins are told once. Messages are kept 30 days."""
 
-import logging
-import threading
 import time
 from datetime import timedelta
 
@@ -23,12 +21,10 @@ from .. import clock
 from ..auth.models import Role, User
 from ..database import write_transaction
 from ..extensions import db
-from ..jobs import periodic
+from ..jobs import periodic, start_in_background
 from ..notifications import link, notify_once, register_kinds
 from . import robots
 from .models import ChatMessage, Connection
-
-log = logging.getLogger(__name__)
 
 register_kinds({"chat.failing": _l("The chat group %(name)s has not received messages for 24 hours")})
 
@@ -236,22 +232,9 @@ def _post_soon(session):
     """Messages just committed: post them now, in the background, rather than at the
     next periodic run."""
     if session.info.pop("chat_messages", False) and has_app_context():
-        app = current_app._get_current_object()
-        thread = threading.Thread(target=_post_in_background, args=(app,), daemon=True)
-        SENDERS[:] = [*(sender for sender in SENDERS if sender.is_alive()), thread]
-        thread.start()
+        start_in_background(send_due, SENDERS)
 
 
 @event.listens_for(Session, "after_rollback")
 def _forget_messages(session):
     session.info.pop("chat_messages", None)
-
-
-def _post_in_background(app):
-    with app.app_context():
-        try:
-            send_due()
-        except Exception:  # noqa: BLE001 - logged; the periodic run tries again
-            log.exception("posting chat messages failed")
-        finally:
-            db.session.remove()

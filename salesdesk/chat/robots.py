@@ -141,27 +141,27 @@ def build_request(platform, url, secret, message, now):
     return builders[platform](url.strip(), (secret or "").strip(), message, now.astimezone(UTC))
 
 
-def _wecom(url, _secret, message, _now):
+def _markdown(message, neutral, *, limit, separator):
+    """The bold title, the lines and the link in Markdown, each text made `neutral` for
+    the platform, cut to `limit` bytes."""
     link = _safe_link(message.link)
-    content = _fit(
-        f"**{_wecom_text(_title(message))}**",
-        [_wecom_text(line) for line in message.lines],
-        f"[{_wecom_text(_label(message))}]({link})" if link else "",
-        limit=WECOM_MAX_BYTES,
-        separator="\n",
+    return _fit(
+        f"**{neutral(_title(message))}**",
+        [neutral(line) for line in message.lines],
+        f"[{neutral(_label(message))}]({link})" if link else "",
+        limit=limit,
+        separator=separator,
     )
+
+
+def _wecom(url, _secret, message, _now):
+    content = _markdown(message, _wecom_text, limit=WECOM_MAX_BYTES, separator="\n")
     return _json_request(url, {"msgtype": "markdown", "markdown": {"content": content}})
 
 
 def _dingtalk(url, secret, message, now):
-    link = _safe_link(message.link)
-    text = _fit(
-        f"**{_dingtalk_text(_title(message))}**",
-        [_dingtalk_text(line) for line in message.lines],
-        f"[{_dingtalk_text(_label(message))}]({link})" if link else "",
-        limit=MAX_TEXT_BYTES,
-        separator="\n\n",  # a paragraph a line: DingTalk joins single newlines
-    )
+    # A paragraph a line: DingTalk joins single newlines.
+    text = _markdown(message, _dingtalk_text, limit=MAX_TEXT_BYTES, separator="\n\n")
     # The title is the plain-text preview in the chat list, not rendered as Markdown.
     payload = {"msgtype": "markdown", "markdown": {"title": _title(message), "text": text}}
     if secret:

@@ -34,7 +34,7 @@ def _word(lazy):
 
 
 def none_mark():
-    return Markup('<span aria-label="' + _word(NONE) + '">–</span>')
+    return Markup('<span aria-label="{}">–</span>').format(_word(NONE))
 
 
 def figure(kind, value, compact=False):

@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from salesdesk import clock
 from salesdesk.chat import connections, outbox
+from salesdesk.chat.addresses import mask
 from salesdesk.chat.models import ChatMessage, Connection
 from salesdesk.database import write_transaction
 from salesdesk.extensions import db
@@ -109,7 +109,7 @@ def test_a_secret_is_never_rendered_again_and_an_empty_field_keeps_it(
     page = admin.get(f"/admin/integrations/{connection.id}").get_data(as_text=True)
     assert secret not in page and "已保存密钥" in page
     # The page sends the masked address back: the saved one stays.
-    masked = outbox_mask(connection.url)
+    masked = mask(connection.url)
     saved = admin.post(
         f"/admin/integrations/{connection.id}",
         data=form_data(platform="dingtalk", url=masked, name="改名了", secret=""),
@@ -123,12 +123,6 @@ def test_a_secret_is_never_rendered_again_and_an_empty_field_keeps_it(
     )
     db.session.refresh(connection)
     assert connection.secret == "SECnew"
-
-
-def outbox_mask(url):
-    from salesdesk.chat.addresses import mask
-
-    return mask(url)
 
 
 @pytest.mark.parametrize(
@@ -358,13 +352,11 @@ def test_a_failing_robot_is_retried_with_back_off_then_given_up_and_the_admins_t
         frozen_clock(moment)
         outbox.send_due()
     assert moment - start >= timedelta(hours=24) and message.attempts < 40
-    delays = []  # back-off doubles up to an hour
     connection = db.session.get(Connection, connection.id)
     db.session.refresh(connection)
     assert connections.status_of(connection, moment) == "failing" and connection.failing_announced
     told = db.session.scalars(select(Notification).where(Notification.kind == "chat.failing")).all()
     assert [n.user_id for n in told] == [world.admin.id]
-    assert not delays
 
 
 def test_a_robot_that_recovers_is_working_again(private_ok, world, frozen_clock, robot_server):
@@ -439,8 +431,7 @@ def test_two_senders_post_each_message_once(private_ok, world, robot_server, mak
     for thread in threads:
         thread.join(60)
     bodies = [received.json["data"]["connection"] for received in robot_server.requests]
-    keys = sorted(received.headers["X-Salesdesk-Signature"] for received in robot_server.requests)
-    assert len(bodies) == 15 and len(set(keys)) >= 1
+    assert len(bodies) == 15  # fifteen messages, fifteen posts: none twice
     assert all(message.sent_at is not None for message in messages())
 
 
@@ -462,7 +453,3 @@ def test_a_private_address_is_refused_again_at_send_time(world, frozen_clock, ro
     outbox.send_due()
     db.session.refresh(message)
     assert not robot_server.requests and message.attempts == 1 and message.sent_at is None
-
-
-def test_the_clock_is_the_apps(app):
-    assert clock.now().tzinfo is not None

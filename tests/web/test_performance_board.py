@@ -249,3 +249,11 @@ def test_a_support_users_own_detail(sales, client_as):
 def test_the_board_needs_a_login(client):
     response = client.get("/performance")
     assert response.status_code in (302, 303) and "/login" in response.headers["Location"]
+
+
+def test_a_missing_figure_is_a_dash_read_as_none_not_escaped_markup(sales, client_as):
+    """A person without a closed deal has no win rate: the page shows "–" (read "none"),
+    never the markup of that mark as text."""
+    html = get(client_as, sales.manager_a, "/performance?period=2026-11").get_data(as_text=True)
+    assert '<span aria-label="none">–</span>' in html
+    assert "&lt;span" not in html
