@@ -30,6 +30,7 @@ FEATURES = (
     "support",
     "performance",
     "chat",
+    "fields",
     "workbench",
 )
 

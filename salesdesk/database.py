@@ -11,7 +11,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from flask import current_app
-from sqlalchemy import BigInteger, DateTime, case, event
+from sqlalchemy import JSON, BigInteger, DateTime, case, event
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.sqlite.base import SQLiteCompiler
 from sqlalchemy.engine import Engine
 from sqlalchemy.types import TypeDecorator
@@ -83,6 +84,11 @@ class Money(TypeDecorator):
         if value is None:
             return None
         return (Decimal(int(value)) / 100).quantize(self.CENT)
+
+
+# A record's custom values (fields/): JSONB on PostgreSQL, whose ->> and @> the lists'
+# expression indexes and filters use; JSON text on SQLite, read with json_extract.
+CustomValues = JSON().with_variant(JSONB(), "postgresql")
 
 
 def render_migration_item(type_, obj, _autogen_context):

@@ -8,6 +8,7 @@ from .. import audit, clock, signals
 from ..auth.models import User
 from ..database import write_transaction
 from ..extensions import db
+from ..fields import values as custom_values
 from . import access, search
 from .contacts import add_contact_row
 from .duplicates import DuplicateFound, duplicates_of, raise_if_duplicate
@@ -53,6 +54,7 @@ def _apply_fields(customer, prepared):
         setattr(customer, name, value)
     customer.name_key = prepared.name_key
     customer.credit_code = prepared.credit_code
+    customer.custom = custom_values.merged(customer.custom, prepared.custom)
 
 
 def insert_customers(actor, items, now, reason="create"):
@@ -109,16 +111,23 @@ def create_customer(actor, data, *, owner_id=None, confirm_similar=False):
     try:
         with write_transaction():
             raise_if_duplicate(prepared, confirm_similar)
+            custom_values.raise_if_taken("customer", prepared.custom)
             owner = initial_owner(actor, owner_id)
             [customer] = insert_customers(actor, [(prepared, owner)], clock.now())
             audit.record("customer.created", actor=actor, subject=customer, name=customer.name)
     except IntegrityError:
         # Someone created the same customer between our check and our insert.
-        report = duplicates_of(prepared, with_similar=False)
-        if not report.blocking:
-            raise
-        raise DuplicateFound(report) from None
+        _raise_duplicate(prepared)
+        raise
     return customer
+
+
+def _raise_duplicate(prepared, exclude_id=None):
+    """After a unique index refused a save: what the other, committed save took."""
+    report = duplicates_of(prepared, exclude_id=exclude_id, with_similar=False)
+    if report.blocking:
+        raise DuplicateFound(report) from None
+    custom_values.raise_if_taken("customer", prepared.custom, exclude_id)
 
 
 def update_customer(actor, customer_id, expected_version, data, *, confirm_similar=False):
@@ -132,8 +141,10 @@ def update_customer(actor, customer_id, expected_version, data, *, confirm_simil
             if customer.version != expected_version:
                 raise StaleEdit(customer)
             raise_if_duplicate(prepared, confirm_similar, exclude_id=customer.id)
+            custom_values.raise_if_taken("customer", prepared.custom, exclude_id=customer.id)
             before = {name: getattr(customer, name) for name in (*EDITABLE, "credit_code", "stage")}
             before["tags"] = customer.tag_names
+            custom_before = customer.custom
             stage = prepared.fields.pop("stage")
             _apply_fields(customer, prepared)
             if prepared.tags != before["tags"]:
@@ -148,14 +159,16 @@ def update_customer(actor, customer_id, expected_version, data, *, confirm_simil
             }
             if prepared.tags != before["tags"]:
                 changes["tags"] = [before["tags"], prepared.tags]
+            custom_changes = custom_values.changes(custom_before, customer.custom)
+            if custom_changes:
+                # Kept values, shown through their fields on the timeline (fields/history.py).
+                changes["custom"] = custom_changes
             if "grade" in changes:
                 signals.customer_changed.send(customer)
             audit.record("customer.updated", actor=actor, subject=customer, changes=changes)
     except IntegrityError:
-        report = duplicates_of(prepared, exclude_id=customer_id, with_similar=False)
-        if not report.blocking:
-            raise
-        raise DuplicateFound(report) from None
+        _raise_duplicate(prepared, exclude_id=customer_id)
+        raise
     return customer
 
 

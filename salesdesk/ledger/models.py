@@ -11,7 +11,7 @@ from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .. import clock
-from ..database import Money, UTCDateTime
+from ..database import CustomValues, Money, UTCDateTime
 from ..extensions import db
 
 
@@ -164,6 +164,9 @@ class Customer(db.Model):
     won_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_follow_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     notes: Mapped[str] = mapped_column(Text, default="")
+    # Custom fields' values by field key (fields/values.py); JSONB on PostgreSQL, with
+    # an expression index per listed field made when the field is added (fields/sql.py).
+    custom: Mapped[dict | None] = mapped_column(CustomValues)
     # Pinyin of the name, so lists sort the way Chinese readers expect.
     sort_name: Mapped[str] = mapped_column(String(400), default="")
     # Space-separated search tokens (character bigrams, pinyin, initials), indexed by
@@ -239,6 +242,7 @@ class Contact(db.Model):
     email: Mapped[str | None] = mapped_column(String(254))
     email_key: Mapped[str | None] = mapped_column(String(254), unique=True)
     wechat: Mapped[str] = mapped_column(String(64), default="")
+    custom: Mapped[dict | None] = mapped_column(CustomValues)
     # Phone digits and e-mail for substring search (trigram index, see migrations).
     search_text: Mapped[str] = mapped_column(Text, default="")
     # The name's search tokens (search.contact_name_tokens; full-text index, see migrations).

@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ..errors import DomainError
+from ..fields import values as custom_values
 from . import keys
 from .models import GRADES, KIND_LABELS, SOURCE_LABELS, Stage
 
@@ -57,6 +58,8 @@ class CustomerInput:
     next_follow_up_on: date | None = None
     notes: str = ""
     contacts: list[ContactInput] = field(default_factory=list)
+    # Custom fields: {key: raw value} (fields/values.py checks them).
+    custom: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -68,6 +71,8 @@ class Prepared:
     credit_code: str | None
     tags: list[str]
     contacts: list[dict]
+    # Custom fields: {key: kept value, None for an emptied one}, merged on save.
+    custom: dict = field(default_factory=dict)
 
     @property
     def phone_keys(self):
@@ -88,6 +93,7 @@ class Prepared:
             "credit_code": self.credit_code,
             "tags": self.tags,
             "contacts": self.contacts,
+            "custom": self.custom,
         }
 
     @classmethod
@@ -99,7 +105,9 @@ class Prepared:
             dict(contact, phones=[tuple(phone) for phone in contact["phones"]])
             for contact in data["contacts"]
         ]
-        return cls(fields, data["name_key"], data["credit_code"], data["tags"], contacts)
+        return cls(
+            fields, data["name_key"], data["credit_code"], data["tags"], contacts, data.get("custom") or {}
+        )
 
 
 def clean_text(value, limit, field_name, label, required=False):
@@ -265,4 +273,5 @@ def prepare(data):
         "next_follow_up_on": data.next_follow_up_on,
         "notes": clean_text(data.notes, MAX_NOTES, "notes", _l("Notes")),
     }
-    return Prepared(fields, name_key, credit_code, parse_tags(data.tags), contacts)
+    custom = custom_values.prepare("customer", data.custom)
+    return Prepared(fields, name_key, credit_code, parse_tags(data.tags), contacts, custom)

@@ -1,0 +1,153 @@
+"""A record's custom values: checked against the active fields when a form, an import or
+an inline edit saves them, merged with the values of retired fields (which stay), the
+changes they make (for the audit and the timeline), the unique ones checked, and shown
+to a viewer with sensitive ones masked as contact details are."""
+
+from dataclasses import dataclass
+
+from flask_babel import gettext as _
+from sqlalchemy import select, text
+
+from ..auth.models import User
+from ..errors import Conflict, DomainError
+from ..extensions import db
+from . import sql, types
+from .definitions import active_fields, all_fields
+from .models import FieldType
+
+MASK = "••••"
+
+
+def active_users():
+    """{id: User, name: User, e-mail: User} of active users, for user fields."""
+    users = db.session.scalars(select(User).where(User.active.is_(True))).all()
+    found = {}
+    for user in users:
+        found[user.id] = user
+        found[user.display_name.casefold()] = user
+        found[user.email.casefold()] = user
+    return found
+
+
+def user_names(fields, records_values):
+    """{id: display name} of the users the values name (deactivated ones too)."""
+    ids = {
+        values.get(f.key)
+        for f in fields
+        if f.type == FieldType.USER
+        for values in records_values
+        if values and values.get(f.key) is not None
+    }
+    if not ids:
+        return {}
+    return dict(db.session.execute(select(User.id, User.display_name).where(User.id.in_(ids))).all())
+
+
+def prepare(entity, raw_values, *, partial=False):
+    """{key: kept value} of the active fields from {key: raw} (a form's or an import
+    row's). A key of a retired field, of the other entity or of no field at all is
+    refused: a form could not have sent it. partial: only the keys given (an inline
+    edit of some fields); otherwise a missing required field is an error."""
+    fields = active_fields(entity)
+    by_key = {f.key: f for f in fields}
+    for key in raw_values:
+        if key not in by_key:
+            retired = next((f for f in all_fields(entity) if f.key == key), None)
+            if retired is not None:
+                raise DomainError(
+                    _("The field %(field)s is retired: it takes no new values.", field=retired.label)
+                )
+            raise DomainError(_("There is no such field here. Reload the page and try again."))
+    needs_users = any(f.type == FieldType.USER for f in fields if f.key in raw_values)
+    users = active_users() if needs_users else None
+    kept = {}
+    for f in fields:
+        if partial and f.key not in raw_values:
+            continue
+        kept[f.key] = types.parse(f, raw_values.get(f.key), users)
+    return kept
+
+
+def merged(current, kept):
+    """The record's new values: `kept` over the current ones (retired fields' values
+    stay); None removes a value. A new dict, so the ORM sees the change."""
+    values = dict(current or {})
+    for key, value in kept.items():
+        if value is None:
+            values.pop(key, None)
+        else:
+            values[key] = value
+    return values
+
+
+def changes(before, after):
+    """{key: [old, new]} of the values that differ."""
+    before, after = before or {}, after or {}
+    return {
+        key: [before.get(key), after.get(key)]
+        for key in sorted(set(before) | set(after))
+        if before.get(key) != after.get(key)
+    }
+
+
+def raise_if_taken(entity, kept, exclude_id=None):
+    """Conflict when a unique field's value belongs to another record already (the
+    unique index says the same at the commit, for a race the check cannot see)."""
+    table = sql.TABLES[entity]
+    for f in active_fields(entity):
+        value = kept.get(f.key)
+        if not f.unique or value is None:
+            continue
+        where = f"{sql.value_sql(f, table)} = :value"
+        if exclude_id is not None:
+            where += " AND id != :exclude"
+        taken = db.session.execute(
+            text(f"SELECT id, name FROM {table} WHERE {where} LIMIT 1"),
+            {"value": value, "exclude": exclude_id},
+        ).first()
+        if taken is not None:
+            raise Conflict(
+                _(
+                    "%(field)s %(value)s belongs to %(name)s already.",
+                    field=f.label,
+                    value=types.display(f, value),
+                    name=taken.name,
+                ),
+                field=f.form_name,
+            )
+
+
+@dataclass
+class Shown:
+    """One field's value as a viewer sees it."""
+
+    field: object
+    text: str
+    masked: bool = False
+    retired: bool = False
+
+
+def shown(entity, values, visible, *, with_retired=True, fields=None):
+    """The record's values to show: every active field (empty ones too) and retired
+    fields that hold a value, with sensitive values masked unless `visible`."""
+    fields = fields if fields is not None else all_fields(entity)
+    values = values or {}
+    names = user_names(fields, [values])
+    out = []
+    for f in fields:
+        value = values.get(f.key)
+        if not f.active and (value is None or not with_retired):
+            continue
+        masked = f.sensitive and not visible and value is not None
+        text_value = MASK if masked else types.display(f, value, names)
+        out.append(Shown(f, text_value, masked=masked, retired=not f.active))
+    return out
+
+
+def cell_text(f, value, visible, names):
+    """A list's or an export's text of one value, masked alike."""
+    if value is None:
+        return ""
+    if f.sensitive and not visible:
+        return MASK
+    return types.display(f, value, names)
