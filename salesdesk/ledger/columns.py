@@ -4,15 +4,21 @@ macros: with a macro per cell, a page of 25 rows made 500 template calls and cos
 times the SQL it ran (bench/ledger_floor.py)."""
 
 from dataclasses import dataclass, field, replace
+from datetime import date
 
 from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
+from ..auth.models import User
 from ..database import write_transaction
 from ..errors import DomainError
+from ..fields import types as field_types
+from ..fields import values as field_values
+from ..fields.models import FieldType
 from ..i18n import compact_money, format_date, local_date
+from . import queries
 from .models import SOURCE_LABELS
 
 STAGE_TONES = {"won": "ok", "lost": "muted", "negotiating": "warn", "quoted": "warn"}
@@ -22,9 +28,10 @@ STAGE_TONES = {"won": "ok", "lost": "muted", "negotiating": "warn", "quoted": "w
 class Column:
     key: str
     label: str
-    sort: str | None = None  # the key in queries.SORTS, when the column sorts
+    sort: str | None = None  # its sort in URLs (queries.SORTS, or cf_<key>), when it sorts
     shown_by_default: bool = True
     numeric: bool = False
+    field: object = None  # a custom field's column: the CustomField
 
 
 # The name comes first and always shows; these follow in this order. The defaults fit
@@ -50,12 +57,34 @@ BY_KEY = {column.key: column for column in COLUMNS}
 CARD_KEYS = ("stage", "owner", "next_follow_up")
 
 
-def chosen(user):
-    """The columns `user` shows, in the list's order."""
+# The saved choice must fit its column (users.list_columns).
+MAX_CHOICE_LENGTH = User.__table__.c.list_columns.type.length
+
+
+def custom_column(custom_field):
+    """A custom field's column (cf_<key>): never shown until chosen; sorts by its index."""
+    return Column(
+        f"{queries.CUSTOM_PREFIX}{custom_field.key}",
+        custom_field.label,
+        queries.custom_sort_key(custom_field),
+        shown_by_default=False,
+        numeric=custom_field.type in (FieldType.NUMBER, FieldType.MONEY),
+        field=custom_field,
+    )
+
+
+def all_columns(fields):
+    """The built-in columns, then a column for each of `fields` (queries.listed_fields)."""
+    return [*COLUMNS, *(custom_column(f) for f in fields)]
+
+
+def chosen(user, fields=()):
+    """The columns `user` shows, in the list's order. A saved key that is no column (a
+    retired field's, a removed one's) shows nothing; a restored field's shows again."""
     if not user.list_columns:
         return [column for column in COLUMNS if column.shown_by_default]
     keys = set(user.list_columns.split(","))
-    return [column for column in COLUMNS if column.key in keys]
+    return [column for column in all_columns(fields) if column.key in keys]
 
 
 def labelled(picked):
@@ -63,18 +92,22 @@ def labelled(picked):
     return [replace(column, label=str(column.label)) for column in picked]
 
 
-def choose(user, keys):
-    """Remember the columns `user` shows; only the name is a choice too."""
+def choose(user, keys, fields=None):
+    """Remember the columns `user` shows; only the name is a choice too. fields: the
+    listed custom fields (default: as they are now)."""
     if not keys:
         # The form always sends "name" (the column that always shows): nothing at all is
         # not this form.
         raise DomainError(_("Choose the columns to show."))
+    offered = all_columns(queries.listed_fields() if fields is None else fields)
     wanted = set(keys) - {"name"}
-    if not wanted <= BY_KEY.keys():
+    if not wanted <= {column.key for column in offered}:
         raise DomainError(_("That column does not exist. Reload the list and choose again."))
-    kept = [column.key for column in COLUMNS if column.key in wanted]
+    kept = ",".join(column.key for column in offered if column.key in wanted) or "-"
+    if len(kept) > MAX_CHOICE_LENGTH:
+        raise DomainError(_("That is too many columns to keep: choose fewer."))
     with write_transaction():
-        user.list_columns = ",".join(kept) or "-"
+        user.list_columns = kept
 
 
 def reset(user):
@@ -124,8 +157,12 @@ class _Dates:
 
 
 def rows(page, columns, today, countdowns):
-    """The page's customers as rows of cells: the chosen columns, and the card's."""
-    keys = {column.key for column in columns} | set(CARD_KEYS)
+    """The page's customers as rows of cells: the chosen columns, and the card's. A
+    custom field's cell shows its value, masked where the viewer may not see the
+    customer's details and the field is sensitive (fields/values.py)."""
+    keys = {column.key for column in columns if column.field is None} | set(CARD_KEYS)
+    custom = [column for column in columns if column.field is not None]
+    names = field_values.user_names([column.field for column in custom], [c.custom for c in page.items])
     dates = _Dates(today)
     labels = {
         "inactive": _("inactive"),
@@ -141,6 +178,8 @@ def rows(page, columns, today, countdowns):
         cells = {}
         for key in keys:
             cells[key] = _CELLS[key](customer, page, today, countdowns, dates, labels)
+        for column in custom:
+            cells[column.key] = _custom_cell(column.field, customer, page, dates, names)
         made.append(Row(customer.id, customer.name, url_pattern.format(customer.id), cells))
     return made
 
@@ -224,6 +263,23 @@ def _created(customer, _page, _today, _countdowns, dates, _labels):
 
 def _updated(customer, _page, _today, _countdowns, dates, _labels):
     return Cell(dates.date(customer.updated_at))
+
+
+def _custom_cell(custom_field, customer, page, dates, names):
+    value = (customer.custom or {}).get(custom_field.key)
+    visible = customer.id in page.visible_ids
+    kind = custom_field.type
+    css = "num" if kind in (FieldType.NUMBER, FieldType.MONEY) else ""
+    if value is None or value == []:
+        return Cell(css=css)
+    if custom_field.sensitive and not visible:
+        return Cell(field_values.MASK, css=f"{css} masked".strip())
+    if kind == FieldType.MONEY:
+        # As the expected amount: 128万 here, the exact figure on the customer's page.
+        return Cell(compact_money(field_types.money_of(value)), css=css)
+    if kind == FieldType.DATE:
+        return Cell(dates.date(date.fromisoformat(value)))
+    return Cell(field_values.cell_text(custom_field, value, visible, names), css=css)
 
 
 _CELLS = {

@@ -2,18 +2,24 @@
 deep into 100,000 rows (ids are paged on an index, rows loaded for one page only)."""
 
 from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from math import ceil
 from urllib.parse import parse_qsl, urlsplit
 
 from flask import current_app
-from sqlalchemy import case, false, func, or_, select, union
+from sqlalchemy import case, false, func, literal, or_, select, text, union
 from sqlalchemy.orm import defer, joinedload, selectinload
 from werkzeug.datastructures import MultiDict
 
 from .. import clock, paging, settings
 from ..auth.models import Role
 from ..database import is_id
+from ..errors import DomainError
 from ..extensions import db
+from ..fields import sql as field_sql
+from ..fields import types as field_types
+from ..fields.definitions import active_fields
+from ..fields.models import INDEXED_TYPES, FieldType
 from . import access, search
 from .models import GRADES, SOURCE_LABELS, Contact, Customer, CustomerTag, Stage
 
@@ -55,6 +61,14 @@ SEARCH_COUNT_LIMIT = 500
 FEW_MATCHES = 2_000  # up to this many, a page is sorted from the matches (list_customers)
 
 
+# Custom fields (fields/): their columns, sorts and filters are named cf_<key> in URLs,
+# a range's ends cf_<key>_min and cf_<key>_max. Long text is neither listed nor filtered.
+CUSTOM_PREFIX = "cf_"
+LISTED_TYPES = tuple(kind for kind in FieldType if kind != FieldType.LONG_TEXT)
+RANGE_TYPES = (FieldType.NUMBER, FieldType.MONEY, FieldType.DATE)
+MAX_FILTER_TEXT = 100
+
+
 def args_of(url):
     """The query-string arguments of a link to a list (a form's `next`): the filters it
     showed, for the answer to a POST made from it."""
@@ -88,6 +102,115 @@ def _int(value):
     return number if is_id(number) else None
 
 
+def listed_fields():
+    """The active customer fields, in their order: the list's custom columns and filters."""
+    return [f for f in active_fields("customer") if f.type in LISTED_TYPES]
+
+
+def may_filter_on(user, custom_field):
+    """Whether `user` may filter and sort on a custom field. A sensitive one only for those
+    who see every customer's details: a filter or an order over values masked to the user
+    would tell them what the mask hides, one narrowing at a time."""
+    return not custom_field.sensitive or access.sees_every_detail(user)
+
+
+def filterable_fields(user, fields):
+    """The fields among `fields` (listed_fields) the filter form offers `user`."""
+    return [f for f in fields if may_filter_on(user, f)]
+
+
+def custom_sort_key(custom_field):
+    return f"{CUSTOM_PREFIX}{custom_field.key}" if custom_field.type in INDEXED_TYPES else None
+
+
+@dataclass(frozen=True)
+class CustomFilter:
+    """One filter on a custom field. op: "is" (a choice, yes/no, a user), "has" (a choice
+    of a multiple choice), "contains" (text), "min" / "max" (an inclusive end of a range).
+    value: as the field keeps it (values.py); text: as the URL and the form write it."""
+
+    field: object
+    op: str
+    value: object
+    text: str
+
+    @property
+    def param(self):
+        name = f"{CUSTOM_PREFIX}{self.field.key}"
+        return f"{name}_{self.op}" if self.op in ("min", "max") else name
+
+
+def _custom_filters(args, fields):
+    """The custom filters the URL names among the listed `fields`; anything that is not
+    a value of its field is not a filter."""
+    found = []
+    for f in fields:
+        kind = FieldType(f.type)
+        name = f"{CUSTOM_PREFIX}{f.key}"
+        if kind in RANGE_TYPES:
+            for op in ("min", "max"):
+                raw = str(args.get(f"{name}_{op}", "")).strip()[:40]
+                value = _range_end(f, raw)
+                if value is not None:
+                    # A date as its input writes it (2026-12-31), whatever the URL said.
+                    found.append(CustomFilter(f, op, value, value if kind == FieldType.DATE else raw))
+            continue
+        raw = str(args.get(name, "")).strip()
+        if not raw:
+            continue
+        if kind in (FieldType.SINGLE_CHOICE, FieldType.MULTIPLE_CHOICE):
+            if raw in {choice["key"] for choice in f.choices}:
+                op = "has" if kind == FieldType.MULTIPLE_CHOICE else "is"
+                found.append(CustomFilter(f, op, raw, raw))
+        elif kind == FieldType.YES_NO:
+            if raw in ("yes", "no"):
+                found.append(CustomFilter(f, "is", raw == "yes", raw))
+        elif kind == FieldType.USER:
+            if _int(raw):
+                found.append(CustomFilter(f, "is", int(raw), raw))
+        elif kind == FieldType.TEXT:
+            text = " ".join(raw.split())[:MAX_FILTER_TEXT]
+            if text:
+                found.append(CustomFilter(f, "contains", text, text))
+    return tuple(found)
+
+
+def _range_end(custom_field, raw):
+    """A range's end as the field keeps values (fen for money, an ISO date), or None when
+    `raw` is empty or not a value of the field (the field's own parser decides)."""
+    if not raw:
+        return None
+    try:
+        return field_types.parse(custom_field, raw)
+    except DomainError:
+        return None
+
+
+def _bound(custom_field, value):
+    """A value to compare the field's SQL with. PostgreSQL compares numeric with numeric
+    (a float would cast the indexed side, and miss the index); SQLite takes no Decimal."""
+    if custom_field.type == FieldType.NUMBER:
+        number = Decimal(str(value))
+        if field_sql.is_postgresql():
+            return literal(number)
+        return int(number) if number == number.to_integral_value() else float(number)
+    return literal(value)
+
+
+def _custom_condition(custom_filter):
+    f, op, value = custom_filter.field, custom_filter.op, custom_filter.value
+    if op == "has":
+        return field_sql.has_choice(f, value)
+    if op == "contains":
+        return search.custom_text_contains(f, value)
+    column = field_sql.value_of(f)
+    if op == "min":
+        return column >= _bound(f, value)
+    if op == "max":
+        return column <= _bound(f, value)
+    return column == _bound(f, value)
+
+
 @dataclass
 class Filters:
     """What the list shows, parsed leniently from the URL: unknown values are ignored,
@@ -110,15 +233,28 @@ class Filters:
     per_page: int | None = None  # None: the configured PAGE_SIZE
     # The user's default view: left out of links, so /customers stays the plain address.
     default_view: str = "all"
+    # Filters on custom fields (CustomFilter), in the fields' order.
+    custom: tuple = ()
+    # The listed custom fields (listed_fields), once loaded: see custom_fields().
+    fields: list | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def from_args(cls, args, user=None):
-        """user: whose default view applies when the URL names none (or one they lack)."""
+        """user: whose default view applies when the URL names none (or one they lack), and
+        whose sensitive custom fields are no filter (may_filter_on). Without a user they
+        are kept here, and left out by conditions()."""
         sort = args.get("sort", DEFAULT_SORT[0])
         per_page = _int(args.get("per_page"))
         owner = args.get("owner", "")
         default = default_view(user)
         view = args.get("view", "")
+        fields, custom, custom_sorts = None, (), set()
+        if any(str(name).startswith(CUSTOM_PREFIX) for name in [*args.keys(), sort]):
+            # Only a URL that names a custom field costs a look at the fields.
+            fields = listed_fields()
+            usable = [f for f in fields if user is None or may_filter_on(user, f)]
+            custom = _custom_filters(args, usable)
+            custom_sorts = {custom_sort_key(f) for f in usable} - {None}
         return cls(
             q=args.get("q", "").strip()[:100],
             view=view if view in views_for(user) else default,
@@ -132,11 +268,24 @@ class Filters:
             source=args.get("source", "") if args.get("source") in SOURCE_LABELS else "",
             follow_up=args.get("follow_up", "") if args.get("follow_up") in FOLLOW_UP_FILTERS else "",
             reclaim_soon=args.get("reclaim") == "soon",
-            sort=sort if sort in SORTS else DEFAULT_SORT[0],
+            sort=sort if sort in SORTS or sort in custom_sorts else DEFAULT_SORT[0],
             direction="asc" if args.get("direction") == "asc" else "desc",
             page=min(_int(args.get("page")) or 1, MAX_PAGE),
             per_page=per_page if per_page in PAGE_SIZES else None,
+            custom=custom,
+            fields=fields,
         )
+
+    def custom_fields(self):
+        """The listed custom fields (loaded once, when first needed)."""
+        if self.fields is None:
+            self.fields = listed_fields()
+        return self.fields
+
+    @property
+    def custom_text(self):
+        """{URL parameter: text} of the custom filters, as the filter form shows them."""
+        return {custom_filter.param: custom_filter.text for custom_filter in self.custom}
 
     def args(self, **changes):
         """Query-string arguments for a link to this list with some changes."""
@@ -156,6 +305,7 @@ class Filters:
             "direction": self.direction,
             "page": self.page,
             "per_page": self.per_page,
+            **self.custom_text,
         }
         values.update(changes)
         defaults = {
@@ -178,14 +328,18 @@ class Page(paging.Page):
     first_contacts: dict = field(default_factory=dict)  # customer id -> ContactView
     # The count limit when there were more matches than it: "more than N".
     more_than: int | None = None
+    # Ids of the customers on the page whose details the viewer may see (sensitive
+    # custom values show masked on the others).
+    visible_ids: set = field(default_factory=set)
 
 
 def conditions(user, filters):
     """The WHERE clauses for `filters` as `user` sees the ledger."""
     where = [Customer.deleted_at.is_(None)]
     if filters.q:
-        # A name, a contact's name, or contact details the user may see (search.ways_to_match).
-        where.append(or_(false(), *search.ways_to_match(user, filters.q)))
+        # A name, a contact's name, contact details or searchable custom text the user may
+        # see (search.ways_to_match).
+        where.append(or_(false(), *search.ways_to_match(user, filters.q, filters.custom_fields())))
     where.extend(_view_conditions(user, filters.view))
     if filters.stage == "open":
         where.append(Customer.stage.in_([s.value for s in Stage if not s.is_closed]))
@@ -218,6 +372,7 @@ def conditions(user, filters):
     if filters.reclaim_soon:
         # Within the warning window (or already due, awaiting the next reclaim run).
         where.append(Customer.reclaim_at <= settings.current().reclaim_horizon(clock.now()))
+    where.extend(_custom_condition(c) for c in filters.custom if may_filter_on(user, c.field))
     return where
 
 
@@ -235,6 +390,34 @@ def _view_conditions(user, view):
     return []
 
 
+def _sort_field(user, filters):
+    """The custom field the list sorts by, or None (a built-in sort, or one `user` may not use)."""
+    if filters.sort in SORTS or not filters.sort.startswith(CUSTOM_PREFIX):
+        return None
+    for f in filters.custom_fields():
+        if custom_sort_key(f) == filters.sort and may_filter_on(user, f):
+            return f
+    return None
+
+
+def _sort(user, filters):
+    """(the SQL to sort by, the index that walks it on SQLite or None)."""
+    custom_field = _sort_field(user, filters)
+    if custom_field is not None:
+        return field_sql.value_of(custom_field), field_sql.index_name(custom_field)
+    sort = filters.sort if filters.sort in SORTS else DEFAULT_SORT[0]
+    return SORTS[sort], SORT_INDEXES.get(sort)
+
+
+def _walkable(index):
+    """Whether SQLite has the index: the built-in ones come with the migrations, a custom
+    field's is made at run time (and INDEXED BY a missing one fails the statement)."""
+    if index in SORT_INDEXES.values():
+        return True
+    found = text("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = :name")
+    return db.session.scalar(found.bindparams(name=index)) is not None
+
+
 def _ordered(key, customer_id, direction):
     return [key.asc(), customer_id.asc()] if direction == "asc" else [key.desc(), customer_id.desc()]
 
@@ -247,7 +430,7 @@ def _searched_ids(user, filters, limit):
     others = conditions(user, replace(filters, q=""))
     parts = [
         select(Customer.id).where(*others, way).limit(limit + 1).subquery()
-        for way in search.ways_to_match(user, filters.q)
+        for way in search.ways_to_match(user, filters.q, filters.custom_fields())
     ]
     if not parts:
         return []
@@ -268,7 +451,7 @@ def list_customers(user, filters):
         total = db.session.scalar(select(func.count()).select_from(matching))
     counted_all = total <= limit
     page = min(filters.page, max(1, ceil(total / per_page))) if counted_all else filters.page
-    key = SORTS[filters.sort]
+    key, sort_index = _sort(user, filters)
     if filters.q and counted_all:
         # Every match is in hand: sort those, without searching again.
         query = select(Customer.id).where(Customer.id.in_(found))
@@ -283,14 +466,18 @@ def list_customers(user, filters):
         query = select(matches.c.id).order_by(*_ordered(matches.c.key, matches.c.id, filters.direction))
     else:
         query = select(Customer.id).where(*where).order_by(*_ordered(key, Customer.id, filters.direction))
-        if (filters.q or not counted_all) and filters.sort in SORT_INDEXES:
+        if (
+            (filters.q or not counted_all)
+            and sort_index
+            and not field_sql.is_postgresql()
+            and _walkable(sort_index)
+        ):
             # A search with many matches, or more than COUNT_LIMIT rows (the pool: a
             # third of the ledger): walking the sort's index finds a page of them sooner
             # than sorting them all. SQLite cannot tell (it has no statistics on the
             # search table, and prefers the filter's index for the pool); PostgreSQL's
             # planner can. Even the pool's page 1,000 is found sooner so (50 ms, not 100).
-            index = SORT_INDEXES[filters.sort]
-            query = query.with_hint(Customer, f"INDEXED BY {index}", dialect_name="sqlite")
+            query = query.with_hint(Customer, f"INDEXED BY {sort_index}", dialect_name="sqlite")
     query = query.limit(per_page + 1).offset((page - 1) * per_page)
     ids = db.session.scalars(query).all()
     has_next, ids = len(ids) > per_page, ids[:per_page]
@@ -305,13 +492,14 @@ def list_customers(user, filters):
         total=total if counted_all else None,
         first_contacts=access.first_contacts(ids, visible_ids, shown_contacts) if ids else {},
         more_than=None if counted_all else limit,
+        visible_ids=visible_ids,
     )
 
 
 def matching_ids(user, filters, limit=None):
     """Every customer the list shows under `filters`, in its order (exports, "assign all
     matching"); limit: at most that many."""
-    key = SORTS[filters.sort]
+    key, _index = _sort(user, filters)
     query = select(Customer.id).where(*conditions(user, filters))
     query = query.order_by(*_ordered(key, Customer.id, filters.direction)).limit(limit)
     return db.session.scalars(query).all()

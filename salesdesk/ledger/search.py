@@ -177,12 +177,13 @@ def contacts_named(query, customer_ids):
     return dict(rows.all())
 
 
-def ways_to_match(user, query):
+def ways_to_match(user, query, fields=()):
     """The conditions on customers under which one matches the query as `user` searches:
-    every word in its name, every word in one contact's name (云栖 李娜 finds neither), or
-    contact details `user` may see (hidden digits stay hidden). A customer matches when
-    any holds; none: the query finds nothing. Each condition uses its own index;
-    queries.list_customers counts them one by one."""
+    every word in its name, every word in one contact's name (云栖 李娜 finds neither),
+    contact details `user` may see (hidden digits stay hidden), or the text of a custom
+    field among `fields` marked searchable (a sensitive one where `user` sees it unmasked).
+    A customer matches when any holds; none: the query finds nothing. Each condition
+    uses its own index; queries.list_customers counts them one by one."""
     from .models import Customer
 
     ways = [name_matches(query), contact_name_matches(query)]
@@ -191,7 +192,43 @@ def ways_to_match(user, query):
         ways.append(
             and_(Customer.id.in_(contact_customer_ids(fragment)), access.details_visible_clause(user))
         )
+    ways.extend(custom_text_matches(user, query, fields))
     return [way for way in ways if way is not None]
+
+
+def contains(value, text):
+    """A case-insensitive "contains", with % and _ taken literally. SQLite's LIKE already
+    ignores the case of ASCII letters (as its lower() does, and no more)."""
+    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    if db.engine.dialect.name == "sqlite":
+        return value.like(pattern, escape="\\")
+    return value.ilike(pattern, escape="\\")
+
+
+def custom_text_contains(custom_field, text):
+    """A condition on customers: a custom text field's value contains `text`. Every text
+    value is > '': said so, SQLite reads the values from the field's index (a range
+    over it) instead of every customer's row, 8 ms rather than 115 at 100,000."""
+    from ..fields import sql as field_sql
+
+    value = field_sql.value_of(custom_field)
+    return and_(value > "", contains(value, text))
+
+
+def custom_text_matches(user, query, fields):
+    """Conditions on customers, one a searchable custom text field (each reads its own
+    index): its value contains the query; a sensitive one's only where `user` may see it."""
+    from ..fields.models import FieldType
+
+    text_query = " ".join(query.split())
+    if not text_query:
+        return []
+    ways = []
+    for f in fields:
+        if f.searchable and f.type == FieldType.TEXT and f.active:
+            way = custom_text_contains(f, text_query)
+            ways.append(and_(way, access.details_visible_clause(user)) if f.sensitive else way)
+    return ways
 
 
 def contact_fragment(query):
