@@ -1,22 +1,30 @@
 """Export the filtered list to CSV (UTF-8 with BOM, for Excel) or XLSX, a chunk of rows
-at a time, masked exactly as the list is for the user who exports."""
+at a time, masked exactly as the list is for the user who exports. Custom fields follow
+the built-in columns, headed by their labels, so that an export imports again."""
 
 import csv
 import io
 import itertools
 import tempfile
 from dataclasses import replace
+from datetime import date
 from decimal import Decimal
 from types import SimpleNamespace
 
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import text
 
 from .. import audit
 from ..database import write_transaction
 from ..errors import Forbidden
 from ..extensions import db
+from ..fields import sql as field_sql
+from ..fields import types as field_types
+from ..fields import values as custom_values
+from ..fields.definitions import all_fields
+from ..fields.models import FieldType
 from . import access, queries
 
 audit.register_actions({"customer.exported": _l("Customers exported")})
@@ -24,6 +32,10 @@ audit.register_actions({"customer.exported": _l("Customers exported")})
 CHUNK = 1000
 # A cell starting with one of these is a formula to Excel: CSV injection.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# Cells an XLSX keeps as numbers and dates, never text (a CSV writes them as str() does:
+# 12000.00, 2026-12-06, which import again in either language).
+NUMBERS = (Decimal, int, float)
+DATE_FORMAT = "yyyy-mm-dd"
 
 
 def neutralise(value):
@@ -37,7 +49,27 @@ def unneutralise(text):
     return text[1:] if text.startswith("'") and text[1:].startswith(FORMULA_STARTS) else text
 
 
-def _headers():
+def export_fields():
+    """The custom fields of customers an export has a column for: the active ones in
+    their order, and the retired ones that still hold values (those stay in exports)."""
+    return [f for f in all_fields("customer") if f.active or _holds_values(f)]
+
+
+def _holds_values(field):
+    """Whether a customer an export could list holds a value (the trash is never
+    exported); the list's partial index on SQLite answers it without a scan."""
+    value = field_sql.value_sql(field, "customers")
+    found = db.session.scalar(
+        text(f"SELECT 1 FROM customers WHERE {value} IS NOT NULL AND deleted_at IS NULL LIMIT 1")
+    )
+    return found is not None
+
+
+def _custom_header(field):
+    return field.label if field.active else _("%(field)s (retired)", field=field.label)
+
+
+def _headers(fields=()):
     return [
         _("Customer name"),
         _("Type"),
@@ -59,6 +91,7 @@ def _headers():
         _("WeChat ID"),
         _("Notes"),
         _("Created"),
+        *(_custom_header(f) for f in fields),
     ]
 
 
@@ -99,16 +132,32 @@ def matching_ids(user, filters):
     return queries.matching_ids(user, filters)
 
 
-def rows(user, ids):
-    """Masked, neutralised rows, loading CHUNK customers at a time."""
+def rows(user, ids, fields=()):
+    """Masked, neutralised rows, loading CHUNK customers at a time; fields: the custom
+    fields (export_fields), their user names read once a chunk."""
+    user_fields = [f for f in fields if f.type == FieldType.USER]
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
         customers, visible = queries.load_for_display(user, chunk, for_export=True)
+        names = custom_values.user_names(user_fields, [c.custom for c in customers]) if user_fields else {}
         for customer in customers:
-            yield [
-                v if isinstance(v, Decimal) else neutralise(v) for v in _row(customer, customer.id in visible)
+            shown = customer.id in visible
+            values = customer.custom or {}
+            yield [v if isinstance(v, Decimal) else neutralise(v) for v in _row(customer, shown)] + [
+                _custom_cell(f, values.get(f.key), shown, names) for f in fields
             ]
         db.session.expunge_all()  # keep memory flat across 100,000 rows
+
+
+def _custom_cell(field, value, visible, names):
+    """One custom value as a cell: masked like the contacts when sensitive and the
+    details are not visible; numbers, amounts and dates as such, text neutralised."""
+    if value is None:
+        return ""
+    if field.sensitive and not visible:
+        return custom_values.MASK
+    cell = field_types.export_value(field, value, names)
+    return cell if isinstance(cell, (*NUMBERS, date)) and not isinstance(cell, bool) else neutralise(cell)
 
 
 def record_export(user, filters, count, fmt):
@@ -131,11 +180,12 @@ def csv_chunks(user, ids):
 
     def generate():
         with force_locale(locale):
+            fields = export_fields()  # once: their labels head the columns
             buffer = io.StringIO()
             writer = csv.writer(buffer)
             buffer.write("\ufeff")
-            writer.writerow(_headers())
-            for number, row in enumerate(rows(viewer, ids), start=1):
+            writer.writerow(_headers(fields))
+            for number, row in enumerate(rows(viewer, ids, fields), start=1):
                 writer.writerow([str(value) for value in row])
                 if number % CHUNK == 0:
                     yield buffer.getvalue().encode("utf-8")
@@ -148,13 +198,15 @@ def csv_chunks(user, ids):
 
 def xlsx_file(user, ids):
     """A temporary .xlsx file of the customers; the caller streams it."""
-    return write_xlsx(_("Customers"), _headers(), rows(user, ids))
+    fields = export_fields()
+    return write_xlsx(_("Customers"), _headers(fields), rows(user, ids, fields))
 
 
 def write_xlsx(title, headers, rows, widths=()):
     """A temporary .xlsx file of one sheet (write-only mode keeps memory flat): every
-    cell text, never a formula, except Decimal amounts. widths: of the first columns,
-    in characters. The caller streams and closes it."""
+    cell text, never a formula, except numbers (Decimal amounts, a custom field's
+    numbers) and dates. widths: of the first columns, in characters. The caller streams
+    and closes it."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.utils import get_column_letter
@@ -166,8 +218,13 @@ def write_xlsx(title, headers, rows, widths=()):
     for row in itertools.chain([headers], rows):  # an uploaded file's headers too
         cells = []
         for value in row:
-            cell = WriteOnlyCell(sheet, value=value if isinstance(value, Decimal) else neutralise(value))
-            if not isinstance(value, Decimal):
+            if isinstance(value, NUMBERS) and not isinstance(value, bool):
+                cell = WriteOnlyCell(sheet, value=value)
+            elif isinstance(value, date):
+                cell = WriteOnlyCell(sheet, value=value)
+                cell.number_format = DATE_FORMAT
+            else:
+                cell = WriteOnlyCell(sheet, value=neutralise(value))
                 cell.data_type = "s"  # text, never a formula, whatever it starts with
             cells.append(cell)
         sheet.append(cells)

@@ -1,7 +1,10 @@
 """The rows of an imported file as customers: which column holds which field (guessed
 from the headers, then chosen by the user), each row read into a CustomerInput, and the
 dry run that classifies every row as new, already in the ledger, repeated or invalid.
-No files, no jobs: importer.py runs these in the background."""
+No files, no jobs: importer.py runs these in the background.
+
+A mapping is {target: column index}: a built-in field's name (FIELDS), or
+"custom:<key>" for a customer custom field, matched by its label."""
 
 import re
 import unicodedata
@@ -15,6 +18,11 @@ from sqlalchemy import select
 from ..auth.models import Role, User
 from ..errors import DomainError
 from ..extensions import db
+from ..fields import sql as field_sql
+from ..fields import types as field_types
+from ..fields import values as custom_values
+from ..fields.definitions import active_fields, all_fields
+from ..fields.models import FieldType
 from ..paging import paginate
 from . import access, exporter, keys
 from .models import SOURCE_LABELS, Contact, ContactPhone, Customer, ImportRow, Stage
@@ -89,6 +97,8 @@ FIELDS = {
     "wechat": (_l("WeChat ID"), ["微信", "微信号", "wechat", "weixin"]),
 }
 REQUIRED = ("name",)
+# The target of a custom field in a mapping: custom:<key> (keys are [a-z0-9_]).
+CUSTOM = "custom:"
 STATUS_LABELS = {
     "new": _l("New"),
     "existing": _l("Already in the ledger"),
@@ -128,35 +138,91 @@ def normalize_header(text):
     return re.sub(r"[\s_\-:：*()（）/]", "", text)
 
 
-def guess_mapping(headers):
-    """{field: column index} for the headers we recognise; each column used once."""
+def custom_target(field):
+    return CUSTOM + field.key
+
+
+def mapping_fields():
+    """The custom fields an import can fill: the active ones of customers, in their order."""
+    return active_fields("customer")
+
+
+def _spellings(fields, exact):
+    """(target, normalized spellings) to match headers with. Exact: the built-in fields,
+    then each custom field by its labels. Contained: the custom fields first, since an
+    admin's label (签约金额) is more telling than a built-in word in it (金额)."""
+    builtin = [(target, spellings) for target, (_label, spellings) in FIELDS.items()]
+    custom = [
+        (custom_target(f), [s for s in {normalize_header(f.label_zh), normalize_header(f.label_en)} if s])
+        for f in fields
+    ]
+    return builtin + custom if exact else custom + builtin
+
+
+def guess_mapping(headers, fields=()):
+    """{target: column index} for the headers we recognise; each column used once.
+    fields: the custom fields an import can fill (mapping_fields), matched by label."""
     normalized = [normalize_header(h) for h in headers]
     mapping = {}
     for exact in (True, False):
-        for field, (_label, spellings) in FIELDS.items():
-            if field in mapping:
+        for target, spellings in _spellings(fields, exact):
+            if target in mapping:
                 continue
             for index, header in enumerate(normalized):
                 if index in mapping.values() or not header:
                     continue
                 if header in spellings if exact else any(s in header for s in spellings if len(s) > 1):
-                    mapping[field] = index
+                    mapping[target] = index
                     break
     return mapping
 
 
-def clean_mapping(mapping, width):
-    """The chosen {field: column index}, checked against a file `width` columns wide."""
+def posted_mapping(form):
+    """{target: column index} from the mapping form's map-<target> selects; a select
+    left at "not imported" (or holding no column number) is left out."""
+    return {
+        name.removeprefix("map-"): int(value)
+        for name, value in form.items()
+        if name.startswith("map-") and value.isdecimal()
+    }
+
+
+def clean_mapping(mapping, width, fields=None):
+    """The chosen {target: column index}, checked against a file `width` columns wide
+    and the custom fields an import can fill (default: mapping_fields()). A column for
+    a retired or unknown field is refused: the page that offered it is out of date."""
+    fields = mapping_fields() if fields is None else fields
+    custom = {custom_target(f): f for f in fields}
     clean = {}
-    for field, index in mapping.items():
-        if field in FIELDS and isinstance(index, int) and 0 <= index < width:
-            if index in clean.values():
-                raise DomainError(_("Each column can be used for one field only."))
-            clean[field] = index
+    for target, index in mapping.items():
+        if not (isinstance(index, int) and 0 <= index < width):
+            continue
+        if target not in FIELDS and target not in custom:
+            raise _not_a_target(target)
+        if index in clean.values():
+            raise DomainError(_("Each column can be used for one field only."))
+        clean[target] = index
     missing = [str(FIELDS[f][0]) for f in REQUIRED if f not in clean]
+    missing += [f.label for f in fields if f.required and custom_target(f) not in clean]
     if missing:
         raise DomainError(_("Choose the column for: %(fields)s.", fields=", ".join(missing)))
     return clean
+
+
+def _not_a_target(target):
+    retired = next((f for f in all_fields("customer") if target == custom_target(f) and not f.active), None)
+    if retired is not None:
+        return DomainError(_("The field %(field)s is retired: it takes no new values.", field=retired.label))
+    return DomainError(_("There is no such field here. Reload the page and try again."))
+
+
+def check_custom_targets(mapping, fields):
+    """DomainError when the mapping names a custom field that was retired (or removed)
+    since it was chosen: the mapping must be chosen again."""
+    custom = {custom_target(f) for f in fields}
+    for target in mapping:
+        if target.startswith(CUSTOM) and target not in custom:
+            raise _not_a_target(target)
 
 
 def cell(row, mapping, field):
@@ -238,6 +304,13 @@ def row_input(row, mapping):
         next_follow_up_on=_date(cell(row, mapping, "next_follow_up_on")),
         notes=cell(row, mapping, "notes"),
         contacts=contacts,
+        # Each mapped custom field's cell as written; fields/types.py reads 是/否, dates as
+        # Excel writes them, choices by their labels.
+        custom={
+            target.removeprefix(CUSTOM): cell(row, mapping, target)
+            for target in mapping
+            if target.startswith(CUSTOM)
+        },
     )
     return data, cell(row, mapping, "owner")
 
@@ -306,55 +379,108 @@ def classify(user, rows, mapping, on_progress=None):
     """Dry-run every data row and return one Verdict per row.
 
     Exact duplicate keys are looked up for the whole file at once, so ten thousand
-    rows cost a handful of queries rather than tens of thousands.
+    rows cost a handful of queries rather than tens of thousands. A unique custom
+    field's value is a duplicate key too: held by a customer, or by an earlier row.
     """
+    fields = mapping_fields()
+    check_custom_targets(mapping, fields)
+    unique = unique_fields(fields)
+    # Read once for the whole file, not once a row.
+    users = custom_values.active_users() if any(f.type == FieldType.USER for f in fields) else None
     owners, everyone = owners_by_name(user), owners_by_name(user, everyone=True)
     verdicts = []
     for number, row in enumerate(rows[1:], start=2):
         try:
             data, owner_name = row_input(row, mapping)
-            prepared = prepare(data)
+            prepared = prepare(data, custom_fields=fields, users=users)
             owner = _owner(user, owner_name, owners, everyone)
             verdicts.append(Verdict(number, "new", prepared, owner))
         except DomainError as error:
             verdicts.append(Verdict(number, "invalid", message=error.message))
         if on_progress and number % PROGRESS_EVERY == 0:
             on_progress(number // 2)
-    existing = existing_keys([v.prepared for v in verdicts if v.prepared is not None])
+    existing = existing_keys([v.prepared for v in verdicts if v.prepared is not None], unique_fields=unique)
     seen = {}
+    taken_by_custom = {}  # verdict -> the unique custom key a customer holds
     for verdict in verdicts:
         if verdict.prepared is None:
             continue
-        keys_of_row = row_keys(verdict.prepared)
-        verdict.duplicate_of = next((existing[k] for k in keys_of_row if k in existing), None)
-        verdict.earlier_row = (
-            None if verdict.duplicate_of else next((seen[k] for k in keys_of_row if k in seen), None)
-        )
-        if verdict.duplicate_of:
-            verdict.status = "existing"
-        elif verdict.earlier_row:
-            verdict.status = "repeated"
+        keys_of_row = row_keys(verdict.prepared, unique)
+        held = next((k for k in keys_of_row if k in existing), None)
+        earlier = None if held else next((k for k in keys_of_row if k in seen), None)
+        if held:
+            verdict.status, verdict.duplicate_of = "existing", existing[held]
+            if held[0].startswith(CUSTOM):
+                taken_by_custom[verdict.row_number] = held
+        elif earlier:
+            verdict.status, verdict.earlier_row = "repeated", seen[earlier]
+            if earlier[0].startswith(CUSTOM):
+                verdict.message = _repeated_message(unique, earlier, seen[earlier])
         else:
             for key in keys_of_row:
                 seen[key] = verdict.row_number
+    if taken_by_custom:
+        _say_who_holds(verdicts, taken_by_custom, unique)
     return verdicts
 
 
-def row_keys(prepared):
-    """A row's duplicate keys, as (kind, key) pairs."""
+def unique_fields(fields):
+    return [f for f in fields if f.unique]
+
+
+def _field_of(unique, kind):
+    return next(f for f in unique if custom_target(f) == kind)
+
+
+def _repeated_message(unique, key, row_number):
+    f = _field_of(unique, key[0])
+    return _(
+        "%(field)s %(value)s is also in row %(n)s: it is unique.",
+        field=f.label,
+        value=field_types.display(f, key[1]),
+        n=row_number,
+    )
+
+
+def _say_who_holds(verdicts, taken_by_custom, unique):
+    """The message of rows whose unique custom value a customer holds: which one."""
+    ids = {v.duplicate_of for v in verdicts if v.row_number in taken_by_custom}
+    names = dict(db.session.execute(select(Customer.id, Customer.name).where(Customer.id.in_(ids))).all())
+    for verdict in verdicts:
+        key = taken_by_custom.get(verdict.row_number)
+        if key is not None:
+            f = _field_of(unique, key[0])
+            verdict.message = _(
+                "%(field)s %(value)s belongs to %(name)s already.",
+                field=f.label,
+                value=field_types.display(f, key[1]),
+                name=names.get(verdict.duplicate_of, ""),
+            )
+
+
+def row_keys(prepared, unique=()):
+    """A row's duplicate keys, as (kind, key) pairs; unique: the unique custom fields,
+    whose values are keys of kind custom:<key>."""
     return (
         ([("name", prepared.name_key)] if prepared.name_key else [])
         + ([("credit_code", prepared.credit_code)] if prepared.credit_code else [])
         + [("phone", key) for key in prepared.phone_keys]
         + [("email", key) for key in prepared.email_keys]
+        + [
+            (custom_target(f), prepared.custom[f.key])
+            for f in unique
+            if prepared.custom.get(f.key) is not None
+        ]
     )
 
 
-def existing_keys(prepared_list, chunk=500):
-    """{(kind, key): customer id} for every key of the file already in the ledger."""
+def existing_keys(prepared_list, chunk=500, unique_fields=()):
+    """{(kind, key): customer id} for every key of the file already in the ledger
+    (trashed customers too, as the unique indexes count them)."""
     wanted = {"name": set(), "credit_code": set(), "phone": set(), "email": set()}
+    wanted.update({custom_target(f): set() for f in unique_fields})
     for prepared in prepared_list:
-        for kind, key in row_keys(prepared):
+        for kind, key in row_keys(prepared, unique_fields):
             wanted[kind].add(key)
     lookups = {
         "name": (Customer.name_key, select(Customer.name_key, Customer.id)),
@@ -362,6 +488,11 @@ def existing_keys(prepared_list, chunk=500):
         "phone": (ContactPhone.key, select(ContactPhone.key, Contact.customer_id).join(Contact)),
         "email": (Contact.email_key, select(Contact.email_key, Contact.customer_id)),
     }
+    for f in unique_fields:
+        # The unique index's own expression; a number found comes back as a Decimal on
+        # PostgreSQL, equal to the row's int or float and hashed alike.
+        value = field_sql.value_of(f)
+        lookups[custom_target(f)] = (value, select(value, Customer.id))
     found = {}
     for kind, values in wanted.items():
         column, query = lookups[kind]

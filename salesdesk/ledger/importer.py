@@ -20,6 +20,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from .. import audit, clock, disk
@@ -113,7 +114,8 @@ def read(job_id):
         headers = [h or f"#{i + 1}" for i, h in enumerate(rows[0] + [""] * (width - len(rows[0])))]
         with write_transaction() as session:
             job = session.get(ImportJob, job_id)
-            job.headers, job.mapping, job.samples = headers, import_rows.guess_mapping(headers), rows[1:4]
+            mapping = import_rows.guess_mapping(headers, import_rows.mapping_fields())
+            job.headers, job.mapping, job.samples = headers, mapping, rows[1:4]
             job.total_rows, job.status, job.heartbeat_at = len(rows) - 1, "uploaded", clock.now()
     except BaseException:
         path.unlink(missing_ok=True)
@@ -344,9 +346,12 @@ def commit(job_id):
         .order_by(ImportRow.row_number)
     ).all()
     prepared = [Prepared.from_json(values["prepared"]) for values in stored]
+    fields = import_rows.mapping_fields()
+    _raise_if_fields_changed(prepared, fields)
+    unique = import_rows.unique_fields(fields)
     allowed = {owner.id: owner for owner in import_rows.owners_by_name(user).values()}
-    taken = import_rows.existing_keys(prepared)
-    if any(key in taken for item in prepared for key in import_rows.row_keys(item)) or any(
+    taken = import_rows.existing_keys(prepared, unique_fields=unique)
+    if any(key in taken for item in prepared for key in import_rows.row_keys(item, unique)) or any(
         values["owner_id"] and values["owner_id"] not in allowed for values in stored
     ):
         raise DomainError(_("The ledger changed since the preview. Check the preview again."))
@@ -359,17 +364,32 @@ def commit(job_id):
     ]
     _progress(job_id, job.total_rows * 3 // 4)
     now = clock.now()
-    with write_transaction() as session:
-        customers.insert_customers(user, items, now, reason="import")
-        job = session.get(ImportJob, job_id)
-        job.status, job.processed_rows, job.committed_at = "done", job.total_rows, now
-        audit.record("customer.imported", actor=user, subject=job, rows=len(items), filename=job.filename)
+    try:
+        with write_transaction() as session:
+            customers.insert_customers(user, items, now, reason="import")
+            job = session.get(ImportJob, job_id)
+            job.status, job.processed_rows, job.committed_at = "done", job.total_rows, now
+            audit.record("customer.imported", actor=user, subject=job, rows=len(items), filename=job.filename)
+    except IntegrityError:
+        # A unique key (a name, a code, a unique custom field) taken by another save
+        # between the check above and these inserts: nothing was written.
+        raise DomainError(_("The ledger changed since the preview. Check the preview again.")) from None
     if db.engine.dialect.name == "postgresql" and len(items) >= 1000:
         # Fresh statistics after a big load, or the planner guesses badly for a while.
         with db.engine.connect() as connection:
             connection.execute(text("ANALYZE customers, contacts, contact_phones"))
             connection.commit()
     (import_folder() / job.stored_as).unlink(missing_ok=True)
+
+
+def _raise_if_fields_changed(prepared, fields):
+    """The dry run checked each row against the custom fields of its time: a field
+    retired or made required since then needs another look at the rows."""
+    active = {f.key for f in fields}
+    required = [f.key for f in fields if f.required]
+    for item in prepared:
+        if set(item.custom) - active or any(item.custom.get(key) is None for key in required):
+            raise DomainError(_("The custom fields changed since the preview. Check the preview again."))
 
 
 @periodic("import-files", interval=timedelta(hours=1))

@@ -37,6 +37,7 @@ def import_upload():
         "ledger/import_upload.html",
         form=form,
         fields=import_rows.FIELDS,
+        custom_fields=import_rows.mapping_fields(),
         owner_hint=import_rows.owner_hint(current_user),
         status=status,
     )
@@ -52,13 +53,8 @@ def import_mapping(job_id):
         return see_other(url_for("ledger.import_job", job_id=job.id))
     error = None
     if request.method == "POST":
-        mapping = {}
-        for field in import_rows.FIELDS:
-            value = request.form.get(f"map-{field}", "")
-            if value.isdecimal():
-                mapping[field] = int(value)
         try:
-            importer.set_mapping(current_user, job.id, mapping)
+            importer.set_mapping(current_user, job.id, import_rows.posted_mapping(request.form))
         except DomainError as failure:
             error = failure.message
         else:
@@ -69,6 +65,7 @@ def import_mapping(job_id):
         job=job,
         fields=import_rows.FIELDS,
         required=import_rows.REQUIRED,
+        custom_fields=import_rows.mapping_fields(),
         owner_hint=import_rows.owner_hint(current_user),
         samples=job.samples or [],
         error=error,
