@@ -61,8 +61,14 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table("contacts") as batch:
-        batch.drop_column("custom")
-    with op.batch_alter_table("customers") as batch:
-        batch.drop_column("custom")
+    # The indexes the fields made at run time go first: they read the column.
+    fields = op.get_bind().execute(sa.text("SELECT entity, key FROM custom_fields")).all()
+    for entity, key in fields:
+        for prefix in ("ix", "uq", "tg"):
+            op.execute(f"DROP INDEX IF EXISTS {prefix}_custom_{entity}_{key}")
+        op.execute(f"DROP INDEX IF EXISTS ix_custom_{entity}_values")
+    # A plain DROP COLUMN (SQLite 3.35 and later): a batch rebuild would drop the
+    # tables' full-text triggers.
+    op.execute("ALTER TABLE contacts DROP COLUMN custom")
+    op.execute("ALTER TABLE customers DROP COLUMN custom")
     op.drop_table("custom_fields")

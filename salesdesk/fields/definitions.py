@@ -72,7 +72,7 @@ def get_field(field_id):
 
 
 def key_from_label(label):
-    """An ASCII key from a label: its pinyin (年度预算 → niandu_yusuan), or its words."""
+    """An ASCII key from a label: its pinyin (年度预算 → nianduyusuan), or its words."""
     from ..ledger.search import pinyin  # the ledger's pinyin, with its phrase dictionary
 
     words = []
@@ -268,10 +268,10 @@ def restore_field(actor, field_id):
 
 def move_field(actor, field_id, direction):
     """Up or down one place among the fields of its entity."""
-    if direction not in ("up", "down"):
-        raise DomainError(_("Move a field up or down."))
     with write_transaction():
         target = _locked(field_id, None)
+        if direction not in ("up", "down"):
+            raise DomainError(_("Move a field up or down."))
         siblings = all_fields(target.entity)
         index = siblings.index(target)
         other = index - 1 if direction == "up" else index + 1

@@ -3,13 +3,16 @@ the type's own control per active field, named custom_<key>. Their checks are th
 service's (types.py); the inputs only cap what can be typed."""
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, TextAreaField
-from wtforms.validators import Length
+from wtforms.validators import DataRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from ..auth.models import User
+from ..extensions import db
 from ..forms import Form, choices
 from . import types
-from .definitions import MAX_HELP, MAX_KEY, MAX_LABEL, Values
+from .definitions import MAX_HELP, MAX_KEY, MAX_LABEL, Values, active_fields
 from .models import ENTITY_LABELS, TYPE_LABELS, FieldType
 
 # The type of a field that holds values cannot change (definitions.update_field): the
@@ -18,7 +21,9 @@ from .models import ENTITY_LABELS, TYPE_LABELS, FieldType
 
 class FieldForm(Form):
     label_zh = StringField(
-        _l("Name (Chinese)"), validators=[Length(max=MAX_LABEL)], render_kw={"maxlength": MAX_LABEL}
+        _l("Name (Chinese)"),
+        validators=[DataRequired(), Length(max=MAX_LABEL)],
+        render_kw={"maxlength": MAX_LABEL},
     )
     label_en = StringField(
         _l("Name (English)"),
@@ -33,7 +38,7 @@ class FieldForm(Form):
         description=_l("Shown under the input, as this line is."),
         render_kw={"maxlength": MAX_HELP},
     )
-    required = BooleanField(_l("Required"))
+    required = BooleanField(_l("Required field"))
     unique = BooleanField(
         _l("Unique"),
         description=_l(
@@ -100,7 +105,7 @@ class NewFieldForm(FieldForm):
         _l("Key"),
         validators=[Length(max=MAX_KEY)],
         description=_l(
-            "Optional: made from the name (年度预算 → niandu_yusuan) if left empty. It never changes: "
+            "Optional: made from the name (年度预算 → nianduyusuan) if left empty. It never changes: "
             "imports and integrations use it."
         ),
         render_kw={"maxlength": MAX_KEY, "autocomplete": "off", "spellcheck": "false"},
@@ -112,12 +117,25 @@ class _CheckboxList(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
+class _MarkedRequired:
+    """Marks a required field's input (the label's * and `required`); the check itself
+    is the service's, the same for forms and imports."""
+
+    field_flags = {"required": True}
+
+    def __call__(self, form, field):
+        pass
+
+
 def _input(field, users):
     """The WTForms field of one custom field, of its type's own control."""
     options = {"label": field.label, "description": field.help_text}
+    if field.required:
+        options["validators"] = [_MarkedRequired()]
     kind = FieldType(field.type)
     if kind == FieldType.LONG_TEXT:
-        return TextAreaField(validators=[Length(max=types.MAX_LONG_TEXT)], **options)
+        options["validators"] = [*options.get("validators", []), Length(max=types.MAX_LONG_TEXT)]
+        return TextAreaField(**options)
     if kind == FieldType.SINGLE_CHOICE:
         offered = [("", "—")] + [(c["key"], field.choice_label(c["key"])) for c in field.open_choices]
         return SelectField(choices=choices(offered), validate_choice=False, **options)
@@ -138,7 +156,8 @@ def _input(field, users):
         render_kw = {"type": "date"}
     elif kind in (FieldType.NUMBER, FieldType.MONEY):
         render_kw = {"inputmode": "decimal", "maxlength": 40}
-    return StringField(validators=[Length(max=types.MAX_TEXT)], render_kw=render_kw, **options)
+    options["validators"] = [*options.get("validators", []), Length(max=types.MAX_TEXT)]
+    return StringField(render_kw=render_kw, **options)
 
 
 def with_custom_fields(form_class, fields, users=()):
@@ -148,6 +167,18 @@ def with_custom_fields(form_class, fields, users=()):
     for field in fields:
         setattr(extended, field.form_name, _input(field, users))
     return extended
+
+
+def form_for(form_class, entity):
+    """`form_class` with an input per active custom field of `entity`."""
+    fields = active_fields(entity)
+    users = offered_users() if any(f.type == FieldType.USER for f in fields) else ()
+    return with_custom_fields(form_class, fields, users)
+
+
+def offered_users():
+    """Who a user field offers: the active users, by name."""
+    return db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.display_name)).all()
 
 
 def custom_inputs(form):

@@ -2,22 +2,15 @@
 record (ledger/customers.update_customer keeps them under changes["custom"]), each
 value shown through its field, so a renamed choice or a retired field still reads."""
 
-from dataclasses import dataclass
-
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from ..audit import AuditEvent
 from ..extensions import db
-from ..ledger.timeline import TimelineItem, register_source
+from ..ledger.timeline import Described, TimelineItem, register_source
 from . import types, values
 from .definitions import all_fields
-
-
-@dataclass
-class _Change:
-    description: str
 
 
 @register_source
@@ -27,7 +20,7 @@ def field_changes(customer, limit):
         .where(
             AuditEvent.subject_type == "customers",
             AuditEvent.subject_id == customer.id,
-            AuditEvent.action.in_(("customer.updated", "customer.fields_updated")),
+            AuditEvent.action == "customer.updated",
         )
         .order_by(AuditEvent.at.desc())
         .limit(limit)
@@ -60,5 +53,5 @@ def field_changes(customer, limit):
             )
         if parts:
             description = _("changed %(changes)s", changes="; ".join(parts))
-            items.append(TimelineItem("fields", event.at, event.actor, _Change(description)))
+            items.append(TimelineItem("fields", event.at, event.actor, Described(description)))
     return items

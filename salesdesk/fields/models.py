@@ -27,7 +27,7 @@ class FieldType(StrEnum):
 
 
 TYPE_LABELS = {
-    FieldType.TEXT: _l("Text"),
+    FieldType.TEXT: _l("Single-line text"),
     FieldType.LONG_TEXT: _l("Long text"),
     FieldType.NUMBER: _l("Number"),
     FieldType.MONEY: _l("Money (CNY)"),
@@ -52,7 +52,13 @@ INDEXED_TYPES = (
 # Types whose values can be unique (a code, a number): the others repeat by nature.
 UNIQUE_TYPES = (FieldType.TEXT, FieldType.NUMBER)
 
-ENTITY_LABELS = {"customer": _l("Customers"), "contact": _l("Contacts")}
+RULE_LABELS = {
+    "required": _l("Required field"),
+    "unique": _l("Unique"),
+    "sensitive": _l("Sensitive"),
+    "searchable": _l("Searchable"),
+}
+ENTITY_LABELS = {"customer": _l("Customer"), "contact": _l("Contact")}
 
 
 class CustomField(db.Model):
@@ -103,8 +109,17 @@ class CustomField(db.Model):
         return self.label_zh
 
     @property
+    def entity_label(self):
+        return ENTITY_LABELS[self.entity]
+
+    @property
     def type_label(self):
         return TYPE_LABELS[FieldType(self.type)]
+
+    @property
+    def rule_labels(self):
+        """Required, unique, sensitive, searchable: the ones that hold, in words."""
+        return [str(label) for name, label in RULE_LABELS.items() if getattr(self, name)]
 
     @property
     def active(self):

@@ -73,9 +73,31 @@ def create_indexes(field):
         db.session.execute(
             text(f"CREATE INDEX IF NOT EXISTS {index_name(field)} ON {table} ({value}, id){where}")
         )
+    if is_postgresql() and field.entity == "customer":
+        _postgresql_search_indexes(field, table, value)
     if field.unique:
         db.session.execute(
             text(f"CREATE UNIQUE INDEX IF NOT EXISTS {index_name(field, unique=True)} ON {table} ({value})")
+        )
+
+
+def _postgresql_search_indexes(field, table, value):
+    """A searchable text's "contains" through a trigram index (three characters or more;
+    shorter Chinese queries still read the table), and a multiple choice's "has" through
+    one GIN index over every record's values (jsonb @>)."""
+    if field.searchable and FieldType(field.type) == FieldType.TEXT:
+        db.session.execute(
+            text(
+                f"CREATE INDEX IF NOT EXISTS tg_custom_{field.entity}_{field.key} ON {table}"
+                f" USING gin ({value} gin_trgm_ops)"
+            )
+        )
+    if FieldType(field.type) == FieldType.MULTIPLE_CHOICE:
+        db.session.execute(
+            text(
+                f"CREATE INDEX IF NOT EXISTS ix_custom_{field.entity}_values ON {table}"
+                " USING gin (custom jsonb_path_ops)"
+            )
         )
 
 

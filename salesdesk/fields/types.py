@@ -15,7 +15,6 @@ from decimal import Decimal, InvalidOperation
 from flask_babel import gettext as _
 
 from ..errors import DomainError
-from ..i18n import format_date, money
 from .models import FieldType
 
 MAX_TEXT = 200
@@ -251,6 +250,10 @@ def display(field, value, user_names=None):
     """A kept value as a page shows it; "" when there is none."""
     if value is None or value == []:
         return ""
+    # Here, not at the top: i18n imports the accounts, whose views import i18n, and the
+    # ledger can be imported before either (python -m salesdesk.ledger.pinyin_phrases).
+    from ..i18n import format_date, money
+
     kind = FieldType(field.type)
     if kind == FieldType.MONEY:
         return money(money_of(value))

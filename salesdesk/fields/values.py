@@ -43,12 +43,14 @@ def user_names(fields, records_values):
     return dict(db.session.execute(select(User.id, User.display_name).where(User.id.in_(ids))).all())
 
 
-def prepare(entity, raw_values, *, partial=False):
+def prepare(entity, raw_values, *, partial=False, fields=None, users=None):
     """{key: kept value} of the active fields from {key: raw} (a form's or an import
     row's). A key of a retired field, of the other entity or of no field at all is
     refused: a form could not have sent it. partial: only the keys given (an inline
-    edit of some fields); otherwise a missing required field is an error."""
-    fields = active_fields(entity)
+    edit of some fields); otherwise a missing required field is an error. fields and
+    users: active_fields(entity) and active_users(), read once by an import for all
+    its rows."""
+    fields = active_fields(entity) if fields is None else fields
     by_key = {f.key: f for f in fields}
     for key in raw_values:
         if key not in by_key:
@@ -59,7 +61,8 @@ def prepare(entity, raw_values, *, partial=False):
                 )
             raise DomainError(_("There is no such field here. Reload the page and try again."))
     needs_users = any(f.type == FieldType.USER for f in fields if f.key in raw_values)
-    users = active_users() if needs_users else None
+    if users is None and needs_users:
+        users = active_users()
     kept = {}
     for f in fields:
         if partial and f.key not in raw_values:
@@ -90,10 +93,11 @@ def changes(before, after):
     }
 
 
-def raise_if_taken(entity, kept, exclude_id=None):
-    """Conflict when a unique field's value belongs to another record already (the
-    unique index says the same at the commit, for a race the check cannot see)."""
+def holders(entity, kept, exclude_id=None):
+    """[(field, id, name)] of the other records holding a value of `kept` in a unique
+    field (the unique index says the same at the commit, for a race no check sees)."""
     table = sql.TABLES[entity]
+    found = []
     for f in active_fields(entity):
         value = kept.get(f.key)
         if not f.unique or value is None:
@@ -106,15 +110,35 @@ def raise_if_taken(entity, kept, exclude_id=None):
             {"value": value, "exclude": exclude_id},
         ).first()
         if taken is not None:
-            raise Conflict(
-                _(
-                    "%(field)s %(value)s belongs to %(name)s already.",
-                    field=f.label,
-                    value=types.display(f, value),
-                    name=taken.name,
-                ),
-                field=f.form_name,
-            )
+            found.append((f, taken.id, taken.name))
+    return found
+
+
+def raise_if_taken(entity, kept, exclude_id=None):
+    """Conflict naming the record that holds a unique value of `kept` already."""
+    for f, _id, name in holders(entity, kept, exclude_id):
+        raise Conflict(
+            _(
+                "%(field)s %(value)s belongs to %(name)s already.",
+                field=f.label,
+                value=types.display(f, kept[f.key]),
+                name=name,
+            ),
+            field=f.form_name,
+        )
+
+
+def typed_unique_values(entity, raw_values):
+    """{key: kept value} of the unique fields among half-typed `raw_values` that already
+    read as values (the live duplicate check while typing); the others are left out."""
+    kept = {}
+    for f in active_fields(entity):
+        if f.unique and not types.is_empty(raw_values.get(f.key)):
+            try:
+                kept[f.key] = types.parse(f, raw_values[f.key])
+            except DomainError:
+                continue
+    return kept
 
 
 @dataclass

@@ -30,6 +30,10 @@ def index():
 
 
 def _form_page(form, target, save):
+    values_count = definitions.count_values(target) if target else 0
+    if values_count:
+        form.type.description = _("Records hold values in this field: its type cannot change.")
+    conflict = False
     if form.validate_on_submit():
         try:
             saved = save(form.values(request.form, target))
@@ -37,6 +41,7 @@ def _form_page(form, target, save):
             if error.status == 404:
                 raise
             add_form_error(form, error)
+            conflict = error.status == 409  # a taken key, a stale page, shared values
         else:
             flash(_("Saved %(name)s.", name=saved.label), "success")
             return see_other(url_for("fields.index"))
@@ -45,8 +50,8 @@ def _form_page(form, target, save):
         form=form,
         target=target,
         choice_types=[kind.value for kind in CHOICE_TYPES],
-        values_count=definitions.count_values(target) if target else 0,
-        status=form_status(form),
+        values_count=values_count,
+        status=409 if conflict else form_status(form),
     )
 
 

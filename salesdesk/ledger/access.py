@@ -3,13 +3,14 @@
 Everyone sees that a customer exists, its owner, stage and last follow-up date (that
 is what prevents collisions). Contact details (phone, e-mail, WeChat), notes and the
 timeline are for the owner, active collaborators, managers of the owner's team,
-support and administrators; others see contact details masked. Pool customers are
+support and administrators; others see contact details, and custom fields marked
+sensitive, masked. Pool customers are
 masked until claimed, except for support and administrators. Contact names and titles
 are not masked: everyone sees them, and finds customers by them (ledger/search.py).
 """
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_, select, true
@@ -18,6 +19,7 @@ from .. import settings
 from ..auth.models import Role, User
 from ..errors import Forbidden, NotFound
 from ..extensions import db
+from ..fields import values as custom_values
 from . import keys
 from .models import Collaborator, CollaboratorStatus, Contact, ContactPhone, Customer
 
@@ -34,9 +36,14 @@ def team_member_ids(team_id):
     return select(User.id).where(User.team_id == team_id)
 
 
+def sees_every_detail(user):
+    """Whether `user` sees the details of every customer (support and administrators)."""
+    return user is not None and user.role in (Role.ADMIN, Role.SUPPORT)
+
+
 def details_visible_clause(user):
     """SQL condition on Customer: rows whose contact details `user` may see."""
-    if user.role in (Role.ADMIN, Role.SUPPORT):
+    if sees_every_detail(user):
         return true()
     # A collaboration is with an owner: a pool customer stays masked to its old collaborators.
     collaborating = and_(~Customer.in_pool, Customer.id.in_(collaborating_ids(user)))
@@ -163,15 +170,21 @@ class ContactView:
     email: str
     wechat: str
     masked: bool
+    custom: list = field(default_factory=list)  # fields.values.Shown: sensitive ones masked alike
 
 
-def contact_views(customer, visible):
+def contact_views(customer, visible, custom_fields=()):
     """The customer's contacts for display or export; `visible` comes from
-    details_visible_clause, so pages, fragments, search results and exports mask alike."""
-    return [
-        _contact_view(contact, [phone.number for phone in contact.phones], visible)
-        for contact in customer.contacts
-    ]
+    details_visible_clause, so pages, fragments, search results and exports mask alike.
+    custom_fields: the contacts' custom fields to show (fields.definitions.all_fields),
+    read once by the caller."""
+    views = []
+    for contact in customer.contacts:
+        view = _contact_view(contact, [phone.number for phone in contact.phones], visible)
+        if custom_fields:
+            view.custom = custom_values.shown("contact", contact.custom, visible, fields=custom_fields)
+        views.append(view)
+    return views
 
 
 def first_contacts(customer_ids, visible_ids, chosen=None):

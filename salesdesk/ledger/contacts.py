@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from .. import clock
 from ..database import write_transaction
 from ..errors import DomainError
+from ..fields import values as custom_values
 from . import access, search
 from .duplicates import check_contact_duplicates
 from .locking import StaleEdit, lock_customer
@@ -26,6 +27,7 @@ def add_contact_row(customer, contact):
             [k for _n, k in contact["phones"]], contact["email"], contact["wechat"]
         ),
         phones=[ContactPhone(number=number, key=key) for number, key in contact["phones"]],
+        custom=custom_values.merged(None, contact.get("custom") or {}) or None,
     )
     customer.contacts.append(row)
     return row
@@ -36,6 +38,7 @@ def add_contact(actor, customer_id, data):
     with write_transaction() as session:
         customer = access.get_customer_for(actor, customer_id, "edit")
         check_contact_duplicates(contact)
+        custom_values.raise_if_taken("contact", contact["custom"])
         row = add_contact_row(customer, contact)
         customer.updated_at = clock.now()
         session.flush()
@@ -59,7 +62,9 @@ def update_contact(actor, customer_id, contact_id, expected_version, data):
         if row.version != expected_version:
             raise StaleEdit(row)
         check_contact_duplicates(contact, exclude_contact_id=row.id)
+        custom_values.raise_if_taken("contact", contact["custom"], exclude_id=row.id)
         row.version += 1
+        row.custom = custom_values.merged(row.custom, contact["custom"]) or None
         row.name, row.title, row.wechat = contact["name"], contact["title"], contact["wechat"]
         row.name_tokens = search.contact_name_tokens(row.name)
         row.email, row.email_key = contact["email"], contact["email_key"]

@@ -111,7 +111,6 @@ def create_customer(actor, data, *, owner_id=None, confirm_similar=False):
     try:
         with write_transaction():
             raise_if_duplicate(prepared, confirm_similar)
-            custom_values.raise_if_taken("customer", prepared.custom)
             owner = initial_owner(actor, owner_id)
             [customer] = insert_customers(actor, [(prepared, owner)], clock.now())
             audit.record("customer.created", actor=actor, subject=customer, name=customer.name)
@@ -127,7 +126,16 @@ def _raise_duplicate(prepared, exclude_id=None):
     report = duplicates_of(prepared, exclude_id=exclude_id, with_similar=False)
     if report.blocking:
         raise DuplicateFound(report) from None
-    custom_values.raise_if_taken("customer", prepared.custom, exclude_id)
+
+
+def _locked_for_edit(actor, customer_id, expected_version):
+    """The customer, locked, if `actor` may edit it and nobody saved since they read
+    `expected_version` (else StaleEdit)."""
+    customer = access.get_customer_for(actor, customer_id, "edit")
+    lock_customer(customer)
+    if customer.version != expected_version:
+        raise StaleEdit(customer)
+    return customer
 
 
 def update_customer(actor, customer_id, expected_version, data, *, confirm_similar=False):
@@ -136,12 +144,8 @@ def update_customer(actor, customer_id, expected_version, data, *, confirm_simil
     now = clock.now()
     try:
         with write_transaction():
-            customer = access.get_customer_for(actor, customer_id, "edit")
-            lock_customer(customer)
-            if customer.version != expected_version:
-                raise StaleEdit(customer)
+            customer = _locked_for_edit(actor, customer_id, expected_version)
             raise_if_duplicate(prepared, confirm_similar, exclude_id=customer.id)
-            custom_values.raise_if_taken("customer", prepared.custom, exclude_id=customer.id)
             before = {name: getattr(customer, name) for name in (*EDITABLE, "credit_code", "stage")}
             before["tags"] = customer.tag_names
             custom_before = customer.custom
@@ -168,6 +172,28 @@ def update_customer(actor, customer_id, expected_version, data, *, confirm_simil
             audit.record("customer.updated", actor=actor, subject=customer, changes=changes)
     except IntegrityError:
         _raise_duplicate(prepared, exclude_id=customer_id)
+        raise
+    return customer
+
+
+def update_custom_values(actor, customer_id, expected_version, raw):
+    """Save the custom fields' values only (the customer page's inline edit), if nobody
+    saved in between (else StaleEdit); recorded like an edit of the whole form."""
+    kept = custom_values.prepare("customer", raw)
+    now = clock.now()
+    try:
+        with write_transaction():
+            customer = _locked_for_edit(actor, customer_id, expected_version)
+            custom_values.raise_if_taken("customer", kept, exclude_id=customer.id)
+            before = customer.custom
+            customer.custom = custom_values.merged(before, kept)
+            changes = custom_values.changes(before, customer.custom)
+            if changes:
+                customer.version += 1
+                customer.updated_at, customer.updated_by_id = now, actor.id
+                audit.record("customer.updated", actor=actor, subject=customer, changes={"custom": changes})
+    except IntegrityError:
+        custom_values.raise_if_taken("customer", kept, exclude_id=customer_id)
         raise
     return customer
 
@@ -202,10 +228,7 @@ def change_stage(actor, customer_id, stage, expected_version):
     stage = clean_choice(stage, [s.value for s in Stage], "stage")
     now = clock.now()
     with write_transaction():
-        customer = access.get_customer_for(actor, customer_id, "edit")
-        lock_customer(customer)
-        if customer.version != expected_version:
-            raise StaleEdit(customer)
+        customer = _locked_for_edit(actor, customer_id, expected_version)
         _set_stage(customer, stage, actor, now)
         customer.version += 1
         customer.updated_at, customer.updated_by_id = now, actor.id

@@ -11,6 +11,7 @@ from .. import audit, settings
 from ..database import write_transaction
 from ..errors import DomainError
 from ..extensions import db
+from ..fields import values as custom_values
 from . import company_names, keys
 from .company_names import SAME_TRADE_NAME, TRADE_NAME_CONTAINED
 from .models import Contact, ContactPhone, Customer
@@ -25,11 +26,14 @@ class Match:
     reason: str  # name, credit_code, phone, email, similar_name, trade_name, trade_name_part
     similarity: float = 1.0
     trade_name: str = ""  # the trade name (字号) both share, for the trade-name reasons
+    field: str = ""  # the unique custom field's label, for the reason "custom"
 
     @property
     def reason_label(self):
         if self.trade_name:
             return MATCH_REASONS[self.reason] % {"trade_name": self.trade_name}
+        if self.field:
+            return MATCH_REASONS[self.reason] % {"field": self.field}
         return MATCH_REASONS[self.reason]
 
 
@@ -38,6 +42,7 @@ MATCH_REASONS = {
     "credit_code": _l("same unified social credit code"),
     "phone": _l("same phone number"),
     "email": _l("same e-mail address"),
+    "custom": _l("same %(field)s"),  # a unique custom field (fields/)
     "similar_name": _l("similar company name"),
     SAME_TRADE_NAME: _l("same trade name: %(trade_name)s"),
     TRADE_NAME_CONTAINED: _l("trade name within the other: %(trade_name)s"),
@@ -78,6 +83,7 @@ def check_duplicates(
     credit_code=None,
     phone_keys=(),
     email_keys=(),
+    custom=None,
     exclude_id=None,
     with_similar=True,
 ):
@@ -90,9 +96,9 @@ def check_duplicates(
     session = db.session
     found = {}
 
-    def add(customer, reason, similarity=1.0):
+    def add(customer, reason, similarity=1.0, field=""):
         if customer.id != exclude_id and customer.id not in found:
-            found[customer.id] = Match(customer, reason, similarity)
+            found[customer.id] = Match(customer, reason, similarity, field=field)
 
     if name_key:
         for customer in session.scalars(select(Customer).where(Customer.name_key == name_key)):
@@ -110,6 +116,9 @@ def check_duplicates(
         query = select(Customer).join(Contact).where(Contact.email_key.in_(list(email_keys)))
         for customer in session.scalars(query):
             add(customer, "email")
+    # custom: kept values of the custom fields; a unique one's value blocks as a key does.
+    for field, customer_id, _name in custom_values.holders("customer", custom or {}, exclude_id):
+        add(session.get(Customer, customer_id), "custom", field=field.label)
     blocking = list(found.values())
     similar = []
     if with_similar and name_key:
@@ -171,6 +180,7 @@ def duplicates_of(prepared, exclude_id=None, with_similar=True):
         credit_code=prepared.credit_code,
         phone_keys=prepared.phone_keys,
         email_keys=prepared.email_keys,
+        custom=prepared.custom,
         exclude_id=exclude_id,
         with_similar=with_similar,
     )
@@ -203,6 +213,7 @@ def duplicates_while_typing(data):
         credit_code=credit_code,
         phone_keys=phone_keys,
         email_keys=email_keys,
+        custom=custom_values.typed_unique_values("customer", data.custom),
     )
 
 

@@ -1,3 +1,4 @@
+from flask import request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
 from wtforms import (
@@ -12,6 +13,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import HiddenInput
 
+from ..fields.forms import custom_input
 from ..forms import Form, SubmittedOnceForm, choices
 from .collaborators import MAX_MESSAGE
 from .followups import MAX_CONTENT, MAX_NEXT_STEP
@@ -100,6 +102,7 @@ class CustomerFieldsForm(Form):
             next_follow_up_on=self.next_follow_up_on.data,
             notes=self.notes.data or "",
             contacts=list(contacts),
+            custom=custom_input(self, request.form),
         )
 
 
@@ -144,6 +147,12 @@ class EditCustomerForm(CustomerFieldsForm):
     version = IntegerField(validators=[InputRequired()], widget=HiddenInput())
 
 
+class CustomValuesForm(Form):
+    """The customer page's inline edit of the custom fields (fields.forms adds them)."""
+
+    version = IntegerField(validators=[InputRequired()], widget=HiddenInput())
+
+
 class StageForm(Form):
     stage = SelectField(_l("Stage"), choices=choices((s.value, label) for s, label in STAGE_LABELS.items()))
     version = IntegerField(validators=[InputRequired()], widget=HiddenInput())
@@ -179,6 +188,7 @@ class ContactForm(Form):
             phones=[self.phone.data or "", self.phone2.data or ""],
             email=self.email.data or "",
             wechat=self.wechat.data or "",
+            custom=custom_input(self, request.form),
         )
 
 

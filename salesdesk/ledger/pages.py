@@ -9,11 +9,14 @@ from flask_login import current_user
 
 from .. import clock, settings
 from ..auth import services as accounts
+from ..fields import forms as custom_forms
+from ..fields import values as custom_values
+from ..fields.definitions import all_fields
 from ..forms import choices
 from ..recognition import access as recognition
 from ..web import render
 from . import access, collaborators, columns, keys, queries
-from .forms import CollaborationRequestForm, CollaboratorForm, FollowUpForm, StageForm
+from .forms import CollaborationRequestForm, CollaboratorForm, CustomValuesForm, FollowUpForm, StageForm
 from .models import GRADES, SOURCE_LABELS, STAGE_LABELS
 from .timeline import timeline
 
@@ -24,6 +27,7 @@ def list_context(filters, list_endpoint=None, **extra):
     page = queries.list_customers(current_user, filters)
     now = clock.now()
     rules = settings.current()
+    custom_filters = queries.filterable_fields(current_user, filters.custom_fields())
     return {
         "page": page,
         "filters": filters,
@@ -39,6 +43,8 @@ def list_context(filters, list_endpoint=None, **extra):
         "today": clock.today(current_user.timezone),
         "now": now,
         "countdowns": {customer.id: rules.countdown(customer.reclaim_at, now) for customer in page.items},
+        "custom_filters": custom_filters,
+        "field_users": accounts.everyone() if any(f.type == "user" for f in custom_filters) else [],
         **extra,
     }
 
@@ -58,12 +64,14 @@ def customers_context(filters, **extra):
     from ..rules import assignment, panel  # here, not at the top: the rules import the ledger
 
     context = list_context(filters, **extra)
-    shown = columns.labelled(columns.chosen(current_user))
+    shown = columns.labelled(columns.chosen(current_user, filters.custom_fields()))
     shown_keys = {column.key for column in shown}
     context.update(
         views=[(view, VIEW_LABELS[view]) for view in queries.views_for(current_user)],
         columns=shown,
-        column_choices=[(column, column.key in shown_keys) for column in columns.COLUMNS],
+        column_choices=[
+            (column, column.key in shown_keys) for column in columns.all_columns(filters.custom_fields())
+        ],
         card_only=columns.labelled(columns.BY_KEY[key] for key in columns.CARD_KEYS if key not in shown_keys),
         rows=columns.rows(context["page"], shown, context["today"], context["countdowns"]),
     )
@@ -88,6 +96,14 @@ def stage_form(customer):
     return form
 
 
+def custom_values_form(customer):
+    """The inline edit of the custom fields, filled with the customer's values."""
+    form = custom_forms.form_for(CustomValuesForm, "customer")(formdata=None)
+    form.version.data = customer.version
+    custom_forms.fill(form, customer.custom)
+    return form
+
+
 def collaborator_form(customer, **kwargs):
     form = CollaboratorForm(**kwargs)
     form.user_id.choices = choices(
@@ -109,7 +125,8 @@ def customer_context(customer, **forms):
     context = {
         "customer": customer,
         "visible": visible,
-        "contacts": access.contact_views(customer, visible),
+        "contacts": access.contact_views(customer, visible, all_fields("contact")),
+        "custom_values": custom_values.shown("customer", customer.custom, visible),
         "can_edit": access.can_edit(current_user, customer),
         "can_follow_up": access.can_log_follow_up(current_user, customer),
         "can_delete": access.can_delete(current_user, customer),
@@ -129,6 +146,10 @@ def customer_context(customer, **forms):
         if customer.stage_enum.is_closed
         else playbooks.playbooks_for_stage(customer.stage, current_user),
     }
+    if context["can_edit"] and any(not item.retired for item in context["custom_values"]):
+        values_form = forms.get("custom_values_form") or custom_values_form(customer)
+        context["custom_values_form"] = values_form
+        context["custom_inputs"] = custom_forms.custom_inputs(values_form)
     if context["can_manage_collaborators"]:
         context["collaborator_form"] = forms.get("collaborator_form") or collaborator_form(
             customer, formdata=None

@@ -26,8 +26,16 @@ SOURCES = (
 )
 
 
-# Other features' entries on a customer's timeline (the support desk's requests):
-# functions (customer, limit) -> [TimelineItem] whose records have a `description`.
+@dataclass
+class Described:
+    """The record of another feature's timeline item: what the timeline says."""
+
+    description: str
+
+
+# Other features' entries on a customer's timeline (the support desk's requests, the
+# custom fields' changes): functions (customer, limit) -> [TimelineItem] whose records
+# have a `description` (a Described will do).
 EXTRA_SOURCES = []
 
 

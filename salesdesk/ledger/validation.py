@@ -40,6 +40,9 @@ class ContactInput:
     phones: list[str] = field(default_factory=list)
     email: str = ""
     wechat: str = ""
+    # Custom fields: {key: raw value}; None where the form shows none (a new customer's
+    # first contact, an import), so that a required contact field does not refuse those.
+    custom: dict | None = None
 
 
 @dataclass
@@ -234,11 +237,13 @@ def prepare_contact(contact, index=0):
         "email": email or None,
         "email_key": keys.email_key(email),
         "wechat": clean_line(contact.wechat, MAX_WECHAT, prefix + "wechat", _l("WeChat ID")),
+        "custom": {} if contact.custom is None else custom_values.prepare("contact", contact.custom),
     }
 
 
-def prepare(data):
-    """Validate a CustomerInput; DomainError names the field that is wrong."""
+def prepare(data, custom_fields=None, users=None):
+    """Validate a CustomerInput; DomainError names the field that is wrong.
+    custom_fields, users: read once for many rows (fields/values.prepare)."""
     name = clean_line(data.name, MAX_NAME, "name", _l("Customer name"), required=True)
     kind = clean_choice(data.kind, KIND_LABELS, "kind")
     try:
@@ -273,5 +278,5 @@ def prepare(data):
         "next_follow_up_on": data.next_follow_up_on,
         "notes": clean_text(data.notes, MAX_NOTES, "notes", _l("Notes")),
     }
-    custom = custom_values.prepare("customer", data.custom)
+    custom = custom_values.prepare("customer", data.custom, fields=custom_fields, users=users)
     return Prepared(fields, name_key, credit_code, parse_tags(data.tags), contacts, custom)

@@ -7,6 +7,7 @@ from ..auth import roles_required
 from ..auth.models import Role
 from ..errors import DomainError
 from ..extensions import db
+from ..fields import forms as custom_forms
 from ..forms import choices
 from ..paging import page_number
 from ..web import add_form_error, form_status, is_htmx, render, safe_next_url, see_other
@@ -16,6 +17,7 @@ from .forms import (
     INDUSTRIES,
     CollaborationRequestForm,
     ContactForm,
+    CustomValuesForm,
     EditContactForm,
     EditCustomerForm,
     FollowUpForm,
@@ -53,7 +55,7 @@ def choose_columns():
 
 
 def _new_form():
-    form = NewCustomerForm()
+    form = custom_forms.form_for(NewCustomerForm, "customer")()
     if not access.can_choose_owner(current_user):
         del form.owner_id  # not on their page: a missing owner is not an empty choice
         return form
@@ -76,7 +78,7 @@ def _chosen_owner(form):
 @bp.route("/customers/new", methods=["GET", "POST"])
 def new():
     form = _new_form()
-    report = None
+    report, taken = None, False
     if form.validate_on_submit():
         try:
             customer = customers.create_customer(
@@ -92,10 +94,11 @@ def new():
             form.form_errors.append(duplicate.message)
         except DomainError as error:
             add_form_error(form, error)
+            taken = error.status == 409  # a unique custom field's value belongs to another customer
         else:
             flash(_("Customer %(name)s created.", name=customer.name), "success")
             return see_other(url_for("ledger.show", customer_id=customer.id))
-    status = 409 if report and report.blocking else form_status(form)
+    status = 409 if (report and report.blocking) or taken else form_status(form)
     return render(
         "ledger/new.html",
         form=form,
@@ -103,6 +106,7 @@ def new():
         collidable=pages.collidable(report),
         industries=INDUSTRIES,
         can_choose_owner=access.can_choose_owner(current_user),
+        custom_inputs=custom_forms.custom_inputs(form),
         status=status,
     )
 
@@ -132,11 +136,13 @@ def show(customer_id):
 @bp.route("/customers/<int:customer_id>/edit", methods=["GET", "POST"])
 def edit(customer_id):
     customer = access.get_customer_for(current_user, customer_id, "edit")
-    form = EditCustomerForm(obj=customer)
+    form_class = custom_forms.form_for(EditCustomerForm, "customer")
+    form = form_class(obj=customer)
     if request.method == "GET":
         form.tags.data = ", ".join(customer.tag_names)
         form.version.data = customer.version
-    report = None
+        custom_forms.fill(form, customer.custom)
+    report, taken = None, False
     stale = False
     if form.validate_on_submit():
         try:
@@ -151,19 +157,21 @@ def edit(customer_id):
             # Show the current values; keep what the user typed beside them.
             stale = _typed_values(form)
             db.session.refresh(error.record)
-            form = EditCustomerForm(formdata=None, obj=error.record)
+            form = form_class(formdata=None, obj=error.record)
             form.tags.data = ", ".join(error.record.tag_names)
             form.version.data = error.record.version
+            custom_forms.fill(form, error.record.custom)
             form.form_errors.append(error.message)
         except DuplicateFound as duplicate:
             report = duplicate.report
             form.form_errors.append(duplicate.message)
         except DomainError as error:
             add_form_error(form, error)
+            taken = error.status == 409
         else:
             flash(_("Saved."), "success")
             return see_other(url_for("ledger.show", customer_id=customer.id))
-    status = 409 if stale or (report and report.blocking) else form_status(form)
+    status = 409 if stale or (report and report.blocking) or taken else form_status(form)
     return render(
         "ledger/edit.html",
         "ledger/_edit_form.html",
@@ -173,6 +181,7 @@ def edit(customer_id):
         collidable=pages.collidable(report),
         stale=stale,
         industries=INDUSTRIES,
+        custom_inputs=custom_forms.custom_inputs(form),
         status=status,
     )
 
@@ -204,6 +213,42 @@ def change_stage(customer_id):
     if form.errors:
         return _refused_inline_form(customer_id, stage_form=form)
     return see_other(url_for("ledger.show", customer_id=customer_id))
+
+
+@bp.route("/customers/<int:customer_id>/fields", methods=["POST"])
+def save_custom_values(customer_id):
+    """The customer page's inline edit of the custom fields; htmx swaps the card."""
+    customer = access.get_customer_for(current_user, customer_id, "edit")
+    form = custom_forms.form_for(CustomValuesForm, "customer")()
+    conflict = False
+    if form.validate_on_submit():
+        try:
+            customers.update_custom_values(
+                current_user, customer.id, form.version.data, custom_forms.custom_input(form, request.form)
+            )
+        except StaleEdit:
+            form.form_errors.append(
+                _("Someone else changed this customer in the meantime. Check and save again.")
+            )
+            conflict = True
+        except DomainError as error:
+            add_form_error(form, error)
+            conflict = error.status == 409
+        else:
+            flash(_("Saved."), "success")
+            if not is_htmx():
+                return see_other(url_for("ledger.show", customer_id=customer.id) + "#details")
+            db.session.expire_all()
+            form = None
+    customer = access.get_customer_for(current_user, customer_id)
+    refused = {"custom_values_form": form} if form else {}
+    status = 200 if form is None else (409 if conflict else form_status(form))
+    return render(
+        "ledger/show.html",
+        "ledger/_details.html",
+        status=status,
+        **pages.customer_context(customer, **refused),
+    )
 
 
 @bp.route("/customers/<int:customer_id>/follow-ups", methods=["POST"])
@@ -253,6 +298,7 @@ def _contact_form_page(customer, form, contact_id=None):
         customer=customer,
         form=form,
         contact_id=contact_id,
+        custom_inputs=custom_forms.custom_inputs(form),
         status=form_status(form),
     )
 
@@ -260,7 +306,7 @@ def _contact_form_page(customer, form, contact_id=None):
 @bp.route("/customers/<int:customer_id>/contacts/new", methods=["GET", "POST"])
 def new_contact(customer_id):
     customer = access.get_customer_for(current_user, customer_id, "edit")
-    form = ContactForm()
+    form = custom_forms.form_for(ContactForm, "contact")()
     if form.validate_on_submit():
         try:
             contacts.add_contact(current_user, customer.id, form.contact_input())
@@ -285,9 +331,11 @@ def edit_contact(customer_id, contact_id):
     contact = next((c for c in customer.contacts if c.id == contact_id), None)
     if contact is None:
         abort(404)
-    form = EditContactForm(obj=contact)
+    form_class = custom_forms.form_for(EditContactForm, "contact")
+    form = form_class(obj=contact)
     if request.method == "GET":
         _show_phones(form, contact)
+        custom_forms.fill(form, contact.custom)
     stale = False
     if form.validate_on_submit():
         try:
@@ -296,8 +344,9 @@ def edit_contact(customer_id, contact_id):
             )
         except StaleEdit as error:
             db.session.refresh(error.record)
-            form = EditContactForm(formdata=None, obj=error.record)
+            form = form_class(formdata=None, obj=error.record)
             _show_phones(form, error.record)
+            custom_forms.fill(form, error.record.custom)
             form.form_errors.append(error.message)
             stale = True
         except DuplicateFound as duplicate:

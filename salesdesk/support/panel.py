@@ -13,7 +13,7 @@ from .. import clock
 from ..auth.models import Role, User
 from ..extensions import db
 from ..ledger import access as ledger_access
-from ..ledger.timeline import TimelineItem, register_source
+from ..ledger.timeline import Described, TimelineItem, register_source
 from . import access
 from .models import EVENT_LABELS, Event, EventKind, Request
 
@@ -40,11 +40,6 @@ def request_url(user, customer):
     return url_for("support.new", customer=customer.id)
 
 
-@dataclass
-class _Step:
-    description: str
-
-
 @register_source
 def request_steps(customer, limit):
     rows = db.session.execute(
@@ -60,7 +55,7 @@ def request_steps(customer, limit):
             "support",
             event.created_at,
             event.actor,
-            _Step(
+            Described(
                 _(
                     "%(step)s · support request #%(id)s “%(title)s”",
                     step=EVENT_LABELS[event.kind],

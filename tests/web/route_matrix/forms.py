@@ -10,6 +10,7 @@ from datetime import timedelta
 from salesdesk import clock
 from salesdesk.auth.models import Team
 from salesdesk.extensions import db
+from salesdesk.fields.models import CustomField
 from salesdesk.kb.models import Article
 from salesdesk.ledger.models import Contact, Customer
 from salesdesk.performance import target_table
@@ -99,11 +100,21 @@ def customer_fields(**overrides):
         "tags": "重点客户",
         "next_follow_up_on": "",
         "notes": "",
+        # The scene's custom fields (scene.custom_fields_scene); the multiple choices may be left out.
+        "custom_budget": "8.8万",
+        "custom_size": "c1",
+        "custom_decider": "",
         **overrides,
     }
 
 
+CUSTOM_FORGERIES = {
+    "custom_budget": ("-1", "abc", str(2**63), "1e309", "NaN", "0.001"),
+    "custom_size": ("bogus", "c2"),
+    "custom_decider": ("字" * 201,),
+}
 CUSTOMER_FORGERIES = {
+    **CUSTOM_FORGERIES,
     "kind": ("robot",),
     "source": ("bogus",),
     "grade": ("Z", "a"),
@@ -113,6 +124,26 @@ CUSTOMER_FORGERIES = {
     "next_follow_up_on": DATES,
     "credit_code": ("91330100MA2B3C4D5X",),
     "name": ("", "有限公司"),
+}
+# A multiple choice: a form may leave it out, so the field the walk adds does not
+# change what the customer forms must send.
+FIELD_FIELDS = {
+    "entity": "customer",
+    "label_zh": "关注方向",
+    "label_en": "Interests",
+    "type": "multiple_choice",
+    "key": "",
+    "help_text": "",
+    "new_choices": "价格 | Price\n服务 | Service",
+}
+FIELD_FORGERIES = {
+    "label_zh": ("", " ", "字" * 500),
+    "label_en": ("x" * 61,),
+    "type": ("bogus", ""),
+    "entity": ("lead", ""),
+    "key": ("budget", "9abc", "Key!", "x" * 41),  # budget: the scene's field has it
+    "help_text": ("说" * 201,),
+    "new_choices": ("", "价格\n价格", "字" * 61),
 }
 USER_FIELDS = {"email": "new.rep@test.example", "display_name": "新人", "role": "rep", "locale": "en"}
 USER_FORGERIES = {
@@ -367,6 +398,12 @@ FORMS = {
         also=[303],  # a stale version: back to the customer with a message
         customer_id="cust_a",
     ),
+    "ledger.save_custom_values": form(
+        "rep_a",
+        {"custom_budget": "15万", "custom_size": "c1", "custom_decider": "", "version": version_of("cust_a")},
+        {**CUSTOM_FORGERIES, "version": (*NUMBERS, "999"), "custom_retired": ("x",), "custom_nosuch": ("x",)},
+        customer_id="cust_a",
+    ),
     "ledger.log_follow_up": form(
         "rep_a",
         {
@@ -589,6 +626,24 @@ FORMS = {
     "support.cancel": form("rep_a", {"body": ""}, {"body": ("x" * 20_001,)}, request_id="req_cancel"),
     "support.kb_draft": form("support_a", request_id="req_kb"),
     "support.delete": form("admin", request_id="req_delete"),
+    # ---- custom fields
+    "fields.new": form("admin", FIELD_FIELDS, FIELD_FORGERIES),
+    "fields.edit": form(
+        "admin",
+        {
+            **FIELD_FIELDS,
+            "label_zh": "年度预算（万）",
+            "type": "money",
+            "version": version_of("field_budget", CustomField),
+        },
+        {**FIELD_FORGERIES, "type": ("text",), "version": ("999",)},  # customers hold values
+        field_id="field_budget",
+    ),
+    "fields.retire": form("admin", field_id="field_retire"),
+    "fields.restore": form("admin", field_id="field_retired"),
+    "fields.move": form(
+        "admin", {"direction": "down"}, {"direction": ("sideways", "")}, field_id="field_budget"
+    ),
     # ---- chat groups
     "chat.new": form("admin", CHAT_FIELDS, CHAT_FORGERIES),
     "chat.edit": form(

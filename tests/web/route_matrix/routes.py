@@ -43,6 +43,25 @@ ROUTES = {
     "admin.reactivate_user": [case(post="L 403 403 403 303", user_id="returner")],
     "admin.teams": [case(ADMINS, "L 403 403 403 422")],
     "admin.edit_team": [case(ADMINS, "L 403 403 403 422", team_id="team_b")],
+    # ---- custom fields (administrators)
+    "fields.index": [case(ADMINS)],
+    "fields.new": [case(ADMINS, "L 403 403 403 422")],
+    "fields.edit": [
+        case(ADMINS, "L 403 403 403 422", field_id="field_budget"),
+        case("L 403 403 403 404", "L 403 403 403 404", field_id=999999),
+    ],
+    "fields.retire": [
+        case(post="L 403 403 403 303", field_id="field_retire"),
+        case(post="L 403 403 403 404", field_id=999999),
+    ],
+    "fields.restore": [
+        case(post="L 403 403 403 303", field_id="field_retired"),
+        case(post="L 403 403 403 404", field_id=999999),
+    ],
+    "fields.move": [
+        case(post="L 403 403 403 400", field_id="field_budget"),  # no direction
+        case(post="L 403 403 403 404", field_id=999999),
+    ],
     # ---- chat groups (administrators)
     "chat.index": [case(ADMINS)],
     "chat.new": [case(ADMINS, "L 403 403 403 422")],
@@ -152,6 +171,10 @@ ROUTES = {
         case("L 403 403 403 200", "L 403 403 403 422", customer_id="pool"),
     ],
     "ledger.change_stage": [
+        case(post="L 422 403 422 422", customer_id="cust_a"),
+        case(post="L 403 403 403 422", customer_id="cust_b"),
+    ],
+    "ledger.save_custom_values": [
         case(post="L 422 403 422 422", customer_id="cust_a"),
         case(post="L 403 403 403 422", customer_id="cust_b"),
     ],

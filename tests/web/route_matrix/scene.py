@@ -13,6 +13,7 @@ from salesdesk.auth.models import Role
 from salesdesk.chat.models import Connection as ChatConnection
 from salesdesk.database import write_transaction
 from salesdesk.extensions import db
+from salesdesk.fields import definitions as field_definitions
 from salesdesk.kb import articles, categories, images, paths, proposals
 from salesdesk.ledger import collaborators, contacts, importer, trash, validation
 from salesdesk.notifications import notify
@@ -36,6 +37,7 @@ SECRETS = {
     "secret.b@example.com": {"support", "admin"},
     "wx_secret_b": {"support", "admin"},
     "机密备注乙": {"support", "admin"},  # notes of team B's customer
+    "机密字段乙": {"support", "admin"},  # a sensitive custom field of team B's customer
     "13700002222": {"support", "admin"},  # phone of a pool customer (masked until claimed)
     "草稿机密定价": {"support", "manager", "admin"},  # a draft article: editors only
     "撞单机密乙": {"admin"},  # a collision report inside team B
@@ -81,10 +83,23 @@ def build_scene(world):
         returner.active = False
     ids["returner"] = returner.id
 
+    custom_fields_scene(world, ids)
+
     # Customers
-    cust_a = make_customer(a, "杭州云栖数据科技有限公司", phone="13911112222", email="chen@yunqi.example")
+    cust_a = make_customer(
+        a,
+        "杭州云栖数据科技有限公司",
+        phone="13911112222",
+        email="chen@yunqi.example",
+        custom={"budget": "12万", "size": "中型"},
+    )
     cust_b = make_customer(
-        b, "深圳市腾飞科技有限公司", phone="13900001111", email="secret.b@example.com", notes="机密备注乙"
+        b,
+        "深圳市腾飞科技有限公司",
+        phone="13900001111",
+        email="secret.b@example.com",
+        notes="机密备注乙",
+        custom={"decider": "机密字段乙"},
     )
     contacts.update_contact(
         b,
@@ -242,6 +257,25 @@ def build_scene(world):
             session.flush()
             ids[name] = connection.id
     return ids
+
+
+def custom_fields_scene(world, ids):
+    """Custom fields of customers: a money field, a choice, a sensitive text (team B's
+    value is a secret), and two multiple choices to retire and restore (a form may leave
+    a multiple choice out, so whether they show does not change the other forms)."""
+    Values = field_definitions.Values
+
+    def made(name, **values):
+        ids[name] = field_definitions.create_field(world.admin, Values(**values)).id
+
+    made("field_budget", label_zh="年度预算", key="budget", type="money")
+    made(
+        "field_size", label_zh="企业规模", key="size", type="single_choice", choices=[("", "中型", "", False)]
+    )
+    made("field_decider", label_zh="决策人", key="decider", type="text", sensitive=True)
+    for name, label in (("field_retire", "关注产品"), ("field_retired", "旧分类")):
+        made(name, label_zh=label, type="multiple_choice", choices=[("", "甲", "", False)])
+    field_definitions.retire_field(world.admin, ids["field_retired"])
 
 
 def support_scene(world, ids):
