@@ -114,7 +114,7 @@ def _empty_postgres(app):
         made_by_fields = db.session.scalars(
             text(
                 "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()"
-                " AND indexname ~ '^(ix|uq|tg)_custom_'"
+                " AND indexname ~ '^(ix|uq|tg)_custom_(customer|contact)_'"
             )
         ).all()
         for name in made_by_fields:
