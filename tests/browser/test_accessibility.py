@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from salesdesk.fields import definitions as field_definitions
+from salesdesk.fields.definitions import Values
 from salesdesk.support import lifecycle
 from salesdesk.support import requests as support_requests
 from tests.fixtures.kb import write
@@ -21,13 +23,33 @@ FAILING_IMPACTS = ("serious", "critical")
 
 @pytest.fixture
 def scene(world):
-    """Something on every page: a won customer with a contact (green badge, tel: link),
-    a pool customer, a playbook article (打法 tag), points (leaderboard, notification)."""
-    won = make_customer(
-        world.rep_a, "苏州恒达精密机械有限公司", phone="13800138000", stage="won", tags="老客户"
+    """Something on every page: a won customer with a contact (green badge, tel: link)
+    and custom fields of several controls, a pool customer, a playbook article (打法 tag),
+    points (leaderboard, notification)."""
+    choices = [("", "展会", "", False), ("", "转介绍", "", False)]
+    size = field_definitions.create_field(
+        world.admin, Values(label_zh="获客渠道", type="single_choice", choices=choices, required=True)
     )
-    make_customer(world.rep_a, "宁波海港物流有限公司", phone="13655556666", stage="negotiating")
-    make_customer(world.manager_a, "杭州云栖软件有限公司", pool=True)
+    field_definitions.create_field(
+        world.admin, Values(label_zh="关注产品", type="multiple_choice", choices=choices)
+    )
+    field_definitions.create_field(world.admin, Values(label_zh="合同到期日", type="date"))
+    won = make_customer(
+        world.rep_a,
+        "苏州恒达精密机械有限公司",
+        phone="13800138000",
+        stage="won",
+        tags="老客户",
+        custom={size.key: "展会"},
+    )
+    make_customer(
+        world.rep_a,
+        "宁波海港物流有限公司",
+        phone="13655556666",
+        stage="negotiating",
+        custom={size.key: "转介绍"},
+    )
+    make_customer(world.manager_a, "杭州云栖软件有限公司", pool=True, custom={size.key: "展会"})
     body = "报价单必须写明**有效期**和付款方式。"
     article = write(world.manager_a, "报价单填写规范", body, stages=["won", "quoted"])
     award(world.manager_a, world.rep_a)
@@ -37,7 +59,7 @@ def scene(world):
     lifecycle.accept(world.support_a, request.id)
     lifecycle.reply(world.support_a, request.id, "内部：按去年的框架价", internal=True)
     lifecycle.resolve(world.support_a, request.id, "报价单已发")
-    return {"customer": won, "article": article, "request": request}
+    return {"customer": won, "article": article, "request": request, "field": size}
 
 
 def run_axe(page):
@@ -105,7 +127,15 @@ def test_main_pages_have_no_serious_violations(browser, live_server, world, scen
         ("manager.a@test.example", ["/", "/support/metrics"]),
         (
             "admin@test.example",
-            ["/admin/users", "/admin/support/types", "/admin/support/calendar", "/admin/support/settings"],
+            [
+                "/admin/users",
+                "/admin/support/types",
+                "/admin/support/calendar",
+                "/admin/support/settings",
+                "/admin/fields",
+                "/admin/fields/new",
+                f"/admin/fields/{scene['field'].id}",
+            ],
         ),
     ]
     failures = audit(browser, live_server, size, visits)
