@@ -3,20 +3,14 @@ the type's own control per active field, named custom_<key>. Their checks are th
 service's (types.py); the inputs only cap what can be typed."""
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
 from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..auth.models import User
-from ..extensions import db
 from ..forms import Form, choices
-from . import types
+from . import types, values
 from .definitions import MAX_HELP, MAX_KEY, MAX_LABEL, Values, active_fields
 from .models import ENTITY_LABELS, TYPE_LABELS, FieldType
-
-# The type of a field that holds values cannot change (definitions.update_field): the
-# form still shows it, and the service refuses a change.
 
 
 class FieldForm(Form):
@@ -169,16 +163,12 @@ def with_custom_fields(form_class, fields, users=()):
     return extended
 
 
-def form_for(form_class, entity):
-    """`form_class` with an input per active custom field of `entity`."""
-    fields = active_fields(entity)
-    users = offered_users() if any(f.type == FieldType.USER for f in fields) else ()
+def form_for(form_class, entity, fields=None):
+    """`form_class` with an input per active custom field of `entity` (fields: those,
+    when the caller has read them)."""
+    fields = active_fields(entity) if fields is None else fields
+    users = values.active_user_list() if any(f.type == FieldType.USER for f in fields) else ()
     return with_custom_fields(form_class, fields, users)
-
-
-def offered_users():
-    """Who a user field offers: the active users, by name."""
-    return db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.display_name)).all()
 
 
 def custom_inputs(form):

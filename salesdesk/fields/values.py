@@ -18,11 +18,15 @@ from .models import FieldType
 MASK = "••••"
 
 
+def active_user_list():
+    """The active users by name: whom a user field offers and accepts."""
+    return db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.display_name)).all()
+
+
 def active_users():
-    """{id: User, name: User, e-mail: User} of active users, for user fields."""
-    users = db.session.scalars(select(User).where(User.active.is_(True))).all()
+    """{id: User, name: User, e-mail: User} of active users, for reading user fields."""
     found = {}
-    for user in users:
+    for user in active_user_list():
         found[user.id] = user
         found[user.display_name.casefold()] = user
         found[user.email.casefold()] = user
@@ -43,13 +47,12 @@ def user_names(fields, records_values):
     return dict(db.session.execute(select(User.id, User.display_name).where(User.id.in_(ids))).all())
 
 
-def prepare(entity, raw_values, *, partial=False, fields=None, users=None):
+def prepare(entity, raw_values, *, fields=None, users=None):
     """{key: kept value} of the active fields from {key: raw} (a form's or an import
-    row's). A key of a retired field, of the other entity or of no field at all is
-    refused: a form could not have sent it. partial: only the keys given (an inline
-    edit of some fields); otherwise a missing required field is an error. fields and
-    users: active_fields(entity) and active_users(), read once by an import for all
-    its rows."""
+    row's); a missing required field is an error. A key of a retired field, of the
+    other entity or of no field at all is refused: a form could not have sent it.
+    fields and users: active_fields(entity) and active_users(), read once by an import
+    for all its rows."""
     fields = active_fields(entity) if fields is None else fields
     by_key = {f.key: f for f in fields}
     for key in raw_values:
@@ -63,12 +66,7 @@ def prepare(entity, raw_values, *, partial=False, fields=None, users=None):
     needs_users = any(f.type == FieldType.USER for f in fields if f.key in raw_values)
     if users is None and needs_users:
         users = active_users()
-    kept = {}
-    for f in fields:
-        if partial and f.key not in raw_values:
-            continue
-        kept[f.key] = types.parse(f, raw_values.get(f.key), users)
-    return kept
+    return {f.key: types.parse(f, raw_values.get(f.key), users) for f in fields}
 
 
 def merged(current, kept):
@@ -151,7 +149,12 @@ class Shown:
     retired: bool = False
 
 
-def shown(entity, values, visible, *, with_retired=True, fields=None):
+def is_masked(field, visible):
+    """A sensitive field's values are masked where the record's details are (ledger.access)."""
+    return field.sensitive and not visible
+
+
+def shown(entity, values, visible, *, fields=None):
     """The record's values to show: every active field (empty ones too) and retired
     fields that hold a value, with sensitive values masked unless `visible`."""
     fields = fields if fields is not None else all_fields(entity)
@@ -160,18 +163,9 @@ def shown(entity, values, visible, *, with_retired=True, fields=None):
     out = []
     for f in fields:
         value = values.get(f.key)
-        if not f.active and (value is None or not with_retired):
+        if not f.active and value is None:
             continue
-        masked = f.sensitive and not visible and value is not None
+        masked = value is not None and is_masked(f, visible)
         text_value = MASK if masked else types.display(f, value, names)
         out.append(Shown(f, text_value, masked=masked, retired=not f.active))
     return out
-
-
-def cell_text(f, value, visible, names):
-    """A list's or an export's text of one value, masked alike."""
-    if value is None:
-        return ""
-    if f.sensitive and not visible:
-        return MASK
-    return types.display(f, value, names)

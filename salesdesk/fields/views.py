@@ -25,12 +25,12 @@ def index():
             (entity, label, [f for f in fields if f.entity == entity])
             for entity, label in ENTITY_LABELS.items()
         ],
-        counts={f.id: definitions.count_values(f) for f in fields},
+        counts=definitions.value_counts(fields),
     )
 
 
 def _form_page(form, target, save):
-    values_count = definitions.count_values(target) if target else 0
+    values_count = definitions.value_counts([target])[target.id] if target else 0
     if values_count:
         form.type.description = _("Records hold values in this field: its type cannot change.")
     conflict = False

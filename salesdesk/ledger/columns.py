@@ -272,14 +272,14 @@ def _custom_cell(custom_field, customer, page, dates, names):
     css = "num" if kind in (FieldType.NUMBER, FieldType.MONEY) else ""
     if value is None or value == []:
         return Cell(css=css)
-    if custom_field.sensitive and not visible:
+    if field_values.is_masked(custom_field, visible):
         return Cell(field_values.MASK, css=f"{css} masked".strip())
     if kind == FieldType.MONEY:
         # As the expected amount: 128万 here, the exact figure on the customer's page.
         return Cell(compact_money(field_types.money_of(value)), css=css)
     if kind == FieldType.DATE:
         return Cell(dates.date(date.fromisoformat(value)))
-    return Cell(field_values.cell_text(custom_field, value, visible, names), css=css)
+    return Cell(field_types.display(custom_field, value, names), css=css)
 
 
 _CELLS = {

@@ -14,16 +14,14 @@ from types import SimpleNamespace
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import text
 
 from .. import audit
 from ..database import write_transaction
 from ..errors import Forbidden
 from ..extensions import db
-from ..fields import sql as field_sql
 from ..fields import types as field_types
 from ..fields import values as custom_values
-from ..fields.definitions import all_fields
+from ..fields.definitions import all_fields, holds_values
 from ..fields.models import FieldType
 from . import access, queries
 
@@ -52,17 +50,7 @@ def unneutralise(text):
 def export_fields():
     """The custom fields of customers an export has a column for: the active ones in
     their order, and the retired ones that still hold values (those stay in exports)."""
-    return [f for f in all_fields("customer") if f.active or _holds_values(f)]
-
-
-def _holds_values(field):
-    """Whether a customer an export could list holds a value (the trash is never
-    exported); the list's partial index on SQLite answers it without a scan."""
-    value = field_sql.value_sql(field, "customers")
-    found = db.session.scalar(
-        text(f"SELECT 1 FROM customers WHERE {value} IS NOT NULL AND deleted_at IS NULL LIMIT 1")
-    )
-    return found is not None
+    return [f for f in all_fields("customer") if f.active or holds_values(f, with_trash=False)]
 
 
 def _custom_header(field):
@@ -154,7 +142,7 @@ def _custom_cell(field, value, visible, names):
     details are not visible; numbers, amounts and dates as such, text neutralised."""
     if value is None:
         return ""
-    if field.sensitive and not visible:
+    if custom_values.is_masked(field, visible):
         return custom_values.MASK
     cell = field_types.export_value(field, value, names)
     return cell if isinstance(cell, (*NUMBERS, date)) and not isinstance(cell, bool) else neutralise(cell)

@@ -96,9 +96,10 @@ def stage_form(customer):
     return form
 
 
-def custom_values_form(customer):
-    """The inline edit of the custom fields, filled with the customer's values."""
-    form = custom_forms.form_for(CustomValuesForm, "customer")(formdata=None)
+def custom_values_form(customer, fields=None):
+    """The inline edit of the custom fields, filled with the customer's values; fields:
+    the active ones of customers, when the caller has read them."""
+    form = custom_forms.form_for(CustomValuesForm, "customer", fields)(formdata=None)
     form.version.data = customer.version
     custom_forms.fill(form, customer.custom)
     return form
@@ -121,12 +122,14 @@ def customer_context(customer, **forms):
     from ..support import panel as support_panel
 
     visible = access.can_see_details(current_user, customer)
+    every_field = all_fields()  # one read for the details, the contacts and the inline edit
+    fields = {entity: [f for f in every_field if f.entity == entity] for entity in ("customer", "contact")}
     now = clock.now()
     context = {
         "customer": customer,
         "visible": visible,
-        "contacts": access.contact_views(customer, visible, all_fields("contact")),
-        "custom_values": custom_values.shown("customer", customer.custom, visible),
+        "contacts": access.contact_views(customer, visible, fields["contact"]),
+        "custom_values": custom_values.shown("customer", customer.custom, visible, fields=fields["customer"]),
         "can_edit": access.can_edit(current_user, customer),
         "can_follow_up": access.can_log_follow_up(current_user, customer),
         "can_delete": access.can_delete(current_user, customer),
@@ -147,7 +150,8 @@ def customer_context(customer, **forms):
         else playbooks.playbooks_for_stage(customer.stage, current_user),
     }
     if context["can_edit"] and any(not item.retired for item in context["custom_values"]):
-        values_form = forms.get("custom_values_form") or custom_values_form(customer)
+        active = [f for f in fields["customer"] if f.active]
+        values_form = forms.get("custom_values_form") or custom_values_form(customer, active)
         context["custom_values_form"] = values_form
         context["custom_inputs"] = custom_forms.custom_inputs(values_form)
     if context["can_manage_collaborators"]:
