@@ -572,6 +572,35 @@ def test_custom_filters_read_the_fields_index_on_sqlite(world, fields, ledger, a
     assert found and all(index in plan for plan in found)  # the capped count and the page
 
 
+def test_a_custom_filter_counts_and_pages_its_matches_in_one_reading(world, fields, ledger):
+    """A custom filter is checked on each candidate's row: the count and the page read
+    the matches once, not once each."""
+    statements = []
+
+    def remember(_conn, _cursor, statement, _parameters, _context, _many):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", remember)
+    try:
+        filters = queries.Filters.from_args({"cf_level": "c1", "sort": "cf_budget"}, world.admin)
+        page = queries.list_customers(world.admin, filters)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", remember)
+    assert [c.name for c in page.items] == [HUAWEI, YUNQI] and page.total == 2
+    reading = [s for s in statements if "'$.level'" in s or "'level'" in s]
+    assert len(reading) == 1
+
+
+def test_a_page_past_the_last_with_a_custom_filter_shows_the_last(app, client_as, world, ledger):
+    app.config["PAGE_SIZE"] = 1
+    manager = client_as(world.manager_a)
+    last = listed(manager, cf_level="c1", sort="name", page=2)
+    assert listed(manager, cf_level="c1", sort="name", page=99) == last
+    assert len(last) == 1 and set(last) < {HUAWEI, YUNQI}
+    past = html_of(manager.get("/customers", query_string={"view": "all", "cf_level": "c1", "page": 99}))
+    assert "共 2 个客户" in past
+
+
 def test_without_custom_fields_their_params_are_nothing(client_as, world):
     make_customer(world.rep_a, HUAWEI)
     rep = client_as(world.rep_a)
