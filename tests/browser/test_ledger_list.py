@@ -37,6 +37,9 @@ def test_the_list_fits_a_desk_and_switches_views_and_columns(page, world):
     page.click(".view-switcher >> text=全部")
     page.wait_for_url("**/customers?view=all")
     expect(page.locator(".customers-table")).to_contain_text("外队的客户有限公司")
+    # Sorted in place by htmx, the switcher's links take the sort along.
+    page.click(".customers-table thead >> text=客户")
+    expect(page.locator(".view-switcher >> text=我负责的")).to_have_attribute("href", "/customers?sort=name")
     # The column chooser: add 等级, drop 联系人; the list redraws in place and remembers.
     page.click(".column-chooser summary")
     page.check(".column-chooser input[value=grade]")

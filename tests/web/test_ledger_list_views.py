@@ -71,6 +71,18 @@ def test_the_view_stays_in_links_and_in_the_filter_form(client_as, world, custom
     assert shown(client_as(world.rep_a).get(f"/customers?view=all&owner={world.rep_b.id}")) == {NAMES[3]}
 
 
+def test_a_list_redrawn_by_htmx_sends_the_view_switcher_again_with_its_filters(client_as, world, customers):
+    # The switcher sits outside the redrawn results: it comes again out of band, so
+    # switching to another view after filtering keeps the filter.
+    html = html_of(client_as(world.rep_a).get("/customers?stage=lead", headers={"HX-Request": "true"}))
+    assert '<nav id="view-switcher" class="tabs view-switcher"' in html and 'hx-swap-oob="true"' in html
+    assert '<a href="/customers?view=all&amp;stage=lead">全部</a>' in html
+    assert '<a href="/customers?stage=lead" aria-current="page">我负责的</a>' in html
+    # The whole page has it once, in place.
+    page = html_of(client_as(world.rep_a).get("/customers?stage=lead"))
+    assert page.count('id="view-switcher"') == 1 and "hx-swap-oob" not in page
+
+
 def test_a_search_in_a_narrow_view_finds_only_there(client_as, world, customers):
     rep = client_as(world.rep_a)
     assert shown(rep.get("/customers?q=外队")) == set()
