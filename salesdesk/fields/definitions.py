@@ -196,11 +196,12 @@ def create_field(actor, values):
 
 def holds_values(target, with_trash=True):
     """Whether a record holds a value in the field; with_trash=False: a customer outside
-    the trash (what an export could list)."""
+    the trash, or a contact of one (what an export could list)."""
     table = sql.TABLES[target.entity]
     where = f"{sql.value_sql(target, table)} IS NOT NULL"
     if not with_trash:
-        where += " AND deleted_at IS NULL"
+        outside = "customer_id IN (SELECT id FROM customers WHERE deleted_at IS NULL)"
+        where += f" AND {'deleted_at IS NULL' if target.entity == 'customer' else outside}"
     return db.session.scalar(text(f"SELECT 1 FROM {table} WHERE {where} LIMIT 1")) is not None
 
 

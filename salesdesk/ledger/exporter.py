@@ -48,13 +48,22 @@ def unneutralise(text):
 
 
 def export_fields():
-    """The custom fields of customers an export has a column for: the active ones in
-    their order, and the retired ones that still hold values (those stay in exports)."""
-    return [f for f in all_fields("customer") if f.active or holds_values(f, with_trash=False)]
+    """The custom fields an export has a column for, the customers' then the contacts':
+    the active ones in their order, and the retired ones that still hold values (those
+    stay in exports)."""
+    return [
+        f
+        for entity in ("customer", "contact")
+        for f in all_fields(entity)
+        if f.active or holds_values(f, with_trash=False)
+    ]
 
 
-def _custom_header(field):
-    return field.label if field.active else _("%(field)s (retired)", field=field.label)
+def custom_header(field):
+    """A custom field's column: its label, 联系人… for a contact's (the import reads it
+    back by this name), and whether it is retired."""
+    label = field.label if field.entity == "customer" else _("Contact %(field)s", field=field.label)
+    return label if field.active else _("%(field)s (retired)", field=label)
 
 
 def _headers(fields=()):
@@ -79,7 +88,7 @@ def _headers(fields=()):
         _("WeChat ID"),
         _("Notes"),
         _("Created"),
-        *(_custom_header(f) for f in fields),
+        *(custom_header(f) for f in fields),
     ]
 
 
@@ -127,25 +136,42 @@ def rows(user, ids, fields=()):
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
         customers, visible = queries.load_for_display(user, chunk, for_export=True)
-        names = custom_values.user_names(user_fields, [c.custom for c in customers]) if user_fields else {}
+        names = _user_names(user_fields, customers) if user_fields else {}
         for customer in customers:
             shown = customer.id in visible
-            values = customer.custom or {}
             yield [v if isinstance(v, Decimal) else neutralise(v) for v in _row(customer, shown)] + [
-                _custom_cell(f, values.get(f.key), shown, names) for f in fields
+                _custom_cell(f, _values_of(f, customer), shown, names) for f in fields
             ]
         db.session.expunge_all()  # keep memory flat across 100,000 rows
 
 
-def _custom_cell(field, value, visible, names):
-    """One custom value as a cell: masked like the contacts when sensitive and the
-    details are not visible; numbers, amounts and dates as such, text neutralised."""
-    if value is None:
+def _user_names(fields, customers):
+    records = [c.custom for c in customers] + [contact.custom for c in customers for contact in c.contacts]
+    return custom_values.user_names(fields, records)
+
+
+def _values_of(field, customer):
+    """The field's values in a customer's row: the customer's, or each of its contacts'
+    that has one (joined in one cell, as the contacts' phones are)."""
+    records = [customer.custom] if field.entity == "customer" else [c.custom for c in customer.contacts]
+    return [values[field.key] for values in records if values and values.get(field.key) is not None]
+
+
+def _custom_cell(field, values, visible, names):
+    """A custom field's values as a cell: masked like the contacts when sensitive and the
+    details are not visible; one number, amount or date as such, text neutralised."""
+    if not values:
         return ""
     if custom_values.is_masked(field, visible):
         return custom_values.MASK
-    cell = field_types.export_value(field, value, names)
-    return cell if isinstance(cell, (*NUMBERS, date)) and not isinstance(cell, bool) else neutralise(cell)
+    cells = [field_types.export_value(field, value, names) for value in values]
+    if len(cells) == 1 and isinstance(cells[0], (*NUMBERS, date)) and not isinstance(cells[0], bool):
+        return cells[0]
+    return neutralise("; ".join(_text(cell) for cell in cells))
+
+
+def _text(cell):
+    return cell.isoformat() if isinstance(cell, date) else str(cell)
 
 
 def record_export(user, filters, count, fmt):

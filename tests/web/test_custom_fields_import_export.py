@@ -17,7 +17,9 @@ from salesdesk.extensions import db
 from salesdesk.fields.definitions import Values, create_field, retire_field
 from salesdesk.fields.models import FieldType
 from salesdesk.ledger import import_rows, importer
+from salesdesk.ledger.contacts import add_contact
 from salesdesk.ledger.models import Customer, ImportJob, ImportRow
+from salesdesk.ledger.validation import ContactInput
 from tests.fixtures.ledger import make_customer
 from tests.web.test_ledger_export import read_csv, set_export_scope
 from tests.web.test_ledger_import import csv_bytes, upload, verdicts
@@ -626,3 +628,84 @@ def test_an_english_export_imports_again_by_the_english_labels(client_as, world,
     assert commit(admin, job_id).status == "done"
     assert custom_of("宁波海港物流有限公司")["segment"] == "c1"
     assert custom_of("宁波海港物流有限公司")["signed_on"] == "2026-12-06"
+
+
+# ---- contacts' fields ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def contact_fields(world):
+    admin = world.admin
+    return SimpleNamespace(
+        birthday=add_field(admin, "birthday", "生日", "Birthday", FieldType.DATE, entity="contact"),
+        hobby=add_field(admin, "hobby", "爱好", "Hobby", FieldType.TEXT, entity="contact", sensitive=True),
+        gifts=add_field(admin, "gifts", "礼品预算", "Gift budget", FieldType.MONEY, entity="contact"),
+    )
+
+
+@pytest.fixture
+def with_contacts(world, contact_fields):
+    """rep_a's customer with two contacts: one with every contact field, one with a hobby
+    that starts like a formula."""
+    customer = make_customer(world.rep_a, "苏州恒达精密机械有限公司")
+    first = {"birthday": "1980-05-01", "hobby": "钓鱼", "gifts": "800"}
+    add_contact(world.rep_a, customer.id, ContactInput(name="王总", custom=first))
+    add_contact(world.rep_a, customer.id, ContactInput(name="李工", custom={"hobby": "=1+2", "gifts": "200"}))
+    make_customer(world.rep_a, "杭州云栖数据科技有限公司")  # no contact: empty cells
+    return customer
+
+
+def test_an_export_has_a_column_per_contact_field_with_each_contacts_values(client_as, world, with_contacts):
+    header, rows = by_name(read_csv(client_as(world.admin).get("/customers/export.csv?view=all")))
+    assert header[-3:] == ["联系人生日", "联系人爱好", "联系人礼品预算"]  # after the customers' own
+    row = rows["苏州恒达精密机械有限公司"]
+    assert (row["联系人生日"], row["联系人爱好"], row["联系人礼品预算"]) == (
+        "1980-05-01",
+        "钓鱼; =1+2",
+        "800.00; 200.00",
+    )
+    assert [rows["杭州云栖数据科技有限公司"][h] for h in header[-3:]] == ["", "", ""]
+    # One value keeps its type in Excel; a contact's formula is text, never a formula.
+    sheet = load_workbook(
+        io.BytesIO(client_as(world.admin).get("/customers/export.xlsx?view=all").get_data())
+    ).active
+    names = [cell.value for cell in next(sheet.iter_rows(max_row=1))]
+    cells = {r[0].value: dict(zip(names, r, strict=True)) for r in sheet.iter_rows(min_row=2)}
+    birthday = cells["苏州恒达精密机械有限公司"]["联系人生日"]
+    assert birthday.is_date and birthday.value.date() == date(1980, 5, 1)
+    assert all(cell.data_type != "f" for r in sheet.iter_rows() for cell in r)
+
+
+def test_a_sensitive_contact_field_is_masked_like_the_contacts(client_as, world, with_contacts):
+    set_export_scope("everyone")
+    colleague = by_name(read_csv(client_as(world.rep_a2).get("/customers/export.csv?view=all")))[1]
+    row = colleague["苏州恒达精密机械有限公司"]
+    assert row["联系人爱好"] == MASK and row["联系人生日"] == "1980-05-01"
+    assert "钓鱼" not in str(colleague)
+    owner = by_name(read_csv(client_as(world.rep_a).get("/customers/export.csv?view=all")))[1]
+    assert owner["苏州恒达精密机械有限公司"]["联系人爱好"] == "钓鱼; =1+2"
+
+
+def test_a_retired_contact_field_with_values_stays_in_exports(
+    client_as, world, contact_fields, with_contacts
+):
+    retire_field(world.admin, contact_fields.birthday.id)
+    header, rows = by_name(read_csv(client_as(world.admin).get("/customers/export.csv?view=all")))
+    assert "联系人生日（已停用）" in header
+    assert rows["苏州恒达精密机械有限公司"]["联系人生日（已停用）"] == "1980-05-01"
+
+
+def test_an_export_with_contact_fields_imports_again(client_as, world, with_contacts):
+    admin = client_as(world.admin)
+    header, *rows = read_csv(admin.get("/customers/export.csv?view=all"))
+    name_at = header.index("客户名称")
+    for row in rows:
+        row[name_at] = NEW_NAMES[row[name_at]]
+    job_id = job_of(upload(admin, csv_bytes(rows=rows, headers=header), "again.csv"))
+    mapping = db.session.get(ImportJob, job_id).mapping
+    # The contacts' fields are not mistaken for built-in ones (联系人, 日期, 预算 …).
+    assert not {header.index(h) for h in ("联系人生日", "联系人爱好", "联系人礼品预算")} & set(
+        mapping.values()
+    )
+    check(admin, job_id)
+    assert set(verdicts(job_id).values()) == {"new"}, rows_of(job_id)
