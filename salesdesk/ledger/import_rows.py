@@ -1,13 +1,9 @@
-"""The rows of an imported file as customers: which column holds which field (guessed
-from the headers, then chosen by the user), each row read into a CustomerInput, and the
-dry run that classifies every row as new, already in the ledger, repeated or invalid.
-No files, no jobs: importer.py runs these in the background.
-
-A mapping is {target: column index}: a built-in field's name (FIELDS), or
-"custom:<key>" for a customer custom field, matched by its label."""
+"""The rows of an imported file as customers: each row read into a CustomerInput under
+the mapping (column_mapping.py), and the dry run that classifies every row as new,
+already in the ledger, repeated or invalid. No files, no jobs: importer.py runs these in
+the background."""
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
@@ -21,84 +17,20 @@ from ..extensions import db
 from ..fields import sql as field_sql
 from ..fields import types as field_types
 from ..fields import values as custom_values
-from ..fields.definitions import active_fields, all_fields
 from ..fields.models import FieldType
 from ..paging import paginate
 from . import access, exporter, keys
+from .column_mapping import (
+    CONTACT,
+    CUSTOM,
+    check_custom_targets,
+    custom_target,
+    is_custom_target,
+    mapping_fields,
+)
 from .models import SOURCE_LABELS, Contact, ContactPhone, Customer, ImportRow, Stage
 from .validation import ContactInput, CustomerInput, Prepared, prepare
 
-FIELDS = {
-    "name": (
-        _l("Customer name"),
-        [
-            "客户名称",
-            "公司名称",
-            "企业名称",
-            "单位名称",
-            "客户",
-            "公司",
-            "名称",
-            "name",
-            "company",
-            "customer",
-            "companyname",
-            "customername",
-        ],
-    ),
-    "credit_code": (
-        _l("Unified social credit code"),
-        ["统一社会信用代码", "社会信用代码", "信用代码", "creditcode", "uscc"],
-    ),
-    "industry": (_l("Industry"), ["行业", "所属行业", "industry"]),
-    "region": (
-        _l("Region (province and city)"),
-        ["地区", "区域", "所在地区", "省市", "所在地", "region", "location"],
-    ),
-    "province": (_l("Province"), ["省份", "省", "province"]),
-    "city": (_l("City"), ["城市", "市", "city"]),
-    "source": (_l("Source"), ["来源", "客户来源", "线索来源", "source"]),
-    "grade": (_l("Grade"), ["等级", "客户等级", "级别", "grade", "level"]),
-    "stage": (_l("Stage"), ["阶段", "销售阶段", "跟进阶段", "状态", "stage", "status"]),
-    "expected_amount": (
-        _l("Expected amount (CNY)"),
-        ["预计金额", "预计成交金额", "商机金额", "金额", "amount", "expectedamount", "dealsize"],
-    ),
-    "tags": (_l("Tags"), ["标签", "tags", "tag"]),
-    "notes": (_l("Notes"), ["备注", "说明", "notes", "note", "remark", "remarks"]),
-    "next_follow_up_on": (
-        _l("Next follow-up"),
-        ["下次跟进", "下次跟进日期", "下次跟进时间", "下次联系时间", "nextfollowup"],
-    ),
-    "owner": (
-        _l("Owner"),
-        ["负责人", "销售", "业务员", "归属人", "跟进人", "客户经理", "owner", "salesrep", "rep"],
-    ),
-    "contact_name": (_l("Contact name"), ["联系人", "联系人姓名", "姓名", "contact", "contactname"]),
-    "contact_title": (_l("Job title"), ["职位", "职务", "title", "position", "jobtitle"]),
-    "phone": (
-        _l("Phone"),
-        [
-            "手机",
-            "电话",
-            "手机号",
-            "手机号码",
-            "联系电话",
-            "电话号码",
-            "mobile",
-            "phone",
-            "tel",
-            "telephone",
-            "cellphone",
-        ],
-    ),
-    "phone2": (_l("Second phone"), ["座机", "固定电话", "电话2", "备用电话", "landline", "phone2"]),
-    "email": (_l("E-mail"), ["邮箱", "电子邮件", "电子邮箱", "邮件", "email", "mail"]),
-    "wechat": (_l("WeChat ID"), ["微信", "微信号", "wechat", "weixin"]),
-}
-REQUIRED = ("name",)
-# The target of a custom field in a mapping: custom:<key> (keys are [a-z0-9_]).
-CUSTOM = "custom:"
 STATUS_LABELS = {
     "new": _l("New"),
     "existing": _l("Already in the ledger"),
@@ -131,98 +63,6 @@ STAGE_WORDS = {
     "丢单": "lost",
 }
 PROGRESS_EVERY = 250  # rows classified between two progress reports
-
-
-def normalize_header(text):
-    text = unicodedata.normalize("NFKC", str(text or "")).lower()
-    return re.sub(r"[\s_\-:：*()（）/]", "", text)
-
-
-def custom_target(field):
-    return CUSTOM + field.key
-
-
-def mapping_fields():
-    """The custom fields an import can fill: the active ones of customers, in their order."""
-    return active_fields("customer")
-
-
-def _spellings(fields, exact):
-    """(target, normalized spellings) to match headers with. Exact: the built-in fields,
-    then each custom field by its labels. Contained: the custom fields first, since an
-    admin's label (签约金额) is more telling than a built-in word in it (金额)."""
-    builtin = [(target, spellings) for target, (_label, spellings) in FIELDS.items()]
-    custom = [
-        (custom_target(f), [s for s in {normalize_header(f.label_zh), normalize_header(f.label_en)} if s])
-        for f in fields
-    ]
-    return builtin + custom if exact else custom + builtin
-
-
-def guess_mapping(headers, fields=()):
-    """{target: column index} for the headers we recognise; each column used once.
-    fields: the custom fields an import can fill (mapping_fields), matched by label."""
-    normalized = [normalize_header(h) for h in headers]
-    mapping = {}
-    for exact in (True, False):
-        for target, spellings in _spellings(fields, exact):
-            if target in mapping:
-                continue
-            for index, header in enumerate(normalized):
-                if index in mapping.values() or not header:
-                    continue
-                if header in spellings if exact else any(s in header for s in spellings if len(s) > 1):
-                    mapping[target] = index
-                    break
-    return mapping
-
-
-def posted_mapping(form):
-    """{target: column index} from the mapping form's map-<target> selects; a select
-    left at "not imported" (or holding no column number) is left out."""
-    return {
-        name.removeprefix("map-"): int(value)
-        for name, value in form.items()
-        if name.startswith("map-") and value.isdecimal()
-    }
-
-
-def clean_mapping(mapping, width, fields=None):
-    """The chosen {target: column index}, checked against a file `width` columns wide
-    and the custom fields an import can fill (default: mapping_fields()). A column for
-    a retired or unknown field is refused: the page that offered it is out of date."""
-    fields = mapping_fields() if fields is None else fields
-    custom = {custom_target(f): f for f in fields}
-    clean = {}
-    for target, index in mapping.items():
-        if not (isinstance(index, int) and 0 <= index < width):
-            continue
-        if target not in FIELDS and target not in custom:
-            raise _not_a_target(target)
-        if index in clean.values():
-            raise DomainError(_("Each column can be used for one field only."))
-        clean[target] = index
-    missing = [str(FIELDS[f][0]) for f in REQUIRED if f not in clean]
-    missing += [f.label for f in fields if f.required and custom_target(f) not in clean]
-    if missing:
-        raise DomainError(_("Choose the column for: %(fields)s.", fields=", ".join(missing)))
-    return clean
-
-
-def _not_a_target(target):
-    retired = next((f for f in all_fields("customer") if target == custom_target(f) and not f.active), None)
-    if retired is not None:
-        return DomainError(_("The field %(field)s is retired: it takes no new values.", field=retired.label))
-    return DomainError(_("There is no such field here. Reload the page and try again."))
-
-
-def check_custom_targets(mapping, fields):
-    """DomainError when the mapping names a custom field that was retired (or removed)
-    since it was chosen: the mapping must be chosen again."""
-    custom = {custom_target(f) for f in fields}
-    for target in mapping:
-        if target.startswith(CUSTOM) and target not in custom:
-            raise _not_a_target(target)
 
 
 def cell(row, mapping, field):
@@ -270,14 +110,26 @@ def _date(text):
         ) from None
 
 
+def _custom_cells(row, mapping, prefix):
+    """Each mapped custom field's cell as written; fields/types.py reads 是/否, dates as
+    Excel writes them, choices by their labels."""
+    return {
+        target.removeprefix(prefix): cell(row, mapping, target)
+        for target in mapping
+        if target.startswith(prefix)
+    }
+
+
 def row_input(row, mapping):
     """A CustomerInput (and the owner's name or e-mail) from one row."""
     region = cell(row, mapping, "region")
     province, city = _split_region(region) if region else ("", "")
     grade = cell(row, mapping, "grade").upper().rstrip("级类")
     contact_fields = [cell(row, mapping, f) for f in ("contact_name", "phone", "phone2", "email", "wechat")]
+    # None when no contact field is mapped: a required one does not refuse the file.
+    contact_custom = _custom_cells(row, mapping, CONTACT) or None
     contacts = []
-    if any(contact_fields):
+    if any(contact_fields) or any((contact_custom or {}).values()):
         name, phone, phone2, email, wechat = contact_fields
         contacts.append(
             ContactInput(
@@ -286,6 +138,7 @@ def row_input(row, mapping):
                 phones=[p for p in re.split(r"[;；,，/、]", phone) + [phone2] if p.strip()],
                 email=email,
                 wechat=wechat,
+                custom=contact_custom,
             )
         )
     data = CustomerInput(
@@ -304,13 +157,7 @@ def row_input(row, mapping):
         next_follow_up_on=_date(cell(row, mapping, "next_follow_up_on")),
         notes=cell(row, mapping, "notes"),
         contacts=contacts,
-        # Each mapped custom field's cell as written; fields/types.py reads 是/否, dates as
-        # Excel writes them, choices by their labels.
-        custom={
-            target.removeprefix(CUSTOM): cell(row, mapping, target)
-            for target in mapping
-            if target.startswith(CUSTOM)
-        },
+        custom=_custom_cells(row, mapping, CUSTOM),
     )
     return data, cell(row, mapping, "owner")
 
@@ -410,11 +257,11 @@ def classify(user, rows, mapping, on_progress=None):
         earlier = None if held else next((k for k in keys_of_row if k in seen), None)
         if held:
             verdict.status, verdict.duplicate_of = "existing", existing[held]
-            if held[0].startswith(CUSTOM):
+            if is_custom_target(held[0]):
                 taken_by_custom[verdict.row_number] = held
         elif earlier:
             verdict.status, verdict.earlier_row = "repeated", seen[earlier]
-            if earlier[0].startswith(CUSTOM):
+            if is_custom_target(earlier[0]):
                 verdict.message = _repeated_message(unique, earlier, seen[earlier])
         else:
             for key in keys_of_row:
@@ -460,16 +307,18 @@ def _say_who_holds(verdicts, taken_by_custom, unique):
 
 def row_keys(prepared, unique=()):
     """A row's duplicate keys, as (kind, key) pairs; unique: the unique custom fields,
-    whose values are keys of kind custom:<key>."""
+    whose values are keys of kind custom:<key> (the customer's) or contact:<key>."""
+    records = {"customer": [prepared.custom], "contact": [c["custom"] for c in prepared.contacts]}
     return (
         ([("name", prepared.name_key)] if prepared.name_key else [])
         + ([("credit_code", prepared.credit_code)] if prepared.credit_code else [])
         + [("phone", key) for key in prepared.phone_keys]
         + [("email", key) for key in prepared.email_keys]
         + [
-            (custom_target(f), prepared.custom[f.key])
+            (custom_target(f), values[f.key])
             for f in unique
-            if prepared.custom.get(f.key) is not None
+            for values in records[f.entity]
+            if values and values.get(f.key) is not None
         ]
     )
 
@@ -492,7 +341,8 @@ def existing_keys(prepared_list, chunk=500, unique_fields=()):
         # The unique index's own expression; a number found comes back as a Decimal on
         # PostgreSQL, equal to the row's int or float and hashed alike.
         value = field_sql.value_of(f)
-        lookups[custom_target(f)] = (value, select(value, Customer.id))
+        holder = Customer.id if f.entity == "customer" else Contact.customer_id
+        lookups[custom_target(f)] = (value, select(value, holder))
     found = {}
     for kind, values in wanted.items():
         column, query = lookups[kind]

@@ -30,7 +30,7 @@ from ..database import write_transaction
 from ..errors import DomainError, NotFound
 from ..extensions import db
 from ..jobs import periodic
-from . import customers, exporter, import_rows, keys
+from . import column_mapping, customers, exporter, import_rows, keys
 from .models import ImportJob, ImportRow
 from .ownership import AUTO
 from .spreadsheet import ImportError_, Limits, check_file, read_rows
@@ -114,7 +114,7 @@ def read(job_id):
         headers = [h or f"#{i + 1}" for i, h in enumerate(rows[0] + [""] * (width - len(rows[0])))]
         with write_transaction() as session:
             job = session.get(ImportJob, job_id)
-            mapping = import_rows.guess_mapping(headers, import_rows.mapping_fields())
+            mapping = column_mapping.guess_mapping(headers, column_mapping.mapping_fields())
             job.headers, job.mapping, job.samples = headers, mapping, rows[1:4]
             job.total_rows, job.status, job.heartbeat_at = len(rows) - 1, "uploaded", clock.now()
     except BaseException:
@@ -180,7 +180,7 @@ def set_mapping(user, job_id, mapping):
             raise DomainError(_("This import is already running."))
         if not job.headers:
             raise DomainError(_("This file could not be read. Upload it again."))
-        job.mapping = import_rows.clean_mapping(mapping, len(job.headers))
+        job.mapping = column_mapping.clean_mapping(mapping, len(job.headers))
         job.status = "previewing"
         job.processed_rows = 0
         job.counts = {}
@@ -346,7 +346,7 @@ def commit(job_id):
         .order_by(ImportRow.row_number)
     ).all()
     prepared = [Prepared.from_json(values["prepared"]) for values in stored]
-    fields = import_rows.mapping_fields()
+    fields = column_mapping.mapping_fields()
     _raise_if_fields_changed(prepared, fields)
     unique = import_rows.unique_fields(fields)
     allowed = {owner.id: owner for owner in import_rows.owners_by_name(user).values()}
@@ -385,10 +385,15 @@ def commit(job_id):
 def _raise_if_fields_changed(prepared, fields):
     """The dry run checked each row against the custom fields of its time: a field
     retired or made required since then needs another look at the rows."""
-    active = {f.key for f in fields}
-    required = [f.key for f in fields if f.required]
+    active = {entity: {f.key for f in fields if f.entity == entity} for entity in ("customer", "contact")}
+    required = [f.key for f in fields if f.required and f.entity == "customer"]
     for item in prepared:
-        if set(item.custom) - active or any(item.custom.get(key) is None for key in required):
+        contacts = {key for contact in item.contacts for key in contact["custom"]}
+        if (
+            set(item.custom) - active["customer"]
+            or contacts - active["contact"]
+            or any(item.custom.get(key) is None for key in required)
+        ):
             raise DomainError(_("The custom fields changed since the preview. Check the preview again."))
 
 

@@ -8,7 +8,7 @@ from .. import clock
 from ..errors import DomainError
 from ..paging import page_number
 from ..web import form_status, is_htmx, render, see_other
-from . import bp, exporter, import_rows, importer, queries, spreadsheet
+from . import bp, column_mapping, exporter, import_rows, importer, queries, spreadsheet
 from .forms import UploadForm
 
 ROWS_PER_PAGE = 100
@@ -36,8 +36,8 @@ def import_upload():
     response = render(
         "ledger/import_upload.html",
         form=form,
-        fields=import_rows.FIELDS,
-        custom_fields=import_rows.mapping_fields(),
+        fields=column_mapping.FIELDS,
+        custom_targets=column_mapping.custom_targets(),
         owner_hint=import_rows.owner_hint(current_user),
         status=status,
     )
@@ -54,7 +54,7 @@ def import_mapping(job_id):
     error = None
     if request.method == "POST":
         try:
-            importer.set_mapping(current_user, job.id, import_rows.posted_mapping(request.form))
+            importer.set_mapping(current_user, job.id, column_mapping.posted_mapping(request.form))
         except DomainError as failure:
             error = failure.message
         else:
@@ -63,9 +63,9 @@ def import_mapping(job_id):
     return render(
         "ledger/import_mapping.html",
         job=job,
-        fields=import_rows.FIELDS,
-        required=import_rows.REQUIRED,
-        custom_fields=import_rows.mapping_fields(),
+        fields=column_mapping.FIELDS,
+        required=column_mapping.REQUIRED,
+        custom_targets=column_mapping.custom_targets(),
         owner_hint=import_rows.owner_hint(current_user),
         samples=job.samples or [],
         error=error,

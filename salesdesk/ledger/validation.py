@@ -205,7 +205,12 @@ def parse_tags(values):
     return tags
 
 
-def prepare_contact(contact, index=0):
+def _of(entity, custom_fields):
+    return None if custom_fields is None else [f for f in custom_fields if f.entity == entity]
+
+
+def prepare_contact(contact, index=0, custom_fields=None, users=None):
+    """custom_fields, users: as for prepare."""
     prefix = f"contacts-{index}-"
     name = clean_line(contact.name, MAX_CONTACT_NAME, prefix + "name", _l("Contact name"), required=True)
     phones = []
@@ -237,13 +242,18 @@ def prepare_contact(contact, index=0):
         "email": email or None,
         "email_key": keys.email_key(email),
         "wechat": clean_line(contact.wechat, MAX_WECHAT, prefix + "wechat", _l("WeChat ID")),
-        "custom": {} if contact.custom is None else custom_values.prepare("contact", contact.custom),
+        "custom": {}
+        if contact.custom is None
+        else custom_values.prepare(
+            "contact", contact.custom, fields=_of("contact", custom_fields), users=users
+        ),
     }
 
 
 def prepare(data, custom_fields=None, users=None):
     """Validate a CustomerInput; DomainError names the field that is wrong.
-    custom_fields, users: read once for many rows (fields/values.prepare)."""
+    custom_fields (customers' and contacts'), users: read once for many rows
+    (fields/values.prepare)."""
     name = clean_line(data.name, MAX_NAME, "name", _l("Customer name"), required=True)
     kind = clean_choice(data.kind, KIND_LABELS, "kind")
     try:
@@ -261,7 +271,7 @@ def prepare(data, custom_fields=None, users=None):
     name_key = keys.company_key(name) if kind == "company" else None
     if kind == "company" and not name_key:
         raise DomainError(_("Enter the company's name, not only its legal form."), field="name")
-    contacts = [prepare_contact(contact, i) for i, contact in enumerate(data.contacts)]
+    contacts = [prepare_contact(contact, i, custom_fields, users) for i, contact in enumerate(data.contacts)]
     phone_keys = [key for contact in contacts for _n, key in contact["phones"]]
     if len(set(phone_keys)) != len(phone_keys):
         raise DomainError(_("The same phone number is entered twice."), field="contacts-0-phones")
@@ -278,5 +288,7 @@ def prepare(data, custom_fields=None, users=None):
         "next_follow_up_on": data.next_follow_up_on,
         "notes": clean_text(data.notes, MAX_NOTES, "notes", _l("Notes")),
     }
-    custom = custom_values.prepare("customer", data.custom, fields=custom_fields, users=users)
+    custom = custom_values.prepare(
+        "customer", data.custom, fields=_of("customer", custom_fields), users=users
+    )
     return Prepared(fields, name_key, credit_code, parse_tags(data.tags), contacts, custom)

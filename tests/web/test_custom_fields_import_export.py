@@ -16,9 +16,9 @@ from salesdesk.database import write_transaction
 from salesdesk.extensions import db
 from salesdesk.fields.definitions import Values, create_field, retire_field
 from salesdesk.fields.models import FieldType
-from salesdesk.ledger import import_rows, importer
+from salesdesk.ledger import column_mapping, import_rows, importer
 from salesdesk.ledger.contacts import add_contact
-from salesdesk.ledger.models import Customer, ImportJob, ImportRow
+from salesdesk.ledger.models import Contact, Customer, ImportJob, ImportRow
 from salesdesk.ledger.validation import ContactInput
 from tests.fixtures.ledger import make_customer
 from tests.web.test_ledger_export import read_csv, set_export_scope
@@ -233,7 +233,7 @@ def test_custom_columns_are_mapped_by_label_read_and_imported(client_as, world, 
 
 def test_english_labels_match_too_and_exact_labels_come_first(world, fields):
     headers = ["Company", "Annual budget (CNY)", "SEGMENT", "签约金额", "金额", "Contract no"]
-    assert import_rows.guess_mapping(headers, import_rows.mapping_fields()) == {
+    assert column_mapping.guess_mapping(headers, column_mapping.mapping_fields()) == {
         "name": 0,
         "custom:budget": 1,  # the label within the header
         "custom:segment": 2,
@@ -695,17 +695,118 @@ def test_a_retired_contact_field_with_values_stays_in_exports(
     assert rows["苏州恒达精密机械有限公司"]["联系人生日（已停用）"] == "1980-05-01"
 
 
-def test_an_export_with_contact_fields_imports_again(client_as, world, with_contacts):
+def test_an_export_with_contact_fields_imports_again(client_as, world, contact_fields):
+    customer = make_customer(world.rep_a, "苏州恒达精密机械有限公司")
+    values = {"birthday": "1980-05-01", "hobby": "钓鱼", "gifts": "800"}
+    add_contact(world.rep_a, customer.id, ContactInput(name="王总", custom=values))
     admin = client_as(world.admin)
     header, *rows = read_csv(admin.get("/customers/export.csv?view=all"))
-    name_at = header.index("客户名称")
-    for row in rows:
-        row[name_at] = NEW_NAMES[row[name_at]]
+    rows[0][header.index("客户名称")] = "宁波海港物流有限公司"
     job_id = job_of(upload(admin, csv_bytes(rows=rows, headers=header), "again.csv"))
     mapping = db.session.get(ImportJob, job_id).mapping
-    # The contacts' fields are not mistaken for built-in ones (联系人, 日期, 预算 …).
-    assert not {header.index(h) for h in ("联系人生日", "联系人爱好", "联系人礼品预算")} & set(
-        mapping.values()
-    )
+    assert {t: header[i] for t, i in mapping.items() if t.startswith("contact:")} == {
+        "contact:birthday": "联系人生日",
+        "contact:hobby": "联系人爱好",
+        "contact:gifts": "联系人礼品预算",
+    }
     check(admin, job_id)
     assert set(verdicts(job_id).values()) == {"new"}, rows_of(job_id)
+    assert commit(admin, job_id).status == "done"
+    imported = db.session.scalar(select(Customer).where(Customer.name == "宁波海港物流有限公司"))
+    assert [(c.name, c.custom) for c in imported.contacts] == [
+        ("王总", {"birthday": "1980-05-01", "hobby": "钓鱼", "gifts": 80000})
+    ]
+
+
+def contacts_of(name):
+    customer = db.session.scalar(select(Customer).where(Customer.name == name))
+    return [(c.name, c.custom) for c in customer.contacts]
+
+
+def test_contact_columns_are_mapped_by_label_checked_and_give_the_rows_contact(
+    client_as, world, contact_fields
+):
+    rows = [
+        ["杭州云栖数据科技有限公司", "王总", "1980/5/1", "钓鱼", "¥800"],
+        ["苏州恒达精密机械有限公司", "", "", "围棋", ""],  # a contact's field alone: a contact
+        ["温州瓯江贸易有限公司", "李工", "五月", "", ""],  # not a date
+        ["宁波海港物流有限公司", "", "", "", ""],  # no contact at all
+    ]
+    rep = client_as(world.rep_a)
+    job_id = job_of(
+        upload(rep, csv_bytes(rows=rows, headers=["客户名称", "联系人", "生日", "爱好", "礼品预算"]), "x.csv")
+    )
+    mapping = db.session.get(ImportJob, job_id).mapping
+    assert mapping == {
+        "name": 0,
+        "contact_name": 1,
+        "contact:birthday": 2,
+        "contact:hobby": 3,
+        "contact:gifts": 4,
+    }
+    check(rep, job_id)
+    stored = rows_of(job_id)
+    assert [stored[n].status for n in (2, 3, 4, 5)] == ["new", "new", "invalid", "new"]
+    assert "生日" in stored[4].message
+    assert commit(rep, job_id).status == "done"
+    assert contacts_of("杭州云栖数据科技有限公司") == [
+        ("王总", {"birthday": "1980-05-01", "hobby": "钓鱼", "gifts": 80000})
+    ]
+    assert contacts_of("苏州恒达精密机械有限公司") == [("联系人", {"hobby": "围棋"})]
+    assert contacts_of("宁波海港物流有限公司") == []
+
+
+def test_a_required_contact_field_is_asked_only_of_a_contact_when_mapped(client_as, world, contact_fields):
+    add_field(world.admin, "role", "角色", "Role", FieldType.TEXT, entity="contact", required=True)
+    rows = [["杭州云栖数据科技有限公司", "王总", ""], ["苏州恒达精密机械有限公司", "李工", "采购"]]
+    rep = client_as(world.rep_a)
+    # Not mapped: no reason to refuse the file (a new customer's first contact is alike).
+    job_id = job_of(
+        upload(rep, csv_bytes(rows=[r[:2] for r in rows], headers=["客户名称", "联系人"]), "a.csv")
+    )
+    check(rep, job_id)
+    assert {row.status for row in rows_of(job_id).values()} == {"new"}
+    # Mapped: a contact without it is invalid.
+    job_id = job_of(upload(rep, csv_bytes(rows=rows, headers=["客户名称", "联系人", "角色"]), "b.csv"))
+    check(rep, job_id)
+    stored = rows_of(job_id)
+    assert (stored[2].status, stored[3].status) == ("invalid", "new") and "角色" in stored[2].message
+
+
+def test_a_unique_contact_field_is_a_duplicate_key_of_the_ledger_and_the_file(
+    client_as, world, contact_fields
+):
+    add_field(world.admin, "badge", "工牌号", "Badge", FieldType.TEXT, entity="contact", unique=True)
+    holder = make_customer(world.rep_b, "宁波海港物流有限公司")
+    add_contact(world.rep_b, holder.id, ContactInput(name="赵总", custom={"badge": "B-1"}))
+    rows = [
+        ["杭州云栖数据科技有限公司", "王总", "B-1"],  # a contact of the customer above has it
+        ["苏州恒达精密机械有限公司", "李工", "B-2"],
+        ["温州瓯江贸易有限公司", "张工", "B-2"],  # as row 3
+    ]
+    rep = client_as(world.rep_a)
+    job_id = check(
+        rep, job_of(upload(rep, csv_bytes(rows=rows, headers=["客户名称", "联系人", "工牌号"]), "x.csv"))
+    )
+    stored = rows_of(job_id)
+    assert [stored[n].status for n in (2, 3, 4)] == ["existing", "new", "repeated"]
+    assert "宁波海港物流有限公司" in stored[2].message and "B-1" in stored[2].message
+    assert "B-2" in stored[4].message and "3" in stored[4].message
+    assert commit(rep, job_id).status == "done"
+    badges = db.session.scalars(select(Contact.custom).where(Contact.custom.is_not(None))).all()
+    assert sorted(c["badge"] for c in badges) == ["B-1", "B-2"]
+
+
+def test_the_mapping_page_offers_contact_fields_by_their_column_name(client_as, world, contact_fields):
+    rep = client_as(world.rep_a)
+    job_id = job_of(
+        upload(rep, csv_bytes(rows=[["杭州云栖数据科技有限公司"]], headers=["客户名称"]), "x.csv")
+    )
+    html = rep.get(f"/customers/import/{job_id}/mapping").get_data(as_text=True)
+    assert '<select id="map-contact:birthday" name="map-contact:birthday"' in html and "联系人生日" in html
+    assert "联系人爱好" in rep.get("/customers/import").get_data(as_text=True)
+    retire_field(world.admin, contact_fields.hobby.id)
+    response = rep.post(
+        f"/customers/import/{job_id}/mapping", data={"map-name": "0", "map-contact:hobby": "0"}
+    )
+    assert response.status_code == 422 and "爱好" in response.get_data(as_text=True)

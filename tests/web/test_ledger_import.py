@@ -10,7 +10,7 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
 from salesdesk.extensions import db
-from salesdesk.ledger import customers, import_rows, importer
+from salesdesk.ledger import column_mapping, customers, importer
 from salesdesk.ledger.models import Contact, Customer, ImportJob, ImportRow, OwnershipChange
 from tests.fixtures.ledger import make_customer
 
@@ -154,7 +154,7 @@ def test_preview_classifies_every_row(client_as, world, existing, data, filename
 
 
 def test_headers_are_recognised_in_chinese_and_english():
-    assert import_rows.guess_mapping(
+    assert column_mapping.guess_mapping(
         ["公司名称", "联系人姓名", "手机号码", "E-mail", "所属行业", "负责人"]
     ) == {
         "name": 0,
@@ -164,7 +164,7 @@ def test_headers_are_recognised_in_chinese_and_english():
         "industry": 4,
         "owner": 5,
     }
-    assert import_rows.guess_mapping(["Company Name", "Contact", "Mobile", "Email", "Owner", "Stage"]) == {
+    assert column_mapping.guess_mapping(["Company Name", "Contact", "Mobile", "Email", "Owner", "Stage"]) == {
         "name": 0,
         "contact_name": 1,
         "phone": 2,
