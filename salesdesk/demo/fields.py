@@ -1,6 +1,7 @@
 """The demo's custom fields: what a small sales team adds first (the company's size and
 IT budget, when the contract ends, which products interest it, whether an NDA is signed,
-the decision maker's mobile, sensitive), filled on about 60 % of the customers as the
+the decision maker's mobile, sensitive; a contact's part in the decision and birthday),
+filled on about 60 % of the customers and half their contacts as the
 values a team brings from its spreadsheet: checked by the fields' own rules, written
 without a timeline entry or a new "last updated" (the demo's history stays its
 stories'). Does nothing once fields exist."""
@@ -21,6 +22,7 @@ SEED = 20261206
 FILLED = 0.6
 SIZES = ["50人以下", "50-200人", "200-1000人", "1000人以上"]
 PRODUCTS = ["CRM", "ERP", "OA", "数据分析"]
+ROLES = ["拍板人", "影响者", "使用者", "把关人"]
 
 
 def _choices(labels):
@@ -54,6 +56,15 @@ FIELDS = (
         unique=True,
         help_text="拍板的人的手机号，只有负责人和经理能看到",
     ),
+    Values(
+        label_zh="决策角色",
+        label_en="Part in the decision",
+        key="decision_role",
+        type="single_choice",
+        entity="contact",
+        choices=_choices(ROLES),
+    ),
+    Values(label_zh="生日", label_en="Birthday", key="birthday", type="date", entity="contact"),
 )
 
 
@@ -71,6 +82,9 @@ def seed():
         for number, customer in enumerate(customers):
             if rng.random() <= FILLED:
                 customer.custom = values.merged(None, values.prepare("customer", _typed(rng, number)))
+            for contact in customer.contacts:
+                if rng.random() <= FILLED:
+                    contact.custom = values.merged(None, values.prepare("contact", _contact_typed(rng)))
 
 
 def _typed(rng, number):
@@ -84,4 +98,13 @@ def _typed(rng, number):
         "products": rng.sample(PRODUCTS, rng.randint(1, 2)),
         "nda": rng.choice(["是", "否"]) if rng.random() < 0.6 else "",
         "decider_mobile": f"139{number:08d}" if rng.random() < 0.4 else "",
+    }
+
+
+def _contact_typed(rng):
+    return {
+        "decision_role": rng.choice(ROLES),
+        "birthday": f"{rng.randint(1965, 1995)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+        if rng.random() < 0.3
+        else "",
     }

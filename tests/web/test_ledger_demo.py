@@ -76,6 +76,11 @@ def test_demo_loads_a_believable_ledger_once(app):
             assert keys.credit_code_key(customer.credit_code) == customer.credit_code
     assert sum(c.credit_code is not None for c in customers) >= 50
     assert {c.grade for c in customers} == set("ABCD")
+    # Custom fields filled on about 60 % of the customers and of their contacts.
+    assert 0.5 <= sum(bool(c.custom) for c in customers) / len(customers) <= 0.7
+    contacts = db.session.scalars(select(Contact)).all()
+    assert 0.5 <= sum(bool(c.custom) for c in contacts) / len(contacts) <= 0.7
+    assert {c.custom["decision_role"] for c in contacts if c.custom} == {"c1", "c2", "c3", "c4"}
     assert any(c.expected_amount > 100_000 for c in customers)
 
     # Stages: a funnel, with deals won and lost; every customer's history starts at creation.
