@@ -101,14 +101,32 @@ _migrated_rows = {}
 
 def _empty_postgres(app):
     forget_name_indexes()  # process-local caches of the previous test's rows
-    tables = ", ".join(f'"{table.name}"' for table in db.metadata.sorted_tables)
     with app.app_context():
         if not _migrated_rows:  # the first test of this database sees it as migrated
             for name in MIGRATED_ROWS:
                 _migrated_rows[name] = [
                     dict(row._mapping) for row in db.session.execute(db.metadata.tables[name].select())
                 ]
-        db.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        # TRUNCATE costs ~0.1 s a test (it replaces each table's and index's files); a test
+        # leaves a few rows in a few tables, so those are deleted, with the triggers that
+        # guard append-only tables and foreign keys off, and every sequence restarts.
+        written = db.session.scalars(
+            text(
+                " UNION ALL ".join(
+                    f"SELECT '{table.name}' WHERE EXISTS (SELECT FROM \"{table.name}\")"
+                    for table in db.metadata.sorted_tables
+                )
+            )
+        ).all()
+        db.session.execute(text("SET LOCAL session_replication_role = replica"))
+        for name in written:
+            db.session.execute(text(f'DELETE FROM "{name}"'))
+        db.session.execute(
+            text(
+                "SELECT setval(format('%I.%I', schemaname, sequencename), 1, false)"
+                " FROM pg_sequences WHERE schemaname = current_schema()"
+            )
+        )
         # The indexes custom fields make at run time (salesdesk/fields/sql.py) go with them:
         # a unique one left behind would refuse the next test's equal values.
         made_by_fields = db.session.scalars(
