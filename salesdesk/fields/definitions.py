@@ -229,9 +229,7 @@ def update_field(actor, field_id, expected_version, values):
             if was_unique and not target.unique:
                 sql.drop_unique_index(target)
             if "type" in changes:
-                # Another type is another expression: a new index under the same name.
-                db.session.execute(text(f"DROP INDEX IF EXISTS {sql.index_name(target)}"))
-                sql.drop_unique_index(target)
+                sql.drop_indexes(target)  # made again below for the new type
             sql.create_indexes(target)
             audit.record("field.updated", actor=actor, subject=target, changes=sorted(changes))
     except IntegrityError:

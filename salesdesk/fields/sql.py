@@ -59,6 +59,10 @@ def index_name(field, unique=False):
     return f"{'uq' if unique else 'ix'}_custom_{field.entity}_{field.key}"
 
 
+def _trigram_index_name(field):
+    return f"tg_custom_{field.entity}_{field.key}"
+
+
 def create_indexes(field):
     """The field's list index (customers: filter and sort by it) and, when unique, the
     unique index that makes a second equal value fail in the database, as the built-in
@@ -82,13 +86,15 @@ def create_indexes(field):
 
 
 def _postgresql_search_indexes(field, table, value):
-    """A searchable text's "contains" through a trigram index (three characters or more;
-    shorter Chinese queries still read the table), and a multiple choice's "has" through
-    one GIN index over every record's values (jsonb @>)."""
-    if field.searchable and FieldType(field.type) == FieldType.TEXT:
+    """A text's "contains" through a trigram index (three characters or more; shorter
+    Chinese queries still read the table), for every text field since the list's filters
+    offer "contains" on each, searchable or not (without it the filter read the whole
+    table: 175 ms at 100,000 customers); and a multiple choice's "has" through one GIN
+    index over every record's values (jsonb @>)."""
+    if FieldType(field.type) == FieldType.TEXT:
         db.session.execute(
             text(
-                f"CREATE INDEX IF NOT EXISTS tg_custom_{field.entity}_{field.key} ON {table}"
+                f"CREATE INDEX IF NOT EXISTS {_trigram_index_name(field)} ON {table}"
                 f" USING gin ({value} gin_trgm_ops)"
             )
         )
@@ -103,6 +109,12 @@ def _postgresql_search_indexes(field, table, value):
 
 def drop_unique_index(field):
     db.session.execute(text(f"DROP INDEX IF EXISTS {index_name(field, unique=True)}"))
+
+
+def drop_indexes(field):
+    """Every index made over the field's values: another type is another expression."""
+    for name in (index_name(field), index_name(field, unique=True), _trigram_index_name(field)):
+        db.session.execute(text(f"DROP INDEX IF EXISTS {name}"))
 
 
 def analyze(entity):
