@@ -212,6 +212,11 @@ def custom_text_contains(custom_field, text):
     from ..fields import sql as field_sql
 
     value = field_sql.value_of(custom_field)
+    if field_sql.is_postgresql() and len(text) < 3:
+        # Its trigram index cannot narrow one or two characters (电商): asked anyway, it
+        # hands every value to a recheck, slower than the planner's other ways (a team's
+        # owners, 46 → 59 ms). Written so, the condition cannot use that index.
+        return and_(value > "", func.strpos(func.lower(value), text.lower()) > 0)
     return and_(value > "", contains(value, text))
 
 

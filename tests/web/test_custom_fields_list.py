@@ -7,13 +7,13 @@ from datetime import UTC, datetime
 from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event, select, text
 
 from salesdesk.auth.models import User
 from salesdesk.database import write_transaction
 from salesdesk.extensions import db
 from salesdesk.fields import sql as field_sql
-from salesdesk.fields.definitions import Values, create_field, restore_field, retire_field
+from salesdesk.fields.definitions import Values, create_field, restore_field, retire_field, update_field
 from salesdesk.fields.values import MASK
 from salesdesk.ledger import queries
 from tests.fixtures.ledger import make_customer
@@ -321,6 +321,7 @@ def test_an_unknown_or_retired_sort_is_the_default_sort(client_as, world, fields
         ({"cf_signed_min": "2026-03-02", "cf_signed_max": "2026-05-05"}, {YUNQI}),
         ({"cf_code": "hw-0"}, {HUAWEI}),  # contains, whatever the case
         ({"cf_code": "yq-abc"}, {YUNQI}),
+        ({"cf_code": "Hw"}, {HUAWEI}),  # two characters: written otherwise on PostgreSQL
         ({"cf_code": "100%"}, {TENGFEI}),  # % and _ are themselves
         ({"cf_code": "_"}, {TENGFEI}),
         ({"cf_code": "%"}, {TENGFEI}),
@@ -570,6 +571,23 @@ def test_custom_filters_read_the_fields_index_on_sqlite(world, fields, ledger, a
     listed_names, found = plans(world.admin, args)
     assert listed_names == expected
     assert found and all(index in plan for plan in found)  # the capped count and the page
+
+
+def test_every_text_field_has_a_trigram_index_on_postgresql(world, fields):
+    """The filters offer "contains" on every text field: without its trigram index one
+    that is not searchable read the whole table. A field whose type changes loses it."""
+    if not field_sql.is_postgresql():
+        pytest.skip("PostgreSQL's trigram indexes; SQLite reads the expression index")
+    plain = create_field(world.admin, Values(label_zh="细分行业", key="segment"))
+
+    def trigram_indexes():
+        found = text("SELECT indexname FROM pg_indexes WHERE indexname LIKE 'tg\\_custom\\_%'")
+        return set(db.session.scalars(found))
+
+    made = {"tg_custom_customer_code", "tg_custom_customer_bank", "tg_custom_customer_segment"}
+    assert trigram_indexes() == made
+    update_field(world.admin, plain.id, plain.version, Values(label_zh="细分行业", type="number"))
+    assert "tg_custom_customer_segment" not in trigram_indexes()
 
 
 def test_a_custom_filter_counts_and_pages_its_matches_in_one_reading(world, fields, ledger):
