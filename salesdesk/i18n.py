@@ -10,7 +10,8 @@ from flask import current_app, g, has_request_context, request, session
 from flask_babel import get_locale, get_timezone, get_translations
 from flask_login import current_user
 
-from .auth.models import LANGUAGES
+# The languages the app speaks, each named in itself (the first is the default).
+LANGUAGES = {"zh_Hans_CN": "简体中文", "en": "English"}
 
 
 def settle_locale():

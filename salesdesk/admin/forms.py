@@ -4,9 +4,10 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
-from ..auth.models import LANGUAGES, ROLE_LABELS, Role
+from ..auth.models import ROLE_LABELS, Role
 from ..auth.services import MIN_PASSWORD_LENGTH
 from ..forms import Form, choices
+from ..i18n import LANGUAGES
 
 
 def _team_choices(teams):

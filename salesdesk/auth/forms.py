@@ -3,7 +3,7 @@ from wtforms import BooleanField, HiddenField, PasswordField, SelectField, Strin
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from ..forms import Form, choices
-from .models import LANGUAGES
+from ..i18n import LANGUAGES
 
 
 class LoginForm(Form):

@@ -38,8 +38,6 @@ ROLE_LABELS = {
     Role.SUPPORT: _l("Sales support"),
 }
 
-LANGUAGES = {"zh_Hans_CN": "简体中文", "en": "English"}
-
 
 def normalize_email(email):
     return (email or "").strip().lower()

@@ -17,8 +17,9 @@ from .. import audit, clock, signals
 from ..database import write_transaction
 from ..errors import DomainError, Forbidden, TooManyRequests
 from ..extensions import db
+from ..i18n import LANGUAGES
 from ..jobs import periodic
-from .models import LANGUAGES, LoginFailure, Role, Team, User, UserSession, normalize_email
+from .models import LoginFailure, Role, Team, User, UserSession, normalize_email
 
 MIN_PASSWORD_LENGTH = 8
 

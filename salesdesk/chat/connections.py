@@ -11,10 +11,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select
 
 from .. import audit, clock
-from ..auth.models import LANGUAGES, Team
+from ..auth.models import Team
 from ..database import is_id, write_transaction
 from ..errors import DomainError, NotFound
 from ..extensions import db
+from ..i18n import LANGUAGES
 from . import addresses, outbox, robots
 from .events import app_link
 from .models import EVENT_LABELS, ChatMessage, Connection, Event

@@ -3,8 +3,8 @@
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, PasswordField, SelectField, SelectMultipleField, StringField
 
-from ..auth.models import LANGUAGES
 from ..forms import Form, choices
+from ..i18n import LANGUAGES
 from .addresses import MAX_URL_LENGTH
 from .connections import MAX_NAME, MAX_SECRET, Values
 from .models import EVENT_LABELS

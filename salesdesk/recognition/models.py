@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from .. import clock
 from ..database import UTCDateTime
 from ..extensions import db
+from ..ledger.models import Customer  # mapped before summaries.py aliases PointEntry at import
 
 
 class Kind(StrEnum):
@@ -121,7 +122,7 @@ class PointEntry(db.Model):
 
     recipient = relationship("User", foreign_keys=[recipient_id])
     giver = relationship("User", foreign_keys=[giver_id])
-    customer = relationship("Customer")
+    customer = relationship(Customer)
     reversal_of = relationship("PointEntry", remote_side=[id], foreign_keys=[reversal_of_id])
     reversed_by = relationship(
         "PointEntry", foreign_keys=[reversal_of_id], uselist=False, viewonly=True, overlaps="reversal_of"
