@@ -444,7 +444,6 @@ class Generator:
             "reclaim_rule": None,
             "extension_days": 0,
             "reclaim_warned_for": None,
-            "reminded_for": None,
             "next_follow_up_on": None,
             "last_follow_up_at": None,
             # The stage history has one row, the stage at creation (histories below).
@@ -541,7 +540,7 @@ class Generator:
 
     def finish(self, customer):
         """reclaim_at and its rule exactly as the rules compute them, and the warning
-        and reminder markers the periodic jobs would have left."""
+        marker the reclaim job would have left."""
         from salesdesk.rules.protection import deadline
 
         rng, now = self.rng, self.now
@@ -550,10 +549,6 @@ class Generator:
         # Warned already: nearly all overdue ones, half of those in the window.
         if self.rules.returns_soon(at, now) and rng.random() < (0.95 if at <= now else 0.5):
             customer["reclaim_warned_for"] = at
-        due = customer["next_follow_up_on"]
-        recent = due is not None and self.today - timedelta(days=3) <= due <= self.today
-        if customer["owner_id"] and recent and rng.random() < 0.8:
-            customer["reminded_for"] = due
 
     def follow_ups(self, customer, count, end=None):
         """The customer's follow-ups, oldest first, the last at `end` when given; sets

@@ -157,8 +157,6 @@ class Customer(db.Model):
     extension_days: Mapped[int] = mapped_column(default=0, server_default="0")
     # The reclaim date the owner was last warned about (warn once per date).
     reclaim_warned_for: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # The follow-up date the owner was reminded of (remind once per date).
-    reminded_for: Mapped[date | None] = mapped_column(Date)
     next_follow_up_on: Mapped[date | None] = mapped_column(Date)
     # When the customer was won (成交日期); None while not won.
     won_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
