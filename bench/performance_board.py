@@ -150,7 +150,7 @@ class StageHistory:
         moments = self.moments(len(stages), customer.created_at, max(end, customer.created_at))
         moments_only = [at for at, _owner in owners]
         team = customer.team_id
-        rows, previous = [], None
+        rows, previous, entered = [], None, None
         for stage, at in zip(stages, moments, strict=True):
             index = bisect.bisect_right(moments_only, at) - 1
             owner = owners[index][1] if index >= 0 else None
@@ -170,9 +170,10 @@ class StageHistory:
                     "actor_id": actor,
                     "owner_id": owner,
                     "at": at,
+                    "entered_at": entered,
                 }
             )
-            previous = stage
+            previous, entered = stage, at
         return rows
 
 

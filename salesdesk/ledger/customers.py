@@ -2,6 +2,7 @@
 owner history and contacts, in batches for imports; and moving a customer's stage."""
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from .. import audit, clock, signals
@@ -206,6 +207,8 @@ def _date_the_win(customer, now):
 def _set_stage(customer, stage, actor, now):
     if stage == customer.stage:
         return
+    previous = (StageChange.customer_id == customer.id, StageChange.at < now)
+    entered = select(func.max(StageChange.at)).where(*previous)
     db.session.add(
         StageChange(
             customer_id=customer.id,
@@ -214,6 +217,7 @@ def _set_stage(customer, stage, actor, now):
             actor_id=actor.id,
             owner_id=customer.owner_id,
             at=now,
+            entered_at=db.session.scalar(entered),
         )
     )
     customer.stage = stage

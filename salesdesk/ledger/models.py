@@ -358,6 +358,9 @@ class StageChange(db.Model):
     # owns the customer later.
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    # When the customer entered from_stage (the previous change's moment; None for the
+    # first): the funnel's days in a stage, without looking the previous change up.
+    entered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     actor = relationship("User", foreign_keys=[actor_id])
 

@@ -84,13 +84,7 @@ def funnel(team, company, period):
     for before, step in zip(steps, steps[1:], strict=False):
         step.conversion = 100 * step.reached / before.reached if before.reached else None
 
-    earlier = db.aliased(StageChange)
-    entered = (
-        select(func.max(earlier.at))
-        .where(earlier.customer_id == StageChange.customer_id, earlier.at < StageChange.at)
-        .scalar_subquery()
-    )
-    days = _days_between(StageChange.at, entered)
+    days = _days_between(StageChange.at, StageChange.entered_at)
     stays = {}
     for stage, spent in db.session.execute(
         select(StageChange.from_stage, days).where(

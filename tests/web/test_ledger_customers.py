@@ -2,7 +2,7 @@
 collaborators, trash, as each role sees them."""
 
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -384,6 +384,20 @@ def test_stage_changes_are_recorded(client_as, world, customer):
     ).all()
     assert rows == [(None, "lead"), ("lead", "quoted")]
     assert "将阶段从「线索」改为「方案报价」" in html_of(rep.get(f"/customers/{customer.id}"))
+
+
+def test_each_stage_change_keeps_when_the_stage_it_leaves_was_entered(
+    client_as, world, customer, frozen_clock
+):
+    """What the board's funnel reads for the days spent in a stage."""
+    rep = client_as(world.rep_a)
+    created = db.session.scalar(select(StageChange.at))
+    for days, stage in ((3, "quoted"), (10, "won")):
+        frozen_clock(created + timedelta(days=days))
+        rep.post(f"/customers/{customer.id}/stage", data={"stage": stage, "version": customer.version})
+    rows = db.session.execute(select(StageChange.at, StageChange.entered_at).order_by(StageChange.id)).all()
+    assert [entered for _at, entered in rows] == [None, rows[0].at, rows[1].at]
+    assert rows[2].at - rows[2].entered_at == timedelta(days=7)
 
 
 def test_stage_change_with_an_old_version_is_refused(client_as, world, customer):
