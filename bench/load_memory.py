@@ -75,8 +75,18 @@ def seeded_ids(url):
         "path": "SELECT min(id) FROM kb_paths",
         "proposal": "SELECT min(id) FROM kb_proposals",
         "entry": "SELECT min(id) FROM point_entries",
-        "report": "SELECT min(id) FROM collision_reports",
+        # One the manager arbitrates: their team's (min(id) of all was another team's: 403).
+        "report": "SELECT min(id) FROM collision_reports WHERE team_id = (SELECT team_id FROM users"
+        " WHERE email = 'manager1@bench.example')",
         "category": "SELECT min(id) FROM kb_categories",
+        # The features' own rows, where the seed has them (bench/performance_board.py adds
+        # support requests and targets; custom_fields_list.py the fields).
+        "request": "SELECT min(r.id) FROM support_requests r JOIN users u ON u.id = r.requester_id"
+        " WHERE u.email = 'rep01@bench.example'",
+        "support_type": "SELECT min(id) FROM support_types",
+        "field": "SELECT min(id) FROM custom_fields",
+        "connection": "SELECT min(id) FROM chat_connections",
+        "image": "SELECT min(id) FROM kb_images",
     }
     with engine.connect() as connection:
         ids = {name: connection.execute(text(sql)).scalar() for name, sql in queries.items()}
@@ -157,6 +167,26 @@ def pages(ids):
         ("admin.edit_user", f"/admin/users/{c['other_rep']}", ADMINS),
         ("admin.teams", "/admin/teams", ADMINS),
         ("admin.edit_team", f"/admin/teams/{c['team_b']}", ADMINS),
+        ("support.index", "/support", EVERYONE),
+        ("support.new", "/support/new", OWNERS),
+        ("support.suggestions", "/support/suggestions?title=报价", EVERYONE),
+        ("support.metrics", "/support/metrics", MANAGERS),
+        ("support.metrics", "/support/metrics?period=week", MANAGERS),
+        ("support.metrics_export", "/support/metrics.xlsx", MANAGERS),
+        ("support.admin_types", "/admin/support/types", ADMINS),
+        ("support.admin_new_type", "/admin/support/types/new", ADMINS),
+        ("support.admin_calendar", "/admin/support/calendar", ADMINS),
+        ("support.admin_settings", "/admin/support/settings", ADMINS),
+        ("performance.board", "/performance", OWNERS),
+        ("performance.board", "/performance?period=2026-Q4", MANAGERS),
+        ("performance.export", "/performance/export.xlsx", MANAGERS),
+        ("performance.person", f"/performance/reps/{c['rep']}", OWNERS),
+        ("performance.targets", "/targets", MANAGERS),
+        ("performance.targets", "/targets?period=2026-Q4", MANAGERS),
+        ("chat.index", "/admin/integrations", ADMINS),
+        ("chat.new", "/admin/integrations/new", ADMINS),
+        ("fields.index", "/admin/fields", ADMINS),
+        ("fields.new", "/admin/fields/new", ADMINS),
         ("auth.account", "/account", EVERYONE),
         ("health.healthz", "/healthz", EVERYONE),
     ]
@@ -168,6 +198,11 @@ def pages(ids):
         "proposal": [("kb.proposal", f"/kb/proposals/{c['proposal']}", EDITORS)],
         "entry": [("recognition.entry", f"/recognition/entries/{c['entry']}", EVERYONE)],
         "report": [("rules.collision", f"/collisions/{c['report']}", MANAGERS)],
+        "request": [("support.show", f"/support/{c['request']}", OWNERS)],
+        "support_type": [("support.admin_edit_type", f"/admin/support/types/{c['support_type']}", ADMINS)],
+        "field": [("fields.edit", f"/admin/fields/{c['field']}", ADMINS)],
+        "connection": [("chat.edit", f"/admin/integrations/{c['connection']}", ADMINS)],
+        "image": [("kb.image", f"/kb/images/{c['image']}", EVERYONE)],
     }
     for name, extra in optional.items():
         if c[name] is not None:
