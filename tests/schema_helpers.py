@@ -76,12 +76,14 @@ def schema_objects():
     """What a restore must bring back: SQLite's full snapshot; on PostgreSQL, the
     catalog's tables, columns, constraints, indexes, triggers and functions (without
     CHECK expressions, which PostgreSQL deparses differently once they went through
-    pg_dump: `ARRAY[…]::text[]` comes back as `ARRAY[…::text, …]`)."""
+    pg_dump: `ARRAY[…]::text[]` comes back as `ARRAY[…::text, …]`). Columns by their
+    order, not their position: a dropped column leaves a gap that a dump closes."""
     if db.engine.dialect.name == "sqlite":
         return sqlite_snapshot()
     queries = {
-        "columns": """SELECT table_name, column_name, ordinal_position, data_type, is_nullable,
-                column_default, is_generated, generation_expression
+        "columns": """SELECT table_name, column_name,
+                rank() OVER (PARTITION BY table_name ORDER BY ordinal_position), data_type,
+                is_nullable, column_default, is_generated, generation_expression
             FROM information_schema.columns WHERE table_schema = current_schema()""",
         "constraints": """SELECT conrelid::regclass::text, conname, contype,
                 CASE WHEN contype = 'c' THEN NULL ELSE pg_get_constraintdef(oid) END
