@@ -28,6 +28,7 @@ CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 LATIN_WORD = re.compile(r"[a-z0-9]+")
 MAX_PINYIN_TOKEN = 40
 MIN_CONTACT_QUERY = 3
+TRIGRAM = 3  # characters a trigram index needs of a needle to narrow anything
 
 
 @cache
@@ -212,7 +213,7 @@ def custom_text_contains(custom_field, text):
     from ..fields import sql as field_sql
 
     value = field_sql.value_of(custom_field)
-    if field_sql.is_postgresql() and len(text) < 3:
+    if field_sql.is_postgresql() and len(text) < TRIGRAM:
         # Its trigram index cannot narrow one or two characters (电商): asked anyway, it
         # hands every value to a recheck, slower than the planner's other ways (a team's
         # owners, 46 → 59 ms). Written so, the condition cannot use that index.

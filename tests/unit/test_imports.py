@@ -19,5 +19,5 @@ def test_every_feature_package_imports_first():
         )
         for name in FIRST
     }
-    failed = {name: process.communicate()[1].strip().splitlines()[-1:] for name, process in started.items()}
-    assert {name: error for name, error in failed.items() if started[name].returncode} == {}
+    last_lines = {name: run.communicate()[1].strip().splitlines()[-1:] for name, run in started.items()}
+    assert {name: error for name, error in last_lines.items() if started[name].returncode} == {}
