@@ -562,6 +562,7 @@ class Generator:
             moments = sorted(random_datetime(rng, start, now) for _ in range(count))
         team = customer["team_id"]
         rows = []
+        previous = {}  # author -> their latest follow-up of the customer so far (previous_at)
         for i, occurred_at in enumerate(moments):
             self.follow_up_id += 1
             author = customer["owner_id"] or rng.choice(self.reps[team])
@@ -583,8 +584,10 @@ class Generator:
                     "next_step": rng.choice(NEXT_STEPS),
                     "next_follow_up_on": next_on,
                     "created_at": occurred_at,
+                    "previous_at": previous.get(author),
                 }
             )
+            previous[author] = occurred_at
         if rows:
             last = rows[-1]
             customer["last_follow_up_at"] = last["occurred_at"]

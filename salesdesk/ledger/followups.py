@@ -5,10 +5,12 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, func, select
 
 from .. import clock, signals
 from ..database import write_transaction
 from ..errors import DomainError
+from ..extensions import db
 from . import access
 from .locking import lock_customer
 from .models import CHANNEL_LABELS, FollowUp
@@ -43,6 +45,7 @@ def log_follow_up(
             next_step=next_step,
             next_follow_up_on=next_follow_up_on,
             created_at=now,
+            previous_at=_link_into_history(customer.id, actor.id, occurred_at),
         )
         session.add(follow_up)
         if customer.last_follow_up_at is None or occurred_at > customer.last_follow_up_at:
@@ -55,3 +58,28 @@ def log_follow_up(
         customer.updated_at = now
         signals.customer_changed.send(customer)
     return follow_up
+
+
+def _same_pair(customer_id, author_id):
+    return and_(FollowUp.customer_id == customer_id, FollowUp.author_id == author_id)
+
+
+def _link_into_history(customer_id, author_id, occurred_at):
+    """The new follow-up's previous_at; a backdated one also becomes the previous of the
+    author's next follow-up of the customer. The customer is locked: the pair's history
+    cannot change meanwhile. (A new row has the largest id, so it comes after the ones
+    that happened at the same moment.)"""
+    following = db.session.scalars(
+        select(FollowUp)
+        .where(_same_pair(customer_id, author_id), FollowUp.occurred_at > occurred_at)
+        .order_by(FollowUp.occurred_at, FollowUp.id)
+        .limit(1)
+    ).first()
+    if following is not None:
+        following.previous_at = occurred_at
+    return db.session.scalar(
+        select(func.max(FollowUp.occurred_at)).where(
+            _same_pair(customer_id, author_id), FollowUp.occurred_at <= occurred_at
+        )
+    )
+

@@ -272,10 +272,10 @@ class FollowUp(db.Model):
     __table_args__ = (
         _in("channel", CHANNEL_LABELS),
         Index("ix_follow_ups_customer_at", "customer_id", "occurred_at"),
-        # A person's follow-ups in a period, counted by channel and customer (the
+        # A person's follow-ups in a period, counted by channel and customers touched (the
         # performance board) from the index alone, without reading the table.
         Index(
-            "ix_follow_ups_author_at_channel_customer", "author_id", "occurred_at", "channel", "customer_id"
+            "ix_follow_ups_author_at_channel_previous", "author_id", "occurred_at", "channel", "previous_at"
         ),
     )
 
@@ -288,6 +288,11 @@ class FollowUp(db.Model):
     next_step: Mapped[str] = mapped_column(String(500), default="")
     next_follow_up_on: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    # When the same author last followed up the same customer before this one (None: the
+    # first time). The customers a person touched in a period are then their follow-ups
+    # there whose previous one is older than the period: a count, not a DISTINCT over
+    # every follow-up (ledger.followups keeps it).
+    previous_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     author = relationship("User")
 

@@ -7,12 +7,13 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import select
 
 from salesdesk import clock
 from salesdesk.extensions import db
 from salesdesk.ledger.customers import change_stage
 from salesdesk.ledger.followups import log_follow_up
-from salesdesk.ledger.models import Customer, OwnershipChange
+from salesdesk.ledger.models import Customer, FollowUp, OwnershipChange
 from salesdesk.ledger.trash import delete_customer
 from salesdesk.performance import board, funnel, measures, periods
 from salesdesk.performance.models import Measure
@@ -155,6 +156,38 @@ def test_follow_ups_and_visits_count_by_when_they_happened_in_the_teams_zone(wor
     assert (parts.parts["follow_ups"], parts.parts["phone"], parts.parts["customers_touched"]) == (1, 1, 1)
     assert (parts.previous["follow_ups"], parts.previous["visits"], parts.previous["wechat"]) == (3, 2, 1)
     assert parts.previous["customers_touched"] == 2
+
+
+def test_customers_touched_count_each_customer_once_a_period_even_when_backdated(world):
+    customer = created(world.rep_a, "嘉兴南湖电子有限公司", local(2026, 10, 20))
+    for when in (local(2026, 11, 20), local(2026, 12, 5), local(2026, 12, 5), local(2026, 12, 9)):
+        log_follow_up(world.rep_a, customer.id, channel="phone", content="跟进报价", occurred_at=when)
+    # Logged late, between two: the 20 November one is no longer the first of November.
+    log_follow_up(
+        world.rep_a, customer.id, channel="visit", content="补记拜访", occurred_at=local(2026, 11, 3)
+    )
+    # Another person's follow-ups of the customer are theirs: they touch it too.
+    log_follow_up(
+        world.manager_a, customer.id, channel="phone", content="经理回访", occurred_at=local(2026, 12, 6)
+    )
+    rows = board.collect([world.rep_a, world.manager_a], [], DECEMBER)
+    rep, manager = rows[world.rep_a.id], rows[world.manager_a.id]
+    assert (rep.parts["follow_ups"], rep.parts["customers_touched"]) == (3, 1)
+    assert (rep.previous["follow_ups"], rep.previous["customers_touched"]) == (2, 1)
+    assert (manager.parts["follow_ups"], manager.parts["customers_touched"]) == (1, 1)
+    previous = db.session.execute(
+        select(FollowUp.occurred_at, FollowUp.previous_at)
+        .where(FollowUp.author_id == world.rep_a.id)
+        .order_by(FollowUp.occurred_at, FollowUp.id)
+    ).all()
+    moments = [
+        local(2026, 11, 3),
+        local(2026, 11, 20),
+        local(2026, 12, 5),
+        local(2026, 12, 5),
+        local(2026, 12, 9),
+    ]
+    assert previous == list(zip(moments, [None, *moments[:-1]], strict=True))
 
 
 def test_win_rate_average_deal_and_cycle_from_first_ownership(world):

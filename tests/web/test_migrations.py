@@ -2,16 +2,23 @@
 the models describe, they go down and back up again, and `flask salesdesk upgrade`
 applies what is pending."""
 
+from datetime import UTC, datetime
+
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from salesdesk import create_app, database
+from salesdesk.auth import services as accounts
+from salesdesk.auth.models import Role
 from salesdesk.database import include_in_migrations
 from salesdesk.extensions import db
-from tests.helpers import app_config
+from salesdesk.ledger.followups import log_follow_up
+from salesdesk.ledger.models import FollowUp
+from tests.fixtures.ledger import make_customer
+from tests.helpers import app_config, make_user
 from tests.schema_helpers import postgres_snapshot, schema_snapshot, sqlite_snapshot
 
 FTS5_SHADOWS = ("_data", "_idx", "_docsize", "_config")
@@ -196,3 +203,33 @@ def leftovers():
         for line in statements
         if "alembic_version" not in line and not line.startswith("COMMENT ON EXTENSION")
     }
+
+
+# ---- migrations that fill a column from the history --------------------------------------
+
+
+def test_follow_ups_previous_at_is_filled_as_the_write_path_keeps_it(empty_app, frozen_clock):
+    """0028 fills follow_ups.previous_at for the rows made before it; what it writes is
+    what ledger.followups keeps for new ones (two authors, a backdated follow-up and a
+    tie on the moment)."""
+    command.upgrade(alembic_config(empty_app), "head")
+    frozen_clock(datetime(2026, 11, 30, 8, tzinfo=UTC))
+    team = accounts.get_or_create_team("华东大区")
+    rep = make_user("rep.a@test.example", Role.REP, team, "张三")
+    manager = make_user("manager.a@test.example", Role.MANAGER, team, "王经理")
+    customer = make_customer(rep, "宁波港联物流有限公司")
+    for author, day in ((rep, 20), (rep, 5), (manager, 10), (rep, 12), (rep, 12), (manager, 3)):
+        when = datetime(2026, 11, day, 9, tzinfo=UTC)
+        log_follow_up(author, customer.id, channel="phone", content="跟进", occurred_at=when)
+    kept = previous_moments()
+    assert sum(moment is None for moment in kept.values()) == 2  # each author's first
+    db.session.commit()  # end the read: PostgreSQL's ALTER TABLE would wait for it
+    config = alembic_config(empty_app)
+    command.downgrade(config, "-1")
+    command.upgrade(config, "head")
+    assert previous_moments() == kept
+
+
+def previous_moments():
+    db.session.expire_all()
+    return dict(db.session.execute(select(FollowUp.id, FollowUp.previous_at)).all())
