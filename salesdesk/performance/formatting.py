@@ -84,7 +84,7 @@ def pace_badge(paced):
         return ""
     return Markup(
         f'<span class="badge {PACE_TONES[paced.status]} pace-status pace-{paced.status}">'
-        f"{escape(paced.status_label)}</span>"
+        f"{_word(paced.status_label)}</span>"
     )
 
 
