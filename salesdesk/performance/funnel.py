@@ -64,35 +64,6 @@ def _days_between(later, earlier):
     return func.extract("epoch", later - earlier) / 86400
 
 
-def _middle_stays(start, end, owned):
-    """(stage, how many left it in the period, the middle one or two of their days in it):
-    the median of those is the median of all. Ranked in SQL, so a company's quarter
-    sends a dozen rows, not its 30,000 stage changes."""
-    days = _days_between(StageChange.at, StageChange.entered_at)
-    ranked = (
-        select(
-            StageChange.from_stage.label("stage"),
-            days.label("days"),
-            func.row_number().over(partition_by=StageChange.from_stage, order_by=days).label("rank"),
-            func.count().over(partition_by=StageChange.from_stage).label("left"),
-        )
-        .where(
-            *_in_period(start, end),
-            owned,
-            StageChange.from_stage.in_([s.value for s in STEPS[:-1]]),
-            StageChange.entered_at.is_not(None),
-        )
-        .subquery()
-    )
-    middle = select(ranked.c.stage, ranked.c.left, ranked.c.days).where(
-        ranked.c.rank.between((ranked.c.left + 1) // 2, (ranked.c.left + 2) // 2)
-    )
-    stays = {}
-    for stage, left, spent in db.session.execute(middle.order_by(ranked.c.stage, ranked.c.rank)):
-        stays.setdefault(stage, (left, []))[1].append(spent)
-    return [(stage, left, middle) for stage, (left, middle) in stays.items()]
-
-
 def funnel(team, company, period):
     zone = team.timezone if team is not None else DEFAULT_TIMEZONE
     start, end = period.bounds(zone)
@@ -113,8 +84,17 @@ def funnel(team, company, period):
     for before, step in zip(steps, steps[1:], strict=False):
         step.conversion = 100 * step.reached / before.reached if before.reached else None
 
-    for stage, left, middle in _middle_stays(start, end, owned):
-        step = steps[STEPS.index(Stage(stage))]
-        step.left = left
-        step.median_days = percentile([max(float(days), 0.0) for days in middle], 0.5)
+    days = _days_between(StageChange.at, StageChange.entered_at)
+    stays = {}
+    for stage, spent in db.session.execute(
+        select(StageChange.from_stage, days).where(
+            *_in_period(start, end), owned, StageChange.from_stage.in_([s.value for s in STEPS[:-1]])
+        )
+    ):
+        if spent is not None:
+            stays.setdefault(stage, []).append(max(float(spent), 0.0))
+    for step in steps:
+        spent = stays.get(step.stage.value, [])
+        step.left = len(spent)
+        step.median_days = percentile(spent, 0.5)
     return Funnel(steps)
