@@ -11,7 +11,9 @@ for the company on SQLite, 17 for a team. From these indexes alone: 10–15 and 
 Claims, reclaims and new customers are counted from (reason, at) with the people and
 the customer added, the index they were read through. The funnel's stage changes of a
 period are read with the stage left and when it was entered from the index that wins
-and losses use (a team's quarter 28 -> 13 ms, the company's 81 -> 24 on SQLite).
+and losses use (a team's quarter 28 -> 13 ms, the company's 81 -> 24 on SQLite), and
+for a team from a second one led by the owner (the team's funnel 36 -> 21 ms on SQLite,
+48 -> 25 on PostgreSQL; the company's unchanged).
 """
 
 from alembic import op
@@ -40,6 +42,7 @@ INDEXES = {
 
 OWNERSHIP_COLUMNS = ["reason", "at", "to_user_id", "from_user_id", "customer_id"]
 STAGE_COLUMNS = ["to_stage", "at", "owner_id", "customer_id"]
+OWNER_STAGE_COLUMNS = ["owner_id", "at", "to_stage", "customer_id", "from_stage", "entered_at"]
 
 
 def upgrade():
@@ -51,9 +54,11 @@ def upgrade():
         "ix_stage_changes_to_at_covering", "stage_changes", [*STAGE_COLUMNS, "from_stage", "entered_at"]
     )
     op.drop_index("ix_stage_changes_to_at", table_name="stage_changes")
+    op.create_index("ix_stage_changes_owner_at_covering", "stage_changes", OWNER_STAGE_COLUMNS)
 
 
 def downgrade():
+    op.drop_index("ix_stage_changes_owner_at_covering", table_name="stage_changes")
     op.create_index("ix_stage_changes_to_at", "stage_changes", STAGE_COLUMNS)
     op.drop_index("ix_stage_changes_to_at_covering", table_name="stage_changes")
     op.create_index("ix_ownership_changes_reason_at", "ownership_changes", ["reason", "at"])

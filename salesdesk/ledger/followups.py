@@ -82,4 +82,3 @@ def _link_into_history(customer_id, author_id, occurred_at):
             _same_pair(customer_id, author_id), FollowUp.occurred_at <= occurred_at
         )
     )
-

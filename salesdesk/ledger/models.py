@@ -361,6 +361,16 @@ class StageChange(db.Model):
             "from_stage",
             "entered_at",
         ),
+        # The same for one team's people: its funnel reads their changes alone.
+        Index(
+            "ix_stage_changes_owner_at_covering",
+            "owner_id",
+            "at",
+            "to_stage",
+            "customer_id",
+            "from_stage",
+            "entered_at",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
