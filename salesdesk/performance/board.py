@@ -292,13 +292,12 @@ def _wins(rows, ids, spans):
 
 
 def _losses(rows, ids, spans):
-    # standing_losses gives no moment: one query per period.
-    for which, (start, end) in enumerate(spans):
-        losses = measures.standing_losses(start, end, ids).subquery()
-        for owner_id, count in db.session.execute(
-            select(losses.c.owner_id, func.count()).group_by(losses.c.owner_id)
-        ):
-            _parts(rows, owner_id, which)["lost"] = count
+    losses = measures.standing_losses(spans[1][0], spans[0][1], ids).subquery()
+    which = _which(losses.c.at, spans)
+    for owner_id, period_index, count in db.session.execute(
+        select(losses.c.owner_id, which, func.count()).group_by(losses.c.owner_id, which)
+    ):
+        _parts(rows, owner_id, period_index)["lost"] = count
 
 
 def _new_customers(rows, ids, spans):

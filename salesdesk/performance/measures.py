@@ -88,14 +88,14 @@ _lost = db.aliased(StageChange, name="lost")
 
 def standing_losses(start, end, owner_ids=None):
     """Deals lost in [start, end) and still lost: the latest change of a lost customer,
-    as (owner_id, customer_id) rows."""
+    as (owner_id, customer_id, at) rows."""
     later = (
         select(StageChange.id)
         .where(StageChange.customer_id == Customer.id, StageChange.at > _lost.at)
         .exists()
     )
     query = (
-        select(_lost.owner_id.label("owner_id"), Customer.id.label("customer_id"))
+        select(_lost.owner_id.label("owner_id"), Customer.id.label("customer_id"), _lost.at.label("at"))
         .join(Customer, Customer.id == _lost.customer_id)
         .where(
             _lost.to_stage == Stage.LOST,
