@@ -3,12 +3,13 @@ live progress and pace, the performance board, and the managers' weekly report."
 
 from flask import Blueprint
 
-from .formatting import change, compared, figure, pace_badge, progress
+from .formatting import change, compared, figure, figure_cells, pace_badge, progress
 
 bp = Blueprint("performance", __name__)
 bp.add_app_template_global(figure, "figure_text")
 bp.add_app_template_global(change, "change_text")
 bp.add_app_template_global(compared, "compared_figure")
+bp.add_app_template_global(figure_cells, "figure_cells")
 bp.add_app_template_global(progress, "target_progress")
 bp.add_app_template_global(pace_badge, "pace_badge")
 

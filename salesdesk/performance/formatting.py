@@ -78,6 +78,17 @@ def compared(cell, compare):
     )
 
 
+def figure_cells(row, columns, compare):
+    """A board row's cells, a <td> a column, joined here rather than in a template loop:
+    the company board has ~5,000 of them, and the loop was a quarter of its rendering."""
+    return Markup(
+        "".join(
+            f'<td class="num col-{column.key}">{compared(row.cell(column), compare)}</td>'
+            for column in columns
+        )
+    )
+
+
 def pace_badge(paced):
     """The pace status in words (领先 / 正常 / 落后 …), coloured as well."""
     if not paced.status:
