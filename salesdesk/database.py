@@ -11,10 +11,12 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from flask import current_app
-from sqlalchemy import JSON, BigInteger, DateTime, case, event
+from sqlalchemy import JSON, BigInteger, DateTime, Float, case, event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.sqlite.base import SQLiteCompiler
 from sqlalchemy.engine import Engine
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
 
 from .extensions import db
@@ -41,6 +43,27 @@ def period_of(column, starts):
     so that a GROUP BY counts per local month or week in SQL on every database. Values
     before the first start give NULL."""
     return case(*((column >= start, index) for index, start in reversed(list(enumerate(starts)))))
+
+
+class days_between(FunctionElement):  # noqa: N801 - used as an SQL function
+    """days_between(later, earlier): the days from one moment to the other, a float, in
+    SQL on every database (SQLite stores text and counts in Julian days)."""
+
+    type = Float()
+    name = "days_between"
+    inherit_cache = True
+
+
+@compiles(days_between, "sqlite")
+def _days_between_sqlite(element, compiler, **kw):
+    later, earlier = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"(julianday({later}) - julianday({earlier}))"
+
+
+@compiles(days_between, "postgresql")
+def _days_between_postgresql(element, compiler, **kw):
+    later, earlier = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"(CAST(EXTRACT(EPOCH FROM {later} - {earlier}) AS DOUBLE PRECISION) / 86400)"
 
 
 class UTCDateTime(TypeDecorator):

@@ -18,6 +18,7 @@ from sqlalchemy import and_, case, distinct, func, or_, select
 
 from .. import clock
 from ..auth.models import Role, Team, User
+from ..database import days_between
 from ..extensions import db
 from ..kb.models import Revision
 from ..ledger.models import CHANNEL_LABELS, Customer, FollowUp, OwnershipChange
@@ -269,7 +270,7 @@ def _parts(rows, user_id, which):
 
 def _wins(rows, ids, spans):
     """Won count and amount (the measures' definition) and the days from the owner's
-    first ownership of the customer to the win."""
+    first ownership of the customer to the win, summed per person and period in SQL."""
     wins = measures.standing_wins(spans[1][0], spans[0][1], ids).subquery()
     first_owned = (
         select(func.min(OwnershipChange.at))
@@ -280,15 +281,23 @@ def _wins(rows, ids, spans):
         )
         .scalar_subquery()
     )
-    query = select(wins.c.owner_id, wins.c.amount, wins.c.at, first_owned)
-    start = spans[0][0]
-    for owner_id, amount, at, owned in db.session.execute(query):
-        parts = _parts(rows, owner_id, 0 if at >= start else 1)
-        parts["won_count"] += 1
-        parts["won_amount"] += amount
-        if owned is not None:
-            parts["cycle_days"] += Decimal(max((at - owned).total_seconds(), 0)) / 86400
-            parts["cycle_deals"] += 1
+    cycles = select(
+        wins.c.owner_id, wins.c.amount, wins.c.at, days_between(wins.c.at, first_owned).label("days")
+    )
+    cycles = cycles.subquery()
+    which = _which(cycles.c.at, spans)
+    query = select(
+        cycles.c.owner_id,
+        which,
+        func.count(),
+        func.sum(cycles.c.amount),
+        func.sum(cycles.c.days),
+        func.count(cycles.c.days),
+    ).group_by(cycles.c.owner_id, which)
+    for owner_id, period_index, count, amount, days, with_cycle in db.session.execute(query):
+        parts = _parts(rows, owner_id, period_index)
+        parts["won_count"], parts["won_amount"] = count, amount
+        parts["cycle_days"], parts["cycle_deals"] = Decimal(days or 0), with_cycle
 
 
 def _losses(rows, ids, spans):

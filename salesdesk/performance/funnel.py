@@ -9,9 +9,10 @@ conversions stay between 0 and 100 %. Lost is no step of the funnel."""
 
 from dataclasses import dataclass
 
-from sqlalchemy import Float, case, func, select
+from sqlalchemy import case, func, select
 
 from ..auth.models import DEFAULT_TIMEZONE, User
+from ..database import days_between
 from ..extensions import db
 from ..ledger.models import Stage, StageChange
 from ..support.metrics import percentile
@@ -70,14 +71,13 @@ def _stays(start, end, owned):
         StageChange.from_stage.in_([s.value for s in STEPS[:-1]]),
         StageChange.entered_at.is_not(None),
     )
+    days = days_between(StageChange.at, StageChange.entered_at)
     if db.session.get_bind().dialect.name == "sqlite":
-        days = func.julianday(StageChange.at) - func.julianday(StageChange.entered_at)
         spent = {}
         for stage, stay in db.session.execute(select(StageChange.from_stage, days).where(*left_in_period)):
             spent.setdefault(stage, []).append(max(stay, 0.0))
         return {stage: (len(stays), percentile(stays, 0.5)) for stage, stays in spent.items()}
-    days = func.greatest(func.extract("epoch", StageChange.at - StageChange.entered_at) / 86400, 0)
-    median = func.percentile_cont(0.5).within_group(days.cast(Float))
+    median = func.percentile_cont(0.5).within_group(func.greatest(days, 0))
     return {
         stage: (left, median_days)
         for stage, left, median_days in db.session.execute(
