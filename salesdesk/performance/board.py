@@ -5,9 +5,9 @@ targets with pace, a totals row, and the funnel (funnel.py). Its export is expor
 Won deals, new customers, follow-ups and visits come from measures.py's definitions
 (a win is credited to the owner at the moment of winning). Everything else is one
 grouped query per figure family and time zone, over both periods at once where the
-moment is at hand (a CASE says which period a row falls in): never a query per person.
-A family's rows are ids and small integers; only the wins come back one by one, for
-the cycle from first ownership to the win."""
+moment is at hand (a CASE says which period a row falls in; the follow-ups take one
+query per period, see _follow_ups): never a query per person. Every family's rows are
+ids and sums, the wins' cycle in days included."""
 
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -283,8 +283,7 @@ def _wins(rows, ids, spans):
     )
     cycles = select(
         wins.c.owner_id, wins.c.amount, wins.c.at, days_between(wins.c.at, first_owned).label("days")
-    )
-    cycles = cycles.subquery()
+    ).subquery()
     which = _which(cycles.c.at, spans)
     query = select(
         cycles.c.owner_id,
