@@ -1,12 +1,12 @@
 from zoneinfo import available_timezones
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from ..auth.models import ROLE_LABELS, Role
 from ..auth.services import MIN_PASSWORD_LENGTH
-from ..forms import Form, choices
+from ..forms import Form, SelectField, choices
 from ..i18n import LANGUAGES
 
 

@@ -1,8 +1,8 @@
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, HiddenField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from ..forms import Form, choices
+from ..forms import Form, SelectField, choices
 from ..i18n import LANGUAGES
 
 

@@ -1,9 +1,9 @@
 """The connection form. Its limits and checks are the service's (connections.py)."""
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, PasswordField, SelectField, SelectMultipleField, StringField
+from wtforms import BooleanField, PasswordField, StringField
 
-from ..forms import Form, choices
+from ..forms import Form, SelectField, SelectMultipleField, choices
 from ..i18n import LANGUAGES
 from .addresses import MAX_URL_LENGTH
 from .connections import MAX_NAME, MAX_SECRET, Values

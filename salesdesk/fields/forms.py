@@ -3,11 +3,11 @@ the type's own control per active field, named custom_<key>. Their checks are th
 service's (types.py); the inputs only cap what can be typed."""
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import BooleanField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..forms import Form, choices
+from ..forms import Form, SelectField, SelectMultipleField, choices
 from . import types, values
 from .definitions import MAX_HELP, MAX_KEY, MAX_LABEL, Values, active_fields
 from .models import ENTITY_LABELS, TYPE_LABELS, FieldType

@@ -1,19 +1,10 @@
 from flask_babel import lazy_gettext as _l
-from wtforms import (
-    BooleanField,
-    DateField,
-    IntegerField,
-    RadioField,
-    SelectField,
-    SelectMultipleField,
-    StringField,
-    TextAreaField,
-)
+from wtforms import BooleanField, DateField, IntegerField, RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import HiddenInput
 
 from ..database import MAX_ID
-from ..forms import Form, choices
+from ..forms import Form, SelectField, SelectMultipleField, choices
 from ..ledger.models import STAGE_LABELS
 from . import categories, paths
 from .content import MAX_BODY_CHARS, MAX_NOTE, MAX_TITLE

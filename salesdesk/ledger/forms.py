@@ -1,20 +1,12 @@
 from flask import request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
-from wtforms import (
-    BooleanField,
-    DateField,
-    DateTimeLocalField,
-    IntegerField,
-    SelectField,
-    StringField,
-    TextAreaField,
-)
+from wtforms import BooleanField, DateField, DateTimeLocalField, IntegerField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import HiddenInput
 
 from ..fields.forms import custom_input
-from ..forms import Form, SubmittedOnceForm, choices
+from ..forms import Form, SelectField, SubmittedOnceForm, choices
 from .collaborators import MAX_MESSAGE
 from .followups import MAX_CONTENT, MAX_NEXT_STEP
 from .keys import PROVINCES

@@ -3,11 +3,11 @@ input only; the rules (budgets, limits, who may) live in the service modules, an
 limits the forms show (maxlength, min, max) are imported from there."""
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, HiddenField, IntegerField, SelectField, TextAreaField
+from wtforms import BooleanField, HiddenField, IntegerField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Optional
 from wtforms.widgets import HiddenInput
 
-from ..forms import Form, SubmittedOnceForm, choices
+from ..forms import Form, SelectField, SubmittedOnceForm, choices
 from .entries import MAX_REASON
 from .models import CATEGORY_LABELS, Category
 from .settings import SETTING_RANGES

@@ -1,8 +1,8 @@
 from flask_babel import lazy_gettext as _l
-from wtforms import IntegerField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import IntegerField, RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from ..forms import Form, choices
+from ..forms import Form, SelectField, choices
 from ..ledger.models import GRADES
 from ..ledger.ownership import owner_choices
 from ..settings import EXPORT_SCOPES

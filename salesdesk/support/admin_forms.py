@@ -1,10 +1,10 @@
 """The support desk's admin forms: request types, calendar days and the desk's settings."""
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, DecimalField, IntegerField, SelectField, StringField, TextAreaField, TimeField
+from wtforms import DateField, DecimalField, IntegerField, StringField, TextAreaField, TimeField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from ..forms import Form, choices
+from ..forms import Form, SelectField, choices
 from .calendar_admin import KINDS, MAX_DAY_NAME, SETTING_RANGES, YEAR_RANGE
 from .models import ROUTING_LABELS
 from .types_admin import HOURS_RANGE, HOURS_STEP, LEVELS, MAX_NAME, MAX_PROMPTS, POSITION_RANGE, TypeValues

@@ -1,16 +1,8 @@
 from flask_babel import lazy_gettext as _l
-from wtforms import (
-    BooleanField,
-    DateField,
-    MultipleFileField,
-    RadioField,
-    SelectField,
-    StringField,
-    TextAreaField,
-)
+from wtforms import BooleanField, DateField, MultipleFileField, RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from ..forms import Form, choices
+from ..forms import Form, SelectField, choices
 from .lifecycle import MAX_MESSAGE, MAX_RATING_COMMENT
 from .models import PRIORITY_LABELS
 from .requests import MAX_DETAILS, MAX_TITLE
