@@ -22,7 +22,7 @@ from salesdesk.ledger.models import Contact, Customer, ImportJob, ImportRow
 from salesdesk.ledger.validation import ContactInput
 from tests.fixtures.ledger import make_customer
 from tests.web.test_ledger_export import read_csv, set_export_scope
-from tests.web.test_ledger_import import csv_bytes, upload, verdicts
+from tests.web.test_ledger_import import csv_bytes, read_job, upload, verdicts
 
 MASK = "••••"
 HYPERLINK = '=HYPERLINK("http://evil.example","点我")'
@@ -175,7 +175,7 @@ def job_of(response):
 
 def check(client, job_id, mapping=None):
     """Post the mapping (as guessed unless given) and wait for the dry run."""
-    mapping = db.session.get(ImportJob, job_id).mapping if mapping is None else mapping
+    mapping = read_job(job_id).mapping if mapping is None else mapping
     form = {f"map-{target}": str(index) for target, index in mapping.items()}
     response = client.post(f"/customers/import/{job_id}/mapping", data=form)
     assert response.status_code == 303, response.get_data(as_text=True)
@@ -220,7 +220,7 @@ def custom_of(name):
 def test_custom_columns_are_mapped_by_label_read_and_imported(client_as, world, fields, data, filename):
     rep = client_as(world.rep_a)
     job_id = job_of(upload(rep, data(), filename))
-    assert db.session.get(ImportJob, job_id).mapping == MAPPED  # guessed by the labels
+    assert read_job(job_id).mapping == MAPPED  # guessed by the labels
     page = rep.get(f"/customers/import/{job_id}/mapping").get_data(as_text=True)
     assert 'name="map-custom:segment"' in page and "行业细分" in page
     check(rep, job_id)
@@ -598,7 +598,7 @@ def test_an_export_imports_again_with_its_custom_values(client_as, world, filled
         header, *rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
         data = xlsx_bytes(header, renamed(rows, header, NEW_NAMES))
     job_id = job_of(upload(admin, data, f"again.{fmt}"))
-    mapping = db.session.get(ImportJob, job_id).mapping
+    mapping = read_job(job_id).mapping
     assert {target for target in mapping if target.startswith("custom:")} == {
         f"custom:{key}" for key in ("segment", "products", "listed", "signed_on", "budget")
     } | {f"custom:{key}" for key in ("headcount", "liaison", "contract", "rating")}
@@ -623,7 +623,7 @@ def test_an_english_export_imports_again_by_the_english_labels(client_as, world,
         row[name_at] = NEW_NAMES[row[name_at]]
         row[contract_at] = row[contract_at] and row[contract_at] + "-2"
     job_id = job_of(upload(admin, csv_bytes(rows=rows, headers=header), "again.csv"))
-    assert "custom:segment" in db.session.get(ImportJob, job_id).mapping
+    assert "custom:segment" in read_job(job_id).mapping
     check(admin, job_id)
     assert commit(admin, job_id).status == "done"
     assert custom_of("宁波海港物流有限公司")["segment"] == "c1"
@@ -703,7 +703,7 @@ def test_an_export_with_contact_fields_imports_again(client_as, world, contact_f
     header, *rows = read_csv(admin.get("/customers/export.csv?view=all"))
     rows[0][header.index("客户名称")] = "宁波海港物流有限公司"
     job_id = job_of(upload(admin, csv_bytes(rows=rows, headers=header), "again.csv"))
-    mapping = db.session.get(ImportJob, job_id).mapping
+    mapping = read_job(job_id).mapping
     assert {t: header[i] for t, i in mapping.items() if t.startswith("contact:")} == {
         "contact:birthday": "联系人生日",
         "contact:hobby": "联系人爱好",
@@ -736,7 +736,7 @@ def test_contact_columns_are_mapped_by_label_checked_and_give_the_rows_contact(
     job_id = job_of(
         upload(rep, csv_bytes(rows=rows, headers=["客户名称", "联系人", "生日", "爱好", "礼品预算"]), "x.csv")
     )
-    mapping = db.session.get(ImportJob, job_id).mapping
+    mapping = read_job(job_id).mapping
     assert mapping == {
         "name": 0,
         "contact_name": 1,

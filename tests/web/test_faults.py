@@ -84,7 +84,8 @@ def import_rows():
 
 
 def map_and_preview(client, job_id):
-    db.session.rollback()
+    # The upload waits 1.5 s for the file to be read; a busy machine can take longer.
+    assert wait_until(lambda: job_state(job_id).status != "reading", seconds=60, step=0.2)
     mapping = {
         f"map-{field}": str(index) for field, index in db.session.get(ImportJob, job_id).mapping.items()
     }

@@ -24,6 +24,7 @@ from tests.web.test_ledger_import import (
     HEADERS,
     csv_bytes,
     existing,  # noqa: F401 - a fixture
+    read_job,
     run_job,
     upload,
     xlsx_bytes,
@@ -367,7 +368,7 @@ def test_finding_10_a_dry_run_on_a_full_database_disk_names_the_disk(full_sqlite
     response = upload(rep, csv_bytes(rows=many_rows(2000)), "客户.csv")
     job_id = int(response.headers["Location"].split("/")[3])
     full = full_sqlite_app
-    guessed = db.session.get(ImportJob, job_id).mapping
+    guessed = read_job(job_id).mapping
     mapping = {f"map-{field}": str(index) for field, index in guessed.items()}
     preview = full.test_client().login_as(world.rep_a)
     assert preview.post(f"/customers/import/{job_id}/mapping", data=mapping).status_code == 303

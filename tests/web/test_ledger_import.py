@@ -111,11 +111,20 @@ def upload(client, data, filename):
     )
 
 
+def read_job(job_id):
+    """The job once its file is read: the upload waits 1.5 s for that, and a busy
+    machine (the whole suite on two cores) can take longer; the guessed mapping is
+    there only then."""
+    importer.THREADS[job_id].join(30)
+    db.session.rollback()
+    return db.session.get(ImportJob, job_id)
+
+
 def run_job(client, response):
     """Upload -> mapping (as guessed) -> preview, waiting for the background thread."""
     assert response.status_code == 303, response.get_data(as_text=True)
     job_id = int(response.headers["Location"].split("/")[3])
-    job = db.session.get(ImportJob, job_id)
+    job = read_job(job_id)
     mapping = {f"map-{field}": str(index) for field, index in job.mapping.items()}
     assert client.post(f"/customers/import/{job_id}/mapping", data=mapping).status_code == 303
     importer.THREADS[job_id].join(30)
