@@ -7,16 +7,18 @@ Won deals, new customers, follow-ups and visits come from measures.py's definiti
 grouped query per figure family and time zone, over both periods at once where the
 moment is at hand (a CASE says which period a row falls in; the follow-ups take one
 query per period, see _follow_ups): never a query per person. Every family's rows are
-ids and sums, the wins' cycle in days included."""
+ids and sums, the wins' cycle in days included. The families and the funnel are read
+at the same time on PostgreSQL (database.concurrently)."""
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, distinct, func, or_, select
 
-from .. import clock
+from .. import clock, database
 from ..auth.models import Role, Team, User
 from ..database import days_between
 from ..extensions import db
@@ -231,23 +233,29 @@ def people(team, company):
 
 def collect(sellers, supporters, period):
     """{user_id: Row} for everyone, this period and the previous one."""
+    rows, calls = _families(sellers, supporters, period)
+    database.concurrently(calls)
+    return rows
+
+
+def _families(sellers, supporters, period):
+    """Blank rows, and the calls that fill them: one per figure family and time zone,
+    each writing its own parts of the rows, so that they can run at the same time."""
     rows = {user.id: Row(user) for user in [*sellers, *supporters]}
+    calls = []
     for zone, ids in measures.by_zone(sellers).items():
         spans = _spans(period, zone)
-        _wins(rows, ids, spans)
-        _losses(rows, ids, spans)
-        _new_customers(rows, ids, spans)
-        _follow_ups(rows, ids, spans)
-        _ownership(rows, ids, spans)
-        _overdue(rows, ids, clock.today(zone))
-        _requests_filed(rows, ids, spans)
+        calls += [
+            partial(family, rows, ids, spans)
+            for family in (_follow_ups, _wins, _new_customers, _losses, _ownership, _requests_filed)
+        ]
+        calls.append(partial(_overdue, rows, ids, clock.today(zone)))
     for zone, ids in measures.by_zone([*sellers, *supporters]).items():
         spans = _spans(period, zone)
-        _points(rows, ids, spans)
-        _kb(rows, ids, spans)
+        calls += [partial(_points, rows, ids, spans), partial(_kb, rows, ids, spans)]
     for zone, ids in measures.by_zone(supporters).items():
-        _handled(rows, ids, _spans(period, zone))
-    return rows
+        calls.append(partial(_handled, rows, ids, _spans(period, zone)))
+    return rows, calls
 
 
 def _spans(period, zone):
@@ -513,7 +521,16 @@ def board(viewer, args):
     sellers, supporters = people(filters.team, filters.company)
     if not access.may_see_board(viewer):
         return _ranking(filters, sellers)
-    rows = collect(sellers, supporters, filters.period)
+    team = filters.team
+    funnel_of_period = partial(
+        funnel.funnel,
+        team.id if team is not None else None,
+        team.timezone if team is not None else None,
+        filters.company,
+        filters.period,
+    )
+    rows, calls = _families(sellers, supporters, filters.period)
+    funnel_figures = database.concurrently([funnel_of_period, *calls])[0]
     seller_rows = [rows[user.id] for user in sellers]
     support_rows = [rows[user.id] for user in supporters]
     attach_standings(seller_rows, filters.period)
@@ -529,7 +546,7 @@ def board(viewer, args):
         total=total,
         support_total=support_total,
         standing=total_standing(filters.team, seller_rows, filters.period) if seller_rows else None,
-        funnel=funnel.funnel(filters.team, filters.company, filters.period),
+        funnel=funnel_figures,
     )
 
 

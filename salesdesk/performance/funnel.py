@@ -42,12 +42,12 @@ class Funnel:
         return max((step.reached for step in self.steps), default=0) or 1
 
 
-def _owned_by(team, company):
+def _owned_by(team_id, company):
     if company:
         return StageChange.owner_id.is_not(None)
-    if team is None:
+    if team_id is None:
         return StageChange.id.is_(None)
-    return StageChange.owner_id.in_(select(User.id).where(User.team_id == team.id).scalar_subquery())
+    return StageChange.owner_id.in_(select(User.id).where(User.team_id == team_id).scalar_subquery())
 
 
 def _in_period(start, end):
@@ -88,10 +88,12 @@ def _stays(start, end, owned):
     }
 
 
-def funnel(team, company, period):
-    zone = team.timezone if team is not None else DEFAULT_TIMEZONE
-    start, end = period.bounds(zone)
-    owned = _owned_by(team, company)
+def funnel(team_id, zone, company, period):
+    """The funnel of a team (its id and time zone) or of the company (zone None: the
+    default one's periods); plain values, so that it can run beside the board's figures
+    (database.concurrently)."""
+    start, end = period.bounds(zone or DEFAULT_TIMEZONE)
+    owned = _owned_by(team_id, company)
     order = case(*((StageChange.to_stage == stage.value, index) for index, stage in enumerate(STEPS)))
     furthest = (
         select(StageChange.customer_id, func.max(order).label("top"))

@@ -212,7 +212,7 @@ def test_the_funnel_counts_what_was_reached_and_the_days_in_each_stage(world):
     set_stage(world.rep_a, one, "contacted", local(2026, 11, 6))  # 4 days a lead
     set_stage(world.rep_a, one, "quoted", local(2026, 11, 16))  # 10 days contacted
     set_stage(world.rep_a, two, "contacted", local(2026, 11, 4))  # 2 days a lead
-    result = funnel.funnel(world.team_a, False, NOVEMBER)
+    result = funnel.funnel(world.team_a.id, world.team_a.timezone, False, NOVEMBER)
     reached = {step.stage.value: step.reached for step in result.steps}
     assert reached == {"lead": 2, "contacted": 2, "qualified": 1, "quoted": 1, "negotiating": 0, "won": 0}
     steps = {step.stage.value: step for step in result.steps}
@@ -220,5 +220,5 @@ def test_the_funnel_counts_what_was_reached_and_the_days_in_each_stage(world):
     assert steps["lead"].median_days == pytest.approx(3, abs=0.01)
     assert steps["contacted"].median_days == pytest.approx(10, abs=0.01)
     assert steps["quoted"].median_days is None
-    company = funnel.funnel(None, True, NOVEMBER)
+    company = funnel.funnel(None, None, True, NOVEMBER)
     assert company.steps[0].reached == 3
