@@ -108,7 +108,8 @@ def _load_languages(app):
             with force_locale(locale):
                 get_translations()
                 format_date(date(2026, 1, 2), "Md")
-                money(1), compact_money(12345)
+                money(1)
+                compact_money(12345)
 
 
 def _load_name_index(app):

@@ -293,8 +293,10 @@ _readers_lock = threading.Lock()
 
 
 def _forget_readers():
-    global _readers
-    _readers = None
+    # The child has neither the threads nor, should a thread have held it at the fork,
+    # an unlocked lock.
+    global _readers, _readers_lock
+    _readers, _readers_lock = None, threading.Lock()
 
 
 os.register_at_fork(after_in_child=_forget_readers)

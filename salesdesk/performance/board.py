@@ -20,7 +20,6 @@ from sqlalchemy import and_, case, distinct, func, or_, select
 
 from .. import clock, database
 from ..auth.models import Role, Team, User
-from ..database import days_between
 from ..extensions import db
 from ..kb.models import Revision
 from ..ledger.models import CHANNEL_LABELS, Customer, FollowUp, OwnershipChange
@@ -290,7 +289,7 @@ def _wins(rows, ids, spans):
         .scalar_subquery()
     )
     cycles = select(
-        wins.c.owner_id, wins.c.amount, wins.c.at, days_between(wins.c.at, first_owned).label("days")
+        wins.c.owner_id, wins.c.amount, wins.c.at, database.days_between(wins.c.at, first_owned).label("days")
     ).subquery()
     which = _which(cycles.c.at, spans)
     query = select(
