@@ -20,6 +20,16 @@ customer_changed = _signals.signal("customer-changed")
 # team's assignment strategy (round robin, territory…)
 customers_need_owner = _signals.signal("customers-need-owner")
 
+# sender: the FollowUp just logged; kwargs: author (User), relinked (None, or the
+# author's later FollowUp of the customer whose previous_at the new one changed, and
+# that previous_at before the change: a backdated follow-up comes between them)
+follow_up_logged = _signals.signal("follow-up-logged")
+
+# sender: the Team or User whose time zone may have changed (a team's zone edited, a
+# person moved to another team); kwargs: user_ids, the people whose local days and
+# months may now fall elsewhere
+people_rezoned = _signals.signal("people-rezoned")
+
 # sender: the User being deactivated; kwargs: actor, successor (User or None: the pool)
 user_deactivated = _signals.signal("user-deactivated")
 

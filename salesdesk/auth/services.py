@@ -230,6 +230,9 @@ def update_team(team, *, name, timezone, actor):
         team.name, team.timezone = name, timezone
         if changes:
             audit.record("team.updated", actor=actor, subject=team, changes=changes)
+        if "timezone" in changes:
+            members = session.scalars(select(User.id).where(User.team_id == team.id)).all()
+            signals.people_rezoned.send(team, user_ids=members)
 
 
 def _email_taken(session, email, except_user=None):
@@ -326,6 +329,7 @@ def update_user(user, *, actor, email, display_name, role, team, locale, support
         if user.role == Role.ADMIN and role != Role.ADMIN and _active_admin_count(session) <= 1:
             raise DomainError(_("The last administrator cannot lose the role."), field="role")
         before = _user_fields(user)
+        zone_before = user.timezone
         user.email = email
         user.display_name = display_name.strip()
         user.role = role
@@ -337,6 +341,8 @@ def update_user(user, *, actor, email, display_name, role, team, locale, support
         changes = {key: [before[key], after[key]] for key in before if before[key] != after[key]}
         if changes:
             audit.record("user.updated", actor=actor, subject=user, changes=changes)
+        if user.timezone != zone_before:
+            signals.people_rezoned.send(user, user_ids=[user.id])
 
 
 def reset_password(user, *, actor, password):

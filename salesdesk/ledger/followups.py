@@ -45,8 +45,8 @@ def log_follow_up(
             next_step=next_step,
             next_follow_up_on=next_follow_up_on,
             created_at=now,
-            previous_at=_link_into_history(customer.id, actor.id, occurred_at),
         )
+        follow_up.previous_at, relinked = _link_into_history(customer.id, actor.id, occurred_at)
         session.add(follow_up)
         if customer.last_follow_up_at is None or occurred_at > customer.last_follow_up_at:
             customer.last_follow_up_at = occurred_at
@@ -57,6 +57,7 @@ def log_follow_up(
             customer.next_follow_up_on = None
         customer.updated_at = now
         signals.customer_changed.send(customer)
+        signals.follow_up_logged.send(follow_up, author=actor, relinked=relinked)
     return follow_up
 
 
@@ -65,20 +66,23 @@ def _same_pair(customer_id, author_id):
 
 
 def _link_into_history(customer_id, author_id, occurred_at):
-    """The new follow-up's previous_at; a backdated one also becomes the previous of the
-    author's next follow-up of the customer. The customer is locked: the pair's history
-    cannot change meanwhile. (A new row has the largest id, so it comes after the ones
-    that happened at the same moment.)"""
+    """The new follow-up's previous_at, and (the author's next follow-up of the customer,
+    its previous_at before) when a backdated one becomes that follow-up's previous, else
+    None. The customer is locked: the pair's history cannot change meanwhile. (A new row
+    has the largest id, so it comes after the ones that happened at the same moment.)"""
     following = db.session.scalars(
         select(FollowUp)
         .where(_same_pair(customer_id, author_id), FollowUp.occurred_at > occurred_at)
         .order_by(FollowUp.occurred_at, FollowUp.id)
         .limit(1)
     ).first()
+    relinked = None
     if following is not None:
+        relinked = (following, following.previous_at)
         following.previous_at = occurred_at
-    return db.session.scalar(
+    previous_at = db.session.scalar(
         select(func.max(FollowUp.occurred_at)).where(
             _same_pair(customer_id, author_id), FollowUp.occurred_at <= occurred_at
         )
     )
+    return previous_at, relinked

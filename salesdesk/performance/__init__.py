@@ -13,5 +13,5 @@ bp.add_app_template_global(figure_cells, "figure_cells")
 bp.add_app_template_global(progress, "target_progress")
 bp.add_app_template_global(pace_badge, "pace_badge")
 
-# The modules whose routes, jobs and notification kinds must be registered.
-from . import board_views, milestones, models, report, views  # noqa: E402,F401
+# The modules whose routes, jobs, notification kinds and signal receivers must be registered.
+from . import board_views, follow_up_counts, milestones, models, report, views  # noqa: E402,F401

@@ -3,10 +3,10 @@ each person's results, process and collaboration against the previous period, th
 targets with pace, a totals row, and the funnel (funnel.py). Its export is export.py.
 
 Won deals, new customers, follow-ups and visits come from measures.py's definitions
-(a win is credited to the owner at the moment of winning). Everything else is one
-grouped query per figure family and time zone, over both periods at once where the
-moment is at hand (a CASE says which period a row falls in; the follow-ups take one
-query per period, see _follow_ups): never a query per person. Every family's rows are
+(a win is credited to the owner at the moment of winning); the follow-ups from the
+counts kept ahead per person and month. Everything else is one grouped query per
+figure family and time zone, over both periods at once (a CASE says which period a
+row falls in): never a query per person. Every family's rows are
 ids and sums, the wins' cycle in days included. The families and the funnel are read
 at the same time on PostgreSQL (database.concurrently)."""
 
@@ -22,11 +22,11 @@ from .. import clock, database
 from ..auth.models import Role, Team, User
 from ..extensions import db
 from ..kb.models import Revision
-from ..ledger.models import CHANNEL_LABELS, Customer, FollowUp, OwnershipChange
+from ..ledger.models import CHANNEL_LABELS, Customer, OwnershipChange
 from ..recognition.models import PointEntry
 from ..support import metrics as support_metrics
 from ..support.models import Request
-from . import access, measures, pace, periods, targets
+from . import access, follow_up_counts, measures, pace, periods, targets
 from .models import MEASURE_LABELS, Measure
 
 RESULTS, PROCESS, COLLABORATION, SUPPORT = "results", "process", "collaboration", "support"
@@ -244,9 +244,10 @@ def _families(sellers, supporters, period):
     calls = []
     for zone, ids in measures.by_zone(sellers).items():
         spans = _spans(period, zone)
+        calls.append(partial(_follow_ups, rows, ids, zone, period))
         calls += [
             partial(family, rows, ids, spans)
-            for family in (_follow_ups, _wins, _new_customers, _losses, _ownership, _requests_filed)
+            for family in (_wins, _new_customers, _losses, _ownership, _requests_filed)
         ]
         calls.append(partial(_overdue, rows, ids, clock.today(zone)))
     for zone, ids in measures.by_zone([*sellers, *supporters]).items():
@@ -324,29 +325,15 @@ def _new_customers(rows, ids, spans):
         _parts(rows, user_id, period_index)["new_customers"] = count
 
 
-def _follow_ups(rows, ids, spans):
-    """Follow-ups by channel and the customers touched, grouped by author alone (the
-    author index's order: no sorting). One query per period: with both in one, each
-    count's filter compares the moment again, three times slower on SQLite (14
-    comparisons a row). A customer is touched in a period by the author's first
-    follow-up of it there: the one whose previous follow-up of it is older than the
-    period, or that has none."""
-    for which, (start, end) in enumerate(spans):
-        query = (
-            select(
-                FollowUp.author_id,
-                func.count(),
-                func.count().filter(or_(FollowUp.previous_at.is_(None), FollowUp.previous_at < start)),
-                *(func.count().filter(FollowUp.channel == channel) for channel in CHANNELS),
-            )
-            .where(measures.follow_ups(start, end, ids))
-            .group_by(FollowUp.author_id)
-        )
-        for author_id, logged, touched, *by_channel in db.session.execute(query):
+def _follow_ups(rows, ids, zone, period):
+    """Follow-ups by channel and the customers touched, from the counts kept ahead per
+    person and month (follow_up_counts.py), for the period and the previous one."""
+    for which, each in enumerate((period, period.previous)):
+        for author_id, (channels, touched) in follow_up_counts.by_author(ids, zone, each).items():
             parts = _parts(rows, author_id, which)
-            parts["follow_ups"], parts["customers_touched"] = logged, touched
-            for key, count in zip(CHANNELS.values(), by_channel, strict=True):
-                parts[key] = count
+            parts["follow_ups"], parts["customers_touched"] = sum(channels.values()), touched
+            for channel, key in CHANNELS.items():
+                parts[key] = channels.get(channel, 0)
 
 
 def _ownership(rows, ids, spans):

@@ -11,7 +11,8 @@ the homes, the board, its export, the milestones and the weekly report.
 - New customers: customers a person created, imported or claimed from the pool in the
   period (each once, however many of these happened to it), outside the trash.
 - Follow-ups and visits (拜访): what the person logged, by when it happened
-  (occurred_at), whatever became of the customer since.
+  (occurred_at), whatever became of the customer since; read from the counts kept
+  ahead per person and local month (follow_up_counts.py).
 
 Periods are local to each person's team (its time zone), so a deal won at 23:59 on
 the last day of a month in Shanghai is that month's there."""
@@ -20,11 +21,12 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from sqlalchemy import and_, distinct, func, select
+from sqlalchemy import distinct, func, select
 
 from ..auth.models import DEFAULT_TIMEZONE
 from ..extensions import db
-from ..ledger.models import Customer, FollowUp, OwnershipChange, Stage, StageChange
+from ..ledger.models import Customer, OwnershipChange, Stage, StageChange
+from . import follow_up_counts
 from .models import Measure
 
 NEW_CUSTOMER_REASONS = ("create", "import", "claim")
@@ -130,10 +132,6 @@ def new_customers(start, end, user_ids):
     )
 
 
-def follow_ups(start, end, user_ids):
-    return and_(FollowUp.author_id.in_(user_ids), FollowUp.occurred_at >= start, FollowUp.occurred_at < end)
-
-
 def progress(users, period):
     """{user_id: Figures} for `period`, every measure, for each of `users`."""
     result = {user.id: Figures() for user in users}
@@ -150,17 +148,9 @@ def progress(users, period):
             select(new.c.user_id, func.count(distinct(new.c.customer_id))).group_by(new.c.user_id)
         ):
             result[user_id].values[Measure.NEW_CUSTOMERS] = count
-        for author_id, logged, visits in db.session.execute(
-            select(
-                FollowUp.author_id,
-                func.count(),
-                func.count().filter(FollowUp.channel == VISIT),
-            )
-            .where(follow_ups(start, end, ids))
-            .group_by(FollowUp.author_id)
-        ):
-            result[author_id].values[Measure.FOLLOW_UPS] = logged
-            result[author_id].values[Measure.VISITS] = visits
+        for author_id, (channels, _touched) in follow_up_counts.by_author(ids, zone, period).items():
+            result[author_id].values[Measure.FOLLOW_UPS] = sum(channels.values())
+            result[author_id].values[Measure.VISITS] = channels.get(VISIT, 0)
     return result
 
 

@@ -1,5 +1,5 @@
 """Targets (目标) per period and person or team, their history, the milestones already
-announced and the weekly reports already sent."""
+announced, the weekly reports already sent and the follow-ups counted ahead."""
 
 from datetime import date, datetime
 from decimal import Decimal
@@ -145,6 +145,26 @@ class WeeklyReport(db.Model):
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
     figures: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+
+class FollowUpCount(db.Model):
+    """Follow-ups counted ahead (follow_up_counts.py keeps them): how many an author
+    logged in a local month of their team's zone, on a channel, whose previous
+    follow-up of the same customer by them fell in `previous_month` (NEVER: none; kept
+    as finely as periods can start, follow_up_counts.since).
+    Every period is whole months of that zone, so a period's follow-ups, visits and
+    customers touched (previous_month before the period) are sums of a few rows."""
+
+    __tablename__ = "follow_up_counts"
+    # Read by primary key ranges only: on SQLite the table is that index (no second lookup).
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    zone: Mapped[str] = mapped_column(String(64), primary_key=True)
+    month: Mapped[date] = mapped_column(Date, primary_key=True)  # the first day
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    previous_month: Mapped[date] = mapped_column(Date, primary_key=True)
+    count: Mapped[int] = mapped_column(default=0)
 
 
 class PerformanceSettings(db.Model):

@@ -223,13 +223,52 @@ def test_follow_ups_previous_at_is_filled_as_the_write_path_keeps_it(empty_app, 
         log_follow_up(author, customer.id, channel="phone", content="跟进", occurred_at=when)
     kept = previous_moments()
     assert sum(moment is None for moment in kept.values()) == 2  # each author's first
-    db.session.commit()  # end the read: PostgreSQL's ALTER TABLE would wait for it
-    config = alembic_config(empty_app)
-    command.downgrade(config, "-1")
-    command.upgrade(config, "head")
+    down_and_up_again(empty_app, "2e9c4a7f6b13")  # to before 0028
     assert previous_moments() == kept
+
+
+def down_and_up_again(app, revision):
+    db.session.commit()  # end the read: PostgreSQL's ALTER TABLE would wait for it
+    config = alembic_config(app)
+    command.downgrade(config, revision)
+    command.upgrade(config, "head")
 
 
 def previous_moments():
     db.session.expire_all()
     return dict(db.session.execute(select(FollowUp.id, FollowUp.previous_at)).all())
+
+
+def test_follow_up_counts_are_filled_as_the_write_path_keeps_them(empty_app, frozen_clock):
+    """0030 counts the follow-ups made before it per author and local month, in each
+    author's zone, as performance.follow_up_counts keeps them for new ones (two zones,
+    a backdated follow-up, a moment that is another month in one of them)."""
+    command.upgrade(alembic_config(empty_app), "head")
+    frozen_clock(datetime(2026, 12, 20, 8, tzinfo=UTC))
+    east = accounts.get_or_create_team("华东大区")
+    west = accounts.create_team(name="欧洲大区", timezone="Europe/London", actor=None)
+    rep = make_user("rep.a@test.example", Role.REP, east, "张三")
+    abroad = make_user("rep.w@test.example", Role.REP, west, "李四")
+    customer = make_customer(rep, "宁波港联物流有限公司")
+    other = make_customer(abroad, "伦敦贸易有限公司")
+    for author, target, day, hour, channel in (
+        (rep, customer, 20, 9, "phone"),
+        (rep, customer, 30, 17, "visit"),  # 1 December in Shanghai
+        (rep, customer, 5, 9, "wechat"),  # backdated
+        (abroad, other, 30, 17, "visit"),  # still 30 November in London
+        (abroad, other, 12, 9, "email"),
+    ):
+        when = datetime(2026, 11, day, hour, tzinfo=UTC)
+        log_follow_up(author, target.id, channel=channel, content="跟进", occurred_at=when)
+    kept = follow_up_counts()
+    assert len(kept) == 5
+    down_and_up_again(empty_app, "3b7e9d2a4c15")  # to before 0030
+    assert follow_up_counts() == kept
+
+
+def follow_up_counts():
+    db.session.expire_all()
+    rows = db.session.execute(
+        text("SELECT author_id, zone, month, channel, previous_month, count FROM follow_up_counts")
+    )
+    return sorted(tuple(str(value) for value in row) for row in rows)

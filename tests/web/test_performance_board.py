@@ -4,6 +4,7 @@ totals, the export's cells and formats, and bad input."""
 
 import io
 import re
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -17,7 +18,7 @@ from salesdesk.ledger.customers import change_stage
 from salesdesk.ledger.followups import log_follow_up
 from salesdesk.ledger.models import Customer
 from salesdesk.performance.models import PerformanceSettings, Target
-from tests.fixtures.ledger import make_customer
+from tests.fixtures.ledger import follow_up_form, make_customer
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -257,3 +258,35 @@ def test_a_missing_figure_is_a_dash_read_as_none_not_escaped_markup(sales, clien
     html = get(client_as, sales.manager_a, "/performance?period=2026-11").get_data(as_text=True)
     assert '<span aria-label="none">–</span>' in html
     assert "&lt;span" not in html
+
+
+def test_follow_ups_logged_at_the_same_time_are_all_counted(app, world, live_server):
+    """Follow-ups of one person posted at once (two browsers, different customers) add
+    to the same counts kept ahead: none is lost (performance/follow_up_counts.py)."""
+    from sqlalchemy import func, select
+
+    from salesdesk.ledger.models import FollowUp
+    from salesdesk.performance.models import FollowUpCount
+    from tests.helpers import LiveClient
+
+    customers = [make_customer(world.rep_a, f"并发跟进客户{n}有限公司").id for n in range(6)]
+    clients = [LiveClient(live_server, "rep.a@test.example") for _ in customers]
+    form = follow_up_form(channel="visit", content="同时拜访")
+    with ThreadPoolExecutor(len(clients)) as pool:
+        statuses = list(
+            pool.map(
+                lambda pair: pair[0].post(f"/customers/{pair[1]}/follow-ups", data=form).status_code,
+                zip(clients, customers, strict=True),
+            )
+        )
+    for client in clients:
+        client.close()
+    assert statuses == [303] * len(customers)
+    db.session.rollback()  # a fresh snapshot: the requests committed after this session's
+    logged = db.session.scalar(select(func.count()).where(FollowUp.author_id == world.rep_a.id))
+    counted = db.session.scalar(
+        select(func.sum(FollowUpCount.count)).where(
+            FollowUpCount.author_id == world.rep_a.id, FollowUpCount.channel == "visit"
+        )
+    )
+    assert logged == counted == len(customers)
