@@ -134,3 +134,16 @@ def test_a_person_moved_to_a_team_elsewhere_is_counted_in_its_zone(world):
     assert kept(world.rep_a, november) == from_the_follow_ups(world.rep_a, november) == ({"wechat": 1}, 1)
     before = table()
     assert before == counted_again()
+
+
+def test_the_counts_can_be_made_again_from_the_command_line(app, world):
+    customer = make_customer(world.rep_a, "绍兴黄酒贸易有限公司")
+    log(world.rep_a, customer, local(2026, 12, 3), "visit")
+    kept_by_the_app = table()
+    db.session.execute(FollowUpCount.__table__.delete())  # as if written around the app
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["salesdesk", "recount-follow-ups"])
+    assert result.exit_code == 0, result.output
+    assert "Counted again the follow-ups of everyone who logged any (1)." in result.output
+    db.session.rollback()
+    assert table() == kept_by_the_app
