@@ -17,6 +17,7 @@ from functools import partial
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, distinct, func, or_, select
+from sqlalchemy.orm import joinedload
 
 from .. import clock, database
 from ..auth.models import Role, Team, User
@@ -217,7 +218,13 @@ class BoardFilters:
 def people(team, company):
     """(sellers, support users) measured on the board: the active reps and managers of
     the team (every team's for the company), and its active support users."""
-    query = select(User).where(User.active.is_(True)).order_by(User.display_name, User.id)
+    # Their teams with them: each person's zone is read from it (measures.by_zone).
+    query = (
+        select(User)
+        .options(joinedload(User.team))
+        .where(User.active.is_(True))
+        .order_by(User.display_name, User.id)
+    )
     if not company:
         if team is None:
             return [], []

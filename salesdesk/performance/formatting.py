@@ -6,7 +6,6 @@ fixed words are translated once a request, not once a figure."""
 
 from flask import g
 from flask_babel import get_locale
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 
@@ -15,6 +14,8 @@ from ..i18n import compact_money, money
 NONE = _l("none")
 PREVIOUS = _l("prev.")
 NO_TARGET = _l("no target")
+PERCENT_POINTS = _l("%(num)s pp")
+NONE_MARK = "none mark"  # the words' key of the marked dash
 PACE_TONES = {
     "ahead": "badge-ok",
     "reached": "badge-ok",
@@ -24,23 +25,32 @@ PACE_TONES = {
 }
 
 
-def _word(lazy):
-    """A fixed word in the request's language, translated once a request."""
-    words = g.setdefault("formatting_words", {})
-    key = (str(get_locale()), id(lazy))
-    if key not in words:
-        words[key] = escape(str(lazy))
-    return words[key]
+def _words():
+    """The fixed words in the request's language, each translated once a request. A row
+    of the board asks for them once: looking the language up is dearer than a figure."""
+    return g.setdefault("formatting_words", {}).setdefault(str(get_locale()), {})
 
 
-def none_mark():
-    return Markup('<span aria-label="{}">–</span>').format(_word(NONE))
+def _word(lazy, words=None):
+    words = _words() if words is None else words
+    text = words.get(id(lazy))
+    if text is None:
+        text = words[id(lazy)] = escape(str(lazy))
+    return text
 
 
-def figure(kind, value, compact=False):
+def none_mark(words=None):
+    words = _words() if words is None else words
+    mark = words.get(NONE_MARK)
+    if mark is None:
+        mark = words[NONE_MARK] = Markup('<span aria-label="{}">–</span>').format(str(NONE))
+    return mark
+
+
+def figure(kind, value, compact=False, words=None):
     """compact: money as ¥73.4万 where space is short (the summary cards)."""
     if value is None:
-        return none_mark()
+        return none_mark(words)
     if kind == "money":
         return compact_money(value) if compact and value else money(value)
     if kind == "percent":
@@ -52,38 +62,41 @@ def figure(kind, value, compact=False):
     return f"{value:,}"
 
 
-def change(kind, value, compact=False):
+def change(kind, value, compact=False, words=None):
     """ "+¥1,200.00", "−3", "+5 pp": the sign says which way; zero says "no change"."""
     if value is None:
-        return none_mark()
+        return none_mark(words)
     if value == 0:
         return "±0"
     sign = "+" if value > 0 else "−"
     size = abs(value)
     if kind == "percent":
-        return sign + _("%(num)s pp", num=f"{size:.0f}")
-    return sign + figure(kind, size, compact)
+        return sign + _word(PERCENT_POINTS, words) % {"num": f"{size:.0f}"}
+    return sign + figure(kind, size, compact, words)
 
 
-def compared(cell, compare):
+def compared(cell, compare, words=None):
     """A board cell: its figure and, for the main columns when comparing, the previous
     period's figure and the change below it."""
+    words = _words() if words is None else words
     kind = cell.column.kind
-    text = escape(figure(kind, cell.value))
+    text = escape(figure(kind, cell.value, words=words))
     if not (compare and cell.column.main):
         return text
     return Markup(
-        f'{text}\n<small class="compare">{_word(PREVIOUS)} {escape(figure(kind, cell.previous))}'
-        f" · {escape(change(kind, cell.change))}</small>"
+        f'{text}\n<small class="compare">{_word(PREVIOUS, words)} '
+        f"{escape(figure(kind, cell.previous, words=words))}"
+        f" · {escape(change(kind, cell.change, words=words))}</small>"
     )
 
 
 def figure_cells(row, columns, compare):
     """A board row's cells, a <td> a column, joined here rather than in a template loop:
     the company board has ~5,000 of them, and the loop was a quarter of its rendering."""
+    words = _words()
     return Markup(
         "".join(
-            f'<td class="num col-{column.key}">{compared(row.cell(column), compare)}</td>'
+            f'<td class="num col-{column.key}">{compared(row.cell(column), compare, words)}</td>'
             for column in columns
         )
     )
