@@ -23,7 +23,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from .. import signals
-from ..auth.models import User
+from ..auth.models import DEFAULT_TIMEZONE, Team, User
 from ..extensions import db
 from ..ledger.models import FollowUp
 from .models import FollowUpCount
@@ -60,9 +60,24 @@ def _bucket(author_id, zone, occurred_at, channel, previous_at):
     return (author_id, zone, month, channel, since(month_of(previous_at, zone), month))
 
 
+def _zone_now(author_id):
+    """The author's zone, read under share locks on their row and their team's (on
+    PostgreSQL; SQLite has one writer at a time). A team's zone edited, or the author
+    moved to another team, at the same moment waits for this follow-up's counts, or
+    makes this wait and read the new zone (_count_again). The person's lock is the
+    weakest (KEY SHARE): claims and points lock that row too, and a follow-up has locked
+    its customer before."""
+    team_id = db.session.scalar(
+        select(User.team_id).where(User.id == author_id).with_for_update(read=True, key_share=True)
+    )
+    if team_id is None:
+        return DEFAULT_TIMEZONE
+    return db.session.scalar(select(Team.timezone).where(Team.id == team_id).with_for_update(read=True))
+
+
 @signals.follow_up_logged.connect
 def _count_logged(follow_up, author, relinked):
-    zone = author.timezone
+    zone = _zone_now(author.id)
     changes = Counter()
     changes[_bucket(author.id, zone, follow_up.occurred_at, follow_up.channel, follow_up.previous_at)] += 1
     if relinked is not None:
@@ -94,7 +109,13 @@ def _add(changes):
 
 
 @signals.people_rezoned.connect
-def _count_again(_sender, user_ids):
+def _count_again(sender, user_ids):
+    if isinstance(sender, User):
+        # A person moved to another team: their follow-ups being logged read the old
+        # team under a KEY SHARE lock (_zone_now). Wait for those to commit, and make
+        # later ones wait for this move, then count everything again. (A team's zone
+        # edited needs no more: its row's update is what they wait for.)
+        db.session.execute(select(User.id).where(User.id.in_(user_ids)).with_for_update())
     recount(user_ids)
 
 

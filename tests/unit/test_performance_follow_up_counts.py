@@ -2,6 +2,8 @@
 counts always say what the follow-ups themselves say, through backdated follow-ups, a
 team's time zone edited and a move to a team elsewhere."""
 
+import threading
+import time
 from collections import Counter
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -10,6 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from salesdesk.auth import services as accounts
+from salesdesk.auth.models import User
 from salesdesk.extensions import db
 from salesdesk.ledger.followups import log_follow_up
 from salesdesk.ledger.models import FollowUp
@@ -147,3 +150,60 @@ def test_the_counts_can_be_made_again_from_the_command_line(app, world):
     assert "Counted again the follow-ups of everyone who logged any (1)." in result.output
     db.session.rollback()
     assert table() == kept_by_the_app
+
+
+def _move_to_team_b(world):
+    accounts.update_team(world.team_b, name=world.team_b.name, timezone="Europe/London", actor=world.admin)
+    accounts.update_user(
+        world.rep_a,
+        actor=world.admin,
+        email=world.rep_a.email,
+        display_name=world.rep_a.display_name,
+        role=world.rep_a.role,
+        team=world.team_b,
+        locale=world.rep_a.locale,
+    )
+
+
+def _edit_team_a(world):
+    accounts.update_team(world.team_a, name=world.team_a.name, timezone="Europe/London", actor=world.admin)
+
+
+@pytest.mark.parametrize("zone_change", [_edit_team_a, _move_to_team_b], ids=["team edited", "person moved"])
+def test_a_follow_up_logged_while_its_authors_zone_changes_is_counted_in_the_new_zone(
+    app, world, monkeypatch, zone_change
+):
+    """The rep's zone changes (their team's edited, or they move to a team elsewhere), and
+    while that transaction is still open (the people being counted again) the rep logs a
+    follow-up in another request: it waits, then counts in the new zone."""
+    customer_id = make_customer(world.rep_a, "湖州丝绸有限公司").id
+    rep_id = world.rep_a.id
+    # 1 December at 01:00 in Shanghai is still 30 November in London.
+    when = local(2026, 12, 1, 1)
+    recount, logged, threads = follow_up_counts.recount, [], []
+
+    def log_from_another_request():
+        with app.app_context():
+            rep = db.session.get(User, rep_id)
+            log_follow_up(rep, customer_id, channel="visit", content="同时拜访", occurred_at=when)
+            logged.append(True)
+
+    def recount_while_the_rep_logs(user_ids):
+        if rep_id in user_ids:
+            other = threading.Thread(target=log_from_another_request)
+            threads.append(other)
+            other.start()
+            time.sleep(0.5)  # the other request reaches the counts and waits for the zone
+            assert not logged
+        recount(user_ids)
+
+    monkeypatch.setattr(follow_up_counts, "recount", recount_while_the_rep_logs)
+    zone_change(world)
+    threads[0].join(timeout=30)
+    monkeypatch.undo()
+    assert logged == [True]
+    db.session.rollback()
+    november = periods.parse("2026-11", None)
+    assert kept(world.rep_a, november) == from_the_follow_ups(world.rep_a, november) == ({"visit": 1}, 1)
+    before = table()
+    assert before == counted_again()
