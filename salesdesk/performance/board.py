@@ -6,9 +6,9 @@ Won deals, new customers, follow-ups and visits come from measures.py's definiti
 (a win is credited to the owner at the moment of winning); the follow-ups from the
 counts kept ahead per person and month. Everything else is one grouped query per
 figure family and time zone, over both periods at once (a CASE says which period a
-row falls in): never a query per person. Every family's rows are
-ids and sums, the wins' cycle in days included. The families and the funnel are read
-at the same time on PostgreSQL (database.concurrently)."""
+row falls in): never a query per person. Every family's rows are ids and sums, the
+wins' cycle in days included. The families and the funnel are read at the same time
+on PostgreSQL (database.concurrently)."""
 
 from dataclasses import dataclass, field
 from decimal import Decimal

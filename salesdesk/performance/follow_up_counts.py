@@ -6,7 +6,8 @@ A follow-up counts in the local month of its moment in the zone of its author's 
 (the zone that person's periods are cut in), on its channel, with the local month of
 the author's previous follow-up of the same customer (NEVER: the first one). The
 customers a person touched in a period are then the follow-ups there whose previous
-month is before the period's first month: the first follow-up of each customer there.
+month is before the period's first month: the first follow-up of each customer there
+(the previous month is kept only as finely as periods can start: since()).
 
 The counts follow the ledger in the same transaction: each follow-up logged adds one,
 and a backdated one moves the author's next follow-up of the customer to its new
@@ -159,7 +160,7 @@ def by_author(user_ids, zone, period):
     )
     result = {}
     for author_id, channel, logged, touched in db.session.execute(query):
-        channels, touched_before = result.get(author_id, ({}, 0))
+        channels, touched_so_far = result.get(author_id, ({}, 0))
         channels[channel] = logged
-        result[author_id] = (channels, touched_before + (touched or 0))
+        result[author_id] = (channels, touched_so_far + (touched or 0))
     return result
