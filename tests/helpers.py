@@ -137,6 +137,19 @@ def make_user(email, role, team=None, name=None, password=PASSWORD):
     )
 
 
+def move_to_team(user, team, actor):
+    """The admin's edit of a user that only changes their team."""
+    accounts.update_user(
+        user,
+        actor=actor,
+        email=user.email,
+        display_name=user.display_name,
+        role=user.role,
+        team=team,
+        locale=user.locale,
+    )
+
+
 def browser_login(page, email, password=PASSWORD):
     page.goto("/login")
     page.fill("#email", email)

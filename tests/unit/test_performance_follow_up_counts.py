@@ -19,6 +19,7 @@ from salesdesk.ledger.models import FollowUp
 from salesdesk.performance import follow_up_counts, measures, periods
 from salesdesk.performance.models import FollowUpCount, Measure
 from tests.fixtures.ledger import make_customer
+from tests.helpers import move_to_team
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 PERIODS = [
@@ -119,15 +120,7 @@ def test_a_person_moved_to_a_team_elsewhere_is_counted_in_its_zone(world):
     accounts.update_team(world.team_b, name=world.team_b.name, timezone="America/New_York", actor=world.admin)
     customer = make_customer(world.rep_a, "杭州云栖数据科技有限公司")
     log(world.rep_a, customer, local(2026, 11, 1, 9), "phone")  # 31 October, 21:00 in New York
-    accounts.update_user(
-        world.rep_a,
-        actor=world.admin,
-        email=world.rep_a.email,
-        display_name=world.rep_a.display_name,
-        role=world.rep_a.role,
-        team=world.team_b,
-        locale=world.rep_a.locale,
-    )
+    move_to_team(world.rep_a, world.team_b, world.admin)
     db.session.expire_all()
     october, november = periods.parse("2026-10", None), periods.parse("2026-11", None)
     assert kept(world.rep_a, october) == from_the_follow_ups(world.rep_a, october) == ({"phone": 1}, 1)
@@ -154,15 +147,7 @@ def test_the_counts_can_be_made_again_from_the_command_line(app, world):
 
 def _move_to_team_b(world):
     accounts.update_team(world.team_b, name=world.team_b.name, timezone="Europe/London", actor=world.admin)
-    accounts.update_user(
-        world.rep_a,
-        actor=world.admin,
-        email=world.rep_a.email,
-        display_name=world.rep_a.display_name,
-        role=world.rep_a.role,
-        team=world.team_b,
-        locale=world.rep_a.locale,
-    )
+    move_to_team(world.rep_a, world.team_b, world.admin)
 
 
 def _edit_team_a(world):

@@ -23,7 +23,7 @@ from salesdesk.ledger.models import Customer
 from salesdesk.performance import periods, target_table, targets
 from salesdesk.performance.models import Measure, PerformanceSettings, Target, TargetChange
 from tests.fixtures.ledger import make_customer
-from tests.helpers import browser_session, form_on_page, post_all_at_once
+from tests.helpers import browser_session, form_on_page, move_to_team, post_all_at_once
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 # Monday 16 November 2026: 10 of November's 21 working days are over.
@@ -1008,15 +1008,7 @@ def test_someone_who_joined_from_another_team_mid_period_keeps_and_gets_targets(
     )
     db.session.commit()
     rep_b = desk.rep_b
-    accounts.update_user(
-        rep_b,
-        actor=desk.admin,
-        email=rep_b.email,
-        display_name=rep_b.display_name,
-        role=rep_b.role,
-        team=desk.team_a,
-        locale=rep_b.locale,
-    )
+    move_to_team(rep_b, desk.team_a, desk.admin)
     manager = client_as(desk.manager_a)
     html = body(manager.get(url()))
     assert value_of(html, name(rep_b, "visits")) == "4"
