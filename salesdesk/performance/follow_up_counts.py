@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import joinedload
 
 from .. import signals
 from ..auth.models import DEFAULT_TIMEZONE, Team, User
@@ -125,7 +126,8 @@ def recount(user_ids):
     transaction)."""
     if not user_ids:
         return
-    zones = {user.id: user.timezone for user in db.session.scalars(select(User).where(User.id.in_(user_ids)))}
+    people = db.session.scalars(select(User).options(joinedload(User.team)).where(User.id.in_(user_ids)))
+    zones = {user.id: user.timezone for user in people}
     db.session.execute(delete(FollowUpCount).where(FollowUpCount.author_id.in_(user_ids)))
     counts = Counter(
         _bucket(author_id, zones[author_id], occurred_at, channel, previous_at)

@@ -11,14 +11,16 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from openpyxl import load_workbook
+from sqlalchemy import func, select
 
 from salesdesk import clock
 from salesdesk.extensions import db
 from salesdesk.ledger.customers import change_stage
 from salesdesk.ledger.followups import log_follow_up
-from salesdesk.ledger.models import Customer
-from salesdesk.performance.models import PerformanceSettings, Target
+from salesdesk.ledger.models import Customer, FollowUp
+from salesdesk.performance.models import FollowUpCount, PerformanceSettings, Target
 from tests.fixtures.ledger import follow_up_form, make_customer
+from tests.helpers import LiveClient
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -261,14 +263,8 @@ def test_a_missing_figure_is_a_dash_read_as_none_not_escaped_markup(sales, clien
 
 
 def test_follow_ups_logged_at_the_same_time_are_all_counted(app, world, live_server):
-    """Follow-ups of one person posted at once (two browsers, different customers) add
-    to the same counts kept ahead: none is lost (performance/follow_up_counts.py)."""
-    from sqlalchemy import func, select
-
-    from salesdesk.ledger.models import FollowUp
-    from salesdesk.performance.models import FollowUpCount
-    from tests.helpers import LiveClient
-
+    """Follow-ups of one person posted at once (six browsers, one customer each) add to
+    the same counts kept ahead: none is lost (performance/follow_up_counts.py)."""
     customers = [make_customer(world.rep_a, f"并发跟进客户{n}有限公司").id for n in range(6)]
     clients = [LiveClient(live_server, "rep.a@test.example") for _ in customers]
     form = follow_up_form(channel="visit", content="同时拜访")
