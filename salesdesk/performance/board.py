@@ -423,8 +423,8 @@ def _requests_filed(rows, ids, spans):
 def _handled(rows, ids, spans):
     """A support user's resolutions, service levels and ratings received, counted as the
     support metrics count them (each by its own moment)."""
-    for which, (start, end) in enumerate(spans):
-        for handler_id, counts in support_metrics.handler_counts(ids, start, end).items():
+    for handler_id, each_span in support_metrics.handler_counts(ids, spans).items():
+        for which, counts in enumerate(each_span):
             parts = _parts(rows, handler_id, which)
             parts["handled"], parts["resolution_met"] = counts.resolved, counts.resolution_met
             parts["responded"], parts["response_met"] = counts.responded, counts.response_met

@@ -156,6 +156,23 @@ def test_rows_per_handler_and_per_type(desk):
     assert report.by_type[0].received == 9
 
 
+def test_the_boards_counts_of_two_periods_in_one_pass(desk):
+    """handler_counts (the performance board's support columns): November and October
+    at once, each request counted by its own moments, as the report counts them."""
+    november, october = (local(11, 1, 0), local(12, 1, 0)), (local(10, 1, 0), local(11, 1, 0))
+    counts = metrics.handler_counts([desk.support_a.id, desk.lead.id], [november, october])
+    figures = {
+        handler_id: [
+            (c.responded, c.response_met, c.resolved, c.resolution_met, c.rated, c.stars_total) for c in spans
+        ]
+        for handler_id, spans in counts.items()
+    }
+    # The request filed on 30 October and answered in November is November's response.
+    assert figures[desk.support_a.id] == [(4, 2, 3, 2, 3, 11), (1, 1, 1, 1, 1, 1)]
+    assert figures[desk.lead.id] == [(1, 1, 0, 0, 0, 0), (0, 0, 0, 0, 0, 0)]
+    assert metrics.handler_counts([desk.manager_a.id], [november, october]) == {}
+
+
 def test_filters_by_handler_type_and_week(desk):
     assert month_report(desk.lead, handler=str(desk.lead.id)).total.received == 2
     assert month_report(desk.lead, type="999").total.received == 0
