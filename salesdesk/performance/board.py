@@ -237,46 +237,54 @@ def people(team, company):
 # ---- the figures -----------------------------------------------------------------------
 
 
+# How much of the previous period a caller needs: every figure (one person's page
+# compares them all), the main columns' (the board and its export show the previous
+# figure under those alone), or none (the board without comparison).
+COMPARE_EVERY, COMPARE_MAIN, COMPARE_NONE = "every", "main", "none"
+
+
 def collect(sellers, supporters, period):
     """{user_id: Row} for everyone, this period and the previous one."""
-    rows, calls = _families(sellers, supporters, period)
+    rows, calls = _families(sellers, supporters, period, COMPARE_EVERY)
     database.concurrently(calls)
     return rows
 
 
-def _families(sellers, supporters, period):
+def _families(sellers, supporters, period, previous):
     """Blank rows, and the calls that fill them: one per figure family and time zone,
-    each writing its own parts of the rows, so that they can run at the same time."""
+    each writing its own parts of the rows, so that they can run at the same time. A
+    family spans the previous period too where `previous` asks for its figures."""
     rows = {user.id: Row(user) for user in [*sellers, *supporters]}
     calls = []
+
+    def read(family, ids, zone):
+        compared = any(COLUMNS_BY_KEY[key].main for key in FEEDS[family])
+        both = previous == COMPARE_EVERY or (previous == COMPARE_MAIN and compared)
+        periods_read = [period, period.previous] if both else [period]
+        if family is _follow_ups:
+            return partial(family, rows, ids, zone, periods_read)
+        return partial(family, rows, ids, [each.bounds(zone) for each in periods_read])
+
     for zone, ids in measures.by_zone(sellers).items():
-        spans = _spans(period, zone)
-        calls.append(partial(_follow_ups, rows, ids, zone, period))
         calls += [
-            partial(family, rows, ids, spans)
-            for family in (_wins, _new_customers, _losses, _ownership, _requests_filed)
+            read(family, ids, zone)
+            for family in (_follow_ups, _wins, _new_customers, _losses, _ownership, _requests_filed)
         ]
         calls.append(partial(_overdue, rows, ids, clock.today(zone)))
     for zone, ids in measures.by_zone([*sellers, *supporters]).items():
-        spans = _spans(period, zone)
-        calls += [partial(_points, rows, ids, spans), partial(_kb, rows, ids, spans)]
+        calls += [read(_points, ids, zone), read(_kb, ids, zone)]
     for zone, ids in measures.by_zone(supporters).items():
-        calls.append(partial(_handled, rows, ids, _spans(period, zone)))
+        calls.append(read(_handled, ids, zone))
     return rows, calls
 
 
-def _spans(period, zone):
-    """[(start, end) of the period, (start, end) of the previous one] in the zone."""
-    return [period.bounds(zone), period.previous.bounds(zone)]
-
-
 def _which(moment, spans):
-    """0 for a moment in this period, 1 in the previous one (the query spans both)."""
+    """0 for a moment in this period, 1 in the previous one (when the query spans both)."""
     return case((moment >= spans[0][0], 0), else_=1)
 
 
 def _within(moment, spans):
-    return and_(moment >= spans[1][0], moment < spans[0][1])
+    return and_(moment >= spans[-1][0], moment < spans[0][1])
 
 
 def _parts(rows, user_id, which):
@@ -286,7 +294,7 @@ def _parts(rows, user_id, which):
 def _wins(rows, ids, spans):
     """Won count and amount (the measures' definition) and the days from the owner's
     first ownership of the customer to the win, summed per person and period in SQL."""
-    wins = measures.standing_wins(spans[1][0], spans[0][1], ids).subquery()
+    wins = measures.standing_wins(spans[-1][0], spans[0][1], ids).subquery()
     first_owned = (
         select(func.min(OwnershipChange.at))
         .where(
@@ -315,7 +323,7 @@ def _wins(rows, ids, spans):
 
 
 def _losses(rows, ids, spans):
-    losses = measures.standing_losses(spans[1][0], spans[0][1], ids).subquery()
+    losses = measures.standing_losses(spans[-1][0], spans[0][1], ids).subquery()
     which = _which(losses.c.at, spans)
     for owner_id, period_index, count in db.session.execute(
         select(losses.c.owner_id, which, func.count()).group_by(losses.c.owner_id, which)
@@ -324,7 +332,7 @@ def _losses(rows, ids, spans):
 
 
 def _new_customers(rows, ids, spans):
-    new = measures.new_customers(spans[1][0], spans[0][1], ids).subquery()
+    new = measures.new_customers(spans[-1][0], spans[0][1], ids).subquery()
     which = _which(new.c.at, spans)
     for user_id, period_index, count in db.session.execute(
         select(new.c.user_id, which, func.count(distinct(new.c.customer_id))).group_by(new.c.user_id, which)
@@ -332,10 +340,10 @@ def _new_customers(rows, ids, spans):
         _parts(rows, user_id, period_index)["new_customers"] = count
 
 
-def _follow_ups(rows, ids, zone, period):
+def _follow_ups(rows, ids, zone, periods_read):
     """Follow-ups by channel and the customers touched, from the counts kept ahead per
-    person and month (follow_up_counts.py), for the period and the previous one."""
-    for which, each in enumerate((period, period.previous)):
+    person and month (follow_up_counts.py), for the period (and the previous one)."""
+    for which, each in enumerate(periods_read):
         for author_id, (channels, touched) in follow_up_counts.by_author(ids, zone, each).items():
             parts = _parts(rows, author_id, which)
             parts["follow_ups"], parts["customers_touched"] = sum(channels.values()), touched
@@ -431,6 +439,22 @@ def _handled(rows, ids, spans):
             parts["ratings_received"], parts["ratings_received_sum"] = counts.rated, counts.stars_total
 
 
+# The columns each family's parts make (value_of), so that a family spans the previous
+# period where one of its columns is compared.
+FEEDS = {
+    _wins: ("won_amount", "won_count", "win_rate", "average_deal", "average_cycle"),
+    _losses: ("win_rate",),
+    _new_customers: ("new_customers",),
+    _follow_ups: ("follow_ups", *CHANNELS.values(), "customers_touched"),
+    _ownership: ("claims", "lost_to_reclaim"),
+    _requests_filed: ("requests_filed", "satisfaction_given"),
+    _points: ("points",),
+    _kb: ("kb_articles",),
+    _handled: tuple(column.key for column in SUPPORT_COLUMNS if column.group == SUPPORT),
+}
+COLUMNS_BY_KEY = {column.key: column for column in [*COLUMNS, *SUPPORT_COLUMNS]}
+
+
 # ---- targets ---------------------------------------------------------------------------
 
 
@@ -522,7 +546,8 @@ def board(viewer, args):
         filters.company,
         filters.period,
     )
-    rows, calls = _families(sellers, supporters, filters.period)
+    previous = COMPARE_MAIN if filters.compare else COMPARE_NONE
+    rows, calls = _families(sellers, supporters, filters.period, previous)
     funnel_figures = database.concurrently([funnel_of_period, *calls])[0]
     seller_rows = [rows[user.id] for user in sellers]
     support_rows = [rows[user.id] for user in supporters]

@@ -5,7 +5,7 @@ totals, the export's cells and formats, and bad input."""
 import io
 import re
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -18,6 +18,7 @@ from salesdesk.extensions import db
 from salesdesk.ledger.customers import change_stage
 from salesdesk.ledger.followups import log_follow_up
 from salesdesk.ledger.models import Customer, FollowUp
+from salesdesk.performance import board, periods
 from salesdesk.performance.models import FollowUpCount, PerformanceSettings, Target
 from tests.fixtures.ledger import follow_up_form, make_customer
 from tests.helpers import LiveClient
@@ -191,6 +192,26 @@ def test_quarters_years_and_no_comparison(sales, client_as):
     assert "¥35,700.50" in quarter  # October's win too
     year = client.get("/performance?period=2026&compare=none").get_data(as_text=True)
     assert "¥35,700.50" in year and "prev." not in year
+
+
+@pytest.mark.parametrize("compare", ["previous", "none"])
+def test_the_board_shows_the_figures_of_a_full_reading(sales, compare):
+    """The board reads the previous period only for the families it compares (its main
+    columns), or not at all without comparison; one person's page reads everything
+    (collect). What the board shows is the same either way."""
+    sellers, supporters = board.people(sales.team_a, False)
+    full = board.collect(sellers, supporters, periods.parse("2026-11", date(2026, 11, 20)))
+    shown = board.board(sales.manager_a, {"period": "2026-11", "compare": compare})
+    compared = 0
+    for rows, columns in ((shown.rows, board.COLUMNS), (shown.support_rows, board.SUPPORT_COLUMNS)):
+        for row in rows:
+            for column in columns:
+                cell, everything = row.cell(column), full[row.user.id].cell(column)
+                assert cell.value == everything.value, (row.user.display_name, column.key)
+                if compare == "previous" and column.main:
+                    assert cell.previous == everything.previous, (row.user.display_name, column.key)
+                    compared += bool(everything.previous)
+    assert compared >= (3 if compare == "previous" else 0)  # October's win and new customers
 
 
 def test_the_export_holds_the_board_with_number_formats(sales, client_as):
