@@ -304,9 +304,9 @@ def _wins(rows, ids, spans):
         )
         .scalar_subquery()
     )
-    cycles = select(
-        wins.c.owner_id, wins.c.amount, wins.c.at, database.days_between(wins.c.at, first_owned).label("days")
-    ).subquery()
+    # Materialised: inlined, the outer sum and count would each look first_owned up.
+    days = database.days_between(wins.c.at, first_owned).label("days")
+    cycles = select(wins.c.owner_id, wins.c.amount, wins.c.at, days).cte("cycles").prefix_with("MATERIALIZED")
     which = _which(cycles.c.at, spans)
     query = select(
         cycles.c.owner_id,
