@@ -466,15 +466,16 @@ def measure_figures(parts):
     return figures
 
 
-def attach_standings(rows, period, today=None):
+def attach_standings(rows, period, wanted=None):
     """Each seller's targets and pace, from the figures already collected (the same
-    definitions as targets.standings, without counting them again)."""
-    users = [row.user for row in rows]
-    wanted = targets.targets_of(users, period)
+    definitions as targets.standings, without counting them again). wanted: their
+    targets (targets.targets_of), when the caller has read them already."""
+    if wanted is None:
+        wanted = targets.targets_of([row.user.id for row in rows], period)
     shares = {}
     for row in rows:
         if row.user.team_id not in shares:
-            shares[row.user.team_id] = targets.share_and_closed(row.user.team, period, today)
+            shares[row.user.team_id] = targets.share_and_closed(row.user.team, period)
         share, closed = shares[row.user.team_id]
         row.standing = targets.Standing(wanted[row.user.id], measure_figures(row.parts))
         row.standing.paces = {
@@ -548,10 +549,11 @@ def board(viewer, args):
     )
     previous = COMPARE_MAIN if filters.compare else COMPARE_NONE
     rows, calls = _families(sellers, supporters, filters.period, previous)
-    funnel_figures = database.concurrently([funnel_of_period, *calls])[0]
+    wanted = partial(targets.targets_of, [user.id for user in sellers], filters.period)
+    funnel_figures, wanted, *_filled = database.concurrently([funnel_of_period, wanted, *calls])
     seller_rows = [rows[user.id] for user in sellers]
     support_rows = [rows[user.id] for user in supporters]
-    attach_standings(seller_rows, filters.period)
+    attach_standings(seller_rows, filters.period, wanted)
     total, support_total = Row(None), Row(None)
     for row in seller_rows:
         total.add(row)

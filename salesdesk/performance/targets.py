@@ -7,9 +7,8 @@ year add up without typing them twice. A period's own target wins over the sum."
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from .. import clock
 from ..auth.models import DEFAULT_TIMEZONE
@@ -20,55 +19,35 @@ from .models import Measure, Target
 from .periods import MONTH
 
 
-def stored_targets(period_keys, *, user_ids=None, team_ids=None):
-    """{(period, user_id or None, team_id or None, measure): value} as stored."""
-    query = select(Target.period, Target.user_id, Target.team_id, Target.measure, Target.value).where(
-        Target.period.in_(period_keys)
+def _effective(period, owner, owner_ids):
+    """{owner_id: {measure: target or None}} for people (owner: Target.user_id) or for
+    teams (Target.team_id: the team's own rows): the period's own target, else the sum
+    of its months' where any is set. Added up in SQL: a company's quarter is 4,000 rows."""
+    months = [month.key for month in period.months] if period.kind != MONTH else []
+    own = func.max(Target.value).filter(Target.period == period.key)
+    of_months = func.sum(Target.value).filter(Target.period.in_(months))
+    whose = Target.user_id.is_not(None) if owner is Target.user_id else Target.user_id.is_(None)
+    query = (
+        select(owner, Target.measure, own, of_months)
+        .where(Target.period.in_([period.key, *months]), owner.in_(owner_ids), whose)
+        .group_by(owner, Target.measure)
     )
-    if user_ids is not None:
-        query = query.where(Target.user_id.in_(user_ids))
-    if team_ids is not None:
-        query = query.where(Target.user_id.is_(None), Target.team_id.in_(team_ids))
-    return {
-        (period, user_id, None if user_id else team_id, measure): value
-        for period, user_id, team_id, measure, value in db.session.execute(query)
-    }
-
-
-def effective(stored, period, owner_key):
-    """{measure: target} for one person (owner_key ("user", id)) or team (("team", id)):
-    the period's own, else the sum of its months' where any is set."""
-    kind, owner_id = owner_key
-
-    def lookup(key, measure):
-        person, team = (owner_id, None) if kind == "user" else (None, owner_id)
-        return stored.get((key, person, team, measure))
-
-    result = {}
-    for measure in Measure:
-        own = lookup(period.key, measure)
-        if own is None and period.kind != MONTH:
-            parts = [lookup(month.key, measure) for month in period.months]
-            if any(part is not None for part in parts):
-                own = sum((part for part in parts if part is not None), Decimal(0))
-        result[measure] = None if own is None else (own if measure.is_money else int(own))
+    result = {owner_id: dict.fromkeys(Measure) for owner_id in owner_ids}
+    for owner_id, measure, own_value, months_value in db.session.execute(query):
+        value = own_value if own_value is not None else months_value
+        measure = Measure(measure)
+        result[owner_id][measure] = None if value is None else (value if measure.is_money else int(value))
     return result
 
 
-def _keys(period):
-    return [period.key] + ([month.key for month in period.months] if period.kind != MONTH else [])
-
-
-def targets_of(users, period):
+def targets_of(user_ids, period):
     """{user_id: {measure: target or None}}."""
-    stored = stored_targets(_keys(period), user_ids=[user.id for user in users])
-    return {user.id: effective(stored, period, ("user", user.id)) for user in users}
+    return _effective(period, Target.user_id, user_ids)
 
 
 def team_targets(team, period):
     """{measure: the team's own target or None}."""
-    stored = stored_targets(_keys(period), team_ids=[team.id])
-    return effective(stored, period, ("team", team.id))
+    return _effective(period, Target.team_id, [team.id])[team.id]
 
 
 @dataclass
@@ -94,7 +73,7 @@ def share_and_closed(team, period, today=None):
 def standings(users, period, *, today=None):
     """{user_id: Standing} for `users` in `period`."""
     figures = measures.progress(users, period)
-    targets = targets_of(users, period)
+    targets = targets_of([user.id for user in users], period)
     shares = {}
     result = {}
     for user in users:

@@ -718,12 +718,12 @@ def test_a_quarter_without_its_own_target_is_the_sum_of_its_months(desk, client_
     )
     db.session.commit()
     q4 = periods.parse("2026-Q4", None)
-    of = targets.targets_of([desk.rep_a, desk.rep_a2], q4)
+    of = targets.targets_of([desk.rep_a.id, desk.rep_a2.id], q4)
     assert of[desk.rep_a.id][Measure.WON_AMOUNT] == Decimal("30000.75")
     assert of[desk.rep_a.id][Measure.VISITS] == 7
     assert of[desk.rep_a.id][Measure.FOLLOW_UPS] is None
     assert all(value is None for value in of[desk.rep_a2.id].values())
-    year = targets.targets_of([desk.rep_a], periods.parse("2026", None))[desk.rep_a.id]
+    year = targets.targets_of([desk.rep_a.id], periods.parse("2026", None))[desk.rep_a.id]
     assert (year[Measure.WON_AMOUNT], year[Measure.VISITS]) == (Decimal("30000.75"), 7)
     standing = targets.standings([desk.rep_a], q4)[desk.rep_a.id]
     assert standing.targets[Measure.WON_AMOUNT] == Decimal("30000.75")
@@ -746,7 +746,7 @@ def test_a_quarter_without_its_own_target_is_the_sum_of_its_months(desk, client_
         )
     )
     db.session.commit()
-    assert targets.targets_of([desk.rep_a], q4)[desk.rep_a.id][Measure.WON_AMOUNT] == Decimal(50000)
+    assert targets.targets_of([desk.rep_a.id], q4)[desk.rep_a.id][Measure.WON_AMOUNT] == Decimal(50000)
 
 
 # ---- progress and pace, on the table and the homes ------------------------------------------
