@@ -9,13 +9,14 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 
-from ..i18n import compact_money, money
+from ..i18n import compact_money, money_format
 
 NONE = _l("none")
 PREVIOUS = _l("prev.")
 NO_TARGET = _l("no target")
 PERCENT_POINTS = _l("%(num)s pp")
 NONE_MARK = "none mark"  # the words' key of the marked dash
+MONEY_FORMAT = "money format"  # and of the language's amount format (i18n.money)
 PACE_TONES = {
     "ahead": "badge-ok",
     "reached": "badge-ok",
@@ -47,12 +48,20 @@ def none_mark(words=None):
     return mark
 
 
+def _money(words):
+    format_amount = words.get(MONEY_FORMAT)
+    if format_amount is None:
+        format_amount = words[MONEY_FORMAT] = money_format()
+    return format_amount
+
+
 def figure(kind, value, compact=False, words=None):
     """compact: money as ¥73.4万 where space is short (the summary cards)."""
+    words = _words() if words is None else words
     if value is None:
         return none_mark(words)
     if kind == "money":
-        return compact_money(value) if compact and value else money(value)
+        return compact_money(value) if compact and value else _money(words)(value)
     if kind == "percent":
         return f"{value:.0f} %"
     if kind == "days":
@@ -79,27 +88,29 @@ def compared(cell, compare, words=None):
     """A board cell: its figure and, for the main columns when comparing, the previous
     period's figure and the change below it."""
     words = _words() if words is None else words
-    kind = cell.column.kind
-    text = escape(figure(kind, cell.value, words=words))
-    if not (compare and cell.column.main):
+    return Markup(_compared(cell.column, cell.value, cell.previous, cell.change, compare, words))
+
+
+def _compared(column, value, previous, difference, compare, words):
+    # Figures are digits, signs and the language's currency symbol, and the marked dash
+    # is Markup already: nothing here needs escaping but the words.
+    text = figure(column.kind, value, words=words)
+    if not (compare and column.main):
         return text
-    return Markup(
-        f'{text}\n<small class="compare">{_word(PREVIOUS, words)} '
-        f"{escape(figure(kind, cell.previous, words=words))}"
-        f" · {escape(change(kind, cell.change, words=words))}</small>"
-    )
+    before, moved = figure(column.kind, previous, words=words), change(column.kind, difference, words=words)
+    return f'{text}\n<small class="compare">{_word(PREVIOUS, words)} {before} · {moved}</small>'
 
 
 def figure_cells(row, columns, compare):
     """A board row's cells, a <td> a column, joined here rather than in a template loop:
     the company board has ~5,000 of them, and the loop was a quarter of its rendering."""
     words = _words()
-    return Markup(
-        "".join(
-            f'<td class="num col-{column.key}">{compared(row.cell(column), compare, words)}</td>'
-            for column in columns
-        )
-    )
+    cells = []
+    for column in columns:
+        cell = row.cell(column)
+        text = _compared(column, cell.value, cell.previous, cell.change, compare, words)
+        cells.append(f'<td class="num col-{column.key}">{text}</td>')
+    return Markup("".join(cells))
 
 
 def pace_badge(paced, words=None):
@@ -116,19 +127,18 @@ def progress(measure, standing, words=None):
     """One measure against its target: "¥12,000.00 / ¥50,000.00 · 24 % · 落后"."""
     words = _words() if words is None else words
     kind = "money" if measure.is_money else "count"
-    done = escape(figure(kind, standing.figures[measure], words=words))
+    done = figure(kind, standing.figures[measure], words=words)  # safe: see _compared
     target = standing.targets[measure]
     if target is None:
         return Markup(f'{done} <small class="muted">{_word(NO_TARGET, words)}</small>')
     paced = standing.paces[measure]
     meter = ""
-    if paced.percent is not None:
-        meter = (
-            f'<meter min="0" max="100" value="{min(paced.percent, 100)}" aria-hidden="true"></meter>'
-            f" {paced.percent} %"
-        )
+    percent = paced.percent
+    if percent is not None:
+        meter = f'<meter min="0" max="100" value="{min(percent, 100)}" aria-hidden="true"></meter>'
+        meter += f" {percent} %"
     return Markup(
-        f'{done} / {escape(figure(kind, target, words=words))}\n<span class="progress-line">{meter}\n  '
+        f'{done} / {figure(kind, target, words=words)}\n<span class="progress-line">{meter}\n  '
         f"{pace_badge(paced, words)}</span>"
     )
 
