@@ -50,23 +50,31 @@ def _owned_by(team_id, company):
     return StageChange.owner_id.in_(select(User.id).where(User.team_id == team_id).scalar_subquery())
 
 
-def _in_period(start, end):
-    # Every stage named: the (to_stage, at, …) index then serves a range per stage.
+def _stage(company):
+    """The column to compare stages with. For the company, to_stage itself: naming every
+    stage, the (to_stage, at, …) index serves a range per stage. For a team, the same
+    text the index cannot serve: SQLite then reads the team's own changes through the
+    (owner_id, at, …) index, a quarter of the company's, instead of every change of the
+    period (a team's funnel 37 -> 12 ms; PostgreSQL chooses that index by itself)."""
+    return StageChange.to_stage if company else StageChange.to_stage.concat("")
+
+
+def _in_period(start, end, company):
     return (
-        StageChange.to_stage.in_([stage.value for stage in Stage]),
+        _stage(company).in_([stage.value for stage in Stage]),
         StageChange.at >= start,
         StageChange.at < end,
     )
 
 
-def _stays(start, end, owned):
+def _stays(start, end, owned, company):
     """{stage: (how many left it in the period, the median of their days in it)}, a
     negative stay (clocks) counted as 0. PostgreSQL takes the median itself
     (percentile_cont interpolates as support.metrics.percentile does): a company's
     quarter would otherwise send its 30,000 stage changes to Python. SQLite has no
     median: the days come back, a text per stage, and Python takes it."""
     left_in_period = (
-        *_in_period(start, end),
+        *_in_period(start, end, company),
         owned,
         StageChange.from_stage.in_([s.value for s in STEPS[:-1]]),
         StageChange.entered_at.is_not(None),
@@ -103,7 +111,7 @@ def funnel(team_id, zone, company, period):
     order = case(*((StageChange.to_stage == stage.value, index) for index, stage in enumerate(STEPS)))
     furthest = (
         select(StageChange.customer_id, func.max(order).label("top"))
-        .where(*_in_period(start, end), owned, StageChange.to_stage.in_([s.value for s in STEPS]))
+        .where(*_in_period(start, end, company), owned, _stage(company).in_([s.value for s in STEPS]))
         .group_by(StageChange.customer_id)
         .subquery()
     )
@@ -115,7 +123,7 @@ def funnel(team_id, zone, company, period):
         steps[index].reached = reached
     for before, step in zip(steps, steps[1:], strict=False):
         step.conversion = 100 * step.reached / before.reached if before.reached else None
-    stays = _stays(start, end, owned)
+    stays = _stays(start, end, owned, company)
     for step in steps:
         step.left, step.median_days = stays.get(step.stage.value, (0, None))
     return Funnel(steps)
