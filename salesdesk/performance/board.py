@@ -549,8 +549,8 @@ def board(viewer, args):
     )
     previous = COMPARE_MAIN if filters.compare else COMPARE_NONE
     rows, calls = _families(sellers, supporters, filters.period, previous)
-    wanted = partial(targets.targets_of, [user.id for user in sellers], filters.period)
-    funnel_figures, wanted, *_filled = database.concurrently([funnel_of_period, wanted, *calls])
+    targets_of_period = partial(targets.targets_of, [user.id for user in sellers], filters.period)
+    funnel_figures, wanted, *_filled = database.concurrently([funnel_of_period, targets_of_period, *calls])
     seller_rows = [rows[user.id] for user in sellers]
     support_rows = [rows[user.id] for user in supporters]
     attach_standings(seller_rows, filters.period, wanted)

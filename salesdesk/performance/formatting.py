@@ -87,17 +87,17 @@ def change(kind, value, compact=False, words=None):
 def compared(cell, compare, words=None):
     """A board cell: its figure and, for the main columns when comparing, the previous
     period's figure and the change below it."""
-    words = _words() if words is None else words
-    return Markup(_compared(cell.column, cell.value, cell.previous, cell.change, compare, words))
+    return Markup(_compared(cell, compare, _words() if words is None else words))
 
 
-def _compared(column, value, previous, difference, compare, words):
+def _compared(cell, compare, words):
     # Figures are digits, signs and the language's currency symbol, and the marked dash
     # is Markup already: nothing here needs escaping but the words.
-    text = figure(column.kind, value, words=words)
-    if not (compare and column.main):
+    kind = cell.column.kind
+    text = figure(kind, cell.value, words=words)
+    if not (compare and cell.column.main):
         return text
-    before, moved = figure(column.kind, previous, words=words), change(column.kind, difference, words=words)
+    before, moved = figure(kind, cell.previous, words=words), change(kind, cell.change, words=words)
     return f'{text}\n<small class="compare">{_word(PREVIOUS, words)} {before} · {moved}</small>'
 
 
@@ -105,12 +105,12 @@ def figure_cells(row, columns, compare):
     """A board row's cells, a <td> a column, joined here rather than in a template loop:
     the company board has ~5,000 of them, and the loop was a quarter of its rendering."""
     words = _words()
-    cells = []
-    for column in columns:
-        cell = row.cell(column)
-        text = _compared(column, cell.value, cell.previous, cell.change, compare, words)
-        cells.append(f'<td class="num col-{column.key}">{text}</td>')
-    return Markup("".join(cells))
+    return Markup(
+        "".join(
+            f'<td class="num col-{column.key}">{_compared(row.cell(column), compare, words)}</td>'
+            for column in columns
+        )
+    )
 
 
 def pace_badge(paced, words=None):
