@@ -41,6 +41,7 @@ MONEY, COUNT, PERCENT, DAYS, RATING = "money", "count", "percent", "days", "rati
 RECLAIM_REASONS = ("reclaim_no_follow_up", "reclaim_no_deal")
 CHANNELS = {"phone": "phone", "wechat": "wechat", "visit": "visits", "email": "email", "meeting": "meeting"}
 CENT = Decimal("0.01")
+CHARTED = 20  # people in the won-amount chart; the table has everyone
 
 
 @dataclass(frozen=True)
@@ -258,8 +259,7 @@ def _families(sellers, supporters, period, previous):
     calls = []
 
     def read(family, ids, zone):
-        compared = any(COLUMNS_BY_KEY[key].main for key in FEEDS[family])
-        both = previous == COMPARE_EVERY or (previous == COMPARE_MAIN and compared)
+        both = previous == COMPARE_EVERY or (previous == COMPARE_MAIN and family in COMPARED)
         periods_read = [period, period.previous] if both else [period]
         if family is _follow_ups:
             return partial(family, rows, ids, zone, periods_read)
@@ -453,6 +453,10 @@ FEEDS = {
     _handled: tuple(column.key for column in SUPPORT_COLUMNS if column.group == SUPPORT),
 }
 COLUMNS_BY_KEY = {column.key: column for column in [*COLUMNS, *SUPPORT_COLUMNS]}
+# The families a compared board reads for the previous period too.
+COMPARED = frozenset(
+    family for family, keys in FEEDS.items() if any(COLUMNS_BY_KEY[key].main for key in keys)
+)
 
 
 # ---- targets ---------------------------------------------------------------------------
@@ -516,6 +520,15 @@ class Board:
         if self.filters.company:
             return _("The whole company")
         return self.filters.team.name if self.filters.team is not None else ""
+
+    @property
+    def charted(self):
+        """The people of the won-amount chart: the largest amounts, CHARTED at most."""
+        return sorted(self.rows, key=lambda row: row.parts["won_amount"], reverse=True)[:CHARTED]
+
+    @property
+    def more_than_charted(self):
+        return len(self.rows) > CHARTED
 
 
 def sort_rows(rows, key, direction):

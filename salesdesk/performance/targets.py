@@ -19,14 +19,15 @@ from .models import Measure, Target
 from .periods import MONTH
 
 
-def _effective(period, owner, owner_ids):
-    """{owner_id: {measure: target or None}} for people (owner: Target.user_id) or for
-    teams (Target.team_id: the team's own rows): the period's own target, else the sum
-    of its months' where any is set. Added up in SQL: a company's quarter is 4,000 rows."""
+def _effective(period, owner_ids, *, people):
+    """{owner_id: {measure: target or None}} for people (people=True: user ids) or teams
+    (team ids: the team's own rows): the period's own target, else the sum of its
+    months' where any is set. Added up in SQL: a company's quarter is 4,000 rows."""
     months = [month.key for month in period.months] if period.kind != MONTH else []
     own = func.max(Target.value).filter(Target.period == period.key)
     of_months = func.sum(Target.value).filter(Target.period.in_(months))
-    whose = Target.user_id.is_not(None) if owner is Target.user_id else Target.user_id.is_(None)
+    owner = Target.user_id if people else Target.team_id
+    whose = Target.user_id.is_not(None) if people else Target.user_id.is_(None)
     query = (
         select(owner, Target.measure, own, of_months)
         .where(Target.period.in_([period.key, *months]), owner.in_(owner_ids), whose)
@@ -42,12 +43,12 @@ def _effective(period, owner, owner_ids):
 
 def targets_of(user_ids, period):
     """{user_id: {measure: target or None}}."""
-    return _effective(period, Target.user_id, user_ids)
+    return _effective(period, user_ids, people=True)
 
 
 def team_targets(team, period):
     """{measure: the team's own target or None}."""
-    return _effective(period, Target.team_id, [team.id])[team.id]
+    return _effective(period, [team.id], people=False)[team.id]
 
 
 @dataclass
