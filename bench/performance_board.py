@@ -720,6 +720,7 @@ def main(argv=None):
     parser.add_argument("--no-seed", action="store_true", help="time the database as it is")
     parser.add_argument("--explain", metavar="NAME", help="each statement of one request with its plan")
     parser.add_argument("--profile", metavar="NAME", help="a pyinstrument profile of --runs requests")
+    parser.add_argument("--parts", metavar="NAME", help="each family, the funnel and the rendering, timed")
     parser.add_argument("--slow", type=float, default=50, help="plans of statements slower than this (ms)")
     parser.add_argument("--tag", default="", help="suffix for the results file name")
     parser.add_argument(
@@ -755,6 +756,49 @@ def apply_whatif(url, statements):
             connection.exec_driver_sql(statement)
             print(f"  what-if: {statement} ({time.perf_counter() - started:.1f} s)", flush=True)
     engine.dispose()
+
+
+def time_parts(client, path, warmup, runs):
+    """Where a board request's time goes, without a profiler (which inflates many small
+    calls several times over): each call the board hands to database.concurrently (a
+    figure family, the funnel, the targets), the standings and the rendering, timed
+    around the real functions, the mean over `runs` requests. On PostgreSQL the calls
+    run two at a time, so each one's time includes waiting for the other."""
+    from functools import partial
+
+    from salesdesk import database, web
+    from salesdesk.performance import board
+
+    times = defaultdict(list)
+
+    def timed(name, function):
+        def wrapper(*args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                times[name].append((time.perf_counter() - started) * 1000)
+
+        return wrapper
+
+    def name_of(call):
+        return call.func.__name__ if isinstance(call, partial) else call.__name__
+
+    originals = database.concurrently, web.render_template, board.attach_standings
+    database.concurrently = lambda calls: originals[0]([timed(name_of(call), call) for call in calls])
+    web.render_template = timed("rendering", originals[1])
+    board.attach_standings = timed("attach_standings", originals[2])
+    try:
+        for _ in range(warmup):
+            fetch(client, path)
+        times.clear()
+        for _ in range(runs):
+            timed("the request", fetch)(client, path)
+    finally:
+        database.concurrently, web.render_template, board.attach_standings = originals
+    print(f"ms a request, the mean over {runs} (a part called twice a request: both calls added)")
+    for name, values in sorted(times.items(), key=lambda item: -sum(item[1])):
+        print(f"  {name:<20} {sum(values) / runs:8.1f}")
 
 
 def run(url, args):
@@ -801,8 +845,8 @@ def run(url, args):
     if args.only:
         listed = [s for s in listed if any(part in s[0] for part in args.only.split(","))]
 
-    if args.explain or args.profile:
-        name = args.explain or args.profile
+    if args.explain or args.profile or args.parts:
+        name = args.explain or args.profile or args.parts
         chosen = [s for s in listed if s[0] == name] or [s for s in listed if name in s[0]]
         if not chosen:
             raise SystemExit(f"no scenario matches {name}")
@@ -812,6 +856,9 @@ def run(url, args):
         print(f"== {label} as {viewer}: {path}")
         if args.profile:
             profile(clients[viewer], path, False, args.runs)
+            return
+        if args.parts:
+            time_parts(clients[viewer], path, args.warmup, args.runs)
             return
         statements = log.record(clients[viewer], path)  # outside our app context (see --slow)
         with app.app_context():
