@@ -7,6 +7,7 @@ people owned it (stage_changes.owner_id). Reaching a stage counts for every stag
 before it too, so a lead that jumps to a quote passed through "contacted" and the
 conversions stay between 0 and 100 %. Lost is no step of the funnel."""
 
+import json
 from dataclasses import dataclass
 
 from sqlalchemy import case, func, select
@@ -60,6 +61,15 @@ def _stage(company):
     return StageChange.to_stage if company else StageChange.to_stage.concat("")
 
 
+# A change from one of these stages ends a stay in it that the funnel can measure.
+_LEFT_FROM = [stage.value for stage in STEPS[:-1]]
+_left = StageChange.entered_at.is_not(None)
+
+
+def _days():
+    return days_between(StageChange.at, StageChange.entered_at)
+
+
 def _in_period(start, end, company):
     return (
         _stage(company).in_([stage.value for stage in Stage]),
@@ -68,47 +78,11 @@ def _in_period(start, end, company):
     )
 
 
-def _stays(start, end, owned, company):
-    """{stage: (how many left it in the period, the median of their days in it)}, a
-    negative stay (clocks) counted as 0. PostgreSQL takes the median itself
-    (percentile_cont interpolates as support.metrics.percentile does): a company's
-    quarter would otherwise send its 30,000 stage changes to Python. SQLite has no
-    median: the days come back, a text per stage, and Python takes it."""
-    left_in_period = (
-        *_in_period(start, end, company),
-        owned,
-        StageChange.from_stage.in_([s.value for s in STEPS[:-1]]),
-        StageChange.entered_at.is_not(None),
-    )
-    days = days_between(StageChange.at, StageChange.entered_at)
-    if db.session.get_bind().dialect.name == "sqlite":
-        # Each stage's days as one text: a row a stay cost more to read than the median.
-        spent = {}
-        for stage, joined in db.session.execute(
-            select(StageChange.from_stage, func.group_concat(days))
-            .where(*left_in_period)
-            .group_by(StageChange.from_stage)
-        ):
-            stays = [max(float(stay), 0.0) for stay in joined.split(",")]
-            spent[stage] = (len(stays), percentile(stays, 0.5))
-        return spent
-    median = func.percentile_cont(0.5).within_group(func.greatest(days, 0))
-    return {
-        stage: (left, median_days)
-        for stage, left, median_days in db.session.execute(
-            select(StageChange.from_stage, func.count(), median)
-            .where(*left_in_period)
-            .group_by(StageChange.from_stage)
-        )
-    }
-
-
-def funnel(team_id, zone, company, period):
-    """The funnel of a team (its id and time zone) or of the company (zone None: the
-    default one's periods); plain values, so that it can run beside the board's figures
-    (database.concurrently)."""
-    start, end = period.bounds(zone or DEFAULT_TIMEZONE)
-    owned = _owned_by(team_id, company)
+def _read(start, end, owned, company):
+    """(customers that reached each step at most, by the step's index; {stage: (how many
+    left it in the period, the median of their days in it)}), a negative stay (clocks)
+    counted as 0. PostgreSQL groups and takes the median itself (percentile_cont
+    interpolates as support.metrics.percentile does)."""
     order = case(*((StageChange.to_stage == stage.value, index) for index, stage in enumerate(STEPS)))
     furthest = (
         select(StageChange.customer_id, func.max(order).label("top"))
@@ -117,14 +91,57 @@ def funnel(team_id, zone, company, period):
         .subquery()
     )
     at_most = dict(db.session.execute(select(furthest.c.top, func.count()).group_by(furthest.c.top)).all())
+    median = func.percentile_cont(0.5).within_group(func.greatest(_days(), 0))
+    stays = db.session.execute(
+        select(StageChange.from_stage, func.count(), median)
+        .where(*_in_period(start, end, company), owned, _left, StageChange.from_stage.in_(_LEFT_FROM))
+        .group_by(StageChange.from_stage)
+    )
+    return [at_most.get(index, 0) for index in range(len(STEPS))], {
+        stage: (left, median_days) for stage, left, median_days in stays
+    }
+
+
+def _read_sqlite(start, end, owned, company):
+    """What _read returns, in one pass over the period's stage changes: SQLite would sort
+    them twice to group them (by customer, then by stage) and has no median. The
+    customers that reached each stage and the days spent in each come back as JSON
+    arrays, one per stage (a company's quarter on the bench: 76 -> 45 ms)."""
+    customers = [
+        func.json_group_array(StageChange.customer_id).filter(StageChange.to_stage == stage.value)
+        for stage in STEPS
+    ]
+    days = func.max(_days(), 0)  # SQLite's max() of two values
+    spent = [
+        func.json_group_array(days).filter(_left, StageChange.from_stage == stage) for stage in _LEFT_FROM
+    ]
+    row = db.session.execute(select(*customers, *spent).where(*_in_period(start, end, company), owned)).one()
+    furthest, seen = [], set()
+    for index in range(len(STEPS) - 1, -1, -1):
+        before = len(seen)
+        seen.update(json.loads(row[index]))
+        furthest.append(len(seen) - before)
+    stays = {}
+    for stage, joined in zip(_LEFT_FROM, row[len(STEPS) :], strict=True):
+        if stays_in_stage := json.loads(joined):
+            stays[stage] = (len(stays_in_stage), percentile(stays_in_stage, 0.5))
+    return furthest[::-1], stays
+
+
+def funnel(team_id, zone, company, period):
+    """The funnel of a team (its id and time zone) or of the company (zone None: the
+    default one's periods); plain values, so that it can run beside the board's figures
+    (database.concurrently)."""
+    start, end = period.bounds(zone or DEFAULT_TIMEZONE)
+    read = _read_sqlite if db.session.get_bind().dialect.name == "sqlite" else _read
+    at_most, stays = read(start, end, _owned_by(team_id, company), company)
     steps = [Step(stage) for stage in STEPS]
     reached = 0
     for index in range(len(STEPS) - 1, -1, -1):
-        reached += at_most.get(index, 0)
+        reached += at_most[index]
         steps[index].reached = reached
     for before, step in zip(steps, steps[1:], strict=False):
         step.conversion = 100 * step.reached / before.reached if before.reached else None
-    stays = _stays(start, end, owned, company)
     for step in steps:
         step.left, step.median_days = stays.get(step.stage.value, (0, None))
     return Funnel(steps)
