@@ -156,7 +156,7 @@ def test_rows_per_handler_and_per_type(desk):
     assert report.by_type[0].received == 9
 
 
-def test_the_boards_counts_of_two_periods_in_one_pass(desk):
+def test_the_boards_counts_of_two_periods_at_once(desk):
     """handler_counts (the performance board's support columns): November and October
     at once, each request counted by its own moments, as the report counts them."""
     november, october = (local(11, 1, 0), local(12, 1, 0)), (local(10, 1, 0), local(11, 1, 0))
