@@ -476,11 +476,12 @@ def attach_standings(rows, period, wanted=None):
     targets (targets.targets_of), when the caller has read them already."""
     if wanted is None:
         wanted = targets.targets_of([row.user.id for row in rows], period)
-    shares = {}
+    shares = {}  # by time zone: the calendar is the same for every team in one
     for row in rows:
-        if row.user.team_id not in shares:
-            shares[row.user.team_id] = targets.share_and_closed(row.user.team, period)
-        share, closed = shares[row.user.team_id]
+        zone = measures.zone_of(row.user)
+        if zone not in shares:
+            shares[zone] = targets.share_and_closed(row.user.team, period)
+        share, closed = shares[zone]
         row.standing = targets.Standing(wanted[row.user.id], measure_figures(row.parts))
         row.standing.paces = {
             measure: pace.pace(row.standing.targets[measure], row.standing.figures[measure], share, closed)

@@ -78,10 +78,10 @@ def standings(users, period, *, today=None):
     shares = {}
     result = {}
     for user in users:
-        team_key = user.team_id
-        if team_key not in shares:
-            shares[team_key] = share_and_closed(user.team, period, today)
-        share, closed = shares[team_key]
+        zone = measures.zone_of(user)  # the calendar is the same for every team in one
+        if zone not in shares:
+            shares[zone] = share_and_closed(user.team, period, today)
+        share, closed = shares[zone]
         standing = Standing(targets[user.id], figures[user.id])
         standing.paces = {
             measure: pace.pace(standing.targets[measure], standing.figures[measure], share, closed)
