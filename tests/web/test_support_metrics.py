@@ -171,6 +171,10 @@ def test_the_boards_counts_of_two_periods_at_once(desk):
     assert figures[desk.support_a.id] == [(4, 2, 3, 2, 3, 11), (1, 1, 1, 1, 1, 1)]
     assert figures[desk.lead.id] == [(1, 1, 0, 0, 0, 0), (0, 0, 0, 0, 0, 0)]
     assert metrics.handler_counts([desk.manager_a.id], [november, october]) == {}
+    # Spans apart: what happened between them (October) counts for neither.
+    september = (local(9, 1, 0), local(10, 1, 0))
+    apart = metrics.handler_counts([desk.support_a.id], [november, september])[desk.support_a.id]
+    assert [(c.responded, c.resolved, c.rated) for c in apart] == [(4, 3, 3), (0, 0, 0)]
 
 
 def test_filters_by_handler_type_and_week(desk):
