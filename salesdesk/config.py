@@ -111,11 +111,9 @@ def load_config(app, overrides=None):
     app.config.setdefault("SQLALCHEMY_DATABASE_URI", f"sqlite:///{instance / 'salesdesk.db'}")
     app.config["SQLALCHEMY_DATABASE_URI"] = _with_psycopg3(app.config["SQLALCHEMY_DATABASE_URI"])
     if _is_sqlite_file(app.config["SQLALCHEMY_DATABASE_URI"]):
-        # A worker serves one request at a time: one pooled connection, and one for the
-        # reader that shares the performance board's reads (database.concurrently); more
-        # open only while needed. Each connection keeps its own page cache or map of
-        # the file.
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_size": 2, **app.config["SQLALCHEMY_ENGINE_OPTIONS"]}
+        # A worker serves one request at a time: one pooled connection (more open only
+        # while needed). Each connection keeps its own page cache or map of the file.
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_size": 1, **app.config["SQLALCHEMY_ENGINE_OPTIONS"]}
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret_key(instance / "secret_key")
     if app.config.get("HTTPS"):

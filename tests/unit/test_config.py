@@ -39,7 +39,7 @@ def test_instance_config_then_environment_then_overrides(tmp_path, monkeypatch):
     assert create_app().config["SECRET_KEY"] == "from-env"
 
 
-def test_sqlite_keeps_two_pooled_connections_and_maps_what_the_environment_says(tmp_path, monkeypatch):
+def test_sqlite_keeps_one_pooled_connection_and_maps_what_the_environment_says(tmp_path, monkeypatch):
     from sqlalchemy import text
 
     from salesdesk.extensions import db
@@ -48,7 +48,7 @@ def test_sqlite_keeps_two_pooled_connections_and_maps_what_the_environment_says(
     monkeypatch.delenv("SALESDESK_DATABASE_URL", raising=False)
     monkeypatch.setenv("SALESDESK_SQLITE_MMAP_BYTES", "0")
     app = create_app()
-    assert app.config["SQLALCHEMY_ENGINE_OPTIONS"]["pool_size"] == 2  # a request's, the board's reader's
+    assert app.config["SQLALCHEMY_ENGINE_OPTIONS"]["pool_size"] == 1
     with app.app_context():
         assert db.session.execute(text("PRAGMA mmap_size")).scalar() == 0
         db.session.remove()

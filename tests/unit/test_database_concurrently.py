@@ -5,7 +5,7 @@ import time
 from functools import partial
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from salesdesk import create_app, database
 from salesdesk.auth.models import User
@@ -65,3 +65,23 @@ def test_an_in_memory_database_is_read_in_the_callers_session_alone():
 
         assert database.concurrently([slowly] * 6) == [True] * 6
         db.session.remove()
+
+
+def test_on_sqlite_the_reader_keeps_a_connection_of_its_own_without_a_map_of_the_file(app):
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's reader")
+    both_running = threading.Barrier(2, timeout=10)
+
+    def map_and_connection():
+        both_running.wait()
+        connection = db.session.connection().connection.dbapi_connection
+        return db.session.scalar(text("PRAGMA mmap_size")), id(connection)
+
+    first = database.concurrently([map_and_connection] * 2)
+    again = database.concurrently([map_and_connection] * 2)
+    mapped = db.session.scalar(text("PRAGMA mmap_size"))
+    assert sorted(size for size, _ in first) == sorted(size for size, _ in again) == [0, mapped]
+    assert mapped > 0
+    # The same two connections each time: the reader's was kept, not opened again.
+    assert {connection for _, connection in first} == {connection for _, connection in again}
+    assert db.engine.pool.size() == 1
