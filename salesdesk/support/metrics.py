@@ -320,19 +320,23 @@ def report(user, filters, now=None):
     )
 
 
+# The moment each count goes by: a request counts in a period only for what happened
+# to it then.
+RECEIVED_AT, RESPONDED_AT, RESOLVED_AT, RATED_AT = (
+    Request.created_at,
+    Request.accepted_at,
+    Request.resolved_at,
+    Request.closed_at,
+)
+
+
 def _moments(start, end):
-    """(received, responded, resolved, rated): what falls in [start, end), each request
-    by its own moment, so a request counts only for what happened in the period."""
+    """(received, responded, resolved, rated): what falls in [start, end)."""
 
     def within(moment):
         return and_(moment >= start, moment < end)
 
-    return (
-        within(Request.created_at),
-        within(Request.accepted_at),
-        within(Request.resolved_at),
-        within(Request.closed_at),
-    )
+    return within(RECEIVED_AT), within(RESPONDED_AT), within(RESOLVED_AT), within(RATED_AT)
 
 
 def _count_period(where, start, end, cell):
@@ -386,20 +390,20 @@ def handler_counts(handler_ids, spans):
     # (the moment, what else a request must be, the two figures and their fields)
     readings = (
         (
-            Request.accepted_at,
+            RESPONDED_AT,
             (),
             func.count().filter(Request.response_met.is_(True)),
             "responded",
             "response_met",
         ),
         (
-            Request.resolved_at,
+            RESOLVED_AT,
             (),
             func.count().filter(Request.resolution_met.is_(True)),
             "resolved",
             "resolution_met",
         ),
-        (Request.closed_at, (Request.rating.in_(STARS),), func.sum(Request.rating), "rated", "stars_total"),
+        (RATED_AT, (Request.rating.in_(STARS),), func.sum(Request.rating), "rated", "stars_total"),
     )
     result = {}
     for moment, also, figure, how_many, of_which in readings:
