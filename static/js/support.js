@@ -15,8 +15,12 @@
       var text = details.value.trim();
       return !text || Object.keys(templates).some(function (id) { return templates[id].trim() === text; });
     };
-    type.addEventListener("change", function () {
+    var fill = function () {
       if (untouched() && templates[type.value] !== undefined) details.value = templates[type.value];
-    });
+    };
+    type.addEventListener("change", fill);
+    // A type chosen before this ran (a quick hand on a slow line, or the browser
+    // restoring the form) fills the details too.
+    fill();
   });
 })();

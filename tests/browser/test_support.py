@@ -66,3 +66,20 @@ def test_a_request_from_filing_to_five_stars(browser, live_server, page, world, 
     expect(lead_page.locator("main")).to_contain_text("赵支持")
     expect(lead_page.locator("main")).to_contain_text("5.0")
     lead_context.close()
+
+
+def test_a_type_chosen_before_the_forms_script_ran_fills_the_details(live_server, page, world):
+    make_type("华东报价支持", world.team_a, prompts="需要报价的产品和数量：")
+    browser_login(page, "rep.a@test.example")
+    held = []
+    # The form's script arrives late (a slow line): the type is chosen before it runs.
+    page.route("**/js/support.js*", lambda route: held.append(route))
+    page.goto("/support/new", wait_until="commit")
+    page.get_by_label("请求类型").select_option(label="华东报价支持")
+    expect(page.get_by_label("详情")).to_have_value("")
+    for _ in range(100):  # the handler runs while Playwright waits
+        if held:
+            break
+        page.wait_for_timeout(50)
+    held[0].continue_()
+    expect(page.get_by_label("详情")).to_have_value(re.compile("需要报价的产品和数量"))
