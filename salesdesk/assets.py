@@ -5,7 +5,8 @@ cached for a year (by the browser and by the proxy that serves /static/)."""
 import hashlib
 from pathlib import Path
 
-from flask import g, request
+from flask import g, request, url_for
+from markupsafe import Markup, escape
 
 YEAR = 365 * 24 * 3600
 
@@ -43,9 +44,21 @@ def init_app(app):
         return YEAR if request.args.get("v") else None
 
     app.get_send_file_max_age = max_age
+    app.jinja_env.globals["icon"] = icon
 
     @app.after_request
     def immutable_when_versioned(response):
         if request.endpoint == "static" and request.args.get("v") and response.status_code == 200:
             response.cache_control.immutable = True
         return response
+
+
+def icon(name, label=None):
+    """An icon of the sprite (static/img/icons.svg): hidden from screen readers unless it
+    is labelled. A function, not a Jinja macro: a page draws dozens, and a macro call
+    costs ten times as much (bench/ledger_floor.py)."""
+    sprite = g.get("icon_sprite")
+    if sprite is None:
+        sprite = g.icon_sprite = escape(url_for("static", filename="img/icons.svg"))
+    named = f'role="img" aria-label="{escape(label)}"' if label else 'aria-hidden="true"'
+    return Markup(f'<svg class="icon" {named}><use href="{sprite}#{escape(name)}"></use></svg>')
