@@ -87,6 +87,11 @@ def chosen(user, fields=()):
     return [column for column in all_columns(fields) if column.key in keys]
 
 
+def shows_tags(shown):
+    """Whether the columns `shown` draw the customers' tags (their rows must have them)."""
+    return any(column.key == "tags" for column in shown)
+
+
 def labelled(picked):
     """The columns with their labels translated once: each row's cells repeat them."""
     return [replace(column, label=str(column.label)) for column in picked]

@@ -21,10 +21,11 @@ from .models import GRADES, SOURCE_LABELS, STAGE_LABELS
 from .timeline import timeline
 
 
-def list_context(filters, list_endpoint=None, **extra):
+def list_context(filters, list_endpoint=None, tags=False, **extra):
     """What the customer list templates need (the pool page uses them too).
-    list_endpoint: the list's own page, when a refused POST draws it again."""
-    page = queries.list_customers(current_user, filters)
+    list_endpoint: the list's own page, when a refused POST draws it again; tags: the
+    customers' tags are shown."""
+    page = queries.list_customers(current_user, filters, tags=tags)
     now = clock.now()
     rules = settings.current()
     custom_filters = queries.filterable_fields(current_user, filters.custom_fields())
@@ -63,8 +64,8 @@ def customers_context(filters, **extra):
     rules' bulk assignment for those who assign."""
     from ..rules import assignment, panel  # here, not at the top: the rules import the ledger
 
-    context = list_context(filters, **extra)
     shown = columns.labelled(columns.chosen(current_user, filters.custom_fields()))
+    context = list_context(filters, tags=columns.shows_tags(shown), **extra)
     shown_keys = {column.key for column in shown}
     context.update(
         views=[(view, VIEW_LABELS[view]) for view in queries.views_for(current_user)],

@@ -503,7 +503,9 @@ def _page_query(filters, where, key, sort_index, total, searched):
     return query
 
 
-def list_customers(user, filters):
+def list_customers(user, filters, tags=False):
+    """The page of customers `filters` asks for (a Page); tags: with their tags too (the
+    list's Tags column), which costs a join and a third of the rows' loading."""
     per_page = filters.per_page or current_app.config["PAGE_SIZE"]
     where = conditions(user, filters)
     key, sort_index = _sort(user, filters)
@@ -523,7 +525,7 @@ def list_customers(user, filters):
         query = _page_query(filters, where, key, sort_index, total, searched)
         ids = db.session.scalars(query.limit(per_page + 1).offset((page - 1) * per_page)).all()
     has_next, ids = len(ids) > per_page, ids[:per_page]
-    customers, visible_ids = load_for_display(user, ids)
+    customers, visible_ids = load_for_display(user, ids, tags=tags)
     # Found by a contact's name: the row shows that contact.
     shown_contacts = search.contacts_named(filters.q, ids) if filters.q else None
     return Page(
@@ -547,17 +549,15 @@ def matching_ids(user, filters, limit=None):
     return db.session.scalars(query).all()
 
 
-def load_for_display(viewer, ids, for_export=False):
+def load_for_display(viewer, ids, for_export=False, tags=False):
     """(customers by id, in that order, with what list rows show; the ids among them
-    whose details `viewer` may see). The long search tokens never; the notes and every
-    contact for exports."""
+    whose details `viewer` may see). The long search tokens never; the notes, the tags
+    and every contact for exports; the tags when asked."""
     if not ids:
         return [], set()
-    options = [
-        defer(Customer.search_tokens),
-        joinedload(Customer.owner),
-        joinedload(Customer.tags),  # a few per customer: in the same statement
-    ]
+    options = [defer(Customer.search_tokens), joinedload(Customer.owner)]
+    if tags or for_export:
+        options.append(joinedload(Customer.tags))  # a few per customer: in the same statement
     if for_export:
         options.append(selectinload(Customer.contacts).selectinload(Contact.phones))
     else:

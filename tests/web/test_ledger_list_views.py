@@ -3,7 +3,7 @@ chooser each user's list remembers (列设置), and bulk assignment of every mat
 customer."""
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from salesdesk.auth.models import User
 from salesdesk.extensions import db
@@ -124,6 +124,33 @@ def test_the_column_chooser_is_remembered_per_user(client_as, world, customers):
     rep.post("/customers/columns", data={"reset": "1", "next": "/customers"})
     assert columns_of(world.rep_a) == ""
     assert "回收日期" in header(html_of(rep.get("/customers")))
+
+
+def test_the_tags_column_shows_every_customers_tags_read_with_the_page(client_as, world):
+    """Tags are read only for a list that shows them, and then with the page's
+    customers, not one statement per row."""
+    for n in range(5):
+        make_customer(world.rep_a, f"带标签的客户{n}有限公司", tags=[f"重点{n}", "华东"])
+    rep = client_as(world.rep_a)
+    statements = []
+
+    def record(_connection, _cursor, statement, *_rest):
+        statements.append(statement)
+
+    def list_statements():
+        statements.clear()
+        event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            html = html_of(rep.get("/customers"))
+        finally:
+            event.remove(db.engine, "before_cursor_execute", record)
+        return html, [s for s in statements if "customer_tags" in s]
+
+    html, reading_tags = list_statements()
+    assert "重点0" not in html and reading_tags == []
+    rep.post("/customers/columns", data={"columns": ["tags"], "next": "/customers"})
+    html, reading_tags = list_statements()
+    assert all(f"华东 · 重点{n}" in html for n in range(5)) and len(reading_tags) == 1
 
 
 def test_the_column_chooser_answers_htmx_with_the_list_and_refuses_other_sites(client_as, world, customers):
