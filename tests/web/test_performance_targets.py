@@ -831,6 +831,25 @@ def test_the_reps_home_shows_my_targets(november, client_as):
     assert "/targets" not in section
 
 
+def test_nothing_won_yet_reads_as_an_amount_on_the_home(desk, client_as):
+    """A won-amount target with nothing won: ¥0.00 on the card, like every other amount
+    (not a bare 0.00, nor the dash that means "no figure")."""
+    db.session.add(
+        Target(
+            period="2026-11",
+            team_id=desk.team_a.id,
+            user_id=desk.rep_a.id,
+            measure="won_amount",
+            value=Decimal(80000),
+        )
+    )
+    db.session.commit()
+    with clock.at(local(11, 16)):
+        cards = card(body(client_as(desk.rep_a).get("/")), "My targets of 11/2026")
+    assert re.search(r"Won amount \S*¥0\.00 / ¥80K", cards["Won amount"]), cards["Won amount"]
+    assert "0% Behind" in cards["Won amount"]
+
+
 def test_the_managers_home_shows_the_teams_targets(november, client_as):
     html = body(client_as(november.manager_a).get("/"))
     cards = card(html, "Team targets of 11/2026")
