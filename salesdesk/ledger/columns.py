@@ -164,11 +164,11 @@ class _Dates:
         return text
 
 
-def rows(page, columns, card_only, today, countdowns):
-    """The page's customers as rows of cells: the chosen columns, then the card's that
-    they leave out (card_only). A custom field's cell shows its value, masked where the
+def rows(page, columns, today, countdowns):
+    """The page's customers as rows of cells: the chosen columns (labelled()), then the
+    card's that they leave out. A custom field's cell shows its value, masked where the
     viewer may not see the customer's details and the field is sensitive
-    (fields/values.py). Columns come labelled (labelled())."""
+    (fields/values.py)."""
     keys = {column.key for column in columns if column.field is None} | set(CARD_KEYS)
     custom = [column for column in columns if column.field is not None]
     names = field_values.user_names([column.field for column in custom], [c.custom for c in page.items])
@@ -182,7 +182,8 @@ def rows(page, columns, card_only, today, countdowns):
     }
     # url_for once: the rows differ only by the id at the end.
     url_pattern = url_for("ledger.show", customer_id=987654321).replace("987654321", "{}")
-    writer = _Writer(columns, card_only)
+    shown_keys = {column.key for column in columns}
+    writer = _Writer(columns, labelled(BY_KEY[key] for key in CARD_KEYS if key not in shown_keys))
     made = []
     for customer in page.items:
         cells = {}

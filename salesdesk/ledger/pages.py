@@ -67,14 +67,13 @@ def customers_context(filters, **extra):
     shown = columns.labelled(columns.chosen(current_user, filters.custom_fields()))
     context = list_context(filters, tags=columns.shows_tags(shown), **extra)
     shown_keys = {column.key for column in shown}
-    card_only = columns.labelled(columns.BY_KEY[key] for key in columns.CARD_KEYS if key not in shown_keys)
     context.update(
         views=[(view, VIEW_LABELS[view]) for view in queries.views_for(current_user)],
         columns=shown,
         column_choices=[
             (column, column.key in shown_keys) for column in columns.all_columns(filters.custom_fields())
         ],
-        rows=columns.rows(context["page"], shown, card_only, context["today"], context["countdowns"]),
+        rows=columns.rows(context["page"], shown, context["today"], context["countdowns"]),
     )
     if "bulk_assign_form" not in extra:
         context["bulk_assign_form"] = panel.bulk_assign_form(current_user, context["owners"])
