@@ -4,12 +4,14 @@ import http.client
 import re
 import secrets
 import threading
+from contextlib import contextmanager
 from html.parser import HTMLParser
 from urllib.parse import urlencode, urlsplit
 
 import httpx
 from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
+from sqlalchemy import event
 
 from salesdesk.auth import services as accounts
 from salesdesk.extensions import db
@@ -217,3 +219,19 @@ def post_all_at_once(base_url, requests):
     for thread in threads:
         thread.join()
     return statuses
+
+
+@contextmanager
+def recorded_statements():
+    """The SQL statements run inside the block, as (statement, parameters), in order:
+    for tests of how many statements a page or a service runs, and which."""
+    seen = []
+
+    def record(_connection, _cursor, statement, parameters, _context, _many):
+        seen.append((statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)

@@ -5,7 +5,7 @@ from sqlalchemy import select
 from salesdesk.audit import AuditEvent
 from salesdesk.auth.models import Team, User
 from salesdesk.extensions import db
-from tests.helpers import login_form
+from tests.helpers import login_form, recorded_statements
 
 
 def audit_actions():
@@ -207,23 +207,13 @@ def test_people_and_teams_in_details_are_named(client_as, world):
 
 
 def test_audit_log_reads_its_subjects_in_a_query_per_kind_not_per_row(app, client_as, world):
-    from sqlalchemy import event
-
     from tests.fixtures.ledger import make_customer
 
     admin = client_as(world.admin)
 
     def statements_for_page():
-        seen = []
-
-        def count(*_args):
-            seen.append(1)
-
-        event.listen(db.engine, "before_cursor_execute", count)
-        try:
+        with recorded_statements() as seen:
             assert admin.get("/admin/audit").status_code == 200
-        finally:
-            event.remove(db.engine, "before_cursor_execute", count)
         return len(seen)
 
     make_customer(world.rep_a, "第一家有限公司")

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import event, select, text
+from sqlalchemy import select, text
 
 from salesdesk.auth.models import User
 from salesdesk.database import write_transaction
@@ -17,6 +17,7 @@ from salesdesk.fields.definitions import Values, create_field, restore_field, re
 from salesdesk.fields.values import MASK
 from salesdesk.ledger import queries
 from tests.fixtures.ledger import make_customer
+from tests.helpers import recorded_statements
 
 HUAWEI, TENGFEI, YUNQI, POOL = (
     "华为科技有限公司",
@@ -535,17 +536,9 @@ def test_a_retired_field_is_not_searched(client_as, world, fields, ledger):
 def plans(user, args):
     """The customers listed under `args` and the plans of the statements that read the
     custom fields' values."""
-    seen = []
-
-    def remember(_conn, _cursor, statement, parameters, _context, _many):
-        if "json_extract" in statement:
-            seen.append((statement, parameters))
-
-    event.listen(db.engine, "before_cursor_execute", remember)
-    try:
+    with recorded_statements() as statements:
         page = queries.list_customers(user, queries.Filters.from_args(args, user))
-    finally:
-        event.remove(db.engine, "before_cursor_execute", remember)
+    seen = [(statement, parameters) for statement, parameters in statements if "json_extract" in statement]
     connection = db.session.connection()
     found = [
         " ".join(
@@ -593,19 +586,11 @@ def test_every_text_field_has_a_trigram_index_on_postgresql(world, fields):
 def test_a_custom_filter_counts_and_pages_its_matches_in_one_reading(world, fields, ledger):
     """A custom filter is checked on each candidate's row: the count and the page read
     the matches once, not once each."""
-    statements = []
-
-    def remember(_conn, _cursor, statement, _parameters, _context, _many):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", remember)
-    try:
+    with recorded_statements() as statements:
         filters = queries.Filters.from_args({"cf_level": "c1", "sort": "cf_budget"}, world.admin)
         page = queries.list_customers(world.admin, filters)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", remember)
     assert [c.name for c in page.items] == [HUAWEI, YUNQI] and page.total == 2
-    reading = [s for s in statements if "'$.level'" in s or "'level'" in s]
+    reading = [s for s, _parameters in statements if "'$.level'" in s or "'level'" in s]
     assert len(reading) == 1
 
 

@@ -3,12 +3,13 @@ chooser each user's list remembers (列设置), and bulk assignment of every mat
 customer."""
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from salesdesk.auth.models import User
 from salesdesk.extensions import db
 from salesdesk.ledger.models import Customer
 from tests.fixtures.ledger import make_customer
+from tests.helpers import recorded_statements
 
 NAMES = ("张三自有有限公司", "张三协作有限公司", "李四同队有限公司", "外队客户有限公司", "公海里的有限公司")
 
@@ -132,19 +133,11 @@ def test_the_tags_column_shows_every_customers_tags_read_with_the_page(client_as
     for n in range(5):
         make_customer(world.rep_a, f"带标签的客户{n}有限公司", tags=[f"重点{n}", "华东"])
     rep = client_as(world.rep_a)
-    statements = []
-
-    def record(_connection, _cursor, statement, *_rest):
-        statements.append(statement)
 
     def list_statements():
-        statements.clear()
-        event.listen(db.engine, "before_cursor_execute", record)
-        try:
+        with recorded_statements() as statements:
             html = html_of(rep.get("/customers"))
-        finally:
-            event.remove(db.engine, "before_cursor_execute", record)
-        return html, [s for s in statements if "customer_tags" in s]
+        return html, [s for s, _parameters in statements if "customer_tags" in s]
 
     html, reading_tags = list_statements()
     assert "重点0" not in html and reading_tags == []

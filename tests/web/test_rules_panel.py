@@ -7,11 +7,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from flask import render_template
 from jinja2 import TemplateNotFound
-from sqlalchemy import event
 
-from salesdesk.extensions import db
 from salesdesk.rules import extensions, panel
 from tests.fixtures.ledger import make_customer
+from tests.helpers import recorded_statements
 
 NOW = datetime(2026, 6, 10, 2, 0, tzinfo=UTC)
 PANEL = "rules/_customer_panel.html"
@@ -63,19 +62,11 @@ def test_a_missing_panel_template_fails_the_page(client_as, world, app, monkeypa
 
 def test_the_panel_renders_without_reading_the_database(app, world):
     owned = make_customer(world.rep_a)
-    statements = []
-
-    def record(_connection, _cursor, statement, *_rest):
-        statements.append(statement)
-
     with app.test_request_context():
         context = panel.customer_panel(world.manager_a, owned, NOW)
         assert context["countdown"].days == 15 and context["assign_form"] is not None
-        event.listen(db.engine, "before_cursor_execute", record)
-        try:
+        with recorded_statements() as statements:
             html = render_template(PANEL, customer=owned, panel=context)
-        finally:
-            event.remove(db.engine, "before_cursor_execute", record)
     assert statements == [] and "reclaim-line" in html
 
 
