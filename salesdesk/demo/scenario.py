@@ -14,7 +14,7 @@ from datetime import timedelta
 from ..ledger.models import Stage
 from . import collaborations
 from .customers import pick
-from .stories import HISTORY_DAYS, Planner
+from .stories import HISTORY_DAYS, MAX_GAP, Planner
 from .words import ASSIGN_NOTES, CLAIM_NOTES
 
 # What became of each team's customers.
@@ -79,10 +79,13 @@ def plan_team(planner, team):
         note = rng.choice(notes).format(name=assignee.display_name)
         at = planner.moment(team, assigned, "email").replace(hour=9) + timedelta(minutes=rng.randint(0, 50))
         planner.add(story, at, "owner", assignee, "assign", manager, note)
+        # A lead nobody has followed up within MAX_GAP days would be back in the pool:
+        # one assigned longer ago has had its first call since, and recently.
+        recent = today - timedelta(days=MAX_GAP)
         if stage == Stage.CONTACTED and assigned < last:
             planner.continue_open(story, assigned + timedelta(days=1), stage)
-        elif rng.random() < 0.6 and assigned < last:
-            day = assigned + timedelta(days=rng.randint(1, (last - assigned).days))
+        elif (rng.random() < 0.6 or assigned < recent) and assigned < last:
+            day = max(assigned + timedelta(days=rng.randint(1, (last - assigned).days)), recent)
             planner.follow_up(
                 story, assignee, day, "attempt", day + timedelta(days=rng.randint(1, 3)), after=at
             )

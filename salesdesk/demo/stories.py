@@ -279,6 +279,10 @@ class Planner:
         low, high = OPEN_AGES[stage]
         created = min(today - timedelta(days=self.rng.randint(low, max(low, min(high, oldest)))), last)
         created = self.earlier_workday(created, team.joined[owner.id])
+        if (today - created).days > DEAL_DAYS:
+            # A holiday moved it back past the deal period: the first working day after.
+            oldest_day = today - timedelta(days=DEAL_DAYS)
+            created = self.workday(oldest_day, oldest_day - timedelta(days=1), last + timedelta(days=1))
         at = self.moment(team, created)
         self.add(story, at, "create", owner, owner)
         self.continue_open(story, created, stage, after=at, fresh=True)
