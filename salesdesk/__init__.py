@@ -100,13 +100,14 @@ def _load_languages(app):
     import openpyxl  # noqa: F401  (imported for its side effect: loaded before the fork)
     from flask_babel import force_locale, get_translations
 
-    from .i18n import LANGUAGES, compact_money, format_date, money
+    from .i18n import LANGUAGES, WTFORMS_MESSAGES, compact_money, format_date, money
 
     mimetypes.init()
     with app.test_request_context():
         for locale in LANGUAGES:
             with force_locale(locale):
                 get_translations()
+                WTFORMS_MESSAGES.catalogue()
                 format_date(date(2026, 1, 2), "Md")
                 money(1)
                 compact_money(12345)

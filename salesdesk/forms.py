@@ -19,6 +19,7 @@ from wtforms import (
 from wtforms import SelectField as _SelectField
 from wtforms import SelectMultipleField as _SelectMultipleField
 
+from .i18n import WTFORMS_MESSAGES
 from .submissions import is_token, new_token
 
 
@@ -66,6 +67,9 @@ class Form(FlaskForm):
                 # Flask-WTF reads a JSON body instead, or nothing when the post is empty.
                 return CombinedMultiDict((request.files, request.form))
             return super().wrap_formdata(form, formdata)
+
+        def get_translations(self, form):
+            return WTFORMS_MESSAGES
 
     def process(self, formdata=None, obj=None, data=None, extra_filters=None, **kwargs):
         formdata = self.meta.wrap_formdata(self, formdata)

@@ -118,6 +118,18 @@ def test_bad_input_is_refused_with_a_message(client_as, world, changes, message)
     assert count(Customer) == 0
 
 
+def test_the_form_libraries_own_messages_follow_each_users_language(client_as, world):
+    # WTForms' catalogue is read once per language and process: a second language in the
+    # same process gets its own.
+    chinese, english = client_as(world.rep_a), client_as(world.rep_b)
+    english.post("/language", data={"locale": "en", "next": "/"})
+    for _ in range(2):
+        assert "该字段是必填字段" in html_of(chinese.post("/customers/new", data=new_customer_form(name="")))
+        assert "This field is required." in html_of(
+            english.post("/customers/new", data=new_customer_form(name=""))
+        )
+
+
 class TestDuplicateCheck:
     @pytest.fixture
     def existing(self, world):
