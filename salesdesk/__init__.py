@@ -219,9 +219,11 @@ def register_response_hooks(app):
         if any("\x00" in value for value in values):
             abort(400)
 
+    from .forms import option_tags
     from .i18n import compact_money, html_lang, money
 
     app.jinja_env.globals["html_lang"] = html_lang
+    app.jinja_env.globals["options"] = option_tags
     app.jinja_env.filters["money"] = money
     app.jinja_env.filters["compact_money"] = compact_money
 

@@ -108,6 +108,18 @@ class Form(FlaskForm):
         return filled
 
 
+def option_tags(pairs, selected):
+    """The <option>s of a plain select (the lists' filters) from (value, label) pairs, the
+    one whose value reads as `selected` selected. Written here: a template loop escaped
+    and compared each of the owner filter's ~200 sellers in Jinja (~1 ms a list page)."""
+    chosen = None if selected is None else str(selected)
+    written = []
+    for value, label in pairs:
+        mark = " selected" if str(value) == chosen else ""
+        written.append(f'<option value="{escape(value)}"{mark}>{escape(label)}</option>')
+    return Markup("".join(written))
+
+
 def choices(pairs):
     """SelectField choices from (value, label) pairs."""
     return [SelectChoice(value, label) for value, label in pairs]

@@ -20,6 +20,9 @@ from .forms import CollaborationRequestForm, CollaboratorForm, CustomValuesForm,
 from .models import GRADES, SOURCE_LABELS, STAGE_LABELS
 from .timeline import timeline
 
+GRADE_CHOICES = [(grade, grade) for grade in GRADES]
+PROVINCE_CHOICES = [(province, province) for province in keys.PROVINCES]
+
 
 def list_context(filters, list_endpoint=None, tags=False, **extra):
     """What the customer list templates need (the pool page uses them too).
@@ -29,16 +32,19 @@ def list_context(filters, list_endpoint=None, tags=False, **extra):
     now = clock.now()
     rules = settings.current()
     custom_filters = queries.filterable_fields(current_user, filters.custom_fields())
+    owners = accounts.sellers()
     return {
         "page": page,
         "filters": filters,
         "list_endpoint": list_endpoint or request.endpoint,
-        "stages": STAGE_LABELS,
-        "grades": GRADES,
-        "sources": SOURCE_LABELS,
-        "owners": accounts.sellers(),
-        "teams": accounts.teams(),
-        "provinces": keys.PROVINCES,
+        "owners": owners,
+        # The filters' choices, as (value, label) pairs for forms.option_tags.
+        "stage_choices": STAGE_LABELS.items(),
+        "owner_choices": [(user.id, user.display_name) for user in owners],
+        "team_choices": [(team.id, team.name) for team in accounts.teams()],
+        "grade_choices": GRADE_CHOICES,
+        "source_choices": SOURCE_LABELS.items(),
+        "province_choices": PROVINCE_CHOICES,
         "page_sizes": queries.PAGE_SIZES,
         "can_export": access.can_export(current_user),
         "today": clock.today(current_user.timezone),

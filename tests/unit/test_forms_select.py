@@ -56,3 +56,20 @@ def test_options_with_their_own_attributes_are_left_to_wtforms():
     html = str(Mine(data={"field": "y"}).field())
     assert '<option disabled value="x">X</option>' in html
     assert '<option selected value="y">Y</option>' in html
+
+
+def test_the_filters_options_escape_what_they_show_and_select_by_what_the_address_says():
+    from markupsafe import Markup
+
+    from salesdesk.forms import option_tags
+
+    pairs = [(23, "丁萍芳"), ("a\"b'c", "<script>alert(1)</script> & co"), (7, "王磊")]
+    written = option_tags(pairs, "23")  # the owner filter: an id from the query string
+    assert isinstance(written, Markup)
+    assert written == Markup(
+        '<option value="23" selected>丁萍芳</option>'
+        '<option value="a&#34;b&#39;c">&lt;script&gt;alert(1)&lt;/script&gt; &amp; co</option>'
+        '<option value="7">王磊</option>'
+    )
+    assert "selected" in option_tags(pairs, 7)  # the team filter: an int
+    assert "selected" not in option_tags(pairs, None) + option_tags(pairs, "")
