@@ -11,6 +11,7 @@ from flask import current_app, g
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, or_, select, true, update
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .. import audit, clock, signals
@@ -379,7 +380,8 @@ def reactivate_user(user, *, actor):
 
 def load_user_session(session_id):
     """Flask-Login's loader: an active user whose login has not ended and whose session
-    version still matches. One query: it runs on every request."""
+    version still matches. One query: it runs on every request. It brings the user's
+    team, which every page's account menu names."""
     if g.get("user_unavailable"):
         return None  # the error page of a failed load renders for nobody, without asking again
     user_id, version, token = ((session_id or "").split(".", 2) + ["", ""])[:3]
@@ -389,6 +391,7 @@ def load_user_session(session_id):
         row = db.session.execute(
             select(User, UserSession.id)
             .join(UserSession, UserSession.user_id == User.id)
+            .options(joinedload(User.team))
             .where(
                 User.id == int(user_id),
                 UserSession.token_hash == _token_hash(token),

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from salesdesk.audit import AuditEvent
 from salesdesk.auth.models import LoginFailure, UserSession
-from tests.helpers import PASSWORD, login_form
+from tests.helpers import PASSWORD, login_form, recorded_statements
 
 
 def login(client, email, password=PASSWORD, address="127.0.0.1", **extra):
@@ -47,6 +47,15 @@ def test_unknown_account_gets_the_same_message(client, world):
     response = login(client, "nobody@test.example")
     assert response.status_code == 422
     assert "邮箱或密码错误" in response.get_data(as_text=True)
+
+
+def test_the_users_team_comes_with_the_user_not_in_a_query_of_its_own(client_as, world):
+    # Every page's account menu names the team: loaded with the user, once a request.
+    rep = client_as(world.rep_a)
+    with recorded_statements() as statements:
+        html = rep.get("/account").get_data(as_text=True)
+    assert world.team_a.name in html
+    assert not [sql for sql, _ in statements if sql.lstrip().startswith("SELECT teams.")]
 
 
 def test_anonymous_visitors_are_sent_to_login(client, world):
