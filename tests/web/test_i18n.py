@@ -48,3 +48,16 @@ def test_templates_follow_a_forced_language_within_a_request(app):
         with force_locale("en"):
             assert render_template_string(page) == "Customer · 2 articles"
         assert render_template_string(page) == "客户 · 2 篇文章"
+
+
+def test_every_page_offers_the_switch_back_to_where_it_was(client_as, world):
+    rep = client_as(world.rep_a)
+    html = rep.get("/customers?stage=open&owner=me").get_data(as_text=True)
+    assert html.count('<input name="next" type="hidden" value="/customers?stage=open&amp;owner=me">') == 2
+    assert html.count('value="zh_Hans_CN" lang="zh-Hans-CN" aria-pressed="true" disabled>简体中文') == 2
+    token = html.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+    response = rep.post(
+        "/language", data={"csrf_token": token, "locale": "en", "next": "/customers?stage=open&owner=me"}
+    )
+    assert response.headers["Location"] == "/customers?stage=open&owner=me"
+    assert 'value="en" lang="en" aria-pressed="true" disabled>English' in rep.get("/").get_data(as_text=True)
