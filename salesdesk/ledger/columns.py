@@ -24,8 +24,6 @@ from ..i18n import compact_money, format_date, local_date
 from . import queries
 from .models import SOURCE_LABELS, STAGE_LABELS
 
-STAGE_TONES = {"won": "ok", "lost": "muted", "negotiating": "warn", "quoted": "warn"}
-
 
 @dataclass(frozen=True)
 class Column:
@@ -249,8 +247,7 @@ class _Writer:
 
 
 def _stage(customer, _page, _today, _countdowns, _dates, words):
-    tone = STAGE_TONES.get(customer.stage, "info")
-    return Cell(words.stages[customer.stage], badge=tone, css=f"stage-{customer.stage}")
+    return Cell(words.stages[customer.stage], badge=customer.stage_tone, css=f"stage-{customer.stage}")
 
 
 def _owner(customer, _page, _today, _countdowns, _dates, words):

@@ -43,6 +43,8 @@ STAGE_LABELS = {
     Stage.LOST: _l("Lost"),
 }
 OPEN_STAGES = [stage for stage in Stage if not stage.is_closed]
+# The tone of a stage's badge wherever it shows (the list, the customer page, the workbench).
+STAGE_TONES = {Stage.WON: "ok", Stage.LOST: "muted", Stage.NEGOTIATING: "warn", Stage.QUOTED: "warn"}
 
 SOURCE_LABELS = {
     "website": _l("Website"),
@@ -208,6 +210,10 @@ class Customer(db.Model):
     @property
     def stage_label(self):
         return self.stage_enum.label
+
+    @property
+    def stage_tone(self):
+        return STAGE_TONES.get(self.stage, "info")
 
     @property
     def source_label(self):
