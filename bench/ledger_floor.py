@@ -4,6 +4,7 @@ the same SQL and renders the same rows into a plain table, timed in one alternat
     .venv/bin/python -m bench.ledger_floor --database-url sqlite:///bench/data/ledger.db
     .venv/bin/python -m bench.ledger_floor --database-url URL --rounds 300 --role rep
     .venv/bin/python -m bench.ledger_floor --database-url URL --profile-only
+    .venv/bin/python -m bench.ledger_floor --database-url URL --parts 200 --rounds 0 --profile-runs 0
 
 The bare route replays, through the same connection and with the same parameters, every
 statement the list's view ran (captured once around the view function: the count, the
@@ -18,7 +19,9 @@ of code, and the functions with the most cumulative time.
 
 import argparse
 import cProfile
+import importlib
 import pstats
+import statistics
 import time
 from collections import defaultdict
 
@@ -57,6 +60,30 @@ KINDS = [
     ("url_for, routing (werkzeug, flask)", ("werkzeug/", "flask/", "flask_login", "flask_wtf")),
     ("other salesdesk", ("salesdesk/",)),
 ]
+
+
+# --parts: the functions the list's request goes through, timed around the real ones
+# (replaced where their callers look them up), and its rendering ...
+PARTS = (
+    ("salesdesk.ledger.pages", "customers_context"),
+    ("salesdesk.ledger.pages", "list_context"),
+    ("salesdesk.ledger.queries", "list_customers"),
+    ("salesdesk.ledger.queries", "load_for_display"),
+    ("salesdesk.ledger.access", "first_contacts"),
+    ("salesdesk.auth.services", "sellers"),
+    ("salesdesk.ledger.columns", "rows"),
+    ("salesdesk.rules.panel", "bulk_assign_form"),
+)
+# ... and the page's templates, each rendered once more with the page's context: what
+# each costs on its own (base.html: the layout with an empty page).
+PART_TEMPLATES = (
+    "base.html",
+    "ledger/_filters.html",
+    "ledger/_results.html",
+    "ledger/_view_switcher.html",
+    "rules/_bulk_assign.html",
+    "_partials/account_menu.html",
+)
 
 
 class Capture:
@@ -121,6 +148,59 @@ def alternate(client, listed, rounds, warmup):
     return samples
 
 
+def time_parts(app, client, listed, runs, warmup=20):
+    """Median ms of each of PARTS and PART_TEMPLATES over `runs` list requests."""
+    times = defaultdict(list)
+
+    def timed(label, function):
+        def wrapper(*args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                times[label].append((time.perf_counter() - started) * 1000)
+
+        return wrapper
+
+    from salesdesk.ledger import views
+
+    originals = [(importlib.import_module(module), name) for module, name in PARTS]
+    originals = [(module, name, getattr(module, name)) for module, name in originals]
+    originals.append((views, "render", views.render))
+    for module, name, function in originals[:-1]:
+        setattr(module, name, timed(name, function))
+    page_render = timed("render", views.render)
+
+    def render_and_parts(template, fragment=None, **context):
+        response = page_render(template, fragment, **context)
+        full = {}
+        app.update_template_context(full)
+        full.update(context)
+        for name in PART_TEMPLATES:
+            started = time.perf_counter()
+            app.jinja_env.get_template(name).render(full)
+            times[name].append((time.perf_counter() - started) * 1000)
+        return response
+
+    views.render = render_and_parts
+    try:
+        for _ in range(warmup):
+            client.get(listed)
+        times.clear()
+        wall = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            client.get(listed)
+            wall.append((time.perf_counter() - started) * 1000)
+    finally:
+        for module, name, function in originals:
+            setattr(module, name, function)
+    print(f"\nParts of {runs} list requests after {warmup}, median ms (the request itself includes")
+    print(f"the templates' second rendering): request {statistics.median(wall):.2f}")
+    for label, samples in times.items():
+        print(f"  {label:<32} {statistics.median(samples):6.2f}  ×{len(samples) // runs}")
+
+
 def kind_of(filename, function):
     where = f"{filename} {function}"
     for label, needles in KINDS:
@@ -176,6 +256,7 @@ def main(argv=None):
     parser.add_argument("--view", choices=views, help="the list's view (default: the role's)")
     parser.add_argument("--profile-runs", type=int, default=100)
     parser.add_argument("--profile-only", action="store_true")
+    parser.add_argument("--parts", type=int, default=0, help="list requests timed part by part (0: off)")
     parser.add_argument("--top", type=int, default=30, help="functions listed by cumulative time")
     args = parser.parse_args(argv)
     url = normalise_url(args.database_url)
@@ -195,7 +276,7 @@ def main(argv=None):
         f" ({len(capture.statements)} statements); load {load()}",
         flush=True,
     )
-    if not args.profile_only:
+    if not args.profile_only and args.rounds:
         samples = alternate(client, listed, args.rounds, args.warmup)
         print(f"{args.rounds} alternating rounds after {args.warmup} warm-up; ms")
         print(f"  {'':<6} {'p50':>7} {'p95':>7} {'cpu p50':>8} {'bytes':>8}")
@@ -209,6 +290,8 @@ def main(argv=None):
         ratio95 = summary(samples["list"])["p95"] / summary(samples["bare"])["p95"]
         cpu50 = summary(samples["list cpu"])["p50"] / summary(samples["bare cpu"])["p50"]
         print(f"  list / bare: p50 {ratio50:.2f}×, p95 {ratio95:.2f}×, CPU p50 {cpu50:.2f}×; load {load()}")
+    if args.parts:
+        time_parts(app, client, listed, args.parts)
     if args.profile_runs:
         profile(client, listed, args.profile_runs, args.top)
 
