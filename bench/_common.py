@@ -103,6 +103,23 @@ def summary(samples_ms):
     }
 
 
+def call_timer(times):
+    """timed(name, function): `function` wrapped to add each call's ms to times[name]
+    (a defaultdict(list)), for timing the parts of a request around the real functions."""
+
+    def timed(name, function):
+        def wrapper(*args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                times[name].append((time.perf_counter() - started) * 1000)
+
+        return wrapper
+
+    return timed
+
+
 class Stopwatch:
     """Prints the time of each stage and the total."""
 

@@ -151,16 +151,7 @@ def alternate(client, listed, rounds, warmup):
 def time_parts(app, client, listed, runs, warmup=20):
     """Median ms of each of PARTS and PART_TEMPLATES over `runs` list requests."""
     times = defaultdict(list)
-
-    def timed(label, function):
-        def wrapper(*args, **kwargs):
-            started = time.perf_counter()
-            try:
-                return function(*args, **kwargs)
-            finally:
-                times[label].append((time.perf_counter() - started) * 1000)
-
-        return wrapper
+    timed = _common.call_timer(times)
 
     from salesdesk.ledger import views
 

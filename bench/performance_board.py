@@ -770,16 +770,7 @@ def time_parts(client, path, warmup, runs):
     from salesdesk.performance import board
 
     times = defaultdict(list)
-
-    def timed(name, function):
-        def wrapper(*args, **kwargs):
-            started = time.perf_counter()
-            try:
-                return function(*args, **kwargs)
-            finally:
-                times[name].append((time.perf_counter() - started) * 1000)
-
-        return wrapper
+    timed = _common.call_timer(times)
 
     def name_of(call):
         return call.func.__name__ if isinstance(call, partial) else call.__name__
