@@ -233,6 +233,15 @@ def _real_clock():
     clock.set_now(None)
 
 
+@pytest.fixture(autouse=True)
+def _uploads_wait_for_their_read(monkeypatch):
+    """An upload answers at once when its file is read within 1.5 s: a test of that answer
+    (a refusal found while reading, say) must not depend on how busy the machine is. CI's
+    two cores took longer to read a nine-row workbook once, and the upload answered 303.
+    Tests of the background path set the wait to 0."""
+    monkeypatch.setattr(importer, "READ_WAIT_SECONDS", 60)
+
+
 @pytest.fixture
 def frozen_clock():
     """Set the app's clock: frozen_clock(datetime(..., tzinfo=UTC))."""
