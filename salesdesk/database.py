@@ -330,6 +330,16 @@ def _sqlite_reader(app):
     return Session(bind=engine)
 
 
+def close_connections(app):
+    """Close every connection the app holds, its pool's and on SQLite the reader's (in
+    the app's context): before its database file is replaced, as the tests do when one
+    app serves test after test."""
+    db.engine.dispose()
+    reader = _sqlite_readers.pop(app, None)
+    if reader is not None:
+        reader.dispose()
+
+
 def concurrently(calls):
     """Run read-only calls two at a time and return their results in order: the caller
     (in its own session) and a reader thread (in an app context, session, connection

@@ -41,7 +41,7 @@ from tests.fixtures.kb import write
 from tests.fixtures.ledger import make_customer, new_customer_form
 from tests.web.route_matrix.forms import BLUEPRINTS, FORMS, customer_fields, resolve, without
 from tests.web.route_matrix.routes import Case, build_url
-from tests.web.route_matrix.scene import TEMPLATES, build_scene, changed_tables, snapshot
+from tests.web.route_matrix.scene import build_scene, changed_tables, snapshot
 
 LONG = "x" * 100_000
 MISSING_ID = "999999999"
@@ -59,11 +59,6 @@ OTHER_TEAM = {
 }
 # Fields whose value must be a number, a date or one of the offered choices.
 TYPED_FIELDS = (IntegerField, DateField, DateTimeField, SelectField, RadioField, SelectMultipleField)
-
-
-@pytest.fixture(autouse=True)
-def _templates_compiled_once(app):
-    app.jinja_env.bytecode_cache = TEMPLATES
 
 
 @pytest.fixture

@@ -74,7 +74,9 @@ def test_finding_9_a_write_during_the_outage_is_refused_plainly(client_as, world
     assert response.status_code == 503 and "暂时无法连接数据库" in response.get_data(as_text=True)
 
 
-def test_finding_9_a_server_error_page_renders_without_the_database(app, client_as, world, outage):
+def test_finding_9_a_server_error_page_renders_without_the_database(
+    app, client_as, world, outage, monkeypatch
+):
     """A bug in a view, and the database gone by the time the error page renders: the
     500 page reads neither the user nor the bell."""
     app.config["PROPAGATE_EXCEPTIONS"] = False
@@ -85,7 +87,7 @@ def test_finding_9_a_server_error_page_renders_without_the_database(app, client_
         outage(True)
         raise RuntimeError("a bug")
 
-    app.view_functions["workbench.home"] = broken_view
+    monkeypatch.setitem(app.view_functions, "workbench.home", broken_view)
     response = client.get("/")
     html = response.get_data(as_text=True)
     assert response.status_code == 500 and "出错了" in html and "Internal Server Error" not in html

@@ -32,8 +32,8 @@ def test_pages_link_static_files_with_a_content_version(client_as, world):
     assert "max-age=31536000" not in plain.headers.get("Cache-Control", "")
 
 
-def test_a_changed_file_gets_a_new_version(app, tmp_path):
-    app.static_folder = str(tmp_path)
+def test_a_changed_file_gets_a_new_version(app, tmp_path, monkeypatch):
+    monkeypatch.setattr(app, "static_folder", str(tmp_path))
     (tmp_path / "x.js").write_text("one")
     from flask import url_for
 

@@ -33,17 +33,10 @@ from tests.web.route_matrix.scene import (
     ACTORS,
     CSV,
     SECRETS,
-    TEMPLATES,
     build_scene,
     changed_tables,
     snapshot,
 )
-
-
-@pytest.fixture(autouse=True)
-def _templates_compiled_once(app):
-    app.jinja_env.bytecode_cache = TEMPLATES
-
 
 # A wrong method is refused (405) before anything looks at the user: checked for two roles.
 METHOD_CHECKS = {"anon", "rep"}

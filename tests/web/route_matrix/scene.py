@@ -5,7 +5,6 @@ import io
 from dataclasses import replace
 from datetime import timedelta
 
-from jinja2 import BytecodeCache
 from sqlalchemy import select, text
 
 from salesdesk import clock, jobs
@@ -48,24 +47,6 @@ SECRETS = {
     "支持机密乙": {"admin"},  # a support request in team B's queue
     "内部支持甲": {"support", "manager", "admin"},  # an internal note on rep A's request
 }
-
-
-class SharedBytecode(BytecodeCache):
-    """Compiled templates kept across the walks' apps: compiling them anew for each
-    test's app took a fifth of the walk's time."""
-
-    def __init__(self):
-        self.compiled = {}
-
-    def load_bytecode(self, bucket):
-        if bucket.key in self.compiled:
-            bucket.bytecode_from_string(self.compiled[bucket.key])
-
-    def dump_bytecode(self, bucket):
-        self.compiled[bucket.key] = bucket.bytecode_to_string()
-
-
-TEMPLATES = SharedBytecode()
 
 
 def build_scene(world):
