@@ -7,10 +7,12 @@ import secrets
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
 import time
+from contextlib import closing
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -74,24 +76,27 @@ def sqlite_template(tmp_path_factory, _isolated_instance):
 @pytest.fixture(scope="session")
 def postgres_database(_isolated_instance):
     """A migrated PostgreSQL database for this test run (one per xdist worker)."""
-    base = _postgres_base_url()
     name = f"salesdesk_test_{os.getpid()}_{secrets.token_hex(3)}"
-    # No pool: a connection idling here for the whole run would only be collected later.
-    admin = create_engine(base, isolation_level="AUTOCOMMIT", poolclass=NullPool)
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    url = base.set(database=name).render_as_string(hide_password=False)
+    _postgres_admin(f'CREATE DATABASE "{name}"')
+    url = _postgres_base_url().set(database=name).render_as_string(hide_password=False)
     try:
         _migrate(url)
         yield url
     finally:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+        _postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _postgres_base_url():
     return make_url(POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://", 1))
+
+
+def _postgres_admin(*statements):
+    """Run statements that make or drop databases (outside a transaction)."""
+    # No pool: a connection idling here for the whole run would only be collected later.
+    admin = create_engine(_postgres_base_url(), isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    with admin.connect() as connection:
+        for statement in statements:
+            connection.exec_driver_sql(statement)
 
 
 # Rows the migrations write (the support desk's default request types): each test starts
@@ -154,17 +159,25 @@ def sqlite_folder(tmp_path_factory):
     return tmp_path_factory.mktemp("sqlite")
 
 
+@pytest.fixture
+def sqlite_database(sqlite_folder, sqlite_template):
+    """A fresh copy of the migrated SQLite file, at the same address for every test."""
+    path = sqlite_folder / "salesdesk.db"
+    _replace_sqlite_file(path, sqlite_template)
+    return f"sqlite:///{path}"
+
+
 @pytest.fixture(params=BACKENDS)
 def database_url(request):
-    if request.param == "sqlite":
-        path = request.getfixturevalue("sqlite_folder") / "salesdesk.db"
-        # Removed, not overwritten: a file the last test made read-only, or a connection
-        # it left open, keeps the old file and its -wal to itself.
-        for leftover in (path, *(path.with_name(path.name + end) for end in ("-wal", "-shm"))):
-            leftover.unlink(missing_ok=True)
-        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
-        return f"sqlite:///{path}"
-    return request.getfixturevalue("postgres_database")
+    return request.getfixturevalue("sqlite_database" if request.param == "sqlite" else "postgres_database")
+
+
+def _replace_sqlite_file(path, source):
+    # Removed, not overwritten: a file the last test made read-only, or a connection it
+    # left open, keeps the old file and its -wal to itself.
+    for leftover in (path, *(path.with_name(path.name + end) for end in ("-wal", "-shm"))):
+        leftover.unlink(missing_ok=True)
+    shutil.copyfile(source, path)
 
 
 @pytest.fixture
@@ -177,19 +190,12 @@ def empty_database(database_url, tmp_path):
         created.append(f"salesdesk_empty_{os.getpid()}_{secrets.token_hex(3)}")
         if database_url.startswith("sqlite"):
             return f"sqlite:///{tmp_path / created[-1]}.db"
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'CREATE DATABASE "{created[-1]}"')
+        _postgres_admin(f'CREATE DATABASE "{created[-1]}"')
         return _postgres_base_url().set(database=created[-1]).render_as_string(hide_password=False)
 
-    admin = None
-    if database_url.startswith("postgresql"):
-        admin = create_engine(_postgres_base_url(), isolation_level="AUTOCOMMIT")
     yield factory
-    if admin is not None:
-        with admin.connect() as connection:
-            for name in created:
-                connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+    if database_url.startswith("postgresql") and created:
+        _postgres_admin(*(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)' for name in created))
 
 
 # One app per database address and worker: making one compiles its ~140 routes, and a
@@ -231,6 +237,58 @@ def _wait_for_background_work():
     importer.THREADS.clear()
     notifications.SENDERS.clear()
     chat_outbox.SENDERS.clear()
+
+
+# ---- the demo ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def _loaded_demos():
+    """database URL -> what `salesdesk demo` printed there, and the copy of the database it
+    left (a file beside it, or a PostgreSQL database named after it)."""
+    loaded = {}
+    yield loaded
+    copies = [copy for url, (_output, copy) in loaded.items() if url.startswith("postgresql")]
+    if copies:
+        _postgres_admin(*(f'DROP DATABASE IF EXISTS "{copy}"' for copy in copies))
+
+
+@pytest.fixture
+def demo(app, database_url, _loaded_demos):
+    """The test's database as `salesdesk demo` leaves it; .output is what the command
+    printed. Loading it takes 20-40 s: the first test of each worker and database loads
+    it and keeps a copy, the next ones start from the copy."""
+    db.session.remove()
+    if database_url not in _loaded_demos:
+        result = app.test_cli_runner().invoke(args=["salesdesk", "demo"])
+        assert result.exit_code == 0, result.output
+        db.session.remove()
+        close_connections(app)
+        _loaded_demos[database_url] = (result.output, _copy_database(database_url))
+    else:
+        close_connections(app)
+        _restore_database(database_url, _loaded_demos[database_url][1])
+        forget_name_indexes()
+    return SimpleNamespace(output=_loaded_demos[database_url][0])
+
+
+def _copy_database(url):
+    name = make_url(url).database
+    if url.startswith("sqlite"):
+        copy = Path(name).with_name("demo.db")
+        with closing(sqlite3.connect(name)) as source, closing(sqlite3.connect(copy)) as target:
+            source.backup(target)  # with what its -wal holds
+        return copy
+    _postgres_admin(f'CREATE DATABASE "{name}_demo" TEMPLATE "{name}"')
+    return f"{name}_demo"
+
+
+def _restore_database(url, copy):
+    name = make_url(url).database
+    if url.startswith("sqlite"):
+        _replace_sqlite_file(Path(name), copy)
+    else:
+        _postgres_admin(f'DROP DATABASE "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}" TEMPLATE "{copy}"')
 
 
 @pytest.fixture

@@ -2,13 +2,9 @@ import pytest
 
 
 @pytest.fixture(params=["sqlite"])
-def database_url(request, tmp_path, sqlite_template):
+def database_url(sqlite_database):
     """Browser tests run on SQLite only; the database tests cover PostgreSQL."""
-    import shutil
-
-    path = tmp_path / "salesdesk.db"
-    shutil.copyfile(sqlite_template, path)
-    return f"sqlite:///{path}"
+    return sqlite_database
 
 
 def pytest_collection_modifyitems(items):

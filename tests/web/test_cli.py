@@ -100,13 +100,10 @@ def test_create_user_refusals_are_clear(app):
     assert result.exit_code != 0
 
 
-def test_demo_loads_once_and_prints_logins(app):
-    runner = app.test_cli_runner()
-    first = runner.invoke(args=["salesdesk", "demo"])
-    assert first.exit_code == 0, first.output
-    assert "qian.li@salesdesk.example" in first.output and "salesdesk-demo" in first.output
+def test_demo_loads_once_and_prints_logins(app, demo):
+    assert "qian.li@salesdesk.example" in demo.output and "salesdesk-demo" in demo.output
     users = count(User)
-    second = runner.invoke(args=["salesdesk", "demo"])
+    second = app.test_cli_runner().invoke(args=["salesdesk", "demo"])
     assert second.exit_code == 0, second.output
     assert count(User) == users == 19 and count(Team) == 3
     roles = dict(db.session.execute(select(User.role, func.count()).group_by(User.role)).all())

@@ -42,18 +42,14 @@ def initials(name):
     return "".join(search.pinyin(name, initials=True))
 
 
-def test_demo_loads_a_believable_ledger_once(app):
-    runner = app.test_cli_runner()
-    first = runner.invoke(args=["salesdesk", "demo"])
-    assert first.exit_code == 0, first.output
-    db.session.rollback()
+def test_demo_loads_a_believable_ledger_once(app, demo):
     totals = (count(Customer), count(Contact), count(FollowUp), count(Collaborator))
     assert totals[0] == 3 * scenario.CUSTOMERS_PER_TEAM
 
     # Idempotent: a second run adds nothing and, like the first, prints only the logins.
-    second = runner.invoke(args=["salesdesk", "demo"])
+    second = app.test_cli_runner().invoke(args=["salesdesk", "demo"])
     assert second.exit_code == 0, second.output
-    assert second.output == first.output and "Demo logins" in first.output
+    assert second.output == demo.output and "Demo logins" in demo.output
     db.session.rollback()
     assert (count(Customer), count(Contact), count(FollowUp), count(Collaborator)) == totals
     assert abs(clock.now() - datetime.now(UTC)) < timedelta(minutes=1), "the clock was left frozen"

@@ -13,11 +13,7 @@ from salesdesk.support import holidays
 from salesdesk.support.models import CalendarDay, Event, Request, Status
 
 
-def test_the_demo_fills_the_support_desk(app):
-    result = app.test_cli_runner().invoke(args=["salesdesk", "demo"])
-    assert result.exit_code == 0, result.output
-    db.session.rollback()
-
+def test_the_demo_fills_the_support_desk(app, demo):
     published = holidays.published(2026)
     days = dict(db.session.execute(select(CalendarDay.day, CalendarDay.kind)).all())
     assert {day for day, _name in published["holidays"]} <= {d for d, k in days.items() if k == "holiday"}
