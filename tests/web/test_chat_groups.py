@@ -209,7 +209,7 @@ def test_a_deal_won_is_posted_after_the_commit_without_slowing_the_request(
     private_ok, world, client_as, robot_server
 ):
     connect(robot_server)
-    robot_server.behave("slow", seconds=1.5)
+    robot_server.behave("slow", seconds=3)  # twice what a busy CI machine may take for the request
     customer = make_customer(
         world.rep_a, "宁波海曙精工有限公司", phone="13812345678", expected_amount="128000.50"
     )
@@ -220,7 +220,7 @@ def test_a_deal_won_is_posted_after_the_commit_without_slowing_the_request(
         data={"stage": "won", "version": str(db.session.get(Customer, customer.id).version)},
     )
     took = time.monotonic() - started
-    assert response.status_code in (200, 303) and took < 1.0
+    assert response.status_code in (200, 303) and took < 1.5
     wait_for_senders()
     (received,) = robot_server.requests
     content = received.json["markdown"]["content"]
