@@ -209,7 +209,7 @@ def test_a_deal_won_is_posted_after_the_commit_without_slowing_the_request(
     private_ok, world, client_as, robot_server
 ):
     connect(robot_server)
-    robot_server.behave("slow", seconds=3)  # twice what a busy CI machine may take for the request
+    robot_server.behave("slow", seconds=3)  # twice the time the request gets below: room for a busy machine
     customer = make_customer(
         world.rep_a, "宁波海曙精工有限公司", phone="13812345678", expected_amount="128000.50"
     )

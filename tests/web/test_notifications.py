@@ -516,7 +516,7 @@ def test_mail_waits_for_the_commit_not_the_flush(world, make_app, smtp_sink):
 
 
 def test_a_slow_mail_server_does_not_slow_the_request(world, make_app, frozen_clock):
-    sink = Sink(delay=3.0)  # twice what a busy CI machine may take for the request
+    sink = Sink(delay=3.0)  # twice the time the request gets below: room for a busy machine
     port = free_port()
     controller = Controller(sink, hostname="127.0.0.1", port=port)
     controller.start()
